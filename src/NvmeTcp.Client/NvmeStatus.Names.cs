@@ -3,10 +3,10 @@ using NvmeTcp.Client.Protocol;
 namespace NvmeTcp.Client;
 
 /// <summary>
-/// The spec's names for status codes: NVMe Base 2.0 Figure 102 (Generic Command Status Values), Figure 103
-/// (Command Specific Status Values), Figure 105 (Media and Data Integrity Errors) and Figure 106 (Path Related
-/// Status); NVM Command Set 1.0 Figure 29 and the Zoned Namespace Command Set 1.1 for command specific codes
-/// 0x80-0xBF of I/O commands; NVMe-oF 1.1 Figure 21 for those of fabrics commands. Numbers checked against
+/// The spec's names for status codes: NVMe Base 2.0 figures "Generic Command Status Values", "Command Specific
+/// Status Values", "Media and Data Integrity Errors" and "Path Related Status"; the NVM Command Set 1.0 and
+/// Zoned Namespace Command Set 1.1 "Command Specific Status Values" for codes 0x80-0xBF of I/O commands; the
+/// NVMe-oF 1.1 "Fabrics Command Status Values" for those of fabrics commands. Numbers checked against
 /// Linux <c>include/linux/nvme.h</c> (<c>NVME_SC_*</c>) and SPDK <c>include/spdk/nvme_spec.h</c>.
 /// SC 0xC0-0xFF of SCT 0-3 and all of SCT 7 are vendor specific; SCT 4-6 are reserved.
 /// </summary>

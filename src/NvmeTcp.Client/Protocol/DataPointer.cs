@@ -1,8 +1,8 @@
 namespace NvmeTcp.Client.Protocol;
 
 /// <summary>
-/// SGL1, the data pointer of an SQE over NVMe/TCP (NVMe Base 2.0, 4.1.2 "SGL Descriptor" and Figure 116;
-/// NVMe/TCP 1.0, 3.3.2 "Command Capsule"): one 16-byte descriptor in bytes 24-39.
+/// SGL1, the data pointer of an SQE over NVMe/TCP (NVMe Base 2.0 "Scatter Gather List (SGL)";
+/// NVMe/TCP 1.0 "Capsules and Data Transfer"): one 16-byte descriptor in bytes 24-39.
 /// <code>
 /// byte 24-31  address  0 (transport data block), or the offset into the in-capsule data (data block, offset)
 /// byte 32-35  length   bytes to move, 0 when the command moves no data

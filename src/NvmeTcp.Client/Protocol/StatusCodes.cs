@@ -3,9 +3,8 @@ namespace NvmeTcp.Client.Protocol;
 /// <summary>
 /// Statuses the library checks for or returns, as <c>SCT &lt;&lt; 8 | SC</c> (the low 11 bits of
 /// <see cref="NvmeStatus"/>, the same numbers Linux's <c>NVME_SC_*</c> use). Compare with
-/// <see cref="NvmeStatus.Is(ushort)"/>, which ignores DNR, M and CRD. Names follow NVMe Base 2.0 Figures 102
-/// (generic), 103 (command specific), 105 (media and data integrity) and 106 (path related), the NVM Command
-/// Set 1.0 Figure 29 and NVMe-oF 1.1 Figure 21 (fabrics).
+/// <see cref="NvmeStatus.Is(ushort)"/>, which ignores DNR, M and CRD. Names follow the status value tables of NVMe
+/// Base 2.0, the NVM Command Set 1.0 and NVMe-oF 1.1 (see <see cref="NvmeStatus.Name"/>).
 /// </summary>
 internal static class StatusCodes
 {
