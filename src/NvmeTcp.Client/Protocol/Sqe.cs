@@ -26,6 +26,19 @@ internal struct Sqe
 
     private byte _element0;
 
+    /// <summary>
+    /// A zeroed SQE with the opcode, PSDT 01b (SGL) and NSID set. The CID stays 0: the transport assigns it
+    /// when the command goes out.
+    /// </summary>
+    public static Sqe Create(byte opcode, uint nsid = 0)
+    {
+        var sqe = default(Sqe);
+        sqe.Opcode = opcode;
+        sqe.Flags = PsdtSgl;
+        sqe.Nsid = nsid;
+        return sqe;
+    }
+
     /// <summary>OPC.</summary>
     public byte Opcode
     {
