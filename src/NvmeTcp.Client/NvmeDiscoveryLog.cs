@@ -34,7 +34,7 @@ public sealed class NvmeDiscoveryLogHeader
     /// <summary>RECFMT: record format (0 is the only one defined).</summary>
     public ushort Recfmt { get; }
 
-    /// <summary>Parses the header from the first 24 bytes of the log (the reserved rest is not needed).</summary>
+    /// <summary>Parses the header from the start of the log; only bytes 0-17 are needed (the rest is reserved).</summary>
     /// <exception cref="ArgumentException"><paramref name="data"/> is shorter than 18 bytes.</exception>
     internal static NvmeDiscoveryLogHeader Parse(ReadOnlySpan<byte> data)
     {
