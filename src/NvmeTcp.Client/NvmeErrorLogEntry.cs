@@ -1,0 +1,104 @@
+using System.Buffers.Binary;
+using NvmeTcp.Client.Admin;
+
+namespace NvmeTcp.Client;
+
+/// <summary>
+/// One Error Information log entry (LID 01h; NVMe Base 2.0, Figure 205), 64 bytes. The log holds
+/// Identify Controller ELPE + 1 entries, newest first; an entry with ERROR COUNT 0 is empty.
+/// <code>
+/// byte 0-7    ERROR COUNT               unique, incrementing error number (0 = empty entry)
+/// byte 8-9    SQID                      submission queue of the failed command (FFFFh: not specific to one)
+/// byte 10-11  CID                       command identifier (FFFFh: not specific to one)
+/// byte 12-13  STATUS                    bit 0 phase tag, bits 1-15 the status field of the completion
+/// byte 14-15  PARAMETER ERROR LOCATION  bits 0-7 byte, bits 8-10 bit in the command (FFFFh: none)
+/// byte 16-23  LBA                       first LBA that had the error
+/// byte 24-27  NSID                      namespace of the error
+/// byte 28     VS                        log page with vendor specific detail (0 none)
+/// byte 29     TRTYPE                    transport type of a transport error (0 not transport related)
+/// byte 30-31  reserved
+/// byte 32-39  COMMAND SPECIFIC INFORMATION
+/// byte 40-41  TRANSPORT TYPE SPECIFIC INFORMATION
+/// byte 42-63  reserved
+/// </code>
+/// </summary>
+/// <remarks>Parsing never fails on content.</remarks>
+public sealed class NvmeErrorLogEntry
+{
+    /// <summary>Size of one entry.</summary>
+    public const int Size = 64;
+
+    private NvmeErrorLogEntry(ReadOnlySpan<byte> d)
+    {
+        ErrorCount = BinaryPrimitives.ReadUInt64LittleEndian(d);
+        Sqid = BinaryPrimitives.ReadUInt16LittleEndian(d[8..]);
+        Cid = BinaryPrimitives.ReadUInt16LittleEndian(d[10..]);
+        StatusField = BinaryPrimitives.ReadUInt16LittleEndian(d[12..]);
+        ParameterErrorLocation = BinaryPrimitives.ReadUInt16LittleEndian(d[14..]);
+        Lba = BinaryPrimitives.ReadUInt64LittleEndian(d[16..]);
+        Nsid = BinaryPrimitives.ReadUInt32LittleEndian(d[24..]);
+        Vs = d[28];
+        Trtype = d[29];
+        CommandSpecific = BinaryPrimitives.ReadUInt64LittleEndian(d[32..]);
+        TransportTypeSpecific = BinaryPrimitives.ReadUInt16LittleEndian(d[40..]);
+    }
+
+    /// <summary>ERROR COUNT: the error's unique, incrementing number; 0 marks an empty entry.</summary>
+    public ulong ErrorCount { get; }
+
+    /// <summary>Whether the entry is empty (ERROR COUNT 0).</summary>
+    public bool IsEmpty => ErrorCount == 0;
+
+    /// <summary>SQID: submission queue ID of the command (FFFFh: not specific to a queue).</summary>
+    public ushort Sqid { get; }
+
+    /// <summary>CID: command ID of the command (FFFFh: not specific to a command).</summary>
+    public ushort Cid { get; }
+
+    /// <summary>STATUS: the raw 16-bit field (bit 0 the phase tag, bits 1-15 the completion's status field).</summary>
+    public ushort StatusField { get; }
+
+    /// <summary>STATUS bits 1-15 as a completion status (SCT, SC, CRD, M, DNR).</summary>
+    public NvmeStatus Status => NvmeStatus.FromStatusField(StatusField);
+
+    /// <summary>PARAMETER ERROR LOCATION: bits 0-7 the byte and bits 8-10 the bit of the command parameter in error; FFFFh when not applicable.</summary>
+    public ushort ParameterErrorLocation { get; }
+
+    /// <summary>LBA: the first LBA that had the error.</summary>
+    public ulong Lba { get; }
+
+    /// <summary>NSID: the namespace the error is associated with.</summary>
+    public uint Nsid { get; }
+
+    /// <summary>VS: vendor specific information available; the log page ID with more detail (80h-FFh), 0 for none.</summary>
+    public byte Vs { get; }
+
+    /// <summary>TRTYPE: transport type of the transport the error relates to (the discovery TRTYPE values); 0 when not transport related.</summary>
+    public byte Trtype { get; }
+
+    /// <summary>COMMAND SPECIFIC INFORMATION: defined by the failed command.</summary>
+    public ulong CommandSpecific { get; }
+
+    /// <summary>TRANSPORT TYPE SPECIFIC INFORMATION: defined by the transport in <see cref="Trtype"/>.</summary>
+    public ushort TransportTypeSpecific { get; }
+
+    /// <summary>Parses one 64-byte entry.</summary>
+    /// <exception cref="ArgumentException"><paramref name="data"/> is shorter than 64 bytes.</exception>
+    internal static NvmeErrorLogEntry Parse(ReadOnlySpan<byte> data)
+    {
+        AdminData.EnsureLength(data, Size, "Error Information log entry");
+        return new NvmeErrorLogEntry(data);
+    }
+
+    /// <summary>Parses every whole 64-byte entry of an Error Information log, empty ones included; trailing bytes are ignored. Never throws.</summary>
+    internal static IReadOnlyList<NvmeErrorLogEntry> ParseList(ReadOnlySpan<byte> data)
+    {
+        var entries = new NvmeErrorLogEntry[data.Length / Size];
+        for (int i = 0; i < entries.Length; i++)
+        {
+            entries[i] = new NvmeErrorLogEntry(data.Slice(i * Size, Size));
+        }
+
+        return Array.AsReadOnly(entries);
+    }
+}
