@@ -42,8 +42,9 @@ internal static class PduDecoder
             return Fail(out error, FatalErrorStatus.InvalidHeaderField, 0, PduRule.WrongDirection, type);
         }
 
+        // IC PDUs only before initialization, capsules and data only after; a TermReq may end either phase.
         var isIc = type is PduType.ICReq or PduType.ICResp;
-        if (isIc == options.Initialized)
+        if (isIc == options.Initialized && type is not (PduType.H2CTermReq or PduType.C2HTermReq))
         {
             return Fail(out error, FatalErrorStatus.PduSequenceError, 0, PduRule.UnexpectedPdu, type);
         }

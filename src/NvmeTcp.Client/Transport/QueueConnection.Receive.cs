@@ -1,0 +1,337 @@
+using System.Net.Sockets;
+using NvmeTcp.Client.Protocol;
+
+namespace NvmeTcp.Client.Transport;
+
+/// <summary>
+/// The receive loop: validates every PDU (the wire rules in <see cref="PduDecoder"/>, then the command state: CID
+/// outstanding, C2HData only for reads with contiguous in-range offsets, R2T within the command and within MAXR2T),
+/// copies C2HData into the caller's memory (straight from the socket for what has not yet arrived), and completes
+/// commands. Completions run their continuations on the thread pool, never here.
+/// </summary>
+internal sealed partial class QueueConnection
+{
+    private const int RxBufferSize = 64 * 1024;
+
+    // FEI offsets of stateful checks: CCCID in C2HData/R2T, CID inside the CQE of a CapsuleResp.
+    private const uint CccidFei = 8;
+    private const uint CapsuleRespCidFei = CapsuleRespPdu.CqeOffset + 12;
+
+    private readonly byte[] _rx;
+    private readonly Crc32C _rxDigest = new();
+    private int _rxStart;
+    private int _rxEnd;
+
+    private int Buffered => _rxEnd - _rxStart;
+
+    private async Task ReceiveLoopAsync()
+    {
+        try
+        {
+            while (true)
+            {
+                var status = PduDecoder.TryDecodeHeader(_rx.AsSpan(_rxStart, Buffered), _codec, out var header, out var error);
+                if (status == DecodeStatus.NeedMoreData)
+                {
+                    await ReceiveMoreAsync().ConfigureAwait(false);
+                    continue;
+                }
+
+                if (status != DecodeStatus.Done)
+                {
+                    throw new PduViolation(error, null, _rx[_rxStart]);
+                }
+
+                switch (header.Type)
+                {
+                    case PduType.CapsuleResp:
+                        _rxStart += header.Length;
+                        OnCapsuleResp(header.Cqe);
+                        break;
+                    case PduType.R2T:
+                        _rxStart += header.Length;
+                        OnR2T(header.R2T);
+                        break;
+                    case PduType.C2HData:
+                        await OnC2HDataAsync(header).ConfigureAwait(false);
+                        break;
+                    case PduType.C2HTermReq:
+                        // The header is enough to report; the controller is closing anyway.
+                        Fail(TermReqReceived(QueueId, header.TermReq));
+                        return;
+                    default:
+                        throw new PduViolation(new PduError(FatalErrorStatus.InvalidHeaderField, 0, PduRule.UnexpectedPdu, header.Type), null, (byte)header.Type);
+                }
+            }
+        }
+        catch (PduViolation violation)
+        {
+            await TerminateAsync(violation).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException or EndOfStreamException)
+        {
+            Fail(new NvmeTransportException($"Queue {QueueId}: connection to {RemoteEndPoint} lost: {e.Message}", QueueId, isRetryable: true, e));
+        }
+        catch (Exception e)
+        {
+            Fail(new NvmeTransportException($"Queue {QueueId}: receive loop failed: {e.Message}", QueueId, isRetryable: true, e));
+        }
+        finally
+        {
+            Volatile.Write(ref _receiveStopped, 1);
+            TryFailPending();
+        }
+    }
+
+    private async ValueTask ReceiveMoreAsync(int atLeast = 1)
+    {
+        if (_rxStart == _rxEnd)
+        {
+            _rxStart = _rxEnd = 0;
+        }
+        else if (_rx.Length - _rxEnd < Math.Max(atLeast, HeaderBuffer.MaxLength + Crc32C.Size))
+        {
+            // Keep what is left of a PDU at the front so that a whole header always fits.
+            _rx.AsSpan(_rxStart, Buffered).CopyTo(_rx);
+            _rxEnd = Buffered;
+            _rxStart = 0;
+        }
+
+        var goal = _rxEnd + atLeast;
+        while (_rxEnd < goal)
+        {
+            var read = await _socket.ReceiveAsync(_rx.AsMemory(_rxEnd), SocketFlags.None, _shutdown.Token).ConfigureAwait(false);
+            if (read == 0)
+            {
+                throw new EndOfStreamException(Buffered == 0 ? "the controller closed the connection" : $"the controller closed the connection in the middle of a PDU ({Buffered} bytes of it received)");
+            }
+
+            _rxEnd += read;
+        }
+    }
+
+    private void OnCapsuleResp(in Cqe cqe)
+    {
+        var slot = FindInFlight(cqe.Cid)
+            ?? throw Violation(FatalErrorStatus.InvalidHeaderField, CapsuleRespCidFei, PduType.CapsuleResp, cqe.Cid, "CapsuleResp for a CID that is not outstanding");
+        if (cqe.Status.IsSuccess)
+        {
+            // NVMe has no short read: success means every byte arrived (as Linux's nvme_tcp_data_in_short checks).
+            if (slot.IsRead && slot.DataReceived != slot.ReadBuffer.Length)
+            {
+                throw Violation(FatalErrorStatus.PduSequenceError, 0, PduType.CapsuleResp, cqe.Cid, $"success after {slot.DataReceived} of {slot.ReadBuffer.Length} data bytes");
+            }
+
+            if (slot.IsR2TWrite && slot.DataRequested != slot.WriteData.Length)
+            {
+                throw Violation(FatalErrorStatus.PduSequenceError, 0, PduType.CapsuleResp, cqe.Cid, $"success after requesting {slot.DataRequested} of {slot.WriteData.Length} data bytes");
+            }
+        }
+
+        slot.CompleteFromWire(cqe);
+    }
+
+    private void OnR2T(in R2TPdu r2t)
+    {
+        var slot = FindInFlight(r2t.Cccid)
+            ?? throw Violation(FatalErrorStatus.InvalidHeaderField, CccidFei, PduType.R2T, r2t.Cccid, "R2T for a CID that is not outstanding");
+        if (!slot.IsR2TWrite)
+        {
+            throw Violation(FatalErrorStatus.InvalidHeaderField, CccidFei, PduType.R2T, r2t.Cccid, "R2T for a command with no data to fetch");
+        }
+
+        if ((long)r2t.R2to + r2t.R2tl > slot.WriteData.Length)
+        {
+            throw Violation(FatalErrorStatus.DataTransferOutOfRange, 0, PduType.R2T, r2t.Cccid, $"R2T for bytes {r2t.R2to}+{r2t.R2tl} of a {slot.WriteData.Length}-byte write");
+        }
+
+        if (r2t.R2to != slot.DataRequested)
+        {
+            throw Violation(FatalErrorStatus.PduSequenceError, 0, PduType.R2T, r2t.Cccid, $"R2T at offset {r2t.R2to}, expected {slot.DataRequested}");
+        }
+
+        if (slot.R2TsUnanswered > _options.MaxR2T)
+        {
+            throw Violation(FatalErrorStatus.LimitExceeded, 0, PduType.R2T, r2t.Cccid, $"more than MAXR2T+1 = {_options.MaxR2T + 1} R2Ts outstanding");
+        }
+
+        slot.DataRequested += (int)r2t.R2tl;
+        slot.OnR2TAccepted();
+        EnqueueH2CData(slot, r2t.Ttag, (int)r2t.R2to, (int)r2t.R2tl);
+    }
+
+    private async ValueTask OnC2HDataAsync(ReceivedHeader header)
+    {
+        var pdu = header.C2HData;
+        var slot = FindInFlight(pdu.Cccid)
+            ?? throw Violation(FatalErrorStatus.InvalidHeaderField, CccidFei, PduType.C2HData, pdu.Cccid, "C2HData for a CID that is not outstanding");
+        if (!slot.IsRead)
+        {
+            throw Violation(FatalErrorStatus.InvalidHeaderField, CccidFei, PduType.C2HData, pdu.Cccid, "C2HData for a command that reads no data");
+        }
+
+        if ((long)pdu.Datao + pdu.Datal > slot.ReadBuffer.Length)
+        {
+            throw Violation(FatalErrorStatus.DataTransferOutOfRange, 0, PduType.C2HData, pdu.Cccid, $"data at {pdu.Datao}+{pdu.Datal} of a {slot.ReadBuffer.Length}-byte read");
+        }
+
+        if (pdu.Datao != slot.DataReceived)
+        {
+            throw Violation(FatalErrorStatus.PduSequenceError, 0, PduType.C2HData, pdu.Cccid, $"data at offset {pdu.Datao}, expected {slot.DataReceived}");
+        }
+
+        // Skip the header, digest and padding up to PDO.
+        if (Buffered < header.DataOffset)
+        {
+            await ReceiveMoreAsync(header.DataOffset - Buffered).ConfigureAwait(false);
+        }
+
+        _rxStart += header.DataOffset;
+        var length = (int)pdu.Datal;
+        var checkDigest = header.DataDigestLength != 0;
+        if (checkDigest)
+        {
+            _rxDigest.Reset();
+        }
+
+        // A caller that abandoned the read gets nothing more in its buffer: the data is read and dropped.
+        var destination = slot.EnterBuffer(evenIfAbandoned: false) ? slot.ReadBuffer.Slice((int)pdu.Datao, length) : Memory<byte>.Empty;
+        try
+        {
+            var done = Math.Min(length, Buffered);
+            var buffered = _rx.AsSpan(_rxStart, done);
+            if (checkDigest)
+            {
+                _rxDigest.Append(buffered);
+            }
+
+            if (!destination.IsEmpty)
+            {
+                buffered.CopyTo(destination.Span);
+            }
+
+            _rxStart += done;
+            while (done < length)
+            {
+                // What has not arrived yet goes from the socket straight into the caller's memory.
+                var target = destination.IsEmpty ? _rx.AsMemory(0, Math.Min(_rx.Length, length - done)) : destination[done..];
+                var read = await _socket.ReceiveAsync(target, SocketFlags.None, _shutdown.Token).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    throw new EndOfStreamException($"the controller closed the connection after {done} of {length} bytes of C2HData");
+                }
+
+                if (checkDigest)
+                {
+                    _rxDigest.Append(target.Span[..read]);
+                }
+
+                done += read;
+            }
+
+            _rxStart = _rxEnd = _rxEnd == _rxStart ? 0 : _rxStart;
+        }
+        finally
+        {
+            if (!destination.IsEmpty)
+            {
+                slot.ExitBuffer();
+            }
+        }
+
+        if (checkDigest)
+        {
+            if (Buffered < Crc32C.Size)
+            {
+                await ReceiveMoreAsync(Crc32C.Size - Buffered).ConfigureAwait(false);
+            }
+
+            // A data digest error fails only this command, with a retryable error (NVMe/TCP 3.6.4.2).
+            if (Crc32C.Read(_rx.AsSpan(_rxStart, Crc32C.Size)) != _rxDigest.Value)
+            {
+                slot.DataDigestFailed = true;
+            }
+
+            _rxStart += Crc32C.Size;
+        }
+
+        slot.DataReceived += length;
+        var complete = slot.DataReceived == slot.ReadBuffer.Length;
+        if (pdu.Last != complete)
+        {
+            throw Violation(FatalErrorStatus.PduSequenceError, 0, PduType.C2HData, pdu.Cccid, pdu.Last ? $"LAST_PDU after {slot.DataReceived} of {slot.ReadBuffer.Length} bytes" : "all data received without LAST_PDU");
+        }
+
+        if (pdu.Success)
+        {
+            slot.CompleteFromWire(new Cqe(0, 0, 0, QueueId, pdu.Cccid, NvmeStatus.Success));
+        }
+    }
+
+    private static PduViolation Violation(FatalErrorStatus fes, uint fei, PduType type, ushort cid, string rule) =>
+        new(new PduError(fes, fei, PduRule.None, type), cid, (byte)type, rule);
+
+    // Reports a violation with an H2CTermReq when the send path is idle (a PDU half sent cannot be interrupted),
+    // then closes the connection.
+    private async ValueTask TerminateAsync(PduViolation violation)
+    {
+        var error = violation.Error;
+        var context = violation.Rule ?? "invalid PDU";
+        var exception = ProtocolError(QueueId, violation.Cid, violation.PduType, error, context);
+        if (violation.Rule is not null)
+        {
+            exception = new NvmeTcpProtocolException(
+                $"Queue {QueueId}{(violation.Cid is { } c ? $" (CID {c})" : string.Empty)}: {violation.Rule} in {(PduType)violation.PduType} PDU (FES {(int)error.Fes}).",
+                QueueId,
+                violation.Cid,
+                violation.PduType,
+                violation.Rule,
+                (int)error.Fes,
+                error.Fei,
+                sentByController: false);
+        }
+
+        bool idle;
+        lock (_sendQueue)
+        {
+            idle = !_sending;
+            _sending |= idle;
+        }
+
+        if (idle)
+        {
+            try
+            {
+                var pdu = new byte[TermReqPdu.MaxLength];
+                var offending = _rx.AsSpan(_rxStart, Math.Min(Buffered, Math.Max((int)PduHeader.Size, Buffered > 2 ? _rx[_rxStart + 2] : 0)));
+                var length = TermReqPdu.For(error, PduDirection.HostToController).Encode(pdu, offending[..Math.Min(offending.Length, PduCodecOptions.MaxTermReqData)]);
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+                await _socket.SendAsync(pdu.AsMemory(0, length), SocketFlags.None, timeout.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException)
+            {
+                // Best effort: the connection is being closed either way.
+            }
+            finally
+            {
+                lock (_sendQueue)
+                {
+                    _sending = false;
+                }
+            }
+        }
+
+        Fail(exception);
+    }
+
+    private sealed class PduViolation(PduError error, int? cid, byte pduType, string? rule = null) : Exception(rule)
+    {
+        public PduError Error { get; } = error;
+
+        public int? Cid { get; } = cid;
+
+        public byte PduType { get; } = pduType;
+
+        public string? Rule { get; } = rule;
+    }
+}

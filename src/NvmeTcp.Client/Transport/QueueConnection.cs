@@ -1,0 +1,387 @@
+using System.Net;
+using System.Net.Sockets;
+using NvmeTcp.Client.Protocol;
+
+namespace NvmeTcp.Client.Transport;
+
+/// <summary>
+/// One NVMe/TCP connection carrying one queue (NVMe/TCP 3.3: a queue pair per connection). It owns the socket, the
+/// command slots, a send path and a receive loop. It knows PDUs and CIDs, not what the commands mean.
+/// </summary>
+/// <remarks>
+/// Failure is one-way: the first fatal error (protocol violation, socket loss, timeout, dispose) closes the socket; once
+/// both the receive loop and any send in progress have stopped, every outstanding command fails with that error. Only
+/// then, so no command's memory is handed back while a socket operation could still touch it.
+/// </remarks>
+internal sealed partial class QueueConnection : IAsyncDisposable
+{
+    private readonly Socket _socket;
+    private readonly QueueConnectionOptions _options;
+    private readonly CommandSlot[] _slots;
+    private readonly Stack<CommandSlot> _freeSlots;
+    private readonly SemaphoreSlim _slotsAvailable;
+    private readonly object _slotLock = new();
+    private readonly CancellationTokenSource _shutdown = new();
+    private PduCodecOptions _codec;
+    private Exception? _failure;
+    private int _receiveStopped;
+    private int _pendingFailed;
+    private Task _receiveLoop = Task.CompletedTask;
+    private ITimer? _timeoutTimer;
+
+    private QueueConnection(Socket socket, QueueConnectionOptions options, PduCodecOptions codec, EndPoint remote)
+    {
+        _socket = socket;
+        _options = options;
+        _codec = codec;
+        RemoteEndPoint = remote;
+        var size = options.QueueSize;
+        _slots = new CommandSlot[size];
+        _freeSlots = new Stack<CommandSlot>(size);
+        for (var i = size - 1; i >= 0; i--)
+        {
+            _slots[i] = new CommandSlot(this, (ushort)i);
+            _freeSlots.Push(_slots[i]);
+        }
+
+        _slotsAvailable = new SemaphoreSlim(size, size);
+        _sendQueue = new Queue<SendRequest>(size * 2);
+        _tx = GC.AllocateUninitializedArray<byte>(TxBufferSize, pinned: true);
+        _rx = GC.AllocateUninitializedArray<byte>(RxBufferSize, pinned: true);
+    }
+
+    /// <summary>The queue ID.</summary>
+    public ushort QueueId => _options.QueueId;
+
+    /// <summary>The controller's endpoint.</summary>
+    public EndPoint RemoteEndPoint { get; }
+
+    /// <summary>What was negotiated in ICReq/ICResp.</summary>
+    public PduCodecOptions Codec => _codec;
+
+    /// <summary>Largest write that goes in the capsule.</summary>
+    public int InCapsuleDataSize
+    {
+        get => _options.InCapsuleDataSize;
+        set => _options.InCapsuleDataSize = value;
+    }
+
+    /// <summary>The error that ended the connection, or null while it is up.</summary>
+    public Exception? Failure => Volatile.Read(ref _failure);
+
+    /// <summary>Completes when the connection has failed or closed and every pending command has completed.</summary>
+    public Task Completion => _closed.Task;
+
+    private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>
+    /// Opens the TCP connection (TCP_NODELAY) and exchanges ICReq/ICResp (NVMe/TCP 3.6.2.2-3) before anything else,
+    /// validating the ICResp against what was asked, all within <see cref="QueueConnectionOptions.ConnectTimeout"/>.
+    /// </summary>
+    public static async Task<QueueConnection> ConnectAsync(EndPoint endPoint, QueueConnectionOptions options, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.QueueSize, 2);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(options.QueueSize, CommandSlot.MaxSlots);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.ConnectTimeout);
+        var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            try
+            {
+                await socket.ConnectAsync(endPoint, timeout.Token).ConfigureAwait(false);
+            }
+            catch (SocketException e)
+            {
+                throw new NvmeTransportException($"Cannot connect queue {options.QueueId} to {endPoint}: {e.Message}", options.QueueId, isRetryable: true, e);
+            }
+
+            var request = new IcReqPdu(0, options.Hpda, (options.HeaderDigest ? DigestTypes.Header : 0) | (options.DataDigest ? DigestTypes.Data : 0), options.MaxR2T);
+            var buffer = new byte[IcReqPdu.Length];
+            request.Encode(buffer);
+            await socket.SendAsync(buffer, SocketFlags.None, timeout.Token).ConfigureAwait(false);
+
+            // Nothing but the ICResp (or a C2HTermReq) may come first; read exactly its 128 bytes.
+            var codec = PduCodecOptions.HostBeforeInitialize((uint)options.MaxTransferSize);
+            var received = 0;
+            while (true)
+            {
+                var status = PduDecoder.TryDecodeHeader(buffer.AsSpan(0, received), codec, out var header, out var error);
+                if (status == DecodeStatus.Invalid)
+                {
+                    throw ProtocolError(options.QueueId, null, buffer[0], error, "ICResp rejected");
+                }
+
+                if (status == DecodeStatus.Done)
+                {
+                    if (header.Type == PduType.C2HTermReq)
+                    {
+                        throw TermReqReceived(options.QueueId, header.TermReq);
+                    }
+
+                    var response = header.IcResp;
+                    if (!response.IsAcceptableFor(request, out error))
+                    {
+                        throw ProtocolError(options.QueueId, null, (byte)PduType.ICResp, error, $"ICResp granted digests {response.Digests} but {request.Digests} were asked for");
+                    }
+
+                    var connection = new QueueConnection(socket, options, codec.AfterInitialize(request, response), endPoint);
+                    connection.Start();
+                    return connection;
+                }
+
+                var read = await socket.ReceiveAsync(buffer.AsMemory(received, IcRespPdu.Length - received), SocketFlags.None, timeout.Token).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    throw new NvmeTransportException($"Queue {options.QueueId}: the controller closed the connection before its ICResp ({received} of 128 bytes).", options.QueueId, isRetryable: true);
+                }
+
+                received += read;
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            socket.Dispose();
+            throw new NvmeTimeoutException($"Queue {options.QueueId}: no ICResp from {endPoint} within {options.ConnectTimeout.TotalSeconds:0.#} s.", options.QueueId, options.ConnectTimeout);
+        }
+        catch (SocketException e)
+        {
+            socket.Dispose();
+            throw new NvmeTransportException($"Queue {options.QueueId}: connection to {endPoint} lost during ICReq/ICResp: {e.Message}", options.QueueId, isRetryable: true, e);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    private void Start()
+    {
+        _receiveLoop = Task.Run(ReceiveLoopAsync);
+        var period = TimeSpan.FromMilliseconds(Math.Clamp(_options.CommandTimeout.TotalMilliseconds / 10, 10, 1000));
+        _timeoutTimer = TimeProvider.System.CreateTimer(static s => ((QueueConnection)s!).CheckTimeouts(), this, period, period);
+    }
+
+    /// <summary>
+    /// Submits a command and returns what its caller awaits: the CQE, or an exception (status, transport, protocol,
+    /// timeout, cancellation). Waits for a free slot when the queue is full; never fails for that.
+    /// </summary>
+    /// <param name="sqe">The command; its CID, PSDT and SGL are set here.</param>
+    /// <param name="kind">Admin, I/O or fabrics, for status names.</param>
+    /// <param name="writeData">Data to send: in the capsule up to <see cref="InCapsuleDataSize"/>, else by R2T.</param>
+    /// <param name="readBuffer">Where the controller's data goes.</param>
+    /// <param name="cancellationToken">Cancels the wait for a slot, or abandons the command once sent.</param>
+    public ValueTask<Cqe> SubmitAsync(Sqe sqe, CommandKind kind, ReadOnlyMemory<byte> writeData, Memory<byte> readBuffer, CancellationToken cancellationToken)
+    {
+        if (!writeData.IsEmpty && !readBuffer.IsEmpty)
+        {
+            throw new ArgumentException("A command moves data one way only.", nameof(readBuffer));
+        }
+
+        if (writeData.Length > _options.MaxTransferSize || readBuffer.Length > _options.MaxTransferSize)
+        {
+            throw new ArgumentOutOfRangeException(nameof(writeData), $"A transfer on queue {QueueId} may not exceed {_options.MaxTransferSize} bytes.");
+        }
+
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<Cqe>(cancellationToken);
+        }
+
+        if (Volatile.Read(ref _failure) is { } failure)
+        {
+            return ValueTask.FromException<Cqe>(failure);
+        }
+
+        if (!_slotsAvailable.Wait(0, CancellationToken.None))
+        {
+            return SubmitSlowAsync(sqe, kind, writeData, readBuffer, cancellationToken);
+        }
+
+        return Submit(sqe, kind, writeData, readBuffer, cancellationToken);
+    }
+
+    private async ValueTask<Cqe> SubmitSlowAsync(Sqe sqe, CommandKind kind, ReadOnlyMemory<byte> writeData, Memory<byte> readBuffer, CancellationToken cancellationToken)
+    {
+        // Back-pressure: the queue is full, so wait for a slot (cancellable), never fail for it.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _shutdown.Token);
+        try
+        {
+            await _slotsAvailable.WaitAsync(stop.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw Volatile.Read(ref _failure) ?? new ObjectDisposedException(nameof(QueueConnection));
+        }
+
+        return await Submit(sqe, kind, writeData, readBuffer, cancellationToken).ConfigureAwait(false);
+    }
+
+    private ValueTask<Cqe> Submit(Sqe sqe, CommandKind kind, ReadOnlyMemory<byte> writeData, Memory<byte> readBuffer, CancellationToken cancellationToken)
+    {
+        CommandSlot slot;
+        lock (_slotLock)
+        {
+            slot = _freeSlots.Pop();
+        }
+
+        var inCapsule = !writeData.IsEmpty && writeData.Length <= _options.InCapsuleDataSize;
+        var length = writeData.IsEmpty ? readBuffer.Length : writeData.Length;
+        sqe.Cid = slot.Cid;
+        sqe.Flags = (byte)((sqe.Flags & 0x3F) | Sqe.PsdtSgl);
+        sqe.SglAddress = 0;
+        sqe.SglLength = (uint)length;
+
+        // One SGL descriptor (NVMe/TCP 3.3.2): data block with an offset into the capsule for in-capsule data,
+        // otherwise a transport data block moved by C2HData or R2T/H2CData (length 0 when there is no data).
+        sqe.SglType = inCapsule ? (byte)0x01 : (byte)0x5A;
+        slot.Start(sqe.Opcode, kind, readBuffer, writeData, inCapsule, Environment.TickCount64 + (long)_options.CommandTimeout.TotalMilliseconds);
+        var task = new ValueTask<Cqe>(slot, slot.Version);
+        slot.RegisterCancellation(cancellationToken);
+        EnqueueCapsule(slot, sqe, inCapsule ? writeData : default);
+        return task;
+    }
+
+    /// <summary>Returns a slot whose caller and wire lifetimes both ended.</summary>
+    internal void ReturnSlot(CommandSlot slot)
+    {
+        lock (_slotLock)
+        {
+            _freeSlots.Push(slot);
+        }
+
+        _slotsAvailable.Release();
+    }
+
+    /// <summary>The slot a CID names, if that CID is outstanding; null for an unknown, stale or completed CID.</summary>
+    private CommandSlot? FindInFlight(ushort cid)
+    {
+        var index = cid & (CommandSlot.MaxSlots - 1);
+        if (index >= _slots.Length)
+        {
+            return null;
+        }
+
+        var slot = _slots[index];
+        return slot.InFlight && slot.Cid == cid ? slot : null;
+    }
+
+    private void CheckTimeouts()
+    {
+        if (Volatile.Read(ref _failure) is not null)
+        {
+            return;
+        }
+
+        var now = Environment.TickCount64;
+        foreach (var slot in _slots)
+        {
+            if (slot.InFlight && now > slot.Deadline)
+            {
+                // As Linux does for a command past its timeout: reset the association; every pending command fails.
+                Fail(new NvmeTimeoutException(
+                    $"{CommandNames.Of(slot.Kind, slot.Opcode)} on queue {QueueId} (CID {slot.Cid}) did not complete within {_options.CommandTimeout.TotalSeconds:0.###} s; the connection to {RemoteEndPoint} was reset.",
+                    QueueId,
+                    _options.CommandTimeout));
+                return;
+            }
+        }
+    }
+
+    /// <summary>Ends the connection with <paramref name="error"/> (the first error wins) and closes the socket.</summary>
+    public void Fail(Exception error)
+    {
+        if (Interlocked.CompareExchange(ref _failure, error, null) is not null)
+        {
+            return;
+        }
+
+        _timeoutTimer?.Dispose();
+        _shutdown.Cancel();
+        try
+        {
+            _socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (SocketException)
+        {
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+
+        _socket.Dispose();
+        TryFailPending();
+    }
+
+    // Pending commands fail only when neither loop can touch their buffers any more.
+    private void TryFailPending()
+    {
+        if (Volatile.Read(ref _receiveStopped) == 0 || Volatile.Read(ref _failure) is not { } failure)
+        {
+            return;
+        }
+
+        lock (_sendQueue)
+        {
+            if (_sending)
+            {
+                return;
+            }
+
+            _sendQueue.Clear();
+        }
+
+        if (Interlocked.Exchange(ref _pendingFailed, 1) != 0)
+        {
+            return;
+        }
+
+        foreach (var slot in _slots)
+        {
+            slot.FailFromConnection(failure);
+        }
+
+        _closed.TrySetResult();
+    }
+
+    /// <summary>Closes the connection; pending commands fail with <see cref="ObjectDisposedException"/>-free transport errors.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        Fail(new NvmeTransportException($"Queue {QueueId}: the connection was closed by the host.", QueueId, isRetryable: true));
+        try
+        {
+            await _receiveLoop.ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // The loop reports through Fail; nothing escapes here.
+        }
+
+        await _closed.Task.ConfigureAwait(false);
+        _shutdown.Dispose();
+        _slotsAvailable.Dispose();
+    }
+
+    private static NvmeTcpProtocolException ProtocolError(ushort queueId, int? cid, byte pduType, in PduError error, string context) =>
+        new(
+            $"Queue {queueId}{(cid is { } c ? $" (CID {c})" : string.Empty)}: {context}: {error}.",
+            queueId,
+            cid,
+            pduType,
+            error.ToString(),
+            (int)error.Fes,
+            error.Fei,
+            sentByController: false);
+
+    private static NvmeTcpProtocolException TermReqReceived(ushort queueId, in TermReqPdu term) =>
+        new(
+            $"Queue {queueId}: the controller terminated the connection (C2HTermReq, FES {(int)term.Fes} {term.Fes}, FEI 0x{term.Fei:X}).",
+            queueId,
+            null,
+            (byte)PduType.C2HTermReq,
+            "C2HTermReq received",
+            (int)term.Fes,
+            term.Fei,
+            sentByController: true);
+}
