@@ -42,8 +42,12 @@ internal static class PduDecoder
             return Fail(out error, FatalErrorStatus.InvalidHeaderField, 0, PduRule.WrongDirection, type);
         }
 
+        // IC PDUs only before initialization, capsules and data only after it; a TermReq may come at any time: a
+        // controller answers a bad ICReq with a C2HTermReq instead of an ICResp (SPDK's nvmf_tcp_icreq_handle does),
+        // and a host answers a bad ICResp with an H2CTermReq.
         var isIc = type is PduType.ICReq or PduType.ICResp;
-        if (isIc == options.Initialized)
+        var isTermReq = type is PduType.H2CTermReq or PduType.C2HTermReq;
+        if (!isTermReq && isIc == options.Initialized)
         {
             return Fail(out error, FatalErrorStatus.PduSequenceError, 0, PduRule.UnexpectedPdu, type);
         }
