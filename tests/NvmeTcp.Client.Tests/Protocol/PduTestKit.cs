@@ -31,7 +31,7 @@ internal static class PduTestKit
     /// <summary>Encodes a data PDU (CapsuleCmd, C2HData, H2CData) with its data and data digest.</summary>
     public static byte[] WithData(Func<Memory<byte>, PduLayout> encodePrefix, ReadOnlySpan<byte> data)
     {
-        var scratch = new byte[256];
+        var scratch = Dirty(256);
         var layout = encodePrefix(scratch);
         var pdu = new byte[layout.Plen];
         scratch.AsSpan(0, layout.PrefixLength).CopyTo(pdu);
@@ -71,28 +71,28 @@ internal static class PduTestKit
     /// <summary>Encodes a CapsuleResp.</summary>
     public static byte[] CapsuleResp(Cqe cqe, PduCodecOptions options)
     {
-        var buffer = new byte[64];
+        var buffer = Dirty(64);
         return buffer[..CapsuleRespPdu.Encode(buffer, cqe, options)];
     }
 
     /// <summary>Encodes an R2T.</summary>
     public static byte[] R2T(R2TPdu pdu, PduCodecOptions options)
     {
-        var buffer = new byte[64];
+        var buffer = Dirty(64);
         return buffer[..pdu.Encode(buffer, options)];
     }
 
     /// <summary>Encodes a TermReq carrying <paramref name="offending"/>.</summary>
     public static byte[] TermReq(TermReqPdu pdu, ReadOnlySpan<byte> offending)
     {
-        var buffer = new byte[TermReqPdu.MaxLength];
+        var buffer = Dirty(TermReqPdu.MaxLength);
         return buffer[..pdu.Encode(buffer, offending)];
     }
 
     /// <summary>Encodes an ICReq.</summary>
     public static byte[] IcReq(IcReqPdu pdu)
     {
-        var buffer = new byte[IcReqPdu.Length];
+        var buffer = Dirty(IcReqPdu.Length);
         pdu.Encode(buffer);
         return buffer;
     }
@@ -100,8 +100,16 @@ internal static class PduTestKit
     /// <summary>Encodes an ICResp.</summary>
     public static byte[] IcResp(IcRespPdu pdu)
     {
-        var buffer = new byte[IcRespPdu.Length];
+        var buffer = Dirty(IcRespPdu.Length);
         pdu.Encode(buffer);
+        return buffer;
+    }
+
+    /// <summary>A scratch buffer full of 0xEE, so an encoder that forgets to write or clear a byte shows up.</summary>
+    public static byte[] Dirty(int length)
+    {
+        var buffer = new byte[length];
+        buffer.AsSpan().Fill(0xEE);
         return buffer;
     }
 
