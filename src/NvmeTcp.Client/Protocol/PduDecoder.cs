@@ -299,7 +299,9 @@ internal static class PduDecoder
             return Fail(out error, FatalErrorStatus.InvalidHeaderField, PduHeader.PlenOffset, PduRule.PduLength, type);
         }
 
-        if (length > options.MaxDataLength)
+        // Lengths and offsets are ints from here on (ReceivedHeader.Length, slicing): a PLEN past int.MaxValue is too
+        // large whatever MaxDataLength allows, or it would wrap negative and pass the DATAL check.
+        if (length > options.MaxDataLength || common.Plen > int.MaxValue)
         {
             return Fail(out error, FatalErrorStatus.InvalidHeaderField, PduHeader.PlenOffset, PduRule.PduLengthTooLarge, type);
         }
