@@ -16,7 +16,7 @@ internal enum DigestTypes : byte
 
 /// <summary>
 /// What one end of a connection has negotiated, for encoding what it sends and validating what it receives.
-/// Before ICReq/ICResp complete, <see cref="Initialized"/> is false: only IC PDUs are allowed and none has digests.
+/// Before ICReq/ICResp complete, <see cref="Initialized"/> is false: only IC PDUs and TermReqs are allowed and none has digests.
 /// </summary>
 /// <param name="Receiving">The direction of the PDUs this end receives: <see cref="PduDirection.ControllerToHost"/> on a host.</param>
 /// <param name="Initialized">ICReq/ICResp exchanged: capsules and data may flow, IC PDUs may not.</param>

@@ -42,9 +42,12 @@ internal static class PduDecoder
             return Fail(out error, FatalErrorStatus.InvalidHeaderField, 0, PduRule.WrongDirection, type);
         }
 
-        // IC PDUs only before initialization, capsules and data only after; a TermReq may end either phase.
+        // IC PDUs only before initialization, capsules and data only after it; a TermReq may come at any time: a
+        // controller answers a bad ICReq with a C2HTermReq instead of an ICResp (SPDK's nvmf_tcp_icreq_handle does),
+        // and a host answers a bad ICResp with an H2CTermReq.
         var isIc = type is PduType.ICReq or PduType.ICResp;
-        if (isIc == options.Initialized && type is not (PduType.H2CTermReq or PduType.C2HTermReq))
+        var isTermReq = type is PduType.H2CTermReq or PduType.C2HTermReq;
+        if (!isTermReq && isIc == options.Initialized)
         {
             return Fail(out error, FatalErrorStatus.PduSequenceError, 0, PduRule.UnexpectedPdu, type);
         }
@@ -296,7 +299,9 @@ internal static class PduDecoder
             return Fail(out error, FatalErrorStatus.InvalidHeaderField, PduHeader.PlenOffset, PduRule.PduLength, type);
         }
 
-        if (length > options.MaxDataLength)
+        // Lengths and offsets are ints from here on (ReceivedHeader.Length, slicing): a PLEN past int.MaxValue is too
+        // large whatever MaxDataLength allows, or it would wrap negative and pass the DATAL check.
+        if (length > options.MaxDataLength || common.Plen > int.MaxValue)
         {
             return Fail(out error, FatalErrorStatus.InvalidHeaderField, PduHeader.PlenOffset, PduRule.PduLengthTooLarge, type);
         }

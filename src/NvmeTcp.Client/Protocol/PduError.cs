@@ -12,7 +12,7 @@ internal enum PduRule : byte
     /// <summary>A PDU type that travels the other way.</summary>
     WrongDirection,
 
-    /// <summary>An IC PDU after initialization, or anything else before it.</summary>
+    /// <summary>An IC PDU after initialization, or a capsule or data PDU before it (a TermReq may come at any time).</summary>
     UnexpectedPdu,
 
     /// <summary>HLEN is not the fixed length of the type.</summary>
