@@ -143,7 +143,7 @@ public sealed class NvmeDiscoveryLogEntry
 /// <remarks>Parsing never fails on content.</remarks>
 public sealed class NvmeDiscoveryLog
 {
-    private NvmeDiscoveryLog(NvmeDiscoveryLogHeader header, IReadOnlyList<NvmeDiscoveryLogEntry> entries)
+    internal NvmeDiscoveryLog(NvmeDiscoveryLogHeader header, IReadOnlyList<NvmeDiscoveryLogEntry> entries)
     {
         Header = header;
         Entries = entries;

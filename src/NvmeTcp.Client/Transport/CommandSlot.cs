@@ -61,6 +61,12 @@ internal sealed class CommandSlot : IValueTaskSource<Cqe>, IValueTaskSource
     /// <summary>The opcode, for messages.</summary>
     public byte Opcode { get; private set; }
 
+    /// <summary>FCTYPE of a fabrics command, for messages.</summary>
+    public byte FabricsType { get; private set; }
+
+    /// <summary>The command's name, for messages.</summary>
+    public string Name => Kind == CommandKind.Fabrics ? CommandNames.OfFabrics(FabricsType) : CommandNames.Of(Kind, Opcode);
+
     /// <summary>What kind of command, for status names.</summary>
     public CommandKind Kind { get; private set; }
 
@@ -104,9 +110,10 @@ internal sealed class CommandSlot : IValueTaskSource<Cqe>, IValueTaskSource
     public short Version => _core.Version;
 
     /// <summary>Prepares the slot for a new command (called with the slot taken from the free list).</summary>
-    public void Start(byte opcode, CommandKind kind, Memory<byte> readBuffer, ReadOnlyMemory<byte> writeData, bool inCapsule, long deadline)
+    public void Start(byte opcode, byte fabricsType, CommandKind kind, Memory<byte> readBuffer, ReadOnlyMemory<byte> writeData, bool inCapsule, long deadline)
     {
         Opcode = opcode;
+        FabricsType = fabricsType;
         Kind = kind;
         ReadBuffer = readBuffer;
         WriteData = writeData;
@@ -201,12 +208,12 @@ internal sealed class CommandSlot : IValueTaskSource<Cqe>, IValueTaskSource
         var status = cqe.Status;
         if (!status.IsSuccess)
         {
-            _pendingError = new NvmeStatusException(status, _owner.QueueId, cqe.Cid, Opcode, CommandNames.Of(Kind, Opcode), cqe.Dw0, status.NameFor(Kind));
+            _pendingError = new NvmeStatusException(status, _owner.QueueId, cqe.Cid, Opcode, Name, cqe.Dw0, status.NameFor(Kind));
         }
         else if (DataDigestFailed)
         {
             _pendingError = new NvmeTransportException(
-                $"Data digest mismatch in the data of {CommandNames.Of(Kind, Opcode)} on queue {_owner.QueueId} (CID {cqe.Cid}); the data was discarded.",
+                $"Data digest mismatch in the data of {Name} on queue {_owner.QueueId} (CID {cqe.Cid}); the data was discarded.",
                 _owner.QueueId,
                 isRetryable: true);
         }
@@ -239,7 +246,7 @@ internal sealed class CommandSlot : IValueTaskSource<Cqe>, IValueTaskSource
         }
 
         _pendingError ??= new OperationCanceledException(
-            $"{CommandNames.Of(Kind, Opcode)} on queue {_owner.QueueId} (CID {Cid}) was cancelled; it may still complete at the controller.",
+            $"{Name} on queue {_owner.QueueId} (CID {Cid}) was cancelled; it may still complete at the controller.",
             token);
 
         // A write's data may still be requested by R2T: its caller waits until all of it went to the socket.

@@ -53,6 +53,9 @@ internal sealed partial class QueueConnection : IAsyncDisposable
     /// <summary>The queue ID.</summary>
     public ushort QueueId => _options.QueueId;
 
+    /// <summary>Commands outstanding at once.</summary>
+    public int QueueSize => _slots.Length;
+
     /// <summary>The controller's endpoint.</summary>
     public EndPoint RemoteEndPoint { get; }
 
@@ -174,16 +177,7 @@ internal sealed partial class QueueConnection : IAsyncDisposable
     /// <param name="cancellationToken">Cancels the wait for a slot, or abandons the command once sent.</param>
     public ValueTask<Cqe> SubmitAsync(Sqe sqe, CommandKind kind, ReadOnlyMemory<byte> writeData, Memory<byte> readBuffer, CancellationToken cancellationToken)
     {
-        if (!writeData.IsEmpty && !readBuffer.IsEmpty)
-        {
-            throw new ArgumentException("A command moves data one way only.", nameof(readBuffer));
-        }
-
-        if (writeData.Length > _options.MaxTransferSize || readBuffer.Length > _options.MaxTransferSize)
-        {
-            throw new ArgumentOutOfRangeException(nameof(writeData), $"A transfer on queue {QueueId} may not exceed {_options.MaxTransferSize} bytes.");
-        }
-
+        Validate(writeData, readBuffer);
         if (cancellationToken.IsCancellationRequested)
         {
             return ValueTask.FromCanceled<Cqe>(cancellationToken);
@@ -199,7 +193,45 @@ internal sealed partial class QueueConnection : IAsyncDisposable
             return SubmitSlowAsync(sqe, kind, writeData, readBuffer, cancellationToken);
         }
 
-        return Submit(sqe, kind, writeData, readBuffer, cancellationToken);
+        var slot = Submit(sqe, kind, writeData, readBuffer, cancellationToken, out var version);
+        return new ValueTask<Cqe>(slot, version);
+    }
+
+    /// <summary>As <see cref="SubmitAsync"/>, for callers that need only success or an exception: no result, no allocation.</summary>
+    public ValueTask SubmitNoResultAsync(Sqe sqe, CommandKind kind, ReadOnlyMemory<byte> writeData, Memory<byte> readBuffer, CancellationToken cancellationToken)
+    {
+        Validate(writeData, readBuffer);
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled(cancellationToken);
+        }
+
+        if (Volatile.Read(ref _failure) is { } failure)
+        {
+            return ValueTask.FromException(failure);
+        }
+
+        if (!_slotsAvailable.Wait(0, CancellationToken.None))
+        {
+            return new ValueTask(SubmitSlowAsync(sqe, kind, writeData, readBuffer, cancellationToken).AsTask());
+        }
+
+        var slot = Submit(sqe, kind, writeData, readBuffer, cancellationToken, out var version);
+        return new ValueTask(slot, version);
+    }
+
+    private void Validate(ReadOnlyMemory<byte> writeData, Memory<byte> readBuffer)
+    {
+        if (!writeData.IsEmpty && !readBuffer.IsEmpty)
+        {
+            throw new ArgumentException("A command moves data one way only.", nameof(readBuffer));
+        }
+
+        if (writeData.Length > _options.MaxTransferSize || readBuffer.Length > _options.MaxTransferSize)
+        {
+            throw new ArgumentOutOfRangeException(nameof(writeData), $"A transfer on queue {QueueId} may not exceed {_options.MaxTransferSize} bytes.");
+        }
+
     }
 
     private async ValueTask<Cqe> SubmitSlowAsync(Sqe sqe, CommandKind kind, ReadOnlyMemory<byte> writeData, Memory<byte> readBuffer, CancellationToken cancellationToken)
@@ -215,10 +247,11 @@ internal sealed partial class QueueConnection : IAsyncDisposable
             throw Volatile.Read(ref _failure) ?? new ObjectDisposedException(nameof(QueueConnection));
         }
 
-        return await Submit(sqe, kind, writeData, readBuffer, cancellationToken).ConfigureAwait(false);
+        var slot = Submit(sqe, kind, writeData, readBuffer, cancellationToken, out var version);
+        return await new ValueTask<Cqe>(slot, version).ConfigureAwait(false);
     }
 
-    private ValueTask<Cqe> Submit(Sqe sqe, CommandKind kind, ReadOnlyMemory<byte> writeData, Memory<byte> readBuffer, CancellationToken cancellationToken)
+    private CommandSlot Submit(Sqe sqe, CommandKind kind, ReadOnlyMemory<byte> writeData, Memory<byte> readBuffer, CancellationToken cancellationToken, out short version)
     {
         CommandSlot slot;
         lock (_slotLock)
@@ -236,11 +269,11 @@ internal sealed partial class QueueConnection : IAsyncDisposable
         // One SGL descriptor (NVMe/TCP 3.3.2): data block with an offset into the capsule for in-capsule data,
         // otherwise a transport data block moved by C2HData or R2T/H2CData (length 0 when there is no data).
         sqe.SglType = inCapsule ? (byte)0x01 : (byte)0x5A;
-        slot.Start(sqe.Opcode, kind, readBuffer, writeData, inCapsule, Environment.TickCount64 + (long)_options.CommandTimeout.TotalMilliseconds);
-        var task = new ValueTask<Cqe>(slot, slot.Version);
+        slot.Start(sqe.Opcode, sqe.FabricsCommandType, kind, readBuffer, writeData, inCapsule, Environment.TickCount64 + (long)_options.CommandTimeout.TotalMilliseconds);
+        version = slot.Version;
         slot.RegisterCancellation(cancellationToken);
         EnqueueCapsule(slot, sqe, inCapsule ? writeData : default);
-        return task;
+        return slot;
     }
 
     /// <summary>Returns a slot whose caller and wire lifetimes both ended.</summary>
@@ -281,7 +314,7 @@ internal sealed partial class QueueConnection : IAsyncDisposable
             {
                 // As Linux does for a command past its timeout: reset the association; every pending command fails.
                 Fail(new NvmeTimeoutException(
-                    $"{CommandNames.Of(slot.Kind, slot.Opcode)} on queue {QueueId} (CID {slot.Cid}) did not complete within {_options.CommandTimeout.TotalSeconds:0.###} s; the connection to {RemoteEndPoint} was reset.",
+                    $"{slot.Name} on queue {QueueId} (CID {slot.Cid}) did not complete within {_options.CommandTimeout.TotalSeconds:0.###} s; the connection to {RemoteEndPoint} was reset.",
                     QueueId,
                     _options.CommandTimeout));
                 return;

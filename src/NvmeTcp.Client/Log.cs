@@ -1,0 +1,34 @@
+using Microsoft.Extensions.Logging;
+
+namespace NvmeTcp.Client;
+
+/// <summary>
+/// Log messages, one method per event. The method names are event names and the IDs are fixed: consumers filter on
+/// them. Nothing is logged per I/O above Trace, and no key or secret is ever a parameter.
+/// </summary>
+internal static partial class Log
+{
+    [LoggerMessage(EventId = 1000, Level = LogLevel.Information, Message = "Connected to {SubsystemNqn} at {EndPoint}: controller {ControllerId}, {QueueCount} I/O queues of {QueueSize}, digests header={HeaderDigest} data={DataDigest}")]
+    public static partial void Connected(ILogger logger, string subsystemNqn, System.Net.EndPoint endPoint, int controllerId, int queueCount, int queueSize, bool headerDigest, bool dataDigest);
+
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Debug, Message = "Queue {QueueId} connected to {EndPoint}")]
+    public static partial void QueueConnected(ILogger logger, int queueId, System.Net.EndPoint endPoint);
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Controller {ControllerId} at {EndPoint} shut down ({Outcome})")]
+    public static partial void ShutDown(ILogger logger, int controllerId, System.Net.EndPoint endPoint, string outcome);
+
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Debug, Message = "I/O queues: asked for {Requested}, granted {Granted}")]
+    public static partial void QueuesGranted(ILogger logger, int requested, int granted);
+
+    [LoggerMessage(EventId = 1100, Level = LogLevel.Error, Message = "Queue {QueueId} failed: {Reason}")]
+    public static partial void QueueFailed(ILogger logger, int queueId, string reason);
+
+    [LoggerMessage(EventId = 1101, Level = LogLevel.Warning, Message = "Keep Alive failed on controller {ControllerId}: {Reason}")]
+    public static partial void KeepAliveFailed(ILogger logger, int controllerId, string reason);
+
+    [LoggerMessage(EventId = 1200, Level = LogLevel.Debug, Message = "Discovery log from {EndPoint}: generation {Generation}, {Records} records")]
+    public static partial void DiscoveryLogRead(ILogger logger, System.Net.EndPoint endPoint, ulong generation, ulong records);
+
+    [LoggerMessage(EventId = 1201, Level = LogLevel.Debug, Message = "Discovery log generation changed while reading ({First} then {Second}); reading again")]
+    public static partial void DiscoveryLogChanged(ILogger logger, ulong first, ulong second);
+}

@@ -1,0 +1,129 @@
+using NvmeTcp.Client.Admin;
+using NvmeTcp.Client.Fabrics;
+using NvmeTcp.Client.Protocol;
+
+namespace NvmeTcp.Client;
+
+public sealed partial class NvmeController
+{
+    /// <summary>
+    /// Sends any admin command, as nvme-cli's <c>admin-passthru</c> does. At most one of <paramref name="writeData"/>
+    /// and <paramref name="readBuffer"/> may be non-empty; it is the command's data.
+    /// </summary>
+    /// <param name="command">The command.</param>
+    /// <param name="writeData">Data sent to the controller.</param>
+    /// <param name="readBuffer">Where data from the controller goes.</param>
+    /// <param name="cancellationToken">Cancels the command.</param>
+    /// <returns>The completion; a non-zero status throws <see cref="NvmeStatusException"/>.</returns>
+    public async ValueTask<NvmeCompletion> AdminPassthruAsync(NvmeCommand command, ReadOnlyMemory<byte> writeData = default, Memory<byte> readBuffer = default, CancellationToken cancellationToken = default)
+    {
+        var kind = command.Opcode == FabricsCommand.Opcode ? CommandKind.Fabrics : CommandKind.Admin;
+        var cqe = await _admin.SubmitAsync(command.ToSqe(), kind, writeData, readBuffer, cancellationToken).ConfigureAwait(false);
+        return new NvmeCompletion(cqe.Dw0, cqe.Dw1, cqe.Status);
+    }
+
+    /// <summary>Identify Namespace (CNS 00h) for <paramref name="namespaceId"/>, read now.</summary>
+    /// <param name="namespaceId">NSID.</param>
+    /// <param name="cancellationToken">Cancels the command.</param>
+    /// <returns>The namespace's Identify data.</returns>
+    public async Task<NvmeIdentifyNamespace> IdentifyNamespaceAsync(uint namespaceId, CancellationToken cancellationToken = default)
+    {
+        var data = new byte[4096];
+        await AdminAsync(IdentifyCommand.Namespace(namespaceId), default, data, cancellationToken).ConfigureAwait(false);
+        return NvmeIdentifyNamespace.Parse(data);
+    }
+
+    /// <summary>The active namespace list (Identify CNS 02h), read now.</summary>
+    /// <param name="cancellationToken">Cancels the command.</param>
+    /// <returns>NSIDs in increasing order.</returns>
+    public async Task<IReadOnlyList<uint>> GetActiveNamespaceIdsAsync(CancellationToken cancellationToken = default)
+    {
+        var ids = new List<uint>();
+        var data = new byte[4096];
+        uint after = 0;
+        while (true)
+        {
+            await AdminAsync(IdentifyCommand.ActiveNamespaces(after), default, data, cancellationToken).ConfigureAwait(false);
+            var page = NvmeNamespaceList.Parse(data);
+            ids.AddRange(page);
+            if (page.Count < 1024)
+            {
+                return ids;
+            }
+
+            after = page[^1];
+        }
+    }
+
+    /// <summary>Get Log Page: reads <paramref name="length"/> bytes (a multiple of 4) of log <paramref name="logId"/> from <paramref name="offset"/>.</summary>
+    /// <param name="logId">LID, e.g. 0x01 error information, 0x02 SMART / health, 0x70 discovery.</param>
+    /// <param name="length">Bytes to read, a multiple of 4.</param>
+    /// <param name="namespaceId">NSID (0xFFFFFFFF for controller-wide logs such as SMART).</param>
+    /// <param name="offset">Byte offset into the log, a multiple of 4.</param>
+    /// <param name="retainAsyncEvent">RAE: keep an asynchronous event for this log outstanding.</param>
+    /// <param name="cancellationToken">Cancels the command.</param>
+    /// <returns>The log data.</returns>
+    public async Task<byte[]> GetLogPageAsync(byte logId, int length, uint namespaceId = 0xFFFFFFFF, ulong offset = 0, bool retainAsyncEvent = false, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(length, 4);
+        var data = new byte[length];
+        var chunk = Math.Max(4096, MaxTransferSize / 4 * 4);
+        for (var done = 0; done < length; done += chunk)
+        {
+            var size = Math.Min(chunk, length - done);
+            var sqe = GetLogPageCommand.Create(logId, (uint)size, namespaceId, offset + (ulong)done, retainAsyncEvent: retainAsyncEvent);
+            await AdminAsync(sqe, default, data.AsMemory(done, size), cancellationToken).ConfigureAwait(false);
+        }
+
+        return data;
+    }
+
+    /// <summary>The SMART / health information log (LID 02h), controller-wide.</summary>
+    /// <param name="cancellationToken">Cancels the command.</param>
+    /// <returns>The parsed log.</returns>
+    public async Task<NvmeSmartLog> GetSmartLogAsync(CancellationToken cancellationToken = default) =>
+        NvmeSmartLog.Parse(await GetLogPageAsync(LogPageId.SmartHealth, 512, cancellationToken: cancellationToken).ConfigureAwait(false));
+
+    /// <summary>The error information log (LID 01h): ELPE + 1 entries of 64 bytes.</summary>
+    /// <param name="cancellationToken">Cancels the command.</param>
+    /// <returns>The entries, newest first; empty entries have an error count of 0.</returns>
+    public async Task<IReadOnlyList<NvmeErrorLogEntry>> GetErrorLogAsync(CancellationToken cancellationToken = default) =>
+        NvmeErrorLogEntry.ParseList(await GetLogPageAsync(LogPageId.ErrorInformation, (Identify.Elpe + 1) * 64, cancellationToken: cancellationToken).ConfigureAwait(false));
+
+    /// <summary>Get Features: the current value of feature <paramref name="featureId"/> (CQE dword 0).</summary>
+    /// <param name="featureId">FID.</param>
+    /// <param name="cdw11">Command dword 11, for features that take one.</param>
+    /// <param name="namespaceId">NSID, for namespace-specific features.</param>
+    /// <param name="cancellationToken">Cancels the command.</param>
+    /// <returns>CQE dword 0.</returns>
+    public async Task<uint> GetFeatureAsync(byte featureId, uint cdw11 = 0, uint namespaceId = 0, CancellationToken cancellationToken = default) =>
+        (await AdminAsync(FeatureCommands.Get(featureId, FeatureSelect.Current, cdw11, namespaceId), default, default, cancellationToken).ConfigureAwait(false)).Dw0;
+
+    /// <summary>Set Features: sets feature <paramref name="featureId"/> from <paramref name="cdw11"/>.</summary>
+    /// <param name="featureId">FID.</param>
+    /// <param name="cdw11">Command dword 11: the value.</param>
+    /// <param name="namespaceId">NSID, for namespace-specific features.</param>
+    /// <param name="save">SV: keep the value across resets.</param>
+    /// <param name="cancellationToken">Cancels the command.</param>
+    /// <returns>CQE dword 0.</returns>
+    public async Task<uint> SetFeatureAsync(byte featureId, uint cdw11, uint namespaceId = 0, bool save = false, CancellationToken cancellationToken = default) =>
+        (await AdminAsync(FeatureCommands.Set(featureId, cdw11, save, namespaceId), default, default, cancellationToken).ConfigureAwait(false)).Dw0;
+
+    /// <summary>The discovery log page (LID 70h) of a discovery controller, read as libnvme does (see <see cref="NvmeDiscovery"/>).</summary>
+    /// <param name="cancellationToken">Cancels the reads.</param>
+    /// <returns>A consistent log: its generation did not change while it was read.</returns>
+    public Task<NvmeDiscoveryLog> GetDiscoveryLogAsync(CancellationToken cancellationToken = default) =>
+        NvmeDiscovery.ReadLogAsync(this, cancellationToken);
+
+    internal ValueTask<Cqe> AdminAsync(Sqe sqe, ReadOnlyMemory<byte> writeData, Memory<byte> readBuffer, CancellationToken cancellationToken)
+    {
+        var kind = sqe.Opcode == FabricsCommand.Opcode ? CommandKind.Fabrics : CommandKind.Admin;
+        return _admin.SubmitAsync(sqe, kind, writeData, readBuffer, cancellationToken);
+    }
+
+    internal async Task<ulong> GetPropertyAsync(uint offset, CancellationToken cancellationToken) =>
+        (await AdminAsync(PropertyCommands.Get(offset), default, default, cancellationToken).ConfigureAwait(false)).Value64;
+
+    internal async Task SetPropertyAsync(uint offset, uint value, CancellationToken cancellationToken) =>
+        await AdminAsync(PropertyCommands.Set(offset, value), default, default, cancellationToken).ConfigureAwait(false);
+}

@@ -1,0 +1,157 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using NvmeTcp.Client.Transport;
+
+namespace NvmeTcp.Client;
+
+/// <summary>
+/// A connection to one NVMe over Fabrics controller on an NVMe/TCP target: the admin queue, the I/O queue pairs, the
+/// controller's Identify data and its active namespaces. Create it with <see cref="ConnectAsync"/>; dispose it to shut
+/// the controller down in order (CC.SHN, then wait for CSTS.SHST).
+/// </summary>
+/// <remarks>
+/// Errors are typed (see <see cref="NvmeException"/>). If a queue's connection fails, the commands on it fail and
+/// the controller is no longer usable; connect again.
+/// </remarks>
+public sealed partial class NvmeController : IAsyncDisposable
+{
+    private readonly NvmeTcpOptions _options;
+    private readonly QueueConnection _admin;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _stop = new();
+    private NvmeQueuePair[] _ioQueues = [];
+    private NvmeNamespace[] _namespaces = [];
+    private Task _keepAlive = Task.CompletedTask;
+    private int _nextQueue = -1;
+    private int _disposed;
+
+    private NvmeController(NvmeTcpOptions options, QueueConnection admin, ILogger logger)
+    {
+        _options = options;
+        _admin = admin;
+        _logger = logger;
+    }
+
+    /// <summary>The controller ID (CNTLID) the target assigned in the admin Connect.</summary>
+    public ushort ControllerId { get; private set; }
+
+    /// <summary>CAP: the controller capabilities property.</summary>
+    public ulong Capabilities { get; private set; }
+
+    /// <summary>VS: the NVMe version the controller implements.</summary>
+    public Version Version { get; private set; } = new(0, 0);
+
+    /// <summary>Identify Controller (CNS 01h), read at bring-up.</summary>
+    public NvmeIdentifyController Identify { get; private set; } = null!;
+
+    /// <summary>The active namespaces found at bring-up (none on a discovery controller).</summary>
+    public IReadOnlyList<NvmeNamespace> Namespaces => _namespaces;
+
+    /// <summary>The I/O queue pairs: as many as asked for, or fewer if the controller granted fewer.</summary>
+    public IReadOnlyList<NvmeQueuePair> IoQueues => _ioQueues;
+
+    /// <summary>The target's endpoint.</summary>
+    public System.Net.EndPoint RemoteEndPoint => _admin.RemoteEndPoint;
+
+    /// <summary>The subsystem NQN connected to.</summary>
+    public string SubsystemNqn => _options.SubsystemNqn;
+
+    /// <summary>The host NQN used.</summary>
+    public string HostNqn => _options.HostNqn;
+
+    /// <summary>The largest data transfer of one command: the smaller of MDTS and <see cref="NvmeTcpOptions.MaxTransferSize"/>.</summary>
+    public int MaxTransferSize { get; private set; }
+
+    /// <summary>Whether this is a discovery controller (no I/O queues; its data is the discovery log).</summary>
+    public bool IsDiscoveryController => Identify.IsDiscoveryController || _options.SubsystemNqn == NvmeTcpOptions.DiscoveryNqn;
+
+    /// <summary>The namespace with NSID <paramref name="namespaceId"/>.</summary>
+    /// <exception cref="KeyNotFoundException">The controller has no such active namespace.</exception>
+    public NvmeNamespace GetNamespace(uint namespaceId) =>
+        Array.Find(_namespaces, n => n.Id == namespaceId) ?? throw new KeyNotFoundException($"Controller {ControllerId} has no active namespace {namespaceId}.");
+
+    /// <summary>The I/O queue pairs in turn, for spreading callers over them.</summary>
+    /// <exception cref="InvalidOperationException">The controller has no I/O queues.</exception>
+    public NvmeQueuePair NextIoQueue()
+    {
+        var queues = _ioQueues;
+        if (queues.Length == 0)
+        {
+            throw new InvalidOperationException("This controller has no I/O queues.");
+        }
+
+        return queues[(int)((uint)Interlocked.Increment(ref _nextQueue) % (uint)queues.Length)];
+    }
+
+    /// <summary>
+    /// Connects to the controller and brings it up in the order of the NVMe-oF spec and the Linux host: admin queue
+    /// (ICReq, Connect), CAP and VS, CC.EN with CSTS.RDY within CAP.TO, Identify Controller, Number of Queues, a
+    /// connection per I/O queue, then the active namespaces.
+    /// </summary>
+    /// <param name="options">Where and how to connect; copied.</param>
+    /// <param name="cancellationToken">Cancels the bring-up; everything opened so far is closed.</param>
+    /// <returns>A live controller.</returns>
+    /// <remarks>Throws <see cref="NvmeStatusException"/> when the target refuses (e.g. Connect Invalid Host, Connect Invalid
+    /// Parameters for an unknown NQN), <see cref="NvmeTransportException"/> when it cannot be reached,
+    /// <see cref="NvmeTimeoutException"/>, and <see cref="NvmeTcpProtocolException"/>.</remarks>
+    public static async Task<NvmeController> ConnectAsync(NvmeTcpOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options = options.Clone();
+        options.Validate();
+        var logger = options.LoggerFactory?.CreateLogger<NvmeController>() ?? (ILogger)NullLogger.Instance;
+        var endPoint = await ResolveAsync(options, cancellationToken).ConfigureAwait(false);
+        var admin = await QueueConnection.ConnectAsync(endPoint, AdminQueueOptions(options), cancellationToken).ConfigureAwait(false);
+        var controller = new NvmeController(options, admin, logger);
+        try
+        {
+            await controller.BringUpAsync(endPoint, cancellationToken).ConfigureAwait(false);
+            return controller;
+        }
+        catch
+        {
+            await controller.CloseAsync(orderly: false).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Shuts the controller down in order (CC.SHN, CSTS.SHST) and closes every connection.</summary>
+    /// <returns>Completes when every connection is closed.</returns>
+    public ValueTask DisposeAsync() => CloseAsync(orderly: true);
+
+    private async ValueTask CloseAsync(bool orderly)
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await _stop.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await _keepAlive.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        // Like Linux: I/O queues are just closed, then the controller is told to shut down on the admin queue.
+        foreach (var queue in _ioQueues)
+        {
+            await queue.Connection.DisposeAsync().ConfigureAwait(false);
+        }
+
+        var outcome = "closed";
+        if (orderly && _admin.Failure is null)
+        {
+            outcome = await ShutdownAsync().ConfigureAwait(false);
+        }
+
+        await _admin.DisposeAsync().ConfigureAwait(false);
+        if (_logger.IsEnabled(LogLevel.Information))
+        {
+            Log.ShutDown(_logger, ControllerId, _admin.RemoteEndPoint, outcome);
+        }
+        _stop.Dispose();
+    }
+}

@@ -1,0 +1,121 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace NvmeTcp.Client;
+
+/// <summary>
+/// Discovery (NVMe-oF 1.1, 5): what subsystems a target offers, read from its discovery controller's log page 70h.
+/// </summary>
+public static class NvmeDiscovery
+{
+    private const int MaxGenerationRetries = 10;
+    private const int MaxReferralDepth = 4;
+
+    /// <summary>
+    /// Connects to the discovery controller at <paramref name="options"/>' address (the well-known discovery NQN,
+    /// KATO 0: a short-lived connection), reads the discovery log, and disconnects.
+    /// </summary>
+    /// <param name="options">Address, port (usually 8009 or 4420), host identity; the NQN is replaced by the discovery NQN.</param>
+    /// <param name="followReferrals">Also read the logs of referred discovery controllers (entries of subtype 1), up to 4 deep.</param>
+    /// <param name="cancellationToken">Cancels the whole operation.</param>
+    /// <returns>The log, with the entries of followed referrals appended (the referral entries themselves kept).</returns>
+    public static async Task<NvmeDiscoveryLog> GetLogAsync(NvmeTcpOptions options, bool followReferrals = false, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var visited = new HashSet<string>(StringComparer.Ordinal);
+        return await GetLogAsync(options, followReferrals ? MaxReferralDepth : 0, visited, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Options to connect to the subsystem a discovery log entry names, keeping the host identity and settings of <paramref name="template"/>.</summary>
+    /// <param name="entry">An entry of subtype NVM subsystem.</param>
+    /// <param name="template">Host identity, digests, queues, timeouts.</param>
+    /// <param name="addressOverride">An address to use instead of TRADDR (for targets behind NAT, which report an address the host cannot reach).</param>
+    /// <returns>New options.</returns>
+    public static NvmeTcpOptions OptionsFor(NvmeDiscoveryLogEntry entry, NvmeTcpOptions template, string? addressOverride = null)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        ArgumentNullException.ThrowIfNull(template);
+        if (entry.TransportType != NvmeTransportType.Tcp)
+        {
+            throw new ArgumentException($"The entry's transport is {entry.TransportType}, not TCP.", nameof(entry));
+        }
+
+        var options = template.Clone();
+        options.Address = addressOverride ?? entry.TransportAddress;
+        options.Port = int.TryParse(entry.TransportServiceId, out var port) ? port : NvmeTcpOptions.DefaultPort;
+        options.SubsystemNqn = entry.SubsystemNqn;
+        return options;
+    }
+
+    /// <summary>Connects to the subsystem <paramref name="entry"/> names (see <see cref="OptionsFor"/>).</summary>
+    /// <param name="entry">An entry of subtype NVM subsystem.</param>
+    /// <param name="template">Host identity, digests, queues, timeouts.</param>
+    /// <param name="addressOverride">An address to use instead of TRADDR.</param>
+    /// <param name="cancellationToken">Cancels the bring-up.</param>
+    /// <returns>A live controller.</returns>
+    public static Task<NvmeController> ConnectAsync(NvmeDiscoveryLogEntry entry, NvmeTcpOptions template, string? addressOverride = null, CancellationToken cancellationToken = default) =>
+        NvmeController.ConnectAsync(OptionsFor(entry, template, addressOverride), cancellationToken);
+
+    private static async Task<NvmeDiscoveryLog> GetLogAsync(NvmeTcpOptions options, int referralDepth, HashSet<string> visited, CancellationToken cancellationToken)
+    {
+        var discovery = options.Clone();
+        discovery.SubsystemNqn = NvmeTcpOptions.DiscoveryNqn;
+        discovery.KeepAliveTimeout = TimeSpan.Zero;
+        discovery.IoQueueCount = 0;
+        visited.Add($"{discovery.Address}:{discovery.Port}");
+        NvmeDiscoveryLog log;
+        var controller = await NvmeController.ConnectAsync(discovery, cancellationToken).ConfigureAwait(false);
+        await using (controller.ConfigureAwait(false))
+        {
+            log = await ReadLogAsync(controller, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (referralDepth == 0)
+        {
+            return log;
+        }
+
+        var entries = new List<NvmeDiscoveryLogEntry>(log.Entries);
+        foreach (var referral in log.Entries.Where(e => e.SubsystemType == NvmeSubsystemType.DiscoveryReferral && e.TransportType == NvmeTransportType.Tcp).ToList())
+        {
+            var next = OptionsFor(referral, options);
+            if (!visited.Contains($"{next.Address}:{next.Port}"))
+            {
+                var referred = await GetLogAsync(next, referralDepth - 1, visited, cancellationToken).ConfigureAwait(false);
+                entries.AddRange(referred.Entries);
+            }
+        }
+
+        return new NvmeDiscoveryLog(log.Header, entries);
+    }
+
+    // As libnvme's nvme_discovery_log: the header, then the entries, then the header again; if GENCTR moved, the log
+    // changed while it was read, so start over. RAE keeps a discovery-log-changed event outstanding until the last read.
+    internal static async Task<NvmeDiscoveryLog> ReadLogAsync(NvmeController controller, CancellationToken cancellationToken)
+    {
+        var logger = (ILogger)NullLogger.Instance;
+        for (var attempt = 0; attempt < MaxGenerationRetries; attempt++)
+        {
+            var headerData = await controller.GetLogPageAsync(0x70, NvmeDiscoveryLogHeader.Size, 0, 0, retainAsyncEvent: true, cancellationToken).ConfigureAwait(false);
+            var header = NvmeDiscoveryLogHeader.Parse(headerData);
+            var count = (int)Math.Min(header.Numrec, 4096);
+            var entries = count == 0
+                ? []
+                : await controller.GetLogPageAsync(0x70, count * NvmeDiscoveryLogEntry.Size, 0, NvmeDiscoveryLogHeader.Size, retainAsyncEvent: true, cancellationToken).ConfigureAwait(false);
+            var again = NvmeDiscoveryLogHeader.Parse(await controller.GetLogPageAsync(0x70, NvmeDiscoveryLogHeader.Size, 0, 0, retainAsyncEvent: false, cancellationToken).ConfigureAwait(false));
+            if (again.Genctr == header.Genctr)
+            {
+                var page = new byte[NvmeDiscoveryLogHeader.Size + entries.Length];
+                headerData.CopyTo(page, 0);
+                entries.CopyTo(page, NvmeDiscoveryLogHeader.Size);
+                var log = NvmeDiscoveryLog.Parse(page);
+                Log.DiscoveryLogRead(logger, controller.RemoteEndPoint, header.Genctr, header.Numrec);
+                return log;
+            }
+
+            Log.DiscoveryLogChanged(logger, header.Genctr, again.Genctr);
+        }
+
+        throw new NvmeException($"The discovery log kept changing: its generation moved in each of {MaxGenerationRetries} reads.");
+    }
+}

@@ -1,0 +1,224 @@
+using System.Runtime.CompilerServices;
+using NvmeTcp.Client.Nvm;
+using NvmeTcp.Client.Protocol;
+using NvmeTcp.Client.Transport;
+
+namespace NvmeTcp.Client;
+
+/// <summary>
+/// An I/O submission/completion queue pair: one TCP connection to the controller. Many callers may use one queue pair
+/// at once; when all its slots are busy, callers wait for one (back-pressure), they do not fail.
+/// </summary>
+/// <remarks>
+/// <para>Buffers are the caller's: a read's data goes straight into it, a write's data is sent from it. Do not touch a
+/// buffer until its operation has completed.</para>
+/// <para>Transfers larger than <see cref="MaxTransferSize"/> (the controller's MDTS, or the configured maximum) are split
+/// into several commands, which run concurrently on this queue.</para>
+/// <para>Failures: <see cref="NvmeStatusException"/> for a non-zero status (the queue stays up);
+/// <see cref="NvmeTransportException"/> when the connection was lost or a data digest did not match (retryable);
+/// <see cref="NvmeTcpProtocolException"/> when the controller broke the protocol; <see cref="NvmeTimeoutException"/>.
+/// Cancellation before the command is sent withdraws it; after, the command is abandoned: the caller is released with
+/// <see cref="OperationCanceledException"/> as soon as the library no longer uses its buffer, but the controller may
+/// still complete it.</para>
+/// </remarks>
+public sealed class NvmeQueuePair
+{
+    private readonly QueueConnection _connection;
+
+    internal NvmeQueuePair(QueueConnection connection, int maxTransferSize)
+    {
+        _connection = connection;
+        MaxTransferSize = maxTransferSize;
+    }
+
+    /// <summary>The queue ID (1 and up).</summary>
+    public ushort QueueId => _connection.QueueId;
+
+    /// <summary>Commands that can be outstanding at once.</summary>
+    public int QueueSize => _connection.QueueSize;
+
+    /// <summary>The largest transfer sent as one command.</summary>
+    public int MaxTransferSize { get; }
+
+    /// <summary>The largest write sent inside the command capsule (IOCCSZ); larger writes go by R2T.</summary>
+    public int InCapsuleDataSize => _connection.InCapsuleDataSize;
+
+    internal QueueConnection Connection => _connection;
+
+    /// <summary>Reads whole logical blocks starting at <paramref name="startLba"/> into <paramref name="buffer"/>, whose length must be a multiple of the block size.</summary>
+    /// <param name="ns">The namespace.</param>
+    /// <param name="startLba">SLBA: the first logical block.</param>
+    /// <param name="buffer">Where the data goes; its length sets the number of blocks.</param>
+    /// <param name="cancellationToken">Cancels the read (see remarks on the class).</param>
+    /// <returns>Completes when the data is in <paramref name="buffer"/>.</returns>
+    public ValueTask ReadAsync(NvmeNamespace ns, ulong startLba, Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        var blocks = BlockCount(ns, buffer.Length);
+        if (buffer.Length <= MaxTransferSize)
+        {
+            var sqe = ReadWriteCommands.Read(ns.Id, startLba, blocks, (uint)buffer.Length);
+            return _connection.SubmitNoResultAsync(sqe, CommandKind.Io, default, buffer, cancellationToken);
+        }
+
+        return SplitAsync(ns, startLba, buffer, default, NvmOpcode.Read, false, cancellationToken);
+    }
+
+    /// <summary>Writes whole logical blocks from <paramref name="data"/> starting at <paramref name="startLba"/>.</summary>
+    /// <param name="ns">The namespace.</param>
+    /// <param name="startLba">SLBA: the first logical block.</param>
+    /// <param name="data">The data; its length, a multiple of the block size, sets the number of blocks.</param>
+    /// <param name="forceUnitAccess">FUA: complete only once the data is in non-volatile media.</param>
+    /// <param name="cancellationToken">Cancels the write (see remarks on the class).</param>
+    /// <returns>Completes when the controller has acknowledged the write.</returns>
+    public ValueTask WriteAsync(NvmeNamespace ns, ulong startLba, ReadOnlyMemory<byte> data, bool forceUnitAccess = false, CancellationToken cancellationToken = default)
+    {
+        var blocks = BlockCount(ns, data.Length);
+        if (data.Length <= MaxTransferSize)
+        {
+            var sqe = ReadWriteCommands.Write(ns.Id, startLba, blocks, (uint)data.Length, data.Length <= InCapsuleDataSize, forceUnitAccess);
+            return _connection.SubmitNoResultAsync(sqe, CommandKind.Io, data, default, cancellationToken);
+        }
+
+        return SplitAsync(ns, startLba, default, data, NvmOpcode.Write, forceUnitAccess, cancellationToken);
+    }
+
+    /// <summary>Compares <paramref name="data"/> with the blocks at <paramref name="startLba"/>; a mismatch throws <see cref="NvmeStatusException"/> with Compare Failure.</summary>
+    /// <param name="ns">The namespace.</param>
+    /// <param name="startLba">SLBA.</param>
+    /// <param name="data">The expected data; a multiple of the block size.</param>
+    /// <param name="cancellationToken">Cancels the command.</param>
+    /// <returns>Completes when the blocks matched.</returns>
+    public ValueTask CompareAsync(NvmeNamespace ns, ulong startLba, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
+    {
+        var blocks = BlockCount(ns, data.Length);
+        if (data.Length <= MaxTransferSize)
+        {
+            var sqe = ReadWriteCommands.Compare(ns.Id, startLba, blocks, (uint)data.Length, data.Length <= InCapsuleDataSize);
+            return _connection.SubmitNoResultAsync(sqe, CommandKind.Io, data, default, cancellationToken);
+        }
+
+        return SplitAsync(ns, startLba, default, data, NvmOpcode.Compare, false, cancellationToken);
+    }
+
+    /// <summary>Flush: commits volatile write cache contents of the namespace to non-volatile media.</summary>
+    /// <param name="ns">The namespace.</param>
+    /// <param name="cancellationToken">Cancels the command.</param>
+    /// <returns>Completes when the controller has flushed.</returns>
+    public ValueTask FlushAsync(NvmeNamespace ns, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(ns);
+        return _connection.SubmitNoResultAsync(ReadWriteCommands.Flush(ns.Id), CommandKind.Io, default, default, cancellationToken);
+    }
+
+    /// <summary>Write Zeroes: sets <paramref name="blockCount"/> blocks from <paramref name="startLba"/> to zero, with no data transfer.</summary>
+    /// <param name="ns">The namespace.</param>
+    /// <param name="startLba">SLBA.</param>
+    /// <param name="blockCount">Number of blocks (split into commands of at most 65536 blocks).</param>
+    /// <param name="deallocate">DEAC: the controller may deallocate the blocks.</param>
+    /// <param name="cancellationToken">Cancels the command.</param>
+    /// <returns>Completes when the blocks read as zero.</returns>
+    public async ValueTask WriteZeroesAsync(NvmeNamespace ns, ulong startLba, long blockCount, bool deallocate = false, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(ns);
+        ArgumentOutOfRangeException.ThrowIfLessThan(blockCount, 1);
+        while (blockCount > 0)
+        {
+            var blocks = (int)Math.Min(blockCount, 65536);
+            await _connection.SubmitNoResultAsync(ReadWriteCommands.WriteZeroes(ns.Id, startLba, blocks, deallocate), CommandKind.Io, default, default, cancellationToken).ConfigureAwait(false);
+            startLba += (ulong)blocks;
+            blockCount -= blocks;
+        }
+    }
+
+    /// <summary>Dataset Management with the Deallocate attribute (TRIM): the ranges read as deallocated afterwards.</summary>
+    /// <param name="ns">The namespace.</param>
+    /// <param name="ranges">Up to 256 ranges of (first LBA, block count).</param>
+    /// <param name="cancellationToken">Cancels the command.</param>
+    /// <returns>Completes when the controller has processed the ranges.</returns>
+    public async ValueTask DeallocateAsync(NvmeNamespace ns, IReadOnlyList<(ulong StartLba, uint BlockCount)> ranges, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(ns);
+        ArgumentNullException.ThrowIfNull(ranges);
+        if (ranges.Count is 0 or > 256)
+        {
+            throw new ArgumentOutOfRangeException(nameof(ranges), "Dataset Management takes 1 to 256 ranges.");
+        }
+
+        var data = new byte[ranges.Count * 16];
+        for (var i = 0; i < ranges.Count; i++)
+        {
+            DatasetManagementCommand.WriteRange(data, i, ranges[i].StartLba, ranges[i].BlockCount);
+        }
+
+        var sqe = DatasetManagementCommand.Create(ns.Id, ranges.Count, DatasetAttributes.Deallocate, data.Length <= InCapsuleDataSize);
+        await _connection.SubmitNoResultAsync(sqe, CommandKind.Io, data, default, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Sends any I/O command, as nvme-cli's <c>io-passthru</c> does. At most one of <paramref name="writeData"/> and
+    /// <paramref name="readBuffer"/> may be non-empty; it is the command's data.
+    /// </summary>
+    /// <param name="command">The command.</param>
+    /// <param name="writeData">Data sent to the controller.</param>
+    /// <param name="readBuffer">Where data from the controller goes.</param>
+    /// <param name="cancellationToken">Cancels the command.</param>
+    /// <returns>The completion; a non-zero status throws <see cref="NvmeStatusException"/>.</returns>
+    public async ValueTask<NvmeCompletion> IoPassthruAsync(NvmeCommand command, ReadOnlyMemory<byte> writeData = default, Memory<byte> readBuffer = default, CancellationToken cancellationToken = default)
+    {
+        var cqe = await _connection.SubmitAsync(command.ToSqe(), CommandKind.Io, writeData, readBuffer, cancellationToken).ConfigureAwait(false);
+        return new NvmeCompletion(cqe.Dw0, cqe.Dw1, cqe.Status);
+    }
+
+    private static int BlockCount(NvmeNamespace ns, int length)
+    {
+        ArgumentNullException.ThrowIfNull(ns);
+        if (length == 0 || length % ns.BlockSize != 0)
+        {
+            throw new ArgumentException($"The buffer length ({length}) must be a non-zero multiple of the block size ({ns.BlockSize}).", nameof(length));
+        }
+
+        return length / ns.BlockSize;
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask SplitAsync(NvmeNamespace ns, ulong startLba, Memory<byte> readBuffer, ReadOnlyMemory<byte> writeData, NvmOpcode opcode, bool forceUnitAccess, CancellationToken cancellationToken)
+    {
+        // One command per MaxTransferSize bytes (a whole number of blocks), all outstanding at once.
+        var length = readBuffer.IsEmpty ? writeData.Length : readBuffer.Length;
+        var chunk = MaxTransferSize / ns.BlockSize * ns.BlockSize;
+        var parts = new List<Task>((length + chunk - 1) / chunk);
+        for (var offset = 0; offset < length; offset += chunk)
+        {
+            var size = Math.Min(chunk, length - offset);
+            var lba = startLba + (ulong)(offset / ns.BlockSize);
+            parts.Add(opcode switch
+            {
+                NvmOpcode.Read => ReadAsync(ns, lba, readBuffer.Slice(offset, size), cancellationToken).AsTask(),
+                NvmOpcode.Write => WriteAsync(ns, lba, writeData.Slice(offset, size), forceUnitAccess, cancellationToken).AsTask(),
+                _ => CompareAsync(ns, lba, writeData.Slice(offset, size), cancellationToken).AsTask(),
+            });
+        }
+
+        Exception? first = null;
+        foreach (var part in parts)
+        {
+            try
+            {
+                await part.ConfigureAwait(false);
+            }
+            catch (Exception e) when (first is null)
+            {
+                first = e;
+            }
+            catch (Exception)
+            {
+                // Every part is awaited so that no buffer is still in use when this returns; the first error wins.
+            }
+        }
+
+        if (first is not null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(first);
+        }
+    }
+}

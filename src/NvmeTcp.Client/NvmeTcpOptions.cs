@@ -1,0 +1,125 @@
+using Microsoft.Extensions.Logging;
+
+namespace NvmeTcp.Client;
+
+/// <summary>
+/// How to reach and bring up an NVMe/TCP controller. Names and defaults follow nvme-cli's <c>connect</c> and the Linux
+/// host driver: port 4420, KATO 5 s, admin timeout 60 s, I/O timeout 30 s, ICResp timeout 10 s, queue size 128.
+/// </summary>
+public sealed class NvmeTcpOptions
+{
+    /// <summary>The NQN of the discovery subsystem every NVMe-oF target serves.</summary>
+    public const string DiscoveryNqn = "nqn.2014-08.org.nvmexpress.discovery";
+
+    /// <summary>The IANA port for NVMe/TCP I/O controllers.</summary>
+    public const int DefaultPort = 4420;
+
+    /// <summary>The IANA port for NVMe/TCP discovery controllers.</summary>
+    public const int DefaultDiscoveryPort = 8009;
+
+    private Guid _hostId = Guid.NewGuid();
+    private string? _hostNqn;
+
+    /// <summary>TRADDR: the target's host name or IP address.</summary>
+    public string Address { get; set; } = "127.0.0.1";
+
+    /// <summary>TRSVCID: the target's TCP port.</summary>
+    public int Port { get; set; } = DefaultPort;
+
+    /// <summary>SUBNQN: the subsystem to connect to (<see cref="DiscoveryNqn"/> for a discovery controller).</summary>
+    public string SubsystemNqn { get; set; } = DiscoveryNqn;
+
+    /// <summary>HOSTID: this host's identifier, sent in every Connect. Keep it stable across reconnects. Default: a new random UUID.</summary>
+    public Guid HostId
+    {
+        get => _hostId;
+        set => _hostId = value;
+    }
+
+    /// <summary>HOSTNQN: this host's NQN. Default, as nvme-cli's: <c>nqn.2014-08.org.nvmexpress:uuid:&lt;HostId&gt;</c>.</summary>
+    public string HostNqn
+    {
+        get => _hostNqn ?? $"nqn.2014-08.org.nvmexpress:uuid:{_hostId:D}";
+        set => _hostNqn = value;
+    }
+
+    /// <summary>Ask for header digests (CRC-32C over every PDU header); nvme-cli's <c>--hdr-digest</c>.</summary>
+    public bool HeaderDigest { get; set; }
+
+    /// <summary>Ask for data digests (CRC-32C over all data); nvme-cli's <c>--data-digest</c>.</summary>
+    public bool DataDigest { get; set; }
+
+    /// <summary>I/O queues to ask for (each a TCP connection); the controller may grant fewer. nvme-cli's <c>--nr-io-queues</c>. Default: the processor count.</summary>
+    public int IoQueueCount { get; set; } = Environment.ProcessorCount;
+
+    /// <summary>Commands outstanding per I/O queue; nvme-cli's <c>--queue-size</c> (capped at CAP.MQES + 1).</summary>
+    public int IoQueueSize { get; set; } = 128;
+
+    /// <summary>KATO sent in the admin Connect; Keep Alive goes out every half of it. Zero disables keep-alive. nvme-cli's <c>--keep-alive-tmo</c>.</summary>
+    public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Time for the TCP connection and the ICReq/ICResp exchange of each queue.</summary>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Time an admin command may take before the association is reset.</summary>
+    public TimeSpan AdminTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Time an I/O command may take before the association is reset.</summary>
+    public TimeSpan IoTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Largest data transfer of one command; larger reads and writes are split. The controller's MDTS caps it further.</summary>
+    public int MaxTransferSize { get; set; } = 1 << 20;
+
+    /// <summary>Where logs go; nothing is logged per I/O above Trace, and no secret ever is.</summary>
+    public ILoggerFactory? LoggerFactory { get; set; }
+
+    /// <summary>A copy, so a caller's later changes do not affect a live controller.</summary>
+    public NvmeTcpOptions Clone() => (NvmeTcpOptions)MemberwiseClone();
+
+    /// <summary>Checks the values; throws <see cref="ArgumentException"/> naming the first bad one.</summary>
+    public void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(Address))
+        {
+            throw new ArgumentException("Address is required.", nameof(Address));
+        }
+
+        if (Port is < 1 or > 65535)
+        {
+            throw new ArgumentException("Port must be 1 to 65535.", nameof(Port));
+        }
+
+        if (string.IsNullOrWhiteSpace(SubsystemNqn))
+        {
+            throw new ArgumentException("SubsystemNqn is required.", nameof(SubsystemNqn));
+        }
+
+        if (IoQueueCount is < 0 or > 65534)
+        {
+            throw new ArgumentException("IoQueueCount must be 0 to 65534.", nameof(IoQueueCount));
+        }
+
+        if (IoQueueSize is < 2 or > 4096)
+        {
+            throw new ArgumentException("IoQueueSize must be 2 to 4096.", nameof(IoQueueSize));
+        }
+
+        if (KeepAliveTimeout < TimeSpan.Zero || KeepAliveTimeout.TotalMilliseconds > uint.MaxValue)
+        {
+            throw new ArgumentException("KeepAliveTimeout is out of range.", nameof(KeepAliveTimeout));
+        }
+
+        if (MaxTransferSize < 4096)
+        {
+            throw new ArgumentException("MaxTransferSize must be at least 4096.", nameof(MaxTransferSize));
+        }
+
+        foreach (var (value, name) in new[] { (ConnectTimeout, nameof(ConnectTimeout)), (AdminTimeout, nameof(AdminTimeout)), (IoTimeout, nameof(IoTimeout)) })
+        {
+            if (value <= TimeSpan.Zero)
+            {
+                throw new ArgumentException($"{name} must be positive.", name);
+            }
+        }
+    }
+}
