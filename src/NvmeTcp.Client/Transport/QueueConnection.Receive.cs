@@ -229,7 +229,10 @@ internal sealed partial class QueueConnection
                 done += read;
             }
 
-            _rxStart = _rxEnd = _rxEnd == _rxStart ? 0 : _rxStart;
+            if (_rxStart == _rxEnd)
+            {
+                _rxStart = _rxEnd = 0;
+            }
         }
         finally
         {

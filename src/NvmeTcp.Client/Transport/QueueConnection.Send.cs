@@ -146,7 +146,10 @@ internal sealed partial class QueueConnection : IThreadPoolWorkItem
         var slot = request.Slot;
         var offset = request.Offset;
         var end = request.Offset + request.Length;
-        var chunk = (int)Math.Min(_codec.MaxH2CData, (uint)TxBufferSize / 2);
+        // One H2CData per R2T unless MAXH2CDATA forces a split, as the Linux host sends. Linux nvmet (6.1, 6.12) checks an
+        // H2CData's data digest against the CRC of the command's whole transfer, so a split R2T answer fails its digest
+        // there (seen on the interop VM); splitting only when the controller demands it keeps such targets working.
+        var chunk = (int)Math.Min(_codec.MaxH2CData, int.MaxValue);
         while (offset < end)
         {
             // The command may have completed or failed meanwhile: then its data must not be read any more.
