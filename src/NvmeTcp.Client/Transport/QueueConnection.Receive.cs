@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using NvmeTcp.Client.Protocol;
 
 namespace NvmeTcp.Client.Transport;
@@ -83,6 +84,7 @@ internal sealed partial class QueueConnection
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask ReceiveMoreAsync(int atLeast = 1)
     {
         if (_rxStart == _rxEnd)
@@ -160,6 +162,7 @@ internal sealed partial class QueueConnection
         EnqueueH2CData(slot, r2t.Ttag, (int)r2t.R2to, (int)r2t.R2tl);
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask OnC2HDataAsync(ReceivedHeader header)
     {
         var pdu = header.C2HData;

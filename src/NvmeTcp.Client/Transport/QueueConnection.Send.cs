@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using NvmeTcp.Client.Protocol;
 
 namespace NvmeTcp.Client.Transport;
@@ -126,6 +127,7 @@ internal sealed partial class QueueConnection : IThreadPoolWorkItem
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask SendCapsuleAsync(SendRequest request)
     {
         var data = request.Data;
@@ -141,6 +143,7 @@ internal sealed partial class QueueConnection : IThreadPoolWorkItem
         await SendDataAsync(request.Slot, data, layout.DataDigestLength != 0).ConfigureAwait(false);
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask SendH2CDataAsync(SendRequest request)
     {
         var slot = request.Slot;
@@ -181,6 +184,7 @@ internal sealed partial class QueueConnection : IThreadPoolWorkItem
     }
 
     // Sends one PDU's data from the caller's memory (copied into the send buffer when small), then its digest.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> SendDataAsync(CommandSlot slot, ReadOnlyMemory<byte> data, bool digest)
     {
         if (!slot.EnterBuffer(evenIfAbandoned: true))
@@ -220,6 +224,7 @@ internal sealed partial class QueueConnection : IThreadPoolWorkItem
     private ValueTask EnsureRoomAsync(int bytes) =>
         _txLength + bytes <= _tx.Length ? ValueTask.CompletedTask : FlushAsync();
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask FlushAsync()
     {
         if (_txLength == 0)
@@ -232,6 +237,7 @@ internal sealed partial class QueueConnection : IThreadPoolWorkItem
         await SendAllAsync(_tx.AsMemory(0, length)).ConfigureAwait(false);
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask SendAllAsync(ReadOnlyMemory<byte> data)
     {
         while (!data.IsEmpty)
