@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace NvmeTcp.Interop.Tests.Harness;
 
 /// <summary>
@@ -21,14 +23,26 @@ public sealed class NvmetVms : IAsyncLifetime
     // A guest outlives a host killed with SIGKILL by at most this long (vm/init.sh reboots, QEMU exits).
     private const int GuestLifetimeSeconds = 3600;
 
+    private readonly List<PosixSignalRegistration> _signals = [];
     private readonly Dictionary<string, Task<NvmetVm>> _vms = new(StringComparer.Ordinal);
     private readonly List<string> _report = [];
     private string? _prepareFailure;
 
+    /// <summary>The setup report of the last run, for CI logs.</summary>
+    public static string SummaryPath { get; } = Path.Combine(AppContext.BaseDirectory, "vm-logs", "summary.txt");
+
     public async ValueTask InitializeAsync()
     {
+        Directory.CreateDirectory(Path.GetDirectoryName(SummaryPath)!);
+        File.WriteAllText(SummaryPath, string.Empty);
+        // SIGTERM does not reliably reach ProcessExit here (seen: the host died with 143, QEMU lived on), so the
+        // signals get handlers of their own. None cancels the signal: its default handling goes on afterwards.
         AppDomain.CurrentDomain.ProcessExit += OnProcessExit;
         Console.CancelKeyPress += OnCancelKeyPress;
+        foreach (var signal in (PosixSignal[])[PosixSignal.SIGTERM, PosixSignal.SIGINT, PosixSignal.SIGQUIT, PosixSignal.SIGHUP])
+        {
+            _signals.Add(PosixSignalRegistration.Create(signal, OnSignal));
+        }
 
         var directory = Path.Combine(AppContext.BaseDirectory, "vm");
         var prepare = await CommandRunner.RunAsync("bash", [Path.Combine(directory, "prepare.sh")], PrepareTimeout);
@@ -49,7 +63,7 @@ public sealed class NvmetVms : IAsyncLifetime
         var logs = Path.Combine(AppContext.BaseDirectory, "vm-logs");
         foreach (var kernel in Kernels)
         {
-            _vms[kernel] = NvmetVm.StartAsync(images[kernel], logs, BootTimeout, GuestLifetimeSeconds);
+            _vms[kernel] = NvmetVm.StartAsync(images[kernel], logs, BootTimeout, GuestLifetimeSeconds, Log);
         }
 
         foreach (var (kernel, start) in _vms)
@@ -111,30 +125,39 @@ public sealed class NvmetVms : IAsyncLifetime
             }
         }
 
-        KillAll();
+        KillAll("end of the test run");
         AppDomain.CurrentDomain.ProcessExit -= OnProcessExit;
         Console.CancelKeyPress -= OnCancelKeyPress;
+        foreach (var registration in _signals)
+        {
+            registration.Dispose();
+        }
     }
 
     private void Log(string line)
     {
-        // Stdout, so CI logs show it; the tests repeat it in their own output.
+        // Stdout shows when the test executable runs by itself; `dotnet test` (Microsoft.Testing.Platform) shows only
+        // per-test output, hence the report in every test's output and in vm-logs/summary.txt, which .ci/run prints.
         Console.WriteLine(line);
         lock (_report)
         {
             _report.Add(line);
+            File.AppendAllText(SummaryPath, line + Environment.NewLine);
         }
     }
 
-    private static void OnProcessExit(object? sender, EventArgs e) => KillAll();
+    private static void OnProcessExit(object? sender, EventArgs e) => KillAll("process exit");
 
-    private static void OnCancelKeyPress(object? sender, ConsoleCancelEventArgs e) => KillAll();
+    private static void OnCancelKeyPress(object? sender, ConsoleCancelEventArgs e) => KillAll("Ctrl+C");
+
+    private static void OnSignal(PosixSignalContext context) => KillAll(context.Signal.ToString());
 
     /// <summary>Kills every QEMU this run started, by PID.</summary>
-    private static void KillAll()
+    private static void KillAll(string reason)
     {
         foreach (var process in NvmetVm.Running.Values)
         {
+            Console.Error.WriteLine($"nvmet interop: {reason}: killing QEMU {process.Id}");
             NvmetVm.Kill(process);
         }
     }
