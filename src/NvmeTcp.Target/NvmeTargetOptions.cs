@@ -91,6 +91,12 @@ public sealed class NvmeTargetOptions
     /// </summary>
     public bool DiscoveryReportsItself { get; set; }
 
+    /// <summary>
+    /// Other discovery controllers this one refers hosts to: each becomes a discovery log entry of SUBTYPE 1
+    /// (referral) with the discovery NQN and that endpoint. Empty by default.
+    /// </summary>
+    public IList<IPEndPoint> DiscoveryReferrals { get; } = new List<IPEndPoint>();
+
     /// <summary>PORTID reported in discovery log entries. Default 1.</summary>
     public ushort PortId { get; set; } = 1;
 

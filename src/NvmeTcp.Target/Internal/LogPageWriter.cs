@@ -61,7 +61,7 @@ internal static class DiscoveryLogWriter
 
     /// <summary>The log's size for the host of <paramref name="controller"/>: header and entries.</summary>
     public static int SizeFor(NvmeTcpTarget target, Controller controller) =>
-        EntrySize * (1 + Subsystems(target, controller).Count() + (target.Options.DiscoveryReportsItself ? 1 : 0));
+        EntrySize * (1 + Subsystems(target, controller).Count() + (target.Options.DiscoveryReportsItself ? 1 : 0) + target.Options.DiscoveryReferrals.Count);
 
     /// <summary>Writes as many entries as fit in <paramref name="log"/> after the header.</summary>
     public static void Write(Span<byte> log, NvmeTcpTarget target, Controller controller)
@@ -83,6 +83,16 @@ internal static class DiscoveryLogWriter
             }
 
             WriteEntry(log.Slice(EntrySize * ++count, EntrySize), target, endPoint, subsystem.Nqn, NvmeSubsystemType.Nvm, 0);
+        }
+
+        foreach (var referral in target.Options.DiscoveryReferrals)
+        {
+            if (count == capacity)
+            {
+                break;
+            }
+
+            WriteEntry(log.Slice(EntrySize * ++count, EntrySize), target, referral, NvmeIdentifyController.DiscoveryNqn, NvmeSubsystemType.DiscoveryReferral, 0);
         }
 
         BinaryPrimitives.WriteUInt64LittleEndian(log, target.GenerationCounter);
