@@ -1,0 +1,246 @@
+using System.Buffers;
+using NvmeTcp.Client;
+using NvmeTcp.Client.Admin;
+using NvmeTcp.Client.Protocol;
+
+namespace NvmeTcp.Target.Internal;
+
+/// <summary>Admin commands (NVMe Base 2.0 chapter 5), for I/O and discovery controllers (nvmet's admin-cmd.c and discovery.c).</summary>
+internal sealed partial class TargetConnection
+{
+    private const ushort FeatureNotSaveable = 0x10D;
+
+    private void ExecuteAdmin(TargetCommand command, ReadOnlySpan<byte> data)
+    {
+        var controller = Controller!;
+        var discovery = controller.Subsystem.IsDiscovery;
+        switch ((AdminOpcode)command.Sqe.Opcode)
+        {
+            case AdminOpcode.Identify:
+                Identify(command, controller);
+                break;
+            case AdminOpcode.GetLogPage:
+                GetLogPage(command, controller);
+                break;
+            case AdminOpcode.SetFeatures:
+                SetFeatures(command, controller);
+                break;
+            case AdminOpcode.GetFeatures:
+                GetFeatures(command, controller);
+                break;
+            case AdminOpcode.AsynchronousEventRequest:
+                AsynchronousEventRequest(command, controller);
+                break;
+            case AdminOpcode.KeepAlive:
+                Complete(command, NvmeStatus.Success);
+                break;
+            case AdminOpcode.Abort when !discovery:
+                // Best effort, as nvmet: DW0 bit 0 set means "command not aborted".
+                Complete(command, NvmeStatus.Success, 1);
+                break;
+            default:
+                Complete(command, Status.Of(StatusCodes.InvalidOpcode));
+                break;
+        }
+    }
+
+    private void Identify(TargetCommand command, Controller controller)
+    {
+        ref readonly var sqe = ref command.Sqe;
+        if (sqe.SglLength != IdentifyWriter.Size)
+        {
+            Complete(command, Status.Of(StatusCodes.DataSglLengthInvalid));
+            return;
+        }
+
+        var cns = (byte)sqe.Cdw10;
+        var subsystem = controller.Subsystem;
+        if (subsystem.IsDiscovery && cns != IdentifyCns.Controller)
+        {
+            Complete(command, Status.Of(StatusCodes.InvalidField));
+            return;
+        }
+
+        var buffer = ArrayPool<byte>.Shared.Rent(IdentifyWriter.Size);
+        try
+        {
+            var d = buffer.AsSpan(0, IdentifyWriter.Size);
+            var nsid = sqe.Nsid;
+            switch (cns)
+            {
+                case IdentifyCns.Controller:
+                    IdentifyWriter.Controller(d, controller);
+                    break;
+                case IdentifyCns.Namespace when nsid is not (0 or 0xFFFFFFFF):
+                    IdentifyWriter.Namespace(d, subsystem.FindNamespace(nsid));
+                    break;
+                case IdentifyCns.ActiveNamespaceList when nsid < 0xFFFFFFFE:
+                    IdentifyWriter.ActiveNamespaces(d, subsystem.Namespaces, nsid);
+                    break;
+                case IdentifyCns.NamespaceDescriptors when subsystem.FindNamespace(nsid) is { } ns:
+                    IdentifyWriter.NamespaceDescriptors(d, ns);
+                    break;
+                case IdentifyCns.Namespace or IdentifyCns.ActiveNamespaceList or IdentifyCns.NamespaceDescriptors:
+                    Complete(command, Status.Of(StatusCodes.InvalidNamespaceOrFormat));
+                    return;
+                default:
+                    Complete(command, Status.Of(StatusCodes.InvalidField));
+                    return;
+            }
+
+            SendData(command, d);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>
+    /// Get Log Page: NUMD (0's based dwords across CDW10/CDW11) and the dword-aligned offset (CDW12/13) may select
+    /// any part of the log; bytes past its end read as zeros. Reading with RAE clear re-arms the log's event.
+    /// </summary>
+    private void GetLogPage(TargetCommand command, Controller controller)
+    {
+        ref readonly var sqe = ref command.Sqe;
+        var lid = (byte)sqe.Cdw10;
+        var retain = (sqe.Cdw10 & (1u << 15)) != 0;
+        var dwords = ((ulong)(sqe.Cdw11 & 0xFFFF) << 16 | (sqe.Cdw10 >> 16)) + 1;
+        var length = dwords * 4;
+        var offset = sqe.Cdw12 | ((ulong)sqe.Cdw13 << 32);
+        if (length != sqe.SglLength || length > MaxHostTransfer)
+        {
+            Complete(command, Status.Of(StatusCodes.DataSglLengthInvalid));
+            return;
+        }
+
+        if ((offset & 3) != 0)
+        {
+            Complete(command, Status.Of(StatusCodes.InvalidField));
+            return;
+        }
+
+        var discovery = controller.Subsystem.IsDiscovery;
+        var size = (discovery, lid) switch
+        {
+            (true, LogPageId.Discovery) => DiscoveryLogWriter.SizeFor(_target, controller),
+            (false, LogPageId.ErrorInformation) => Internal.Controller.ErrorLogEntries * 64,
+            (false, LogPageId.SmartHealth) => 512,
+            (false, LogPageId.ChangedNamespaceList) => 4096,
+            (false, LogPageId.CommandsSupportedAndEffects) => 4096,
+            _ => -1,
+        };
+        if (size < 0)
+        {
+            Complete(command, Status.Of(StatusCodes.InvalidField));
+            return;
+        }
+
+        var image = ArrayPool<byte>.Shared.Rent(size);
+        try
+        {
+            var log = image.AsSpan(0, size);
+            switch (lid)
+            {
+                case LogPageId.Discovery:
+                    DiscoveryLogWriter.Write(log, _target, controller);
+                    break;
+                case LogPageId.ErrorInformation:
+                    controller.WriteErrorLog(log);
+                    break;
+                case LogPageId.SmartHealth:
+                    controller.WriteSmartLog(log);
+                    break;
+                case LogPageId.ChangedNamespaceList:
+                    controller.WriteChangedNamespaceLog(log, retain);
+                    break;
+                default:
+                    LogPageWriter.CommandsSupported(log);
+                    break;
+            }
+
+            controller.LogRead(lid, retain);
+            var state = (Image: image, Size: size, Offset: offset);
+            SendData(command, (int)length, state, static (s, at, d) =>
+            {
+                var from = s.Offset + (ulong)at;
+                var available = from >= (ulong)s.Size ? 0 : (int)Math.Min((ulong)d.Length, (ulong)s.Size - from);
+                s.Image.AsSpan((int)Math.Min(from, (ulong)s.Size), available).CopyTo(d);
+                d[available..].Clear();
+            });
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(image);
+        }
+    }
+
+    private void SetFeatures(TargetCommand command, Controller controller)
+    {
+        ref readonly var sqe = ref command.Sqe;
+        var fid = (byte)sqe.Cdw10;
+        if ((sqe.Cdw10 & (1u << 31)) != 0)
+        {
+            Complete(command, Status.Of(FeatureNotSaveable));
+            return;
+        }
+
+        var discovery = controller.Subsystem.IsDiscovery;
+        switch (fid)
+        {
+            case FeatureId.NumberOfQueues when !discovery:
+                var nsqr = sqe.Cdw11 & 0xFFFF;
+                var ncqr = sqe.Cdw11 >> 16;
+                if (nsqr == 0xFFFF || ncqr == 0xFFFF)
+                {
+                    Complete(command, Status.Of(StatusCodes.InvalidField));
+                    return;
+                }
+
+                // Grants min(requested, configured); nvmet always answers its own maximum (subsys->max_qid), which
+                // the spec allows too: a host must use no more than what it asked for and what was granted.
+                var granted = (uint)controller.GrantQueues((int)Math.Min(nsqr, ncqr) + 1) - 1;
+                Complete(command, NvmeStatus.Success, granted | (granted << 16));
+                return;
+            case FeatureId.AsyncEventConfiguration:
+                Complete(command, controller.SetAsyncEventConfig(sqe.Cdw11) ? NvmeStatus.Success : Status.Of(StatusCodes.InvalidField));
+                return;
+            case FeatureId.KeepAliveTimer:
+                controller.SetKeepAliveTimeout(sqe.Cdw11);
+                Complete(command, NvmeStatus.Success);
+                return;
+            default:
+                Complete(command, Status.Of(StatusCodes.InvalidField));
+                return;
+        }
+    }
+
+    private void GetFeatures(TargetCommand command, Controller controller)
+    {
+        var fid = (byte)command.Sqe.Cdw10;
+        var discovery = controller.Subsystem.IsDiscovery;
+        uint? value = fid switch
+        {
+            FeatureId.NumberOfQueues when !discovery => (uint)(controller.GrantedQueues - 1) * 0x10001u,
+            FeatureId.AsyncEventConfiguration => controller.AsyncEventConfig,
+            FeatureId.KeepAliveTimer => controller.KeepAliveTimeoutMs,
+            _ => null,
+        };
+        Complete(command, value is null ? Status.Of(StatusCodes.InvalidField) : NvmeStatus.Success, value ?? 0);
+    }
+
+    /// <summary>
+    /// Asynchronous Event Request: the CID leaves the command table for <c>_asyncEventCids</c> before the controller
+    /// sees it, so that an event raised on another thread completes it without touching the receive loop's state.
+    /// </summary>
+    private void AsynchronousEventRequest(TargetCommand command, Controller controller)
+    {
+        var cid = command.Cid;
+        _asyncEventCids[cid] = 0;
+        ReturnCommand(command);
+        if (controller.SubmitAsyncEventRequest(this, cid) is { } now && _asyncEventCids.TryRemove(cid, out _))
+        {
+            SendResponse(cid, now.Status, now.Dw0, 0);
+        }
+    }
+}

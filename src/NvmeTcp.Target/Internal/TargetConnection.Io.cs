@@ -1,0 +1,210 @@
+using System.Buffers.Binary;
+using NvmeTcp.Client;
+using NvmeTcp.Client.Nvm;
+using NvmeTcp.Client.Protocol;
+
+namespace NvmeTcp.Target.Internal;
+
+/// <summary>NVM command set I/O commands (NVM Command Set 1.0 chapter 3), on the namespaces' stores.</summary>
+internal sealed partial class TargetConnection
+{
+    /// <summary>Most host data one command may make the target buffer, whatever MDTS says (MDTS 0 means no limit).</summary>
+    private const uint MaxHostTransfer = 64 * 1024 * 1024;
+
+    private void ExecuteIo(TargetCommand command, ReadOnlySpan<byte> data)
+    {
+        ref readonly var sqe = ref command.Sqe;
+        var opcode = (NvmOpcode)sqe.Opcode;
+        var subsystem = Controller!.Subsystem;
+        if (opcode == NvmOpcode.Flush && sqe.Nsid == 0xFFFFFFFF)
+        {
+            Complete(command, NvmeStatus.Success);
+            return;
+        }
+
+        var ns = subsystem.FindNamespace(sqe.Nsid);
+        if (ns is null)
+        {
+            Complete(command, Status.Of(StatusCodes.InvalidNamespaceOrFormat));
+            return;
+        }
+
+        switch (opcode)
+        {
+            case NvmOpcode.Read:
+                Read(command, ns);
+                break;
+            case NvmOpcode.Write:
+                Write(command, ns, data);
+                break;
+            case NvmOpcode.Compare:
+                CompareBlocks(command, ns, data);
+                break;
+            case NvmOpcode.WriteZeroes:
+                WriteZeroes(command, ns);
+                break;
+            case NvmOpcode.DatasetManagement:
+                DatasetManagement(command, ns, data);
+                break;
+            case NvmOpcode.Flush:
+                Complete(command, NvmeStatus.Success);
+                break;
+            default:
+                Complete(command, Status.Of(StatusCodes.InvalidOpcode));
+                break;
+        }
+    }
+
+    /// <summary>The checks a write, compare or DSM passes before any R2T is sent.</summary>
+    private NvmeStatus PrecheckIo(TargetCommand command, uint length)
+    {
+        ref readonly var sqe = ref command.Sqe;
+        var ns = Controller!.Subsystem.FindNamespace(sqe.Nsid);
+        if (ns is null)
+        {
+            return Status.Of(StatusCodes.InvalidNamespaceOrFormat);
+        }
+
+        return (NvmOpcode)sqe.Opcode switch
+        {
+            NvmOpcode.Write or NvmOpcode.Compare => CheckBlocks(command, ns, transfer: true, out _, out _),
+            NvmOpcode.DatasetManagement => length == DsmLength(sqe) ? NvmeStatus.Success : Status.Of(StatusCodes.DataSglLengthInvalid),
+            _ => Status.Of(StatusCodes.InvalidOpcode),
+        };
+    }
+
+    /// <summary>
+    /// SLBA (CDW10-11) and NLB (CDW12 bits 0-15, 0's based) inside the namespace (else LBA Out of Range); for a data
+    /// transfer, at most MDTS (else Invalid Field) and exactly the SGL length (else Data SGL Length Invalid, as
+    /// nvmet_check_transfer_len).
+    /// </summary>
+    private NvmeStatus CheckBlocks(TargetCommand command, TargetNamespace ns, bool transfer, out long offset, out int length)
+    {
+        ref readonly var sqe = ref command.Sqe;
+        var slba = sqe.Cdw10 | ((ulong)sqe.Cdw11 << 32);
+        var nlb = (sqe.Cdw12 & 0xFFFF) + 1;
+        offset = 0;
+        length = 0;
+        if (slba >= ns.BlockCount || nlb > ns.BlockCount - slba)
+        {
+            return Status.Of(StatusCodes.LbaOutOfRange);
+        }
+
+        offset = (long)(slba << ns.BlockShift);
+        var bytes = (long)nlb << ns.BlockShift;
+        if (transfer)
+        {
+            if (bytes > Controller!.Subsystem.MaxTransferBytes || bytes > MaxHostTransfer)
+            {
+                return Status.Of(StatusCodes.InvalidField);
+            }
+
+            if (bytes != sqe.SglLength)
+            {
+                return Status.Of(StatusCodes.DataSglLengthInvalid);
+            }
+        }
+
+        length = (int)Math.Min(bytes, int.MaxValue);
+        return NvmeStatus.Success;
+    }
+
+    private void Read(TargetCommand command, TargetNamespace ns)
+    {
+        var status = CheckBlocks(command, ns, transfer: true, out var offset, out var length);
+        if (!status.IsSuccess)
+        {
+            Complete(command, status);
+            return;
+        }
+
+        Controller!.CountIo(write: false, length);
+        SendData(command, length, (Store: ns.Store, Offset: offset), static (s, at, d) => s.Store.Read(s.Offset + at, d));
+    }
+
+    private void Write(TargetCommand command, TargetNamespace ns, ReadOnlySpan<byte> data)
+    {
+        var status = CheckBlocks(command, ns, transfer: true, out var offset, out var length);
+        if (status.IsSuccess && data.Length != length)
+        {
+            status = Status.Of(StatusCodes.DataSglLengthInvalid);
+        }
+
+        if (status.IsSuccess)
+        {
+            ns.Store.Write(offset, data);
+            Controller!.CountIo(write: true, length);
+        }
+
+        Complete(command, status);
+    }
+
+    private void CompareBlocks(TargetCommand command, TargetNamespace ns, ReadOnlySpan<byte> data)
+    {
+        var status = CheckBlocks(command, ns, transfer: true, out var offset, out var length);
+        if (status.IsSuccess && data.Length != length)
+        {
+            status = Status.Of(StatusCodes.DataSglLengthInvalid);
+        }
+
+        if (status.IsSuccess && !ns.Store.Compare(offset, data))
+        {
+            status = Status.Of(StatusCodes.CompareFailure);
+        }
+
+        Complete(command, status);
+    }
+
+    /// <summary>Write Zeroes: no data moves, so MDTS does not apply; the blocks read as zeros (and their pages are freed).</summary>
+    private void WriteZeroes(TargetCommand command, TargetNamespace ns)
+    {
+        var status = CheckBlocks(command, ns, transfer: false, out var offset, out _);
+        if (status.IsSuccess)
+        {
+            var nlb = (command.Sqe.Cdw12 & 0xFFFF) + 1L;
+            ns.Store.Zero(offset, nlb << ns.BlockShift);
+        }
+
+        Complete(command, status);
+    }
+
+    /// <summary>
+    /// Dataset Management: NR + 1 ranges of 16 bytes (4-7 NLB, 1's based; 8-15 SLBA). With AD (CDW11 bit 2) every
+    /// range is deallocated (its pages freed; DLFEAT says it then reads as zeros). All ranges are checked first.
+    /// </summary>
+    private void DatasetManagement(TargetCommand command, TargetNamespace ns, ReadOnlySpan<byte> data)
+    {
+        ref readonly var sqe = ref command.Sqe;
+        var length = DsmLength(sqe);
+        if (data.Length != length)
+        {
+            Complete(command, Status.Of(StatusCodes.DataSglLengthInvalid));
+            return;
+        }
+
+        for (var i = 0; i < data.Length; i += DatasetManagementCommand.RangeSize)
+        {
+            var nlb = BinaryPrimitives.ReadUInt32LittleEndian(data[(i + 4)..]);
+            var slba = BinaryPrimitives.ReadUInt64LittleEndian(data[(i + 8)..]);
+            if (slba > ns.BlockCount || nlb > ns.BlockCount - slba)
+            {
+                Complete(command, Status.Of(StatusCodes.LbaOutOfRange));
+                return;
+            }
+        }
+
+        if ((sqe.Cdw11 & (uint)DatasetAttributes.Deallocate) != 0)
+        {
+            for (var i = 0; i < data.Length; i += DatasetManagementCommand.RangeSize)
+            {
+                var nlb = BinaryPrimitives.ReadUInt32LittleEndian(data[(i + 4)..]);
+                var slba = BinaryPrimitives.ReadUInt64LittleEndian(data[(i + 8)..]);
+                ns.Store.Zero((long)(slba << ns.BlockShift), (long)nlb << ns.BlockShift);
+            }
+        }
+
+        Complete(command, NvmeStatus.Success);
+    }
+
+    private static uint DsmLength(in Sqe sqe) => (uint)(((sqe.Cdw10 & 0xFF) + 1) * DatasetManagementCommand.RangeSize);
+}

@@ -1,0 +1,216 @@
+using System.Buffers;
+using System.Net.Sockets;
+using NvmeTcp.Client;
+using NvmeTcp.Client.Protocol;
+
+namespace NvmeTcp.Target.Internal;
+
+/// <summary>A PDU waiting to be sent: a rented buffer holding the whole PDU.</summary>
+internal readonly record struct OutgoingPdu(byte[] Buffer, int Length, PduType Type);
+
+/// <summary>
+/// The send side: encoders that queue PDUs (callable from any thread; the channel is the only shared state), and
+/// the send loop, which writes them in order, coalescing small PDUs into one socket send when no fault rule is
+/// armed, and applying the rules of <see cref="NvmeTargetFaults"/> when some are.
+/// </summary>
+internal sealed partial class TargetConnection
+{
+    private const int BatchSize = 64 * 1024;
+
+    private bool _blackHole;
+
+    private void Enqueue(in OutgoingPdu pdu)
+    {
+        if (!_tx.Writer.TryWrite(pdu))
+        {
+            ArrayPool<byte>.Shared.Return(pdu.Buffer);
+        }
+    }
+
+    /// <summary>Completes a command with a CapsuleResp and frees its slot.</summary>
+    private void Complete(TargetCommand command, NvmeStatus status, uint dw0 = 0, uint dw1 = 0)
+    {
+        var cid = command.Cid;
+        if (!status.IsSuccess)
+        {
+            Controller?.RecordError((ushort)Math.Max(0, QueueId), cid, status);
+            _target.Log.CommandFailed(QueueId, command.Sqe.Opcode, cid, status.ToString());
+        }
+
+        ReturnCommand(command);
+        SendResponse(cid, status, dw0, dw1);
+    }
+
+    /// <summary>Frees a command's slot without a CapsuleResp (the last C2HData carried SUCCESS).</summary>
+    private void CompleteSilently(TargetCommand command) => ReturnCommand(command);
+
+    private void SendResponse(ushort cid, NvmeStatus status, uint dw0, uint dw1, ushort? sqhd = null)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(CapsuleRespPdu.HeaderLength + Crc32C.Size);
+        var head = sqhd ?? (_sqFlowControlDisabled ? (ushort)0xFFFF : (ushort)Volatile.Read(ref _sqHead));
+        var cqe = new Cqe(dw0, dw1, head, (ushort)Math.Max(0, QueueId), cid, status);
+        var length = CapsuleRespPdu.Encode(buffer, cqe, _codec);
+        Enqueue(new OutgoingPdu(buffer, length, PduType.CapsuleResp));
+    }
+
+    private void SendR2T(in R2TPdu r2t)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(R2TPdu.HeaderLength + Crc32C.Size);
+        var length = r2t.Encode(buffer, _codec);
+        Enqueue(new OutgoingPdu(buffer, length, PduType.R2T));
+    }
+
+    /// <summary>
+    /// Sends <paramref name="length"/> bytes of controller-to-host data for <paramref name="command"/>, filled by
+    /// <paramref name="fill"/> chunk by chunk straight into the outgoing buffers, in C2HData PDUs of at most the
+    /// configured chunk size, then completes the command: with SUCCESS on the last PDU when the policy allows, else
+    /// with a CapsuleResp.
+    /// </summary>
+    private void SendData<TState>(TargetCommand command, int length, TState state, C2HFill<TState> fill, uint dw0 = 0)
+    {
+        var chunk = _target.Options.C2HDataChunkSize is > 0 and var c ? c : length;
+        var success = dw0 == 0 && _target.Options.C2HSuccess switch
+        {
+            NvmeC2HSuccessPolicy.Always => true,
+            NvmeC2HSuccessPolicy.WhenSqFlowControlDisabled => _sqFlowControlDisabled,
+            _ => false,
+        };
+        for (var offset = 0; offset < length; offset += chunk)
+        {
+            var size = Math.Min(chunk, length - offset);
+            var last = offset + size == length;
+            var pdu = new C2HDataPdu(command.Cid, (uint)offset, (uint)size, last, last && success);
+            var layout = PduLayout.Of(PduType.C2HData, size, _codec);
+            var buffer = ArrayPool<byte>.Shared.Rent((int)layout.Plen);
+            pdu.EncodePrefix(buffer, _codec);
+            var data = buffer.AsSpan(layout.Pdo, size);
+            fill(state, offset, data);
+            if (layout.DataDigestLength != 0)
+            {
+                Crc32C.Write(buffer.AsSpan(layout.Pdo + size), Crc32C.Compute(data));
+            }
+
+            Enqueue(new OutgoingPdu(buffer, (int)layout.Plen, PduType.C2HData));
+        }
+
+        if (success)
+        {
+            CompleteSilently(command);
+        }
+        else
+        {
+            Complete(command, NvmeStatus.Success, dw0);
+        }
+    }
+
+    /// <summary>Sends a small structure already in memory (Identify data, a log page slice).</summary>
+    private void SendData(TargetCommand command, ReadOnlySpan<byte> data)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(1, data.Length));
+        data.CopyTo(buffer);
+        SendData(command, data.Length, buffer, static (b, offset, d) => b.AsSpan(offset, d.Length).CopyTo(d));
+        ArrayPool<byte>.Shared.Return(buffer);
+    }
+
+    private async Task SendLoopAsync()
+    {
+        var reader = _tx.Reader;
+        var batch = ArrayPool<byte>.Shared.Rent(BatchSize);
+        var faults = _target.Faults;
+        var held = default(OutgoingPdu?);
+        try
+        {
+            while (await reader.WaitToReadAsync().ConfigureAwait(false))
+            {
+                if (!faults.IsArmed)
+                {
+                    // Fast path: coalesce what is queued into one send.
+                    var filled = 0;
+                    while (reader.TryPeek(out var next) && (filled == 0 || filled + next.Length <= BatchSize))
+                    {
+                        reader.TryRead(out var pdu);
+                        if (pdu.Length > BatchSize)
+                        {
+                            await SendRawAsync(pdu.Buffer.AsMemory(0, pdu.Length)).ConfigureAwait(false);
+                            ArrayPool<byte>.Shared.Return(pdu.Buffer);
+                            break;
+                        }
+
+                        pdu.Buffer.AsSpan(0, pdu.Length).CopyTo(batch.AsSpan(filled));
+                        filled += pdu.Length;
+                        ArrayPool<byte>.Shared.Return(pdu.Buffer);
+                    }
+
+                    if (filled > 0)
+                    {
+                        await SendRawAsync(batch.AsMemory(0, filled)).ConfigureAwait(false);
+                    }
+
+                    continue;
+                }
+
+                while (reader.TryRead(out var pdu))
+                {
+                    var outcome = await SendWithFaultsAsync(pdu, faults).ConfigureAwait(false);
+                    if (held is { } h && outcome != FaultOutcome.Held)
+                    {
+                        held = null;
+                        await SendRawAsync(h.Buffer.AsMemory(0, h.Length)).ConfigureAwait(false);
+                        ArrayPool<byte>.Shared.Return(h.Buffer);
+                    }
+
+                    if (outcome == FaultOutcome.Held)
+                    {
+                        held = pdu;
+                        continue;
+                    }
+
+                    ArrayPool<byte>.Shared.Return(pdu.Buffer);
+                    if (outcome == FaultOutcome.Closed)
+                    {
+                        return;
+                    }
+                }
+            }
+
+            // Drained after the receive side stopped (host closed, violation, teardown): close our side in order.
+            _socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException or IOException)
+        {
+            // The host is gone; the receive loop sees it too.
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(batch);
+            if (held is { } h)
+            {
+                ArrayPool<byte>.Shared.Return(h.Buffer);
+            }
+
+            while (reader.TryRead(out var left))
+            {
+                ArrayPool<byte>.Shared.Return(left.Buffer);
+            }
+
+            Abort();
+        }
+    }
+
+    private async ValueTask SendRawAsync(ReadOnlyMemory<byte> bytes)
+    {
+        if (_blackHole)
+        {
+            return;
+        }
+
+        while (!bytes.IsEmpty)
+        {
+            var sent = await _socket.SendAsync(bytes, SocketFlags.None).ConfigureAwait(false);
+            bytes = bytes[sent..];
+        }
+    }
+}
+
+/// <summary>Fills <paramref name="destination"/> with the data at <paramref name="offset"/> of a transfer.</summary>
+internal delegate void C2HFill<in TState>(TState state, int offset, Span<byte> destination);

@@ -1,0 +1,179 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using System.Threading.Channels;
+using NvmeTcp.Client.Protocol;
+
+namespace NvmeTcp.Target.Internal;
+
+/// <summary>
+/// One accepted TCP connection: one queue (NVMe/TCP maps each queue to its own connection). A receive loop
+/// validates every host PDU with <see cref="PduDecoder"/> and the connection state, runs commands inline (the
+/// backing stores are memory), and queues what goes back; a send loop writes it, applying fault rules on the way.
+/// A host violation queues a C2HTermReq (FES, FEI, the offending header), is recorded in
+/// <see cref="NvmeTcpTarget.Violations"/>, and closes the connection once the send loop has drained.
+/// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "RunAsync disposes everything the connection owns when its loops end.")]
+internal sealed partial class TargetConnection
+{
+    /// <summary>Most commands outstanding on one connection, bounded so TTAGs fit 12 bits.</summary>
+    private const int MaxSlots = 4096;
+
+    /// <summary>Most R2Ts kept outstanding per command, whatever the options and MAXR2T say.</summary>
+    private const int MaxR2TsCap = 16;
+
+    private readonly NvmeTcpTarget _target;
+    private readonly Socket _socket;
+    private readonly Channel<OutgoingPdu> _tx = Channel.CreateUnbounded<OutgoingPdu>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly CancellationTokenSource _abort = new();
+    private readonly Dictionary<ushort, TargetCommand> _outstanding = [];
+    private readonly ConcurrentDictionary<ushort, byte> _asyncEventCids = new();
+    private readonly Stack<TargetCommand> _freeCommands = new();
+    private readonly Crc32C _digest = new();
+    private readonly int _maxDataLength;
+    private PduCodecOptions _codec;
+    private TargetCommand[] _slots = [];
+    private int _maxR2Ts = 1;
+    private int _queueId = -1;
+    private int _sqSize;
+    private bool _sqFlowControlDisabled;
+    private int _sqHead;
+    private Controller? _controller;
+    private int _closing;
+
+    public TargetConnection(NvmeTcpTarget target, Socket socket, int maxDataLength)
+    {
+        _target = target;
+        _socket = socket;
+        _maxDataLength = maxDataLength;
+        _codec = PduCodecOptions.ControllerBeforeInitialize((uint)maxDataLength);
+        RemoteEndPoint = socket.RemoteEndPoint;
+        // Room for the largest PDU: header, digest and padding (PDO is at most 255), data, data digest.
+        _rx = ArrayPool<byte>.Shared.Rent(maxDataLength + 512);
+    }
+
+    public EndPoint? RemoteEndPoint { get; }
+
+    /// <summary>QID once Connect succeeded, else -1.</summary>
+    public int QueueId => Volatile.Read(ref _queueId);
+
+    public Controller? Controller => Volatile.Read(ref _controller);
+
+    /// <summary>Runs both loops until the connection ends; never throws.</summary>
+    public async Task RunAsync()
+    {
+        _target.Log.ConnectionAccepted(RemoteEndPoint);
+        var send = Task.Run(SendLoopAsync);
+        try
+        {
+            await ReceiveLoopAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _tx.Writer.TryComplete();
+            await send.ConfigureAwait(false);
+            Cleanup();
+        }
+    }
+
+    /// <summary>Closes the connection from outside (controller teardown, target disposal): RST-free shutdown of both directions.</summary>
+    public void Abort()
+    {
+        if (Interlocked.Exchange(ref _closing, 1) == 0)
+        {
+            _tx.Writer.TryComplete();
+        }
+
+        _abort.Cancel();
+        try
+        {
+            _socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // Already gone.
+        }
+    }
+
+    /// <summary>
+    /// Completes an Asynchronous Event Request from another thread (an event was raised). The CQE goes through the
+    /// send queue, which is thread-safe; the receive loop's state is not touched.
+    /// </summary>
+    public void CompleteAsyncEvent(ushort cid, uint dw0)
+    {
+        if (_asyncEventCids.TryRemove(cid, out _))
+        {
+            SendResponse(cid, Client.NvmeStatus.Success, dw0, 0);
+        }
+    }
+
+    /// <summary>Records a host violation, queues the C2HTermReq reporting it and stops receiving.</summary>
+    private void Violate(string rule, FatalErrorStatus fes, uint fei, byte pduType, ReadOnlySpan<byte> offendingHeader, string message)
+    {
+        var violation = new NvmeTargetViolation(QueueId, rule, (int)fes, fei, pduType, message);
+        _target.AddViolation(violation);
+        _target.Log.Violation(QueueId, RemoteEndPoint, rule, (int)fes, fei, message);
+        var term = new TermReqPdu(PduType.C2HTermReq, fes, fei);
+        var buffer = ArrayPool<byte>.Shared.Rent(TermReqPdu.MaxLength);
+        var length = term.Encode(buffer, offendingHeader);
+        Enqueue(new OutgoingPdu(buffer, length, PduType.C2HTermReq));
+        if (Interlocked.Exchange(ref _closing, 1) == 0)
+        {
+            _tx.Writer.TryComplete();
+        }
+    }
+
+    private void Cleanup()
+    {
+        try
+        {
+            _socket.Dispose();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+
+        foreach (var command in _outstanding.Values)
+        {
+            command.Release();
+        }
+
+        _outstanding.Clear();
+        ArrayPool<byte>.Shared.Return(_rx);
+        if (Controller is { } controller && QueueId >= 0)
+        {
+            controller.OnQueueClosed((ushort)QueueId, this);
+        }
+
+        _target.Log.ConnectionClosed(RemoteEndPoint, QueueId);
+        _abort.Dispose();
+    }
+
+    private TargetCommand RentCommand(in Sqe sqe)
+    {
+        if (!_freeCommands.TryPop(out var command))
+        {
+            var slot = _slots.Length;
+            if (slot >= MaxSlots)
+            {
+                throw new InvalidOperationException("Too many commands outstanding on one connection.");
+            }
+
+            command = new TargetCommand(slot, _maxR2Ts);
+            Array.Resize(ref _slots, slot + 1);
+            _slots[slot] = command;
+        }
+
+        command.Start(sqe);
+        _outstanding[sqe.Cid] = command;
+        return command;
+    }
+
+    private void ReturnCommand(TargetCommand command)
+    {
+        _outstanding.Remove(command.Cid);
+        command.Release();
+        _freeCommands.Push(command);
+    }
+}

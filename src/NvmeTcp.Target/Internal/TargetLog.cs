@@ -1,0 +1,54 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+
+namespace NvmeTcp.Target.Internal;
+
+/// <summary>
+/// The target's log messages, with fixed event IDs (1xx connections, 2xx controllers, 3xx violations and faults).
+/// Method names are the event names; nothing per PDU is logged above Trace.
+/// </summary>
+internal sealed partial class TargetLog
+{
+    private readonly ILogger _logger;
+
+    public TargetLog(ILogger logger) => _logger = logger;
+
+    [LoggerMessage(100, LogLevel.Information, "NVMe/TCP target listening on {EndPoint}")]
+    public partial void Listening(IPEndPoint endPoint);
+
+    [LoggerMessage(101, LogLevel.Debug, "Connection from {Remote} accepted")]
+    public partial void ConnectionAccepted(EndPoint? remote);
+
+    [LoggerMessage(102, LogLevel.Debug, "Connection from {Remote} (queue {QueueId}) closed")]
+    public partial void ConnectionClosed(EndPoint? remote, int queueId);
+
+    [LoggerMessage(103, LogLevel.Debug, "ICReq from {Remote}: HPDA {Hpda}, digests {Digests}, MAXR2T {MaxR2T}; granted digests {Granted}")]
+    public partial void Initialized(EndPoint? remote, int hpda, int digests, uint maxR2T, int granted);
+
+    [LoggerMessage(200, LogLevel.Information, "Controller {Cntlid} of {Subsystem} created for host {HostNqn} (KATO {KatoMs} ms)")]
+    public partial void ControllerCreated(ushort cntlid, string subsystem, string hostNqn, uint katoMs);
+
+    [LoggerMessage(201, LogLevel.Information, "Controller {Cntlid} of {Subsystem} torn down: {Reason}")]
+    public partial void ControllerTornDown(ushort cntlid, string subsystem, string reason);
+
+    [LoggerMessage(202, LogLevel.Warning, "Controller {Cntlid} of {Subsystem}: keep-alive timeout ({KatoMs} ms) expired")]
+    public partial void KeepAliveExpired(ushort cntlid, string subsystem, uint katoMs);
+
+    [LoggerMessage(203, LogLevel.Information, "Connect refused for host {HostNqn} to {Subsystem} on queue {QueueId}: {Reason}")]
+    public partial void ConnectRefused(string hostNqn, string subsystem, ushort queueId, string reason);
+
+    [LoggerMessage(204, LogLevel.Debug, "Controller {Cntlid}: asynchronous event 0x{Dw0:X8} sent")]
+    public partial void AsyncEventSent(ushort cntlid, uint dw0);
+
+    [LoggerMessage(205, LogLevel.Trace, "Queue {QueueId}: command 0x{Opcode:X2} CID {Cid} failed with {Status}")]
+    public partial void CommandFailed(int queueId, byte opcode, ushort cid, string status);
+
+    [LoggerMessage(300, LogLevel.Warning, "Queue {QueueId} from {Remote}: host violation {Rule} (FES {Fes}, FEI {Fei}): {Message}; sending C2HTermReq and closing")]
+    public partial void Violation(int queueId, EndPoint? remote, string rule, int fes, uint fei, string message);
+
+    [LoggerMessage(301, LogLevel.Information, "Queue {QueueId}: fault {Action} applied to {PduType} #{Ordinal}")]
+    public partial void FaultApplied(int queueId, string action, string pduType, int ordinal);
+
+    [LoggerMessage(302, LogLevel.Debug, "Queue {QueueId}: H2CTermReq received (FES {Fes}); closing")]
+    public partial void HostTerminated(int queueId, int fes);
+}

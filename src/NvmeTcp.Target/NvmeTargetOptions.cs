@@ -1,0 +1,102 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+
+namespace NvmeTcp.Target;
+
+/// <summary>
+/// How the target answers a digest the host asks for in its ICReq (NVMe/TCP 3.6.2.2): grant it, as Linux nvmet
+/// does, or refuse it (the ICResp then leaves it off, which a strict host such as Linux treats as fatal).
+/// </summary>
+public enum NvmeDigestPolicy
+{
+    /// <summary>Enable the digest when the host asks for it (Linux nvmet's behaviour).</summary>
+    AsRequested = 0,
+
+    /// <summary>Never enable the digest, whatever the host asks.</summary>
+    Refuse = 1,
+}
+
+/// <summary>When the last C2HData PDU of a read carries SUCCESS, so that no CapsuleResp follows (NVMe/TCP 3.6.2.8).</summary>
+public enum NvmeC2HSuccessPolicy
+{
+    /// <summary>Only on queues connected with CATTR bit 2 (SQ flow control disabled), as Linux nvmet does.</summary>
+    WhenSqFlowControlDisabled = 0,
+
+    /// <summary>Never: every command ends with a CapsuleResp.</summary>
+    Never = 1,
+
+    /// <summary>On every successful read, as SPDK did before 2026 with its <c>c2h_success</c> option.</summary>
+    Always = 2,
+}
+
+/// <summary>
+/// Configuration of an <see cref="NvmeTcpTarget"/>: where it listens, what it negotiates in ICResp, how it moves data,
+/// and which subsystems it serves. Read once by <see cref="NvmeTcpTarget.StartAsync"/>; later changes have no effect.
+/// </summary>
+public sealed class NvmeTargetOptions
+{
+    /// <summary>The conventional NVMe/TCP I/O port.</summary>
+    public const int DefaultPort = 4420;
+
+    /// <summary>
+    /// Where to listen. Default 127.0.0.1:4420; port 0 picks a free port (read it back from
+    /// <see cref="NvmeTcpTarget.EndPoint"/>).
+    /// </summary>
+    public IPEndPoint ListenEndPoint { get; set; } = new(IPAddress.Loopback, DefaultPort);
+
+    /// <summary>
+    /// CPDA sent in ICResp: the alignment of data in host-to-controller PDUs, in 0's based dwords (0 to 31).
+    /// Default 0, as Linux nvmet (Linux hosts refuse anything else).
+    /// </summary>
+    public byte Cpda { get; set; }
+
+    /// <summary>
+    /// MAXH2CDATA sent in ICResp: the most data one H2CData PDU may carry. A dword multiple of at least 4096.
+    /// Default 131072 (SPDK's value; nvmet sends 4 MiB). The receive buffer of each connection is sized from it.
+    /// </summary>
+    public int MaxH2CData { get; set; } = 128 * 1024;
+
+    /// <summary>Whether a header digest the host asks for is granted. Default <see cref="NvmeDigestPolicy.AsRequested"/>.</summary>
+    public NvmeDigestPolicy HeaderDigest { get; set; }
+
+    /// <summary>Whether a data digest the host asks for is granted. Default <see cref="NvmeDigestPolicy.AsRequested"/>.</summary>
+    public NvmeDigestPolicy DataDigest { get; set; }
+
+    /// <summary>
+    /// Largest data of one C2HData PDU; a read longer than that is sent in several PDUs. 0 (the default) sends each
+    /// transfer in one PDU, as Linux nvmet does. Must be a multiple of 4 when set.
+    /// </summary>
+    public int C2HDataChunkSize { get; set; }
+
+    /// <summary>When the last C2HData carries SUCCESS. Default: as Linux nvmet.</summary>
+    public NvmeC2HSuccessPolicy C2HSuccess { get; set; }
+
+    /// <summary>
+    /// Largest R2TL of one R2T. 0 (the default) asks for all the remaining data in one R2T, as Linux nvmet does.
+    /// Must be a multiple of 4 when set.
+    /// </summary>
+    public int R2TSize { get; set; }
+
+    /// <summary>
+    /// R2Ts the target keeps outstanding per command, further capped by the host's MAXR2T + 1. Default 1.
+    /// </summary>
+    public int MaxOutstandingR2Ts { get; set; } = 1;
+
+    /// <summary>Whether the discovery subsystem (nqn.2014-08.org.nvmexpress.discovery) answers. Default true.</summary>
+    public bool EnableDiscovery { get; set; } = true;
+
+    /// <summary>
+    /// Whether the discovery log starts with an entry for the discovery subsystem itself (SUBTYPE 3, "current
+    /// discovery subsystem"), as Linux nvmet does since it supports unique discovery NQNs. Default false.
+    /// </summary>
+    public bool DiscoveryReportsItself { get; set; }
+
+    /// <summary>PORTID reported in discovery log entries. Default 1.</summary>
+    public ushort PortId { get; set; } = 1;
+
+    /// <summary>The NVM subsystems served.</summary>
+    public IList<NvmeSubsystemOptions> Subsystems { get; } = new List<NvmeSubsystemOptions>();
+
+    /// <summary>Where the target logs connections, controllers and every host violation; none by default.</summary>
+    public ILogger? Logger { get; set; }
+}

@@ -1,0 +1,309 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging.Abstractions;
+using NvmeTcp.Client;
+using NvmeTcp.Target.Internal;
+
+namespace NvmeTcp.Target;
+
+/// <summary>
+/// An in-process NVMe/TCP target (the controller side): it listens on a TCP endpoint, serves NVM subsystems backed
+/// by sparse memory or null namespaces and, optionally, the discovery subsystem, and validates every PDU a host sends
+/// as a strict test oracle. Meant for tests, demos and benchmarks of initiators.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Behaviour follows Linux nvmet (drivers/nvme/target) unless a comment in the source says otherwise. A host that
+/// breaks the transport rules gets a C2HTermReq (FES, FEI and its offending header), the connection closes, and the
+/// violation is kept in <see cref="Violations"/>. <see cref="Faults"/> makes the target misbehave on purpose.
+/// </para>
+/// <para>
+/// <see cref="StartAsync"/> throws <see cref="ArgumentException"/> for inconsistent options and
+/// <see cref="SocketException"/> when the endpoint cannot be bound. The other members throw
+/// <see cref="ObjectDisposedException"/> after <see cref="DisposeAsync"/> and <see cref="ArgumentException"/> for an
+/// unknown subsystem or namespace.
+/// </para>
+/// </remarks>
+public sealed class NvmeTcpTarget : IAsyncDisposable
+{
+    /// <summary>Bytes per page of a memory namespace (see <see cref="GetAllocatedPageCount"/>).</summary>
+    public const int MemoryPageSize = SparseMemoryStore.PageSize;
+
+    private readonly Socket _listener;
+    private readonly ConcurrentDictionary<string, TargetSubsystem> _subsystems = new(StringComparer.Ordinal);
+    private readonly TargetSubsystem? _discovery;
+    private readonly ConcurrentQueue<NvmeTargetViolation> _violations = new();
+    private readonly ConcurrentDictionary<TargetConnection, Task> _connections = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private Task _acceptLoop = Task.CompletedTask;
+    private long _generation = 1;
+    private int _disposed;
+
+    private NvmeTcpTarget(NvmeTargetOptions options, Socket listener)
+    {
+        Options = options;
+        _listener = listener;
+        EndPoint = (IPEndPoint)listener.LocalEndPoint!;
+        Log = new TargetLog(options.Logger ?? NullLogger.Instance);
+        _discovery = options.EnableDiscovery ? TargetSubsystem.CreateDiscovery() : null;
+        foreach (var subsystem in options.Subsystems)
+        {
+            AddSubsystemCore(subsystem);
+        }
+    }
+
+    /// <summary>The bound endpoint (the actual port when the options asked for port 0).</summary>
+    public IPEndPoint EndPoint { get; }
+
+    /// <summary>The options the target started with.</summary>
+    public NvmeTargetOptions Options { get; }
+
+    /// <summary>Fault rules applied to every PDU the target sends.</summary>
+    public NvmeTargetFaults Faults { get; } = new();
+
+    /// <summary>Every host violation seen so far, oldest first (a snapshot).</summary>
+    public IReadOnlyList<NvmeTargetViolation> Violations => _violations.ToArray();
+
+    /// <summary>Open connections.</summary>
+    public int ConnectionCount => _connections.Count;
+
+    /// <summary>Live controllers over every subsystem, discovery included.</summary>
+    public int ControllerCount => AllSubsystems.Sum(s => s.Controllers.Count());
+
+    /// <summary>GENCTR of the discovery log: bumped whenever subsystems or namespaces change.</summary>
+    public ulong DiscoveryGenerationCounter => (ulong)Interlocked.Read(ref _generation);
+
+    internal TargetLog Log { get; }
+
+    internal ulong GenerationCounter => DiscoveryGenerationCounter;
+
+    internal IEnumerable<TargetSubsystem> NvmSubsystems => _subsystems.Values.OrderBy(s => s.Nqn, StringComparer.Ordinal);
+
+    private IEnumerable<TargetSubsystem> AllSubsystems => _discovery is null ? _subsystems.Values : _subsystems.Values.Append(_discovery);
+
+    /// <summary>Validates the options, binds the endpoint and starts accepting connections.</summary>
+    /// <param name="options">The configuration; read now, later changes are ignored.</param>
+    /// <param name="cancellationToken">Cancels the start.</param>
+    /// <returns>The running target; dispose it to stop.</returns>
+    /// <exception cref="ArgumentException">The options are inconsistent.</exception>
+    /// <exception cref="SocketException">The endpoint cannot be bound.</exception>
+    public static Task<NvmeTcpTarget> StartAsync(NvmeTargetOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        cancellationToken.ThrowIfCancellationRequested();
+        Validate(options);
+        var listener = new Socket(options.ListenEndPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            listener.Bind(options.ListenEndPoint);
+            listener.Listen(128);
+            var target = new NvmeTcpTarget(options, listener);
+            target._acceptLoop = Task.Run(target.AcceptLoopAsync, CancellationToken.None);
+            target.Log.Listening(target.EndPoint);
+            return Task.FromResult(target);
+        }
+        catch
+        {
+            listener.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Memory pages a namespace holds (0 for a null namespace): what its sparse store costs.</summary>
+    /// <exception cref="ArgumentException">No such subsystem or namespace.</exception>
+    public long GetAllocatedPageCount(string subsystemNqn, uint nsid) => GetNamespace(subsystemNqn, nsid).Store.AllocatedPages;
+
+    /// <summary>Adds a subsystem; hosts connected to the discovery controller get a discovery log change notice.</summary>
+    /// <exception cref="ArgumentException">The NQN is already served, or the options are inconsistent.</exception>
+    public void AddSubsystem(NvmeSubsystemOptions subsystem)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        AddSubsystemCore(subsystem);
+        RaiseDiscoveryLogChanged();
+    }
+
+    /// <summary>Removes a subsystem, tearing its controllers down; false if it was not served.</summary>
+    public bool RemoveSubsystem(string subsystemNqn)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        if (!_subsystems.TryRemove(subsystemNqn, out var removed))
+        {
+            return false;
+        }
+
+        foreach (var controller in removed.Controllers.ToArray())
+        {
+            controller.TearDown("subsystem removed");
+        }
+
+        RaiseDiscoveryLogChanged();
+        return true;
+    }
+
+    /// <summary>Adds a namespace; the subsystem's controllers get a namespace attribute changed notice.</summary>
+    /// <exception cref="ArgumentException">No such subsystem.</exception>
+    /// <exception cref="InvalidOperationException">The NSID is taken.</exception>
+    public void AddNamespace(string subsystemNqn, NvmeNamespaceOptions ns)
+    {
+        ArgumentNullException.ThrowIfNull(ns);
+        var subsystem = GetSubsystem(subsystemNqn);
+        subsystem.AddNamespace(new TargetNamespace(subsystem.Nqn, ns));
+        Interlocked.Increment(ref _generation);
+        RaiseNamespaceAttributeChanged(subsystemNqn, ns.Nsid);
+    }
+
+    /// <summary>Removes a namespace; false if absent. The subsystem's controllers get a namespace attribute changed notice.</summary>
+    /// <exception cref="ArgumentException">No such subsystem.</exception>
+    public bool RemoveNamespace(string subsystemNqn, uint nsid)
+    {
+        if (!GetSubsystem(subsystemNqn).RemoveNamespace(nsid))
+        {
+            return false;
+        }
+
+        Interlocked.Increment(ref _generation);
+        RaiseNamespaceAttributeChanged(subsystemNqn, nsid);
+        return true;
+    }
+
+    /// <summary>
+    /// Reports namespaces as changed to every controller of the subsystem: they enter the Changed Namespace List log
+    /// (0x04) and an outstanding Asynchronous Event Request completes with DW0 0x00040002 (notice, namespace
+    /// attribute changed, log 0x04) if the host enabled that event and has read the log since the last one.
+    /// </summary>
+    /// <exception cref="ArgumentException">No such subsystem.</exception>
+    public void RaiseNamespaceAttributeChanged(string subsystemNqn, params uint[] nsids)
+    {
+        ArgumentNullException.ThrowIfNull(nsids);
+        foreach (var controller in GetSubsystem(subsystemNqn).Controllers)
+        {
+            controller.NamespacesChanged(nsids);
+        }
+    }
+
+    /// <summary>
+    /// Bumps the discovery log's GENCTR and completes an outstanding Asynchronous Event Request of every discovery
+    /// controller with DW0 0x0070F002 (notice, discovery log changed, log 0x70), if enabled and re-armed.
+    /// </summary>
+    public void RaiseDiscoveryLogChanged()
+    {
+        Interlocked.Increment(ref _generation);
+        if (_discovery is null)
+        {
+            return;
+        }
+
+        foreach (var controller in _discovery.Controllers)
+        {
+            controller.RaiseNotice(Controller.NoticeDiscoveryLog, Client.Admin.LogPageId.Discovery, AsyncEventBits.DiscoveryLogChange);
+        }
+    }
+
+    /// <summary>Stops listening, closes every connection and waits (up to 10 s) for them to finish.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        _listener.Dispose();
+        await _acceptLoop.ConfigureAwait(false);
+        foreach (var controller in AllSubsystems.SelectMany(s => s.Controllers).ToArray())
+        {
+            controller.TearDown("target stopped");
+        }
+
+        foreach (var connection in _connections.Keys)
+        {
+            connection.Abort();
+        }
+
+        try
+        {
+            await Task.WhenAll(_connections.Values).WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // A connection stuck in a socket call; its socket is shut down and will be collected.
+        }
+
+        _stopping.Dispose();
+    }
+
+    internal void AddViolation(NvmeTargetViolation violation) => _violations.Enqueue(violation);
+
+    internal TargetSubsystem? FindSubsystem(string nqn) =>
+        nqn == NvmeIdentifyController.DiscoveryNqn ? _discovery : _subsystems.GetValueOrDefault(nqn);
+
+    private TargetSubsystem GetSubsystem(string nqn)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        return _subsystems.TryGetValue(nqn, out var subsystem) ? subsystem : throw new ArgumentException($"No subsystem {nqn}.", nameof(nqn));
+    }
+
+    private TargetNamespace GetNamespace(string nqn, uint nsid) =>
+        GetSubsystem(nqn).FindNamespace(nsid) ?? throw new ArgumentException($"Subsystem {nqn} has no namespace {nsid}.", nameof(nsid));
+
+    private void AddSubsystemCore(NvmeSubsystemOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Nqn == NvmeIdentifyController.DiscoveryNqn)
+        {
+            throw new ArgumentException("The discovery NQN is served by EnableDiscovery, not as a subsystem.", nameof(options));
+        }
+
+        if (!_subsystems.TryAdd(options.Nqn, new TargetSubsystem(options)))
+        {
+            throw new ArgumentException($"Subsystem {options.Nqn} is served twice.", nameof(options));
+        }
+    }
+
+    private static void Validate(NvmeTargetOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options.ListenEndPoint);
+        if (options.MaxH2CData < 4096 || options.MaxH2CData % 4 != 0 || options.MaxH2CData > 64 * 1024 * 1024)
+        {
+            throw new ArgumentException("MaxH2CData must be a multiple of 4 from 4096 to 64 MiB.", nameof(options));
+        }
+
+        if (options.Cpda > 31 || options.C2HDataChunkSize < 0 || options.C2HDataChunkSize % 4 != 0
+            || options.R2TSize < 0 || options.R2TSize % 4 != 0 || options.MaxOutstandingR2Ts < 1)
+        {
+            throw new ArgumentException("CPDA is 0 to 31; chunk and R2T sizes are non-negative multiples of 4; at least one R2T.", nameof(options));
+        }
+    }
+
+    /// <summary>Largest data one received PDU may carry: admin in-capsule data, any I/O queue's, or MAXH2CDATA.</summary>
+    private int MaxDataLength() =>
+        _subsystems.Values.Select(s => s.IoInCapsuleSize).Append(TargetSubsystem.AdminInCapsuleSize).Append(Options.MaxH2CData).Max();
+
+    private async Task AcceptLoopAsync()
+    {
+        while (!_stopping.IsCancellationRequested)
+        {
+            Socket socket;
+            try
+            {
+                socket = await _listener.AcceptAsync(_stopping.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
+            {
+                return;
+            }
+
+            socket.NoDelay = true;
+            var connection = new TargetConnection(this, socket, MaxDataLength());
+            var run = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _connections[connection] = run.Task;
+            _ = Task.Run(async () =>
+            {
+                await connection.RunAsync().ConfigureAwait(false);
+                _connections.TryRemove(connection, out _);
+                run.SetResult();
+            });
+        }
+    }
+}
