@@ -146,8 +146,9 @@ internal sealed partial class TargetConnection
             controller.OnQueueClosed((ushort)QueueId, this);
         }
 
+        // _abort is not disposed: Abort may still be called by a controller teardown racing this cleanup, and a
+        // CancellationTokenSource without a timer holds nothing that needs releasing.
         _target.Log.ConnectionClosed(RemoteEndPoint, QueueId);
-        _abort.Dispose();
     }
 
     private TargetCommand RentCommand(in Sqe sqe)

@@ -1,0 +1,171 @@
+using System.CommandLine;
+using System.Runtime.InteropServices;
+using NvmeTcp.Target;
+using Spectre.Console;
+
+namespace NvmeTcp.Cli.Commands;
+
+/// <summary>
+/// <c>nvmetcp serve</c>: runs an in-process NVMe/TCP target until Ctrl+C or SIGTERM. With no option it serves
+/// nqn.2026-11.dev.nvmetcp:default with a 1 GiB memory namespace on 127.0.0.1:4420, discovery included.
+/// </summary>
+internal static class ServeCommand
+{
+    private static readonly Option<string> Listen = new("--listen") { Description = "Endpoint to listen on (port 0 picks one).", DefaultValueFactory = _ => "127.0.0.1:4420" };
+    private static readonly Option<string> Nqn = new("--nqn") { Description = "Subsystem NQN.", DefaultValueFactory = _ => ServeSettings.DefaultNqn };
+    private static readonly Option<string[]> Namespaces = new("--namespace", "-n") { Description = "NSID:SIZE[:BLOCK[:memory|null]], repeatable (e.g. 1:64MiB:512, 3:1TiB:4096:null).", AllowMultipleArgumentsPerToken = false };
+    private static readonly Option<string[]> AllowHosts = new("--allow-host") { Description = "Host NQN allowed to connect, repeatable (default: any host)." };
+    private static readonly Option<string> HeaderDigest = new("--hdr-digest") { Description = "Header digest policy: as-requested or refuse.", DefaultValueFactory = _ => "as-requested" };
+    private static readonly Option<string> DataDigest = new("--data-digest") { Description = "Data digest policy: as-requested or refuse.", DefaultValueFactory = _ => "as-requested" };
+    private static readonly Option<string> MaxH2CData = new("--maxh2cdata") { Description = "MAXH2CDATA granted in ICResp.", DefaultValueFactory = _ => "128KiB" };
+    private static readonly Option<byte> Mdts = new("--mdts") { Description = "MDTS: largest transfer is 2^MDTS * 4 KiB (0: no limit).", DefaultValueFactory = _ => 5 };
+    private static readonly Option<int> MaxIoQueues = new("--max-io-queues") { Description = "I/O queues granted at most.", DefaultValueFactory = _ => 8 };
+    private static readonly Option<int> MaxQueueSize = new("--max-queue-size") { Description = "I/O queue entries at most (CAP.MQES + 1).", DefaultValueFactory = _ => 128 };
+    private static readonly Option<string> C2HChunk = new("--c2h-chunk") { Description = "Largest C2HData PDU (0: one PDU per transfer).", DefaultValueFactory = _ => "0" };
+    private static readonly Option<bool> NoDiscovery = new("--no-discovery") { Description = "Do not serve the discovery subsystem." };
+
+    public static Command Create()
+    {
+        var command = new Command("serve", "Run an in-process NVMe/TCP target until Ctrl+C or SIGTERM.");
+        foreach (var option in new Option[] { Listen, Nqn, Namespaces, AllowHosts, HeaderDigest, DataDigest, MaxH2CData, Mdts, MaxIoQueues, MaxQueueSize, C2HChunk, NoDiscovery })
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction((parse, cancellationToken) =>
+        {
+            NvmeTargetOptions options;
+            try
+            {
+                options = ToOptions(parse);
+            }
+            catch (FormatException e)
+            {
+                AnsiConsole.MarkupLineInterpolated(System.Globalization.CultureInfo.InvariantCulture, $"[red]error:[/] {e.Message}");
+                return Task.FromResult(1);
+            }
+
+            return RunAsync(options, AnsiConsole.Console, null, cancellationToken);
+        });
+        return command;
+    }
+
+    /// <summary>Builds the target options from a parse of this command.</summary>
+    /// <exception cref="FormatException">An argument does not parse.</exception>
+    public static NvmeTargetOptions ToOptions(ParseResult parse)
+    {
+        var options = new NvmeTargetOptions
+        {
+            ListenEndPoint = ServeSettings.ParseEndPoint(parse.GetValue(Listen)!),
+            HeaderDigest = ServeSettings.ParseDigestPolicy(parse.GetValue(HeaderDigest)!),
+            DataDigest = ServeSettings.ParseDigestPolicy(parse.GetValue(DataDigest)!),
+            MaxH2CData = checked((int)ServeSettings.ParseSize(parse.GetValue(MaxH2CData)!)),
+            C2HDataChunkSize = checked((int)ServeSettings.ParseSize(parse.GetValue(C2HChunk)!)),
+            EnableDiscovery = !parse.GetValue(NoDiscovery),
+        };
+        var subsystem = new NvmeSubsystemOptions(parse.GetValue(Nqn)!)
+        {
+            Mdts = parse.GetValue(Mdts),
+            MaxIoQueues = parse.GetValue(MaxIoQueues),
+            MaxQueueSize = parse.GetValue(MaxQueueSize),
+        };
+        var namespaces = parse.GetValue(Namespaces) is { Length: > 0 } given ? given : [ServeSettings.DefaultNamespace];
+        foreach (var ns in namespaces)
+        {
+            subsystem.Namespaces.Add(ServeSettings.ParseNamespace(ns));
+        }
+
+        foreach (var host in parse.GetValue(AllowHosts) ?? [])
+        {
+            subsystem.AllowedHosts.Add(host);
+        }
+
+        options.Subsystems.Add(subsystem);
+        return options;
+    }
+
+    /// <summary>
+    /// Starts the target, prints what it serves, and waits for <paramref name="cancellationToken"/>, SIGINT or SIGTERM.
+    /// </summary>
+    /// <param name="options">The target's options.</param>
+    /// <param name="console">Where to print.</param>
+    /// <param name="started">Called with the running target (tests use it to learn the port).</param>
+    /// <param name="cancellationToken">Stops the target.</param>
+    /// <returns>The exit code: 0 after a clean stop, 1 when the target cannot start.</returns>
+    public static async Task<int> RunAsync(NvmeTargetOptions options, IAnsiConsole console, Action<NvmeTcpTarget>? started, CancellationToken cancellationToken)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        void OnSignal(PosixSignalContext context)
+        {
+            context.Cancel = true; // we stop cleanly ourselves
+            stop.Cancel();
+        }
+
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        NvmeTcpTarget target;
+        try
+        {
+            target = await NvmeTcpTarget.StartAsync(options, stop.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is System.Net.Sockets.SocketException or ArgumentException)
+        {
+            console.MarkupLineInterpolated(System.Globalization.CultureInfo.InvariantCulture, $"[red]error:[/] cannot start the target: {e.Message}");
+            return 1;
+        }
+
+        await using (target.ConfigureAwait(false))
+        {
+            Print(console, target);
+            started?.Invoke(target);
+            try
+            {
+                await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // Ctrl+C, SIGTERM or the caller: stop.
+            }
+
+            console.MarkupLine("[grey]stopping...[/]");
+        }
+
+        return 0;
+    }
+
+    private static void Print(IAnsiConsole console, NvmeTcpTarget target)
+    {
+        console.MarkupLineInterpolated(System.Globalization.CultureInfo.InvariantCulture, $"[green]NVMe/TCP target listening on[/] [bold]{target.EndPoint}[/]");
+        if (target.Options.EnableDiscovery)
+        {
+            console.MarkupLineInterpolated(System.Globalization.CultureInfo.InvariantCulture, $"discovery: {NvmeTcp.Client.NvmeIdentifyController.DiscoveryNqn}");
+        }
+
+        foreach (var subsystem in target.Options.Subsystems)
+        {
+            var table = new Table().Title(subsystem.Nqn).AddColumns("NSID", "Size", "Block", "Backing");
+            foreach (var ns in subsystem.Namespaces)
+            {
+                table.AddRow(ns.Nsid.ToString(System.Globalization.CultureInfo.InvariantCulture), FormatSize(ns.SizeBytes), ns.BlockSize.ToString(System.Globalization.CultureInfo.InvariantCulture), ns.Backing.ToString());
+            }
+
+            console.Write(table);
+        }
+
+        console.MarkupLine("[grey]Ctrl+C or SIGTERM stops the target.[/]");
+    }
+
+    private static string FormatSize(long bytes)
+    {
+        string[] units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+        var unit = 0;
+        var value = (double)bytes;
+        while (value >= 1024 && unit < units.Length - 1)
+        {
+            value /= 1024;
+            unit++;
+        }
+
+        return string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{value:0.##} {units[unit]}");
+    }
+}

@@ -1,0 +1,156 @@
+using NvmeTcp.Client.Admin;
+using NvmeTcp.Client.Nvm;
+using NvmeTcp.Client.Protocol;
+
+namespace NvmeTcp.Target.Tests;
+
+/// <summary>Each host-side violation is answered with a C2HTermReq carrying the right FES/FEI, counted, and the connection closed.</summary>
+public class ViolationTests
+{
+    [Fact]
+    public async Task Bad_hlen()
+    {
+        await using var target = await TestTargets.StartAsync();
+        await using var host = await RawHost.ConnectAsync(target.EndPoint);
+        var pdu = host.EncodeCommand(AdminCommands.KeepAlive());
+        pdu[2] = 71;
+        await ExpectTermAsync(target, host, pdu, FatalErrorStatus.InvalidHeaderField, 2, "HeaderLength");
+    }
+
+    [Fact]
+    public async Task Misaligned_pdo()
+    {
+        await using var target = await TestTargets.StartAsync();
+        var (admin, cntlid) = await RawHost.AdminAsync(target.EndPoint, TestTargets.Nqn);
+        await using var _1 = admin;
+        await using var io = await RawHost.IoAsync(target.EndPoint, TestTargets.Nqn, cntlid);
+        var sqe = ReadWriteCommands.Write(1, 0, 1, 512, inCapsule: true);
+        sqe.Cid = 9;
+        var pdu = io.EncodeCommand(sqe, new byte[512]);
+        pdu[3] = 74;
+        await ExpectTermAsync(target, io, pdu, FatalErrorStatus.InvalidHeaderField, 3, "DataOffsetAlignment");
+    }
+
+    [Fact]
+    public async Task Header_digest_flag_missing()
+    {
+        await using var target = await TestTargets.StartAsync();
+        await using var host = await RawHost.ConnectAsync(target.EndPoint, DigestTypes.Header);
+        var pdu = host.EncodeCommand(AdminCommands.KeepAlive());
+        pdu[1] &= unchecked((byte)~(byte)PduFlags.HeaderDigest);
+        Crc32C.Write(pdu.AsSpan(CapsuleCmdPdu.HeaderLength), Crc32C.Compute(pdu.AsSpan(0, CapsuleCmdPdu.HeaderLength)));
+        await ExpectTermAsync(target, host, pdu, FatalErrorStatus.InvalidHeaderField, 1, "HeaderDigestFlag");
+    }
+
+    [Fact]
+    public async Task Header_digest_wrong()
+    {
+        await using var target = await TestTargets.StartAsync();
+        await using var host = await RawHost.ConnectAsync(target.EndPoint, DigestTypes.Header);
+        var pdu = host.EncodeCommand(AdminCommands.KeepAlive());
+        pdu[CapsuleCmdPdu.HeaderLength] ^= 0x01;
+        var received = Crc32C.Read(pdu.AsSpan(CapsuleCmdPdu.HeaderLength));
+        await ExpectTermAsync(target, host, pdu, FatalErrorStatus.HeaderDigestError, received, "HeaderDigest");
+    }
+
+    [Fact]
+    public async Task Unsolicited_h2c_data()
+    {
+        await using var target = await TestTargets.StartAsync();
+        await using var host = await RawHost.ConnectAsync(target.EndPoint);
+        var pdu = host.EncodeH2CData(99, 0, 0, new byte[512], last: true);
+        await ExpectTermAsync(target, host, pdu, FatalErrorStatus.InvalidHeaderField, 8, "UnexpectedH2CData");
+    }
+
+    [Fact]
+    public async Task H2C_data_over_maxh2cdata()
+    {
+        var options = TestTargets.Options();
+        options.MaxH2CData = 4096;
+        await using var target = await TestTargets.StartAsync(options);
+        var (admin, cntlid) = await RawHost.AdminAsync(target.EndPoint, TestTargets.Nqn);
+        await using var _1 = admin;
+        await using var io = await RawHost.IoAsync(target.EndPoint, TestTargets.Nqn, cntlid);
+        var sqe = ReadWriteCommands.Write(1, 0, 16, 8192, inCapsule: false);
+        sqe.Cid = 5;
+        await io.SendAsync(io.EncodeCommand(sqe));
+        var r2t = (await io.ReceiveAsync()).Header.R2T;
+        Assert.Equal(8192u, r2t.R2tl);
+        var pdu = io.EncodeH2CData(5, r2t.Ttag, 0, new byte[8192], last: true);
+        await ExpectTermAsync(target, io, pdu, FatalErrorStatus.LimitExceeded, 16, "DataLengthOverMaxH2CData");
+    }
+
+    [Fact]
+    public async Task H2C_data_with_wrong_offset()
+    {
+        await using var target = await TestTargets.StartAsync();
+        var (admin, cntlid) = await RawHost.AdminAsync(target.EndPoint, TestTargets.Nqn);
+        await using var _1 = admin;
+        await using var io = await RawHost.IoAsync(target.EndPoint, TestTargets.Nqn, cntlid);
+        var sqe = ReadWriteCommands.Write(1, 0, 16, 8192, inCapsule: false);
+        sqe.Cid = 6;
+        await io.SendAsync(io.EncodeCommand(sqe));
+        var r2t = (await io.ReceiveAsync()).Header.R2T;
+        var pdu = io.EncodeH2CData(6, r2t.Ttag, 4096, new byte[4096], last: true);
+        await ExpectTermAsync(target, io, pdu, FatalErrorStatus.DataTransferOutOfRange, 12, "H2CDataOffset");
+    }
+
+    [Fact]
+    public async Task Unknown_pdu_type()
+    {
+        await using var target = await TestTargets.StartAsync();
+        await using var host = await RawHost.ConnectAsync(target.EndPoint);
+        byte[] pdu = [0x0C, 0, 24, 0, 24, 0, 0, 0, .. new byte[16]];
+        await ExpectTermAsync(target, host, pdu, FatalErrorStatus.InvalidHeaderField, 0, "UnknownType");
+    }
+
+    [Fact]
+    public async Task Capsule_before_icreq()
+    {
+        await using var target = await TestTargets.StartAsync();
+        await using var host = await RawHost.OpenAsync(target.EndPoint);
+        var pdu = host.EncodeCommand(AdminCommands.KeepAlive());
+        await ExpectTermAsync(target, host, pdu, FatalErrorStatus.PduSequenceError, 0, "UnexpectedPdu");
+    }
+
+    [Fact]
+    public async Task Duplicate_cid()
+    {
+        await using var target = await TestTargets.StartAsync();
+        var (admin, _) = await RawHost.AdminAsync(target.EndPoint, TestTargets.Nqn);
+        await using var _1 = admin;
+        var aer = AdminCommands.AsynchronousEventRequest();
+        aer.Cid = 0x77;
+        await admin.SendAsync(admin.EncodeCommand(aer));
+        await ExpectTermAsync(target, admin, admin.EncodeCommand(aer), FatalErrorStatus.InvalidHeaderField, 10, "DuplicateCid");
+    }
+
+    [Fact]
+    public async Task Reserved_bytes_in_icreq()
+    {
+        await using var target = await TestTargets.StartAsync();
+        await using var host = await RawHost.OpenAsync(target.EndPoint);
+        var icreq = new byte[IcReqPdu.Length];
+        new IcReqPdu(0, 0, DigestTypes.None, 0).Encode(icreq);
+        icreq[100] = 1;
+        await ExpectTermAsync(target, host, icreq, FatalErrorStatus.InvalidHeaderField, 100, "ReservedField");
+    }
+
+    private static async Task ExpectTermAsync(NvmeTcpTarget target, RawHost host, byte[] pdu, FatalErrorStatus fes, uint fei, string rule)
+    {
+        var before = target.Violations.Count;
+        await host.SendAsync(pdu);
+        var term = await host.ReceiveAsync();
+        Assert.Equal(PduType.C2HTermReq, term.Header.Type);
+        Assert.Equal(fes, term.Header.TermReq.Fes);
+        Assert.Equal(fei, term.Header.TermReq.Fei);
+        var hlen = Math.Min(Math.Max((int)pdu[2], 8), 128);
+        Assert.Equal(pdu.AsSpan(0, Math.Min(hlen, pdu.Length)).ToArray(), term.Data);
+        Assert.True(await host.WaitClosedAsync());
+        var violation = Assert.Single(target.Violations.Skip(before));
+        Assert.Equal(rule, violation.Rule);
+        Assert.Equal((int)fes, violation.Fes);
+        Assert.Equal(fei, violation.Fei);
+        Assert.Equal(pdu[0], violation.PduType);
+    }
+}
