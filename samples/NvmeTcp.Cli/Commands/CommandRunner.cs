@@ -41,7 +41,7 @@ internal static class CommandRunner
     {
         OperationCanceledException when cancellationToken.IsCancellationRequested => (ExitCodes.Cancelled, "cancelled"),
         CliException cli => (cli.ExitCode, cli.Message),
-        NvmeStatusException status => (ExitCodes.NvmeStatus, $"NVMe status {status.StatusName}: {status.Message}"),
+        NvmeStatusException status => (ExitCodes.NvmeStatus, status.Message),
         NvmeTcpProtocolException protocol => (ExitCodes.ProtocolViolation, $"NVMe/TCP protocol violation: {protocol.Message}"),
         NvmeTimeoutException timeout => (ExitCodes.Timeout, $"timeout: {timeout.Message}"),
         NvmeTransportException transport => (ExitCodes.Transport, $"target unreachable or connection lost: {transport.Message}"),

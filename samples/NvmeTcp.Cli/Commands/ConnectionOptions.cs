@@ -48,7 +48,7 @@ internal static class ConnectionOptions
 
     public static readonly Option<int?> IoQueues = new("--nr-io-queues", "-i")
     {
-        Description = "I/O queues to ask for, each a TCP connection. Default: 0 for admin verbs, 1 for I/O verbs, the processor count for perf.",
+        Description = "I/O queues to ask for, each a TCP connection. Default: 0 for admin verbs, 1 for I/O verbs, the processor count (at most 8) for perf.",
     };
 
     public static readonly Option<int> QueueSize = new("--queue-size", "-Q")

@@ -48,7 +48,7 @@ internal static class ListCommand
                 }
 
                 context.Console.WriteLine($"{controller.SubsystemNqn} at {controller.RemoteEndPoint}: {id.ModelNumber.Trim()}, serial {id.SerialNumber.Trim()}, firmware {id.FirmwareRevision.Trim()}");
-                var table = new Table().Border(TableBorder.Simple)
+                var table = new Table().Border(TableBorder.Rounded)
                     .AddColumn("NSID").AddColumn(new TableColumn("Usage").RightAligned()).AddColumn("Format").AddColumn("NGUID");
                 foreach (var ns in controller.Namespaces)
                 {
