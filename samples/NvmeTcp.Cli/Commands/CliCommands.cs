@@ -39,7 +39,7 @@ internal static class CliCommands
     public static RootCommand CreateRoot(IEnumerable<Command>? more = null)
     {
         var root = new RootCommand($"{Description}{Environment.NewLine}{Environment.NewLine}{ExitCodes.HelpText}");
-        root.Options.Add(CommonOptions.Verbose);
+        root.Options.Add(CommonOptions.Verbose());
         foreach (var command in All().Concat(more ?? []))
         {
             root.Subcommands.Add(command);

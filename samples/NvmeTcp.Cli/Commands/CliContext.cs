@@ -15,8 +15,8 @@ internal sealed class CliContext
         Verb = verb;
         Out = parseResult.InvocationConfiguration.Output;
         Error = parseResult.InvocationConfiguration.Error;
-        Verbose = parseResult.GetValue(CommonOptions.Verbose);
-        Json = hasOutputFormat && parseResult.GetValue(CommonOptions.OutputFormat) == "json";
+        Verbose = parseResult.GetValue<bool>("--verbose");
+        Json = hasOutputFormat && parseResult.GetValue<string>("--output-format") == "json";
         Console = CreateConsole(Out);
         LoggerFactory = Verbose ? new StderrLoggerFactory(Error, LogLevel.Debug) : null;
     }
@@ -60,7 +60,7 @@ internal sealed class CliContext
     {
         var options = ConnectionOptions.Read(ParseResult, defaultIoQueues);
         options.LoggerFactory = LoggerFactory;
-        var nqn = ParseResult.GetValue(ConnectionOptions.Nqn);
+        var nqn = ConnectionOptions.ReadNqn(ParseResult);
         if (string.IsNullOrEmpty(nqn))
         {
             var log = await NvmeDiscovery.GetLogAsync(options, cancellationToken: cancellationToken).ConfigureAwait(false);

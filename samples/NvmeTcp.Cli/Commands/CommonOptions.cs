@@ -2,14 +2,14 @@ using System.CommandLine;
 
 namespace NvmeTcp.Cli.Commands;
 
-/// <summary>Options shared by several verbs. One instance each: System.CommandLine lets an option belong to many commands.</summary>
+/// <summary>Options shared by several verbs. A new instance per command, read back by name.</summary>
 internal static class CommonOptions
 {
     /// <summary>-o/--output-format normal|json, as nvme-cli.</summary>
-    public static readonly Option<string> OutputFormat = CreateOutputFormat();
+    public static Option<string> OutputFormat() => CreateOutputFormat();
 
     /// <summary>--verbose: logs of the client on stderr, and stack traces of errors. Set on the root, valid on every verb.</summary>
-    public static readonly Option<bool> Verbose = new("--verbose")
+    public static Option<bool> Verbose() => new("--verbose")
     {
         Description = "Log what the client does on stderr (connections, PDU-level events at debug) and print stack traces of errors.",
         Recursive = true,

@@ -12,7 +12,7 @@ internal static class DiscoverCommand
     {
         var command = new Command("discover", "Read the discovery log page (70h) from the target's discovery controller and list the subsystems it offers.");
         ConnectionOptions.AddTo(command, withNqn: false);
-        command.Options.Add(CommonOptions.OutputFormat);
+        command.Options.Add(CommonOptions.OutputFormat());
         CommandRunner.SetAction(command, hasOutputFormat: true, RunAsync);
         return command;
     }

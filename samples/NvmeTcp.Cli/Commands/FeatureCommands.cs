@@ -15,7 +15,7 @@ internal static class FeatureCommands
         command.Options.Add(featureId);
         command.Options.Add(cdw11);
         command.Options.Add(namespaceId);
-        command.Options.Add(CommonOptions.OutputFormat);
+        command.Options.Add(CommonOptions.OutputFormat());
         CommandRunner.SetAction(command, hasOutputFormat: true, async (context, cancellationToken) =>
         {
             var fid = CheckFeatureId(context.GetValue(featureId));
@@ -57,7 +57,7 @@ internal static class FeatureCommands
         command.Options.Add(value);
         command.Options.Add(namespaceId);
         command.Options.Add(save);
-        command.Options.Add(CommonOptions.OutputFormat);
+        command.Options.Add(CommonOptions.OutputFormat());
         CommandRunner.SetAction(command, hasOutputFormat: true, async (context, cancellationToken) =>
         {
             var fid = CheckFeatureId(context.GetValue(featureId));

@@ -10,7 +10,7 @@ internal static class IdentifyCommands
     {
         var command = new Command("id-ctrl", "Identify Controller (CNS 01h): the controller's capabilities, with nvme-cli's field names.");
         ConnectionOptions.AddTo(command);
-        command.Options.Add(CommonOptions.OutputFormat);
+        command.Options.Add(CommonOptions.OutputFormat());
         CommandRunner.SetAction(command, hasOutputFormat: true, async (context, cancellationToken) =>
         {
             var controller = await context.ConnectAsync(defaultIoQueues: 0, cancellationToken).ConfigureAwait(false);
@@ -45,7 +45,7 @@ internal static class IdentifyCommands
         var command = new Command("id-ns", "Identify Namespace (CNS 00h) of one namespace, with nvme-cli's field names.");
         ConnectionOptions.AddTo(command);
         command.Options.Add(namespaceId);
-        command.Options.Add(CommonOptions.OutputFormat);
+        command.Options.Add(CommonOptions.OutputFormat());
         CommandRunner.SetAction(command, hasOutputFormat: true, async (context, cancellationToken) =>
         {
             var controller = await context.ConnectAsync(defaultIoQueues: 0, cancellationToken).ConfigureAwait(false);
@@ -79,7 +79,7 @@ internal static class IdentifyCommands
     {
         var command = new Command("list-ns", "The active namespace IDs (Identify CNS 02h).");
         ConnectionOptions.AddTo(command);
-        command.Options.Add(CommonOptions.OutputFormat);
+        command.Options.Add(CommonOptions.OutputFormat());
         CommandRunner.SetAction(command, hasOutputFormat: true, async (context, cancellationToken) =>
         {
             var controller = await context.ConnectAsync(defaultIoQueues: 0, cancellationToken).ConfigureAwait(false);

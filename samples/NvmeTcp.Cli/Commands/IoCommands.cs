@@ -11,7 +11,7 @@ internal static class IoCommands
         var command = new Command("flush", "Flush: commit the namespace's volatile write cache to non-volatile media.");
         ConnectionOptions.AddTo(command);
         command.Options.Add(namespaceId);
-        command.Options.Add(CommonOptions.OutputFormat);
+        command.Options.Add(CommonOptions.OutputFormat());
         CommandRunner.SetAction(command, hasOutputFormat: true, async (context, cancellationToken) =>
         {
             var controller = await context.ConnectAsync(defaultIoQueues: 1, cancellationToken).ConfigureAwait(false);
@@ -43,7 +43,7 @@ internal static class IoCommands
         command.Options.Add(startBlock);
         command.Options.Add(blockCount);
         command.Options.Add(deallocate);
-        command.Options.Add(CommonOptions.OutputFormat);
+        command.Options.Add(CommonOptions.OutputFormat());
         CommandRunner.SetAction(command, hasOutputFormat: true, async (context, cancellationToken) =>
         {
             var count = context.GetValue(blockCount);
@@ -82,7 +82,7 @@ internal static class IoCommands
         command.Options.Add(slbs);
         command.Options.Add(blocks);
         command.Options.Add(ranges);
-        command.Options.Add(CommonOptions.OutputFormat);
+        command.Options.Add(CommonOptions.OutputFormat());
         CommandRunner.SetAction(command, hasOutputFormat: true, async (context, cancellationToken) =>
         {
             if (!context.GetValue(deallocate))

@@ -12,7 +12,7 @@ internal static class ListCommand
     {
         var command = new Command("list", "One row per namespace of the subsystem: NSID, usage and size, LBA format, NGUID.");
         ConnectionOptions.AddTo(command);
-        command.Options.Add(CommonOptions.OutputFormat);
+        command.Options.Add(CommonOptions.OutputFormat());
         CommandRunner.SetAction(command, hasOutputFormat: true, async (context, cancellationToken) =>
         {
             var controller = await context.ConnectAsync(defaultIoQueues: 0, cancellationToken).ConfigureAwait(false);

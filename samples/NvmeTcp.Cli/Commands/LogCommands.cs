@@ -24,7 +24,7 @@ internal static class LogCommands
         command.Options.Add(namespaceId);
         command.Options.Add(offset);
         command.Options.Add(raw);
-        command.Options.Add(CommonOptions.OutputFormat);
+        command.Options.Add(CommonOptions.OutputFormat());
         CommandRunner.SetAction(command, hasOutputFormat: true, async (context, cancellationToken) =>
         {
             var length = context.GetValue(logLength);
@@ -75,7 +75,7 @@ internal static class LogCommands
     {
         var command = new Command("smart-log", "SMART / Health Information log (02h) of the controller, with nvme-cli's field names.");
         ConnectionOptions.AddTo(command);
-        command.Options.Add(CommonOptions.OutputFormat);
+        command.Options.Add(CommonOptions.OutputFormat());
         CommandRunner.SetAction(command, hasOutputFormat: true, async (context, cancellationToken) =>
         {
             var controller = await context.ConnectAsync(defaultIoQueues: 0, cancellationToken).ConfigureAwait(false);
@@ -140,7 +140,7 @@ internal static class LogCommands
         var command = new Command("error-log", "Error Information log (01h), one entry per error, newest first, with nvme-cli's field names.");
         ConnectionOptions.AddTo(command);
         command.Options.Add(entries);
-        command.Options.Add(CommonOptions.OutputFormat);
+        command.Options.Add(CommonOptions.OutputFormat());
         CommandRunner.SetAction(command, hasOutputFormat: true, async (context, cancellationToken) =>
         {
             var controller = await context.ConnectAsync(defaultIoQueues: 0, cancellationToken).ConfigureAwait(false);

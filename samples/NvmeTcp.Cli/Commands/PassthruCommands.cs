@@ -36,7 +36,7 @@ internal static class PassthruCommands
         command.Options.Add(read);
         command.Options.Add(write);
         command.Options.Add(inputFile);
-        command.Options.Add(CommonOptions.OutputFormat);
+        command.Options.Add(CommonOptions.OutputFormat());
         CommandRunner.SetAction(command, hasOutputFormat: true, async (context, cancellationToken) =>
         {
             var op = context.GetValue(opcode);

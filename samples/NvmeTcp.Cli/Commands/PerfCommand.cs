@@ -27,7 +27,7 @@ internal static class PerfCommand
         command.Options.Add(ioSize);
         command.Options.Add(pattern);
         command.Options.Add(time);
-        command.Options.Add(CommonOptions.OutputFormat);
+        command.Options.Add(CommonOptions.OutputFormat());
         CommandRunner.SetAction(command, hasOutputFormat: true, async (context, cancellationToken) =>
         {
             var depth = context.GetValue(queueDepth);

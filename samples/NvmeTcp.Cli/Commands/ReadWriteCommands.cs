@@ -42,7 +42,7 @@ internal static class ReadWriteCommands
         command.Options.Add(startBlock);
         command.Options.Add(blockCount);
         command.Options.Add(data);
-        command.Options.Add(CommonOptions.OutputFormat);
+        command.Options.Add(CommonOptions.OutputFormat());
         CommandRunner.SetAction(command, hasOutputFormat: true, async (context, cancellationToken) =>
         {
             var path = context.GetValue(data);
