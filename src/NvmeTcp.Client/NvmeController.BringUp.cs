@@ -197,6 +197,7 @@ public sealed partial class NvmeController
         QueueSize = size,
         HeaderDigest = _options.HeaderDigest,
         DataDigest = _options.DataDigest,
+        MaxR2T = (uint)_options.MaxR2T,
         MaxTransferSize = MaxTransferSize,
         InCapsuleDataSize = inCapsule,
         ConnectTimeout = _options.ConnectTimeout,

@@ -30,8 +30,9 @@ public static class NvmeDiscovery
     /// <param name="entry">An entry of subtype NVM subsystem.</param>
     /// <param name="template">Host identity, digests, queues, timeouts.</param>
     /// <param name="addressOverride">An address to use instead of TRADDR (for targets behind NAT, which report an address the host cannot reach).</param>
+    /// <param name="portOverride">A port to use instead of TRSVCID (NAT may remap the port as well).</param>
     /// <returns>New options.</returns>
-    public static NvmeTcpOptions OptionsFor(NvmeDiscoveryLogEntry entry, NvmeTcpOptions template, string? addressOverride = null)
+    public static NvmeTcpOptions OptionsFor(NvmeDiscoveryLogEntry entry, NvmeTcpOptions template, string? addressOverride = null, int? portOverride = null)
     {
         ArgumentNullException.ThrowIfNull(entry);
         ArgumentNullException.ThrowIfNull(template);
@@ -42,7 +43,7 @@ public static class NvmeDiscovery
 
         var options = template.Clone();
         options.Address = addressOverride ?? entry.TransportAddress;
-        options.Port = int.TryParse(entry.TransportServiceId, out var port) ? port : NvmeTcpOptions.DefaultPort;
+        options.Port = portOverride ?? (int.TryParse(entry.TransportServiceId, out var port) ? port : NvmeTcpOptions.DefaultPort);
         options.SubsystemNqn = entry.SubsystemNqn;
         return options;
     }
@@ -51,10 +52,11 @@ public static class NvmeDiscovery
     /// <param name="entry">An entry of subtype NVM subsystem.</param>
     /// <param name="template">Host identity, digests, queues, timeouts.</param>
     /// <param name="addressOverride">An address to use instead of TRADDR.</param>
+    /// <param name="portOverride">A port to use instead of TRSVCID.</param>
     /// <param name="cancellationToken">Cancels the bring-up.</param>
     /// <returns>A live controller.</returns>
-    public static Task<NvmeController> ConnectAsync(NvmeDiscoveryLogEntry entry, NvmeTcpOptions template, string? addressOverride = null, CancellationToken cancellationToken = default) =>
-        NvmeController.ConnectAsync(OptionsFor(entry, template, addressOverride), cancellationToken);
+    public static Task<NvmeController> ConnectAsync(NvmeDiscoveryLogEntry entry, NvmeTcpOptions template, string? addressOverride = null, int? portOverride = null, CancellationToken cancellationToken = default) =>
+        NvmeController.ConnectAsync(OptionsFor(entry, template, addressOverride, portOverride), cancellationToken);
 
     private static async Task<NvmeDiscoveryLog> GetLogAsync(NvmeTcpOptions options, int referralDepth, HashSet<string> visited, CancellationToken cancellationToken)
     {

@@ -67,6 +67,12 @@ public sealed class NvmeTcpOptions
     /// <summary>Time an I/O command may take before the association is reset.</summary>
     public TimeSpan IoTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// MAXR2T offered in ICReq, 0's based: how many R2Ts one command may have outstanding, minus one. Linux offers 0
+    /// (one at a time); a larger value lets a controller pipeline the data of big writes.
+    /// </summary>
+    public int MaxR2T { get; set; }
+
     /// <summary>Largest data transfer of one command; larger reads and writes are split. The controller's MDTS caps it further.</summary>
     public int MaxTransferSize { get; set; } = 1 << 20;
 
@@ -107,6 +113,11 @@ public sealed class NvmeTcpOptions
         if (KeepAliveTimeout < TimeSpan.Zero || KeepAliveTimeout.TotalMilliseconds > uint.MaxValue)
         {
             throw new ArgumentException("KeepAliveTimeout is out of range.", nameof(KeepAliveTimeout));
+        }
+
+        if (MaxR2T is < 0 or > 255)
+        {
+            throw new ArgumentException("MaxR2T must be 0 to 255.", nameof(MaxR2T));
         }
 
         if (MaxTransferSize < 4096)

@@ -25,6 +25,8 @@ internal sealed partial class QueueConnection
 
     private int Buffered => _rxEnd - _rxStart;
 
+    // Every await of the receive path is in this one method, so its state machine is allocated once per connection:
+    // no nested async method (and no pooled box) per PDU.
     private async Task ReceiveLoopAsync()
     {
         try
@@ -34,7 +36,7 @@ internal sealed partial class QueueConnection
                 var status = PduDecoder.TryDecodeHeader(_rx.AsSpan(_rxStart, Buffered), _codec, out var header, out var error);
                 if (status == DecodeStatus.NeedMoreData)
                 {
-                    await ReceiveMoreAsync().ConfigureAwait(false);
+                    OnReceived(await _socket.ReceiveAsync(PrepareReceive(1), SocketFlags.None, _shutdown.Token).ConfigureAwait(false));
                     continue;
                 }
 
@@ -54,7 +56,52 @@ internal sealed partial class QueueConnection
                         OnR2T(header.R2T);
                         break;
                     case PduType.C2HData:
-                        await OnC2HDataAsync(header).ConfigureAwait(false);
+                        var transfer = BeginC2HData(header);
+
+                        // Skip the header, digest and padding up to PDO.
+                        while (Buffered < header.DataOffset)
+                        {
+                            OnReceived(await _socket.ReceiveAsync(PrepareReceive(header.DataOffset - Buffered), SocketFlags.None, _shutdown.Token).ConfigureAwait(false));
+                        }
+
+                        _rxStart += header.DataOffset;
+                        try
+                        {
+                            CopyBufferedData(ref transfer);
+                            while (transfer.Done < transfer.Length)
+                            {
+                                // What has not arrived yet goes from the socket straight into the caller's memory.
+                                var target = transfer.Destination.IsEmpty
+                                    ? _rx.AsMemory(0, Math.Min(_rx.Length, transfer.Length - transfer.Done))
+                                    : transfer.Destination[transfer.Done..];
+                                var read = await _socket.ReceiveAsync(target, SocketFlags.None, _shutdown.Token).ConfigureAwait(false);
+                                if (read == 0)
+                                {
+                                    throw new EndOfStreamException($"the controller closed the connection after {transfer.Done} of {transfer.Length} bytes of C2HData");
+                                }
+
+                                if (transfer.CheckDigest)
+                                {
+                                    _rxDigest.Append(target.Span[..read]);
+                                }
+
+                                transfer.Done += read;
+                            }
+                        }
+                        finally
+                        {
+                            if (!transfer.Destination.IsEmpty)
+                            {
+                                transfer.Slot.ExitBuffer();
+                            }
+                        }
+
+                        while (transfer.CheckDigest && Buffered < Crc32C.Size)
+                        {
+                            OnReceived(await _socket.ReceiveAsync(PrepareReceive(Crc32C.Size - Buffered), SocketFlags.None, _shutdown.Token).ConfigureAwait(false));
+                        }
+
+                        EndC2HData(header.C2HData, transfer);
                         break;
                     case PduType.C2HTermReq:
                         // The header is enough to report; the controller is closing anyway.
@@ -84,8 +131,8 @@ internal sealed partial class QueueConnection
         }
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask ReceiveMoreAsync(int atLeast = 1)
+    // Makes room for at least `atLeast` more bytes and returns the free part of the receive buffer.
+    private Memory<byte> PrepareReceive(int atLeast)
     {
         if (_rxStart == _rxEnd)
         {
@@ -99,17 +146,17 @@ internal sealed partial class QueueConnection
             _rxStart = 0;
         }
 
-        var goal = _rxEnd + atLeast;
-        while (_rxEnd < goal)
-        {
-            var read = await _socket.ReceiveAsync(_rx.AsMemory(_rxEnd), SocketFlags.None, _shutdown.Token).ConfigureAwait(false);
-            if (read == 0)
-            {
-                throw new EndOfStreamException(Buffered == 0 ? "the controller closed the connection" : $"the controller closed the connection in the middle of a PDU ({Buffered} bytes of it received)");
-            }
+        return _rx.AsMemory(_rxEnd);
+    }
 
-            _rxEnd += read;
+    private void OnReceived(int read)
+    {
+        if (read == 0)
+        {
+            throw new EndOfStreamException(Buffered == 0 ? "the controller closed the connection" : $"the controller closed the connection in the middle of a PDU ({Buffered} bytes of it received)");
         }
+
+        _rxEnd += read;
     }
 
     private void OnCapsuleResp(in Cqe cqe)
@@ -162,8 +209,7 @@ internal sealed partial class QueueConnection
         EnqueueH2CData(slot, r2t.Ttag, (int)r2t.R2to, (int)r2t.R2tl);
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask OnC2HDataAsync(ReceivedHeader header)
+    private C2HTransfer BeginC2HData(in ReceivedHeader header)
     {
         var pdu = header.C2HData;
         var slot = FindInFlight(pdu.Cccid)
@@ -183,14 +229,6 @@ internal sealed partial class QueueConnection
             throw Violation(FatalErrorStatus.PduSequenceError, 0, PduType.C2HData, pdu.Cccid, $"data at offset {pdu.Datao}, expected {slot.DataReceived}");
         }
 
-        // Skip the header, digest and padding up to PDO.
-        if (Buffered < header.DataOffset)
-        {
-            await ReceiveMoreAsync(header.DataOffset - Buffered).ConfigureAwait(false);
-        }
-
-        _rxStart += header.DataOffset;
-        var length = (int)pdu.Datal;
         var checkDigest = header.DataDigestLength != 0;
         if (checkDigest)
         {
@@ -198,60 +236,38 @@ internal sealed partial class QueueConnection
         }
 
         // A caller that abandoned the read gets nothing more in its buffer: the data is read and dropped.
-        var destination = slot.EnterBuffer(evenIfAbandoned: false) ? slot.ReadBuffer.Slice((int)pdu.Datao, length) : Memory<byte>.Empty;
-        try
+        var destination = slot.EnterBuffer(evenIfAbandoned: false) ? slot.ReadBuffer.Slice((int)pdu.Datao, (int)pdu.Datal) : Memory<byte>.Empty;
+        return new C2HTransfer(slot, destination, (int)pdu.Datal, checkDigest);
+    }
+
+    // The part of the data that arrived with the header is copied from the receive buffer.
+    private void CopyBufferedData(ref C2HTransfer transfer)
+    {
+        var count = Math.Min(transfer.Length, Buffered);
+        var buffered = _rx.AsSpan(_rxStart, count);
+        if (transfer.CheckDigest)
         {
-            var done = Math.Min(length, Buffered);
-            var buffered = _rx.AsSpan(_rxStart, done);
-            if (checkDigest)
-            {
-                _rxDigest.Append(buffered);
-            }
-
-            if (!destination.IsEmpty)
-            {
-                buffered.CopyTo(destination.Span);
-            }
-
-            _rxStart += done;
-            while (done < length)
-            {
-                // What has not arrived yet goes from the socket straight into the caller's memory.
-                var target = destination.IsEmpty ? _rx.AsMemory(0, Math.Min(_rx.Length, length - done)) : destination[done..];
-                var read = await _socket.ReceiveAsync(target, SocketFlags.None, _shutdown.Token).ConfigureAwait(false);
-                if (read == 0)
-                {
-                    throw new EndOfStreamException($"the controller closed the connection after {done} of {length} bytes of C2HData");
-                }
-
-                if (checkDigest)
-                {
-                    _rxDigest.Append(target.Span[..read]);
-                }
-
-                done += read;
-            }
-
-            if (_rxStart == _rxEnd)
-            {
-                _rxStart = _rxEnd = 0;
-            }
-        }
-        finally
-        {
-            if (!destination.IsEmpty)
-            {
-                slot.ExitBuffer();
-            }
+            _rxDigest.Append(buffered);
         }
 
-        if (checkDigest)
+        if (!transfer.Destination.IsEmpty)
         {
-            if (Buffered < Crc32C.Size)
-            {
-                await ReceiveMoreAsync(Crc32C.Size - Buffered).ConfigureAwait(false);
-            }
+            buffered.CopyTo(transfer.Destination.Span);
+        }
 
+        _rxStart += count;
+        transfer.Done = count;
+        if (_rxStart == _rxEnd)
+        {
+            _rxStart = _rxEnd = 0;
+        }
+    }
+
+    private void EndC2HData(in C2HDataPdu pdu, in C2HTransfer transfer)
+    {
+        var slot = transfer.Slot;
+        if (transfer.CheckDigest)
+        {
             // A data digest error fails only this command, with a retryable error (NVMe/TCP 3.6.4.2).
             if (Crc32C.Read(_rx.AsSpan(_rxStart, Crc32C.Size)) != _rxDigest.Value)
             {
@@ -261,7 +277,7 @@ internal sealed partial class QueueConnection
             _rxStart += Crc32C.Size;
         }
 
-        slot.DataReceived += length;
+        slot.DataReceived += transfer.Length;
         var complete = slot.DataReceived == slot.ReadBuffer.Length;
         if (pdu.Last != complete)
         {
@@ -272,6 +288,12 @@ internal sealed partial class QueueConnection
         {
             slot.CompleteFromWire(new Cqe(0, 0, 0, QueueId, pdu.Cccid, NvmeStatus.Success));
         }
+    }
+
+    /// <summary>One C2HData PDU's data on its way into a caller's buffer (dropped when Destination is empty).</summary>
+    private record struct C2HTransfer(CommandSlot Slot, Memory<byte> Destination, int Length, bool CheckDigest)
+    {
+        public int Done { get; set; }
     }
 
     private static PduViolation Violation(FatalErrorStatus fes, uint fei, PduType type, ushort cid, string rule) =>

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using NvmeTcp.Client;
 using NvmeTcp.Client.Protocol;
 
@@ -74,6 +75,7 @@ internal sealed partial class TargetConnection
     }
 
     /// <summary>Reads more bytes; false at end of stream (the host closed) or when closing.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> ReceiveMoreAsync()
     {
         if (_rxStart > 0)

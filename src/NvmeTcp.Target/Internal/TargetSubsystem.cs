@@ -150,7 +150,9 @@ internal sealed class TargetSubsystem
 
     public TargetNamespace? FindNamespace(uint nsid)
     {
-        foreach (var ns in Namespaces)
+        // Indexed over the array snapshot: no enumerator allocated on the I/O path.
+        var namespaces = Volatile.Read(ref _namespaces);
+        foreach (var ns in namespaces)
         {
             if (ns.Nsid == nsid)
             {

@@ -122,6 +122,41 @@ public sealed class QueueConnectionTests
     }
 
     [Fact]
+    public async Task With_MAXR2T_1_two_R2Ts_may_be_outstanding_and_are_answered_in_order()
+    {
+        await using var target = ScriptedController.Start();
+        var options = Options() with { MaxR2T = 1 };
+        var connect = QueueConnection.ConnectAsync(target.EndPoint, options, CancellationToken.None);
+        IcReqPdu? seen = null;
+        await target.AcceptAsync(request =>
+        {
+            seen = request;
+            return new IcRespPdu(0, 0, request.Digests, 8192);
+        });
+        await using var connection = await connect.WaitAsync(Bound);
+        Assert.Equal(1u, seen!.Value.MaxR2T);
+        var data = Pattern(16384, 14);
+        var write = connection.SubmitNoResultAsync(WriteCommand(data.Length, false), CommandKind.Io, data, default, CancellationToken.None).AsTask();
+        var (sqe, _) = await target.ReadCommandAsync();
+
+        // Both R2Ts go out before any data comes back.
+        await target.SendR2TAsync(sqe.Cid, 1, 0, 8192);
+        await target.SendR2TAsync(sqe.Cid, 2, 8192, 8192);
+        var received = new byte[data.Length];
+        foreach (var ttag in new ushort[] { 1, 2 })
+        {
+            var (header, pduData) = await target.ReadPduAsync();
+            Assert.Equal(ttag, header.H2CData.Ttag);
+            Assert.True(header.H2CData.Last);
+            pduData.CopyTo(received, (int)header.H2CData.Datao);
+        }
+
+        await target.SendResponseAsync(sqe.Cid);
+        await write.WaitAsync(Bound);
+        Assert.Equal(data, received);
+    }
+
+    [Fact]
     public async Task Status_error_fails_only_its_command_with_the_spec_name()
     {
         await using var target = ScriptedController.Start();

@@ -1,0 +1,258 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace NvmeTcp.Interop.Tests.Harness;
+
+/// <summary>A kernel image built by vm/prepare.sh.</summary>
+internal sealed record KernelImage(string Label, string Package, string Version, string KernelPath, string InitrdPath);
+
+/// <summary>
+/// One QEMU VM (TCG: /dev/kvm is not usable on these machines) running Linux nvmet, reachable on a loopback port
+/// that QEMU's user network forwards to the guest's 4420.
+/// </summary>
+/// <remarks>
+/// Readiness is the NVMET-READY line vm/init.sh prints on the serial console once the port listens: slirp's hostfwd
+/// accepts host connections before the guest listens, so a TCP connect proves nothing. Every QEMU started here is
+/// recorded in <see cref="Running"/> and killed by its PID on dispose, on process exit and on Ctrl+C.
+/// </remarks>
+internal sealed class NvmetVm : IAsyncDisposable
+{
+    public const string ReadyMarker = "NVMET-READY";
+    public const string FailedMarker = "NVMET-FAILED";
+
+    private const int StartAttempts = 3;
+
+    private readonly Process _process;
+    private readonly StringBuilder _stderr;
+
+    private NvmetVm(KernelImage image, Process process, StringBuilder stderr, int port, string consoleLog)
+    {
+        Image = image;
+        _process = process;
+        _stderr = stderr;
+        Port = port;
+        ConsoleLog = consoleLog;
+    }
+
+    /// <summary>QEMU processes this test run started and has not yet killed, by PID.</summary>
+    public static ConcurrentDictionary<int, Process> Running { get; } = new();
+
+    public KernelImage Image { get; }
+
+    /// <summary>The host loopback port forwarded to the guest's nvmet port 4420.</summary>
+    public int Port { get; }
+
+    /// <summary>The serial console (ttyS0) log file.</summary>
+    public string ConsoleLog { get; }
+
+    /// <summary>From starting QEMU to the readiness marker.</summary>
+    public TimeSpan BootTime { get; private set; }
+
+    /// <summary>The readiness line: kernel release, ram0 block size, guest uptime.</summary>
+    public string ReadyLine { get; private set; } = string.Empty;
+
+    public IPEndPoint EndPoint => new(IPAddress.Loopback, Port);
+
+    /// <summary>
+    /// Starts QEMU and waits for the readiness marker. Throws with the console's tail when the VM fails or times out;
+    /// the QEMU process is killed before the exception leaves.
+    /// </summary>
+    /// <remarks>
+    /// QEMU exiting before the marker is retried on a new port, at most <see cref="StartAttempts"/> times in all: either
+    /// another process took the port between our probe and QEMU's bind, or the guest reset before printing anything
+    /// (seen once in ~50 boots, with an empty console). A timeout or NVMET-FAILED is final.
+    /// </remarks>
+    public static async Task<NvmetVm> StartAsync(KernelImage image, string logDirectory, TimeSpan bootTimeout, int lifetimeSeconds, Action<string> log)
+    {
+        Directory.CreateDirectory(logDirectory);
+        var consoleLog = Path.Combine(logDirectory, $"console-{image.Label}.log");
+        Exception? last = null;
+        for (var attempt = 1; attempt <= StartAttempts; attempt++)
+        {
+            File.Delete(consoleLog);
+            var port = FreeLoopbackPort();
+            var vm = Launch(image, port, consoleLog, lifetimeSeconds);
+            try
+            {
+                await vm.WaitForReadyAsync(bootTimeout);
+                return vm;
+            }
+            catch (VmStartException e) when (e.Retryable && attempt < StartAttempts)
+            {
+                log($"nvmet interop: Linux {image.Label}, attempt {attempt} of {StartAttempts} failed, retrying: {e.Message}");
+                last = e;
+                await vm.DisposeAsync();
+            }
+            catch
+            {
+                await vm.DisposeAsync();
+                throw;
+            }
+        }
+
+        throw last!;
+    }
+
+    /// <summary>Binds port 0 on 127.0.0.1 and reads back the port the kernel chose.</summary>
+    private static int FreeLoopbackPort()
+    {
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)listener.LocalEndPoint!).Port;
+    }
+
+    private static NvmetVm Launch(KernelImage image, int port, string consoleLog, int lifetimeSeconds)
+    {
+        var info = new ProcessStartInfo("qemu-system-x86_64")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        string[] arguments =
+        [
+            "-accel", "tcg", "-cpu", "max", "-m", "512M", "-smp", "2",
+            "-nodefaults", "-display", "none", "-no-reboot",
+            "-serial", $"file:{consoleLog}",
+            "-kernel", image.KernelPath,
+            "-initrd", image.InitrdPath,
+            "-append", $"console=ttyS0 quiet panic=-1 nvmet_lifetime={lifetimeSeconds}",
+            "-netdev", $"user,id=n0,hostfwd=tcp:127.0.0.1:{port}-:4420",
+            "-device", "virtio-net-pci,netdev=n0",
+        ];
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        var stderr = new StringBuilder();
+        var process = new Process { StartInfo = info };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                lock (stderr)
+                {
+                    stderr.AppendLine(e.Data);
+                }
+            }
+        };
+        process.OutputDataReceived += (_, _) => { };
+        process.Start();
+        Running[process.Id] = process;
+        process.BeginErrorReadLine();
+        process.BeginOutputReadLine();
+        return new NvmetVm(image, process, stderr, port, consoleLog);
+    }
+
+    private async Task WaitForReadyAsync(TimeSpan timeout)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        while (stopwatch.Elapsed < timeout)
+        {
+            var console = ReadConsole();
+            var ready = console.IndexOf(ReadyMarker, StringComparison.Ordinal);
+            if (ready >= 0 && console.IndexOf('\n', ready) is var end and > 0)
+            {
+                BootTime = stopwatch.Elapsed;
+                ReadyLine = console[ready..end].Trim();
+                return;
+            }
+
+            if (console.Contains(FailedMarker, StringComparison.Ordinal))
+            {
+                await Task.Delay(500); // let init print dmesg's tail
+                throw Failure($"init reported a failure after {stopwatch.Elapsed.TotalSeconds:F1} s", retryable: false);
+            }
+
+            if (_process.HasExited)
+            {
+                throw Failure($"QEMU exited with code {_process.ExitCode} after {stopwatch.Elapsed.TotalSeconds:F1} s", retryable: true);
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw Failure($"no {ReadyMarker} within {timeout.TotalSeconds:F0} s", retryable: false);
+    }
+
+    private VmStartException Failure(string what, bool retryable) => new(
+        $"The {Image.Label} nvmet VM ({Image.Package} {Image.Version}) did not come up: {what}.\n"
+        + $"QEMU stderr:\n{CommandRunner.Tail(StandardError, 20)}\n"
+        + $"Console ({ConsoleLog}), last lines:\n{ConsoleTail(60)}",
+        retryable);
+
+    private string StandardError
+    {
+        get
+        {
+            lock (_stderr)
+            {
+                return _stderr.ToString();
+            }
+        }
+    }
+
+    /// <summary>The serial console so far (the file QEMU is writing).</summary>
+    public string ReadConsole()
+    {
+        try
+        {
+            using var stream = new FileStream(ConsoleLog, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            using var reader = new StreamReader(stream, Encoding.UTF8);
+            return reader.ReadToEnd();
+        }
+        catch (FileNotFoundException)
+        {
+            return string.Empty;
+        }
+    }
+
+    public string ConsoleTail(int lines) => CommandRunner.Tail(ReadConsole(), lines);
+
+    public string Describe() => string.Create(
+        CultureInfo.InvariantCulture,
+        $"Linux {Image.Label} ({Image.Package} {Image.Version}): nvmet ready in {BootTime.TotalSeconds:F1} s on 127.0.0.1:{Port} [{ReadyLine}]");
+
+    /// <summary>Kills QEMU by the PID this harness started; idempotent.</summary>
+    public void Kill() => Kill(_process);
+
+    public static void Kill(Process process)
+    {
+        try
+        {
+            if (!process.HasExited)
+            {
+                process.Kill();
+                process.WaitForExit(TimeSpan.FromSeconds(10));
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // Already gone.
+        }
+        finally
+        {
+            Running.TryRemove(process.Id, out _);
+        }
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        Kill();
+        _process.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}
+
+/// <summary>A VM that did not reach readiness; the message carries QEMU's stderr and the console's tail.</summary>
+internal sealed class VmStartException(string message, bool retryable) : Exception(message)
+{
+    /// <summary>QEMU exited before the marker (port taken, guest reset): worth another try on another port.</summary>
+    public bool Retryable { get; } = retryable;
+}

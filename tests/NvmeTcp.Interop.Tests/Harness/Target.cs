@@ -1,0 +1,41 @@
+namespace NvmeTcp.Interop.Tests.Harness;
+
+/// <summary>What vm/init.sh configures in the guest's nvmet; the tests assert these values.</summary>
+internal static class Target
+{
+    /// <summary>The subsystem any host may connect to.</summary>
+    public const string InteropNqn = "nqn.2026-11.dev.nvmetcp:interop";
+
+    /// <summary>The subsystem only <see cref="AllowedHostNqn"/> may connect to.</summary>
+    public const string RestrictedNqn = "nqn.2026-11.dev.nvmetcp:restricted";
+
+    /// <summary>The one host in the restricted subsystem's allowed_hosts.</summary>
+    public const string AllowedHostNqn = "nqn.2014-08.org.nvmexpress:uuid:11111111-2222-3333-4444-555555555555";
+
+    /// <summary>The host NQN the tests use unless they test access control.</summary>
+    public const string HostNqn = "nqn.2014-08.org.nvmexpress:uuid:5c0e4a52-0000-4000-8000-0000000000ab";
+
+    /// <summary>A host NQN no subsystem allows by name.</summary>
+    public const string DisallowedHostNqn = "nqn.2014-08.org.nvmexpress:uuid:99999999-8888-7777-6666-555555555555";
+
+    /// <summary>The interop subsystem's attr_serial.</summary>
+    public const string InteropSerial = "NVMETCP-INTEROP-01";
+
+    /// <summary>The interop subsystem's attr_model.</summary>
+    public const string InteropModel = "NvmeTcp interop target";
+
+    /// <summary>Namespace 1: /dev/ram0, brd rd_size=65536 (KiB).</summary>
+    public const long Namespace1Bytes = 64L << 20;
+
+    /// <summary>Namespace 2: a sparse file on tmpfs.</summary>
+    public const long Namespace2Bytes = 64L << 20;
+
+    /// <summary>device_nguid of namespace 1.</summary>
+    public const string Namespace1Nguid = "4e564d45000100000000000000000001";
+
+    /// <summary>device_nguid of namespace 2.</summary>
+    public const string Namespace2Nguid = "4e564d45000200000000000000000002";
+
+    /// <summary>The discovery subsystem nvmet serves on every port.</summary>
+    public const string DiscoveryNqn = "nqn.2014-08.org.nvmexpress.discovery";
+}

@@ -1,0 +1,208 @@
+#!/usr/bin/env python3
+"""Builds the gzip newc initramfs that turns a stock Debian kernel into an nvmet target.
+
+Usage: build-initramfs.py ROOT BUSYBOX INIT OUT
+
+ROOT is a kernel .deb extracted with `dpkg -x`; BUSYBOX a static busybox; INIT the /init script.
+The .deb ships no modules.dep and kmod is not installed, so module dependencies come from each
+module's ELF `.modinfo` section (`depends=`). Compressed modules (.ko.xz, .ko.zst is not used by
+Debian 12) are stored decompressed because busybox insmod loads plain ELF only. The cpio is written
+here, so /dev/console (a character device the kernel needs as init's stdio before devtmpfs is
+mounted) exists without root or mknod.
+"""
+
+import gzip
+import io
+import lzma
+import os
+import struct
+import sys
+
+# What /init loads, in this order after their dependencies; a module built into the kernel (absent
+# from the .deb) is skipped. virtio_net does not depend on virtio_pci, so both are listed.
+WANTED = [
+    "configfs",
+    "virtio_pci",
+    "virtio_net",
+    "brd",
+    "crc32c_generic",
+    "crc32c_intel",
+    "nvmet",
+    "nvmet_tcp",
+]
+
+# Optional: loaded when present, a failed insmod is not fatal (crc32c_intel needs SSE 4.2).
+OPTIONAL = {"crc32c_intel"}
+
+PARAMETERS = {"brd": "rd_nr=1 rd_size=65536"}
+
+
+def normalize(name):
+    return name.replace("-", "_")
+
+
+def module_name(path):
+    base = os.path.basename(path)
+    for suffix in (".ko.xz", ".ko"):
+        if base.endswith(suffix):
+            return normalize(base[: -len(suffix)])
+    return None
+
+
+def read_module(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    return lzma.decompress(data) if path.endswith(".xz") else data
+
+
+def modinfo(elf):
+    """Returns the key=value pairs of the ELF64 little-endian .modinfo section."""
+    if elf[:4] != b"\x7fELF" or elf[4] != 2 or elf[5] != 1:
+        raise ValueError("not an ELF64 little-endian module")
+    (shoff,) = struct.unpack_from("<Q", elf, 0x28)
+    shentsize, shnum, shstrndx = struct.unpack_from("<HHH", elf, 0x3A)
+
+    def section(index):
+        base = shoff + index * shentsize
+        name, _type, _flags, _addr, offset, size = struct.unpack_from("<IIQQQQ", elf, base)
+        return name, offset, size
+
+    _, names_offset, _ = section(shstrndx)
+    for index in range(shnum):
+        name, offset, size = section(index)
+        end = elf.index(b"\0", names_offset + name)
+        if elf[names_offset + name : end] == b".modinfo":
+            pairs = {}
+            for entry in elf[offset : offset + size].split(b"\0"):
+                key, sep, value = entry.partition(b"=")
+                if sep:
+                    pairs.setdefault(key.decode(), value.decode())
+            return pairs
+    return {}
+
+
+def find_modules_dir(root):
+    for base in ("lib/modules", "usr/lib/modules"):
+        path = os.path.join(root, base)
+        if os.path.isdir(path):
+            versions = sorted(os.listdir(path))
+            if len(versions) == 1:
+                return os.path.join(path, versions[0]), versions[0]
+    raise SystemExit(f"no single lib/modules/<version> under {root}")
+
+
+def index_modules(modules_dir):
+    found = {}
+    for directory, _, files in os.walk(os.path.join(modules_dir, "kernel")):
+        for file in files:
+            name = module_name(file)
+            if name:
+                found[name] = os.path.join(directory, file)
+    return found
+
+
+def resolve(available):
+    """Dependency-first order of WANTED and everything they depend on."""
+    order, contents, visiting = [], {}, set()
+
+    def visit(name, chain):
+        if name in contents:
+            return
+        if name in visiting:
+            raise SystemExit(f"module dependency cycle: {' -> '.join(chain + [name])}")
+        if name not in available:
+            if chain:
+                raise SystemExit(f"{chain[-1]} depends on {name}, which is not in the package")
+            return  # built in
+        visiting.add(name)
+        elf = read_module(available[name])
+        for dependency in filter(None, modinfo(elf).get("depends", "").split(",")):
+            visit(normalize(dependency), chain + [name])
+        visiting.discard(name)
+        contents[name] = elf
+        order.append(name)
+
+    for name in WANTED:
+        visit(name, [])
+    return order, contents
+
+
+class Cpio:
+    """A newc (SVR4, no CRC) archive writer."""
+
+    def __init__(self):
+        self.out = io.BytesIO()
+        self.inode = 1
+
+    def _entry(self, name, mode, data=b"", rdevmajor=0, rdevminor=0):
+        fields = [self.inode, mode, 0, 0, 1, 0, len(data), 0, 0, rdevmajor, rdevminor, len(name) + 1, 0]
+        self.inode += 1
+        self.out.write(b"070701" + b"".join(b"%08X" % value for value in fields))
+        self.out.write(name.encode() + b"\0")
+        self._pad()
+        self.out.write(data)
+        self._pad()
+
+    def _pad(self):
+        self.out.write(b"\0" * (-self.out.tell() % 4))
+
+    def directory(self, name):
+        self._entry(name, 0o040755)
+
+    def file(self, name, data, mode=0o644):
+        self._entry(name, 0o100000 | mode, data)
+
+    def symlink(self, name, target):
+        self._entry(name, 0o120777, target.encode())
+
+    def char_device(self, name, major, minor):
+        self._entry(name, 0o020600, b"", major, minor)
+
+    def finish(self):
+        self._entry("TRAILER!!!", 0)
+        return self.out.getvalue()
+
+
+def is_static(elf):
+    (phoff,) = struct.unpack_from("<Q", elf, 0x20)
+    phentsize, phnum = struct.unpack_from("<HH", elf, 0x36)
+    return all(struct.unpack_from("<I", elf, phoff + i * phentsize)[0] != 3 for i in range(phnum))  # PT_INTERP
+
+
+def main(argv):
+    if len(argv) != 5:
+        raise SystemExit(__doc__)
+    root, busybox_path, init_path, out = argv[1:]
+    modules_dir, version = find_modules_dir(root)
+    order, contents = resolve(index_modules(modules_dir))
+
+    with open(busybox_path, "rb") as f:
+        busybox = f.read()
+    if not is_static(busybox):
+        raise SystemExit(f"{busybox_path} is dynamically linked; install busybox-static")
+    with open(init_path, "rb") as f:
+        init = f.read()
+
+    cpio = Cpio()
+    for name in ("bin", "dev", "etc", "proc", "sys", "tmp", "srv", "modules"):
+        cpio.directory(name)
+    cpio.char_device("dev/console", 5, 1)
+    cpio.file("bin/busybox", busybox, 0o755)
+    cpio.symlink("bin/sh", "busybox")
+    cpio.file("init", init, 0o755)
+    lines = []
+    for name in order:
+        cpio.file(f"modules/{name}.ko", contents[name])
+        flag = "optional" if name in OPTIONAL else "required"
+        lines.append(f"{name} {flag} {PARAMETERS.get(name, '')}".rstrip())
+    cpio.file("etc/modules.order", ("\n".join(lines) + "\n").encode())
+    cpio.file("etc/kernel-version", (version + "\n").encode())
+
+    with open(out + ".tmp", "wb") as f:
+        f.write(gzip.compress(cpio.finish(), compresslevel=6, mtime=0))
+    os.replace(out + ".tmp", out)
+    print(f"{version}: {' '.join(order)}")
+
+
+if __name__ == "__main__":
+    main(sys.argv)

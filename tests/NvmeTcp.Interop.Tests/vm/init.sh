@@ -1,0 +1,108 @@
+#!/bin/sh
+# /init of the interop VM (busybox sh, PID 1): load the modules, bring up eth0, configure Linux nvmet
+# through configfs, print NVMET-READY on the console (ttyS0) and wait. Every wait is bounded; on any
+# error it prints NVMET-FAILED and reboots, which ends QEMU (-no-reboot), so the host never waits for a
+# target that will not come. The values here are what the tests assert (Target.cs mirrors them).
+export PATH=/bin
+
+/bin/busybox mount -t proc proc /proc
+/bin/busybox --install -s /bin
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+
+fail() {
+    echo "NVMET-FAILED: $*"
+    dmesg | tail -n 40
+    sleep 1
+    reboot -f
+}
+
+# Writes a configfs attribute; a refused value is fatal.
+w() {
+    echo "$2" > "$1" || fail "write '$2' to $1"
+}
+
+# Waits up to 10 s for a path to appear.
+wait_for() {
+    i=0
+    while [ ! -e "$1" ]; do
+        i=$((i + 1))
+        [ "$i" -gt 100 ] && fail "$1 did not appear"
+        usleep 100000
+    done
+}
+
+# The host kills QEMU when the tests end. If the host dies first (SIGKILL, power loss) the VM still
+# ends: after nvmet_lifetime seconds (kernel command line, passed to init as an environment variable).
+lifetime=${nvmet_lifetime:-3600}
+
+while read -r name flag params; do
+    # shellcheck disable=SC2086 # params holds several words (brd rd_nr=1 rd_size=65536)
+    if ! insmod "/modules/$name.ko" $params 2> /tmp/insmod.err; then
+        [ "$flag" = required ] && fail "insmod $name: $(cat /tmp/insmod.err)"
+        echo "note: optional module $name not loaded: $(cat /tmp/insmod.err)"
+    fi
+done < /etc/modules.order
+
+wait_for /sys/class/net/eth0
+ip link set lo up
+ip addr add 10.0.2.15/24 dev eth0 || fail "eth0 address"
+ip link set eth0 up || fail "eth0 up"
+ip route add default via 10.0.2.2 || fail "default route"
+
+wait_for /sys/kernel/config
+mount -t configfs configfs /sys/kernel/config 2> /dev/null
+N=/sys/kernel/config/nvmet
+wait_for "$N/subsystems"
+wait_for /dev/ram0
+
+# Namespace 2 and the restricted subsystem's namespace are sparse files on tmpfs: nvmet takes a file
+# namespace's LBA size from the inode's block size (i_blkbits, capped at 12), 4096 on tmpfs. tmpfs has
+# no O_DIRECT, so those namespaces need buffered_io 1 (6.1 refuses to enable them otherwise).
+mount -t tmpfs -o size=96m tmpfs /srv || fail "tmpfs"
+truncate -s 64M /srv/ns2.img || fail "ns2 file"
+truncate -s 8M /srv/restricted.img || fail "restricted file"
+
+# add_namespace SUBSYSTEM NSID PATH UUID NGUID BUFFERED
+add_namespace() {
+    d="$N/subsystems/$1/namespaces/$2"
+    mkdir "$d" || fail "mkdir $d"
+    w "$d/device_path" "$3"
+    w "$d/device_uuid" "$4"
+    w "$d/device_nguid" "$5"
+    [ "$6" = 1 ] && w "$d/buffered_io" 1
+    w "$d/enable" 1
+}
+
+S=nqn.2026-11.dev.nvmetcp:interop
+mkdir "$N/subsystems/$S" || fail "mkdir subsystem $S"
+w "$N/subsystems/$S/attr_allow_any_host" 1
+w "$N/subsystems/$S/attr_serial" NVMETCP-INTEROP-01
+w "$N/subsystems/$S/attr_model" "NvmeTcp interop target"
+add_namespace "$S" 1 /dev/ram0 4e564d45-0001-4000-8000-000000000001 4e564d45-0001-0000-0000-000000000001 0
+add_namespace "$S" 2 /srv/ns2.img 4e564d45-0002-4000-8000-000000000002 4e564d45-0002-0000-0000-000000000002 1
+
+R=nqn.2026-11.dev.nvmetcp:restricted
+HOST=nqn.2014-08.org.nvmexpress:uuid:11111111-2222-3333-4444-555555555555
+mkdir "$N/subsystems/$R" || fail "mkdir subsystem $R"
+w "$N/subsystems/$R/attr_allow_any_host" 0
+w "$N/subsystems/$R/attr_serial" NVMETCP-RESTRICT-01
+mkdir "$N/hosts/$HOST" || fail "mkdir host"
+ln -s "$N/hosts/$HOST" "$N/subsystems/$R/allowed_hosts/$HOST" || fail "allowed host link"
+add_namespace "$R" 1 /srv/restricted.img 4e564d45-0003-4000-8000-000000000003 4e564d45-0003-0000-0000-000000000003 1
+
+P=$N/ports/1
+mkdir "$P" || fail "mkdir port"
+w "$P/addr_trtype" tcp
+w "$P/addr_adrfam" ipv4
+w "$P/addr_traddr" 0.0.0.0
+w "$P/addr_trsvcid" 4420
+# Linking the first subsystem enables the port: nvmet-tcp listens before ln returns.
+ln -s "$N/subsystems/$S" "$P/subsystems/$S" || fail "link $S to port"
+ln -s "$N/subsystems/$R" "$P/subsystems/$R" || fail "link $R to port"
+
+echo "NVMET-READY kernel=$(uname -r) ram0_lbs=$(cat /sys/block/ram0/queue/logical_block_size) uptime=$(cut -d' ' -f1 /proc/uptime)"
+
+sleep "$lifetime"
+echo "NVMET-LIFETIME-EXPIRED after $lifetime s"
+reboot -f

@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# Prepares everything the interop VMs need, from Debian's package registry only:
+#   - installs qemu-system-x86, busybox-static and python3 when missing (root, apt-get);
+#   - per kernel (6.1: linux-image-amd64's dependency; 6.12: linux-image-6.12-amd64's, from
+#     bookworm-security), downloads the kernel .deb with `apt-get download` (never installed),
+#     extracts it with `dpkg -x` and builds vmlinuz + a gzip initramfs whose /init is init.sh.
+# Results are cached outside the repository, keyed by package version and by a hash of the build
+# inputs, and reused: ${NVMETCP_INTEROP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/nvmetcp-interop}.
+#
+# Output (stdout), one line per kernel; diagnostics go to stderr:
+#   IMAGE <label> <package> <version> <vmlinuz> <initrd>
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+cache=${NVMETCP_INTEROP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/nvmetcp-interop}
+mkdir -p "$cache/debs" "$cache/images"
+export DEBIAN_FRONTEND=noninteractive
+
+log() { echo "prepare: $*" >&2; }
+
+# One prepare at a time per cache (two test runs at once share it).
+exec 9> "$cache/.lock"
+flock -w 900 9 || { log "timed out waiting for $cache/.lock"; exit 1; }
+
+updated=0
+apt_update() {
+    if [ "$updated" = 0 ]; then
+        log "apt-get update"
+        apt-get update -qq >&2
+        updated=1
+    fi
+}
+
+installed() { dpkg-query -W -f='${Status}' "$1" 2> /dev/null | grep -q 'install ok installed'; }
+
+missing=()
+for pkg in qemu-system-x86 busybox-static python3; do
+    installed "$pkg" || missing+=("$pkg")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+    if [ "$(id -u)" != 0 ]; then
+        log "missing packages: ${missing[*]}; run as root or: apt-get install --no-install-recommends ${missing[*]}"
+        exit 1
+    fi
+    apt_update
+    log "installing ${missing[*]}"
+    if ! apt-get install -y -qq --no-install-recommends "${missing[@]}" > "$cache/apt-install.log" 2>&1; then
+        tail -n 30 "$cache/apt-install.log" >&2
+        exit 1
+    fi
+fi
+
+# The concrete kernel package a metapackage depends on (e.g. linux-image-6.1.0-56-amd64).
+resolve() {
+    apt-cache depends "$1" 2> /dev/null | awk '/^ *Depends: *linux-image-/ { print $2; exit }'
+}
+
+candidate() {
+    apt-cache policy "$1" 2> /dev/null | awk '/Candidate:/ { print $2; exit }'
+}
+
+# Changing the build inputs rebuilds the images.
+inputs_hash=$(cat "$here/build-initramfs.py" "$here/init.sh" /bin/busybox | sha256sum | cut -c1-12)
+
+build() {
+    local label=$1 meta=$2 pkg version key deb image work
+    pkg=$(resolve "$meta")
+    if [ -z "$pkg" ]; then
+        apt_update
+        pkg=$(resolve "$meta")
+    fi
+    [ -n "$pkg" ] || { log "cannot resolve $meta (is bookworm-security in the apt sources?)"; exit 1; }
+    version=$(candidate "$pkg")
+    [ -n "$version" ] && [ "$version" != "(none)" ] || { log "no candidate version of $pkg"; exit 1; }
+
+    key="${pkg}_${version}"
+    image="$cache/images/${key}_${inputs_hash}"
+    if [ -s "$image/vmlinuz" ] && [ -s "$image/initrd.gz" ]; then
+        log "$label: cached $image"
+        echo "IMAGE $label $pkg $version $image/vmlinuz $image/initrd.gz"
+        return
+    fi
+
+    deb="$cache/debs/${key}_amd64.deb"
+    if [ ! -s "$deb" ]; then
+        log "$label: downloading $pkg=$version"
+        local tmp
+        tmp=$(mktemp -d "$cache/debs/.download.XXXXXX")
+        # apt drops to the _apt user to download; let it write here (else a warning, and it runs unsandboxed).
+        if [ "$(id -u)" = 0 ] && id _apt > /dev/null 2>&1; then chown _apt "$tmp"; fi
+        if ! (cd "$tmp" && apt-get download -qq "$pkg=$version" >&2); then
+            apt_update
+            (cd "$tmp" && apt-get download -qq "$pkg=$version" >&2)
+        fi
+        mv "$tmp"/*.deb "$deb"
+        rm -rf "$tmp"
+        # Older versions of this package are of no further use.
+        find "$cache/debs" -maxdepth 1 -name "${pkg}_*.deb" ! -name "$(basename "$deb")" -delete
+    fi
+
+    work=$(mktemp -d "$cache/images/.build.XXXXXX")
+    trap 'rm -rf "$work"' RETURN
+    log "$label: extracting $(basename "$deb")"
+    dpkg -x "$deb" "$work/root"
+    mkdir "$work/out"
+    cp "$work"/root/boot/vmlinuz-* "$work/out/vmlinuz"
+    log "$label: building the initramfs"
+    python3 "$here/build-initramfs.py" "$work/root" /bin/busybox "$here/init.sh" "$work/out/initrd.gz" >&2
+    echo "$pkg $version" > "$work/out/package"
+    rm -rf "$image"
+    mv "$work/out" "$image"
+    find "$cache/images" -mindepth 1 -maxdepth 1 -name "${pkg}_*" ! -path "$image" -exec rm -rf {} +
+    echo "IMAGE $label $pkg $version $image/vmlinuz $image/initrd.gz"
+}
+
+build 6.1 linux-image-amd64
+build 6.12 linux-image-6.12-amd64
