@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using NvmeTcp.Client;
 
 namespace NvmeTcp.Cli.Commands;
@@ -19,13 +20,28 @@ internal static class CommandRunner
 
     public static async Task<int> RunAsync(CliContext context, Func<CliContext, CancellationToken, Task<int>> body, CancellationToken cancellationToken)
     {
+        // Ctrl+C (SIGINT) and SIGTERM cancel the verb, which then shuts its controller down in order; a second
+        // signal ends the process at once. Handled here because the verb must see the cancellation to clean up.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var signals = 0;
+        void OnSignal(PosixSignalContext signal)
+        {
+            if (Interlocked.Increment(ref signals) == 1)
+            {
+                signal.Cancel = true;
+                stop.Cancel();
+            }
+        }
+
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
         try
         {
-            return await body(context, cancellationToken).ConfigureAwait(false);
+            return await body(context, stop.Token).ConfigureAwait(false);
         }
         catch (Exception e)
         {
-            var (code, reason) = Classify(e, cancellationToken);
+            var (code, reason) = Classify(e, stop.Token);
             await context.Error.WriteLineAsync($"nvmetcp {context.Verb}: {reason}").ConfigureAwait(false);
             if (context.Verbose && code != ExitCodes.Cancelled)
             {
