@@ -91,6 +91,9 @@ internal static class PerfRunner
         }
 
         await workers.ConfigureAwait(false);
+
+        // A run cut short by Ctrl+C is not a measurement: report the cancellation, not partial numbers.
+        cancellationToken.ThrowIfCancellationRequested();
         var elapsed = Stopwatch.GetElapsedTime(started);
         var count = Interlocked.Read(ref ios);
         var average = count == 0 ? 0 : latencyTicks * 1_000_000.0 / Stopwatch.Frequency / count;
