@@ -8,8 +8,8 @@ internal static class Program
 {
     public static Task<int> Main(string[] args)
     {
-        var root = new RootCommand("NVMe/TCP tools: an in-process target (serve) and, later, client verbs.");
-        root.Subcommands.Add(ServeCommand.Create());
+        // The host verbs (CliCommands.All) and the target's serve verb.
+        var root = CliCommands.CreateRoot([ServeCommand.Create()]);
         return root.Parse(args).InvokeAsync();
     }
 }

@@ -1,0 +1,105 @@
+using System.CommandLine;
+using Microsoft.Extensions.Logging;
+using NvmeTcp.Cli.Output;
+using NvmeTcp.Client;
+using Spectre.Console;
+
+namespace NvmeTcp.Cli.Commands;
+
+/// <summary>What a verb needs while it runs: its parse result, where to write, and how to connect.</summary>
+internal sealed class CliContext
+{
+    public CliContext(ParseResult parseResult, string verb, bool hasOutputFormat)
+    {
+        ParseResult = parseResult;
+        Verb = verb;
+        Out = parseResult.InvocationConfiguration.Output;
+        Error = parseResult.InvocationConfiguration.Error;
+        Verbose = parseResult.GetValue<bool>("--verbose");
+        Json = hasOutputFormat && parseResult.GetValue<string>("--output-format") == "json";
+        Console = CreateConsole(Out);
+        LoggerFactory = Verbose ? new StderrLoggerFactory(Error, LogLevel.Debug) : null;
+    }
+
+    public ParseResult ParseResult { get; }
+
+    public string Verb { get; }
+
+    public TextWriter Out { get; }
+
+    public TextWriter Error { get; }
+
+    /// <summary>Spectre.Console over <see cref="Out"/>: colours and live progress on a terminal, plain text otherwise.</summary>
+    public IAnsiConsole Console { get; }
+
+    public bool Verbose { get; }
+
+    public bool Json { get; }
+
+    public ILoggerFactory? LoggerFactory { get; }
+
+    public T GetValue<T>(Option<T> option) => ParseResult.GetValue(option)!;
+
+    /// <summary>Writes a JSON document (nvme-cli's shape) to <see cref="Out"/>.</summary>
+    public void WriteJson(Action<System.Text.Json.Utf8JsonWriter> write) => Out.WriteLine(JsonText.Build(write));
+
+    /// <summary>A note for the human on stderr (never mixed into JSON on stdout).</summary>
+    public void Note(string message)
+    {
+        if (Verbose)
+        {
+            Error.WriteLine($"nvmetcp {Verb}: {message}");
+        }
+    }
+
+    /// <summary>
+    /// Connects to the controller the command line names. Without --nqn, reads the discovery log at the same
+    /// address first and takes its first NVM subsystem.
+    /// </summary>
+    public async Task<NvmeController> ConnectAsync(int defaultIoQueues, CancellationToken cancellationToken)
+    {
+        var options = ConnectionOptions.Read(ParseResult, defaultIoQueues);
+        options.LoggerFactory = LoggerFactory;
+        var nqn = ConnectionOptions.ReadNqn(ParseResult);
+        if (string.IsNullOrEmpty(nqn))
+        {
+            var log = await NvmeDiscovery.GetLogAsync(options, cancellationToken: cancellationToken).ConfigureAwait(false);
+            var entry = log.Entries.FirstOrDefault(e => e.SubsystemType == NvmeSubsystemType.Nvm)
+                ?? throw new CliException($"the discovery log at {options.Address}:{options.Port} lists no NVM subsystem; give one with --nqn");
+            nqn = entry.SubsystemNqn;
+            Note($"no --nqn given; using {nqn}, the first NVM subsystem in the discovery log");
+        }
+
+        options.SubsystemNqn = nqn;
+        return await NvmeController.ConnectAsync(options, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The active namespace <paramref name="namespaceId"/> of <paramref name="controller"/>, or a usage error naming the ones it has.</summary>
+    public static NvmeNamespace GetNamespace(NvmeController controller, uint namespaceId)
+    {
+        var ns = controller.Namespaces.FirstOrDefault(n => n.Id == namespaceId);
+        if (ns is null)
+        {
+            var ids = controller.Namespaces.Count == 0 ? "none" : string.Join(", ", controller.Namespaces.Select(n => n.Id));
+            throw new CliException($"namespace {namespaceId} is not active on {controller.SubsystemNqn} (active: {ids})");
+        }
+
+        return ns;
+    }
+
+    private static IAnsiConsole CreateConsole(TextWriter output)
+    {
+        if (ReferenceEquals(output, System.Console.Out))
+        {
+            return AnsiConsole.Console;
+        }
+
+        return AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Ansi = AnsiSupport.No,
+            ColorSystem = ColorSystemSupport.NoColors,
+            Interactive = InteractionSupport.No,
+            Out = new AnsiConsoleOutput(output),
+        });
+    }
+}

@@ -1,0 +1,69 @@
+using System.CommandLine;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using NvmeTcp.Client;
+
+namespace NvmeTcp.Cli.Commands;
+
+/// <summary>
+/// Runs a verb and turns whatever it throws into one line on stderr and an exit code of <see cref="ExitCodes"/>.
+/// Stack traces only with --verbose.
+/// </summary>
+internal static class CommandRunner
+{
+    /// <summary>Sets <paramref name="body"/> as the action of <paramref name="command"/>.</summary>
+    public static void SetAction(Command command, bool hasOutputFormat, Func<CliContext, CancellationToken, Task<int>> body)
+    {
+        var verb = command.Name;
+        command.SetAction((parseResult, cancellationToken) => RunAsync(new CliContext(parseResult, verb, hasOutputFormat), body, cancellationToken));
+    }
+
+    public static async Task<int> RunAsync(CliContext context, Func<CliContext, CancellationToken, Task<int>> body, CancellationToken cancellationToken)
+    {
+        // Ctrl+C (SIGINT) and SIGTERM cancel the verb, which then shuts its controller down in order; a second
+        // signal ends the process at once. Handled here because the verb must see the cancellation to clean up.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var signals = 0;
+        void OnSignal(PosixSignalContext signal)
+        {
+            if (Interlocked.Increment(ref signals) == 1)
+            {
+                signal.Cancel = true;
+                stop.Cancel();
+            }
+        }
+
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        try
+        {
+            return await body(context, stop.Token).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            var (code, reason) = Classify(e, stop.Token);
+            await context.Error.WriteLineAsync($"nvmetcp {context.Verb}: {reason}").ConfigureAwait(false);
+            if (context.Verbose && code != ExitCodes.Cancelled)
+            {
+                await context.Error.WriteLineAsync(e.ToString()).ConfigureAwait(false);
+            }
+
+            return code;
+        }
+    }
+
+    /// <summary>The exit code and the one-line reason for an exception.</summary>
+    public static (int Code, string Reason) Classify(Exception e, CancellationToken cancellationToken) => e switch
+    {
+        OperationCanceledException when cancellationToken.IsCancellationRequested => (ExitCodes.Cancelled, "cancelled"),
+        CliException cli => (cli.ExitCode, cli.Message),
+        NvmeStatusException status => (ExitCodes.NvmeStatus, status.Message),
+        NvmeTcpProtocolException protocol => (ExitCodes.ProtocolViolation, $"NVMe/TCP protocol violation: {protocol.Message}"),
+        NvmeTimeoutException timeout => (ExitCodes.Timeout, $"timeout: {timeout.Message}"),
+        NvmeTransportException transport => (ExitCodes.Transport, $"target unreachable or connection lost: {transport.Message}"),
+        SocketException socket => (ExitCodes.Transport, $"target unreachable: {socket.Message}"),
+        IOException or UnauthorizedAccessException => (ExitCodes.Usage, $"file error: {e.Message}"),
+        NvmeException other => (ExitCodes.InternalError, other.Message),
+        _ => (ExitCodes.InternalError, $"internal error: {e.GetType().Name}: {e.Message} (run with --verbose for the stack trace)"),
+    };
+}

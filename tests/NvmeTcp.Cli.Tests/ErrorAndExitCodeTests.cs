@@ -1,0 +1,75 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace NvmeTcp.Cli.Tests;
+
+public sealed class ErrorAndExitCodeTests(TargetFixture target) : IClassFixture<TargetFixture>
+{
+    [Fact]
+    public async Task Unreachable_target_is_the_transport_exit_code_with_one_line()
+    {
+        // A port that was just free: nothing listens on it.
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+
+        var result = await Cli.RunAsync(["id-ctrl", "-a", "127.0.0.1", "-s", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-n", TargetFixture.Nqn]);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal(string.Empty, result.Out);
+        var line = Assert.Single(result.Error.Trim().Split('\n'));
+        Assert.StartsWith("nvmetcp id-ctrl: target unreachable", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Unknown_nqn_is_the_nvme_status_exit_code_with_the_status_name()
+    {
+        var result = await Cli.RunAsync(["id-ctrl", "-a", "127.0.0.1", "-s", target.Target.EndPoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-n", "nqn.2026-01.io.nvmetcp:nobody"]);
+        Assert.Equal(3, result.ExitCode);
+        var line = Assert.Single(result.Error.Trim().Split('\n'));
+        Assert.Contains("Connect Invalid Parameters", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Verbose_adds_the_stack_trace()
+    {
+        var result = await Cli.RunAsync(["id-ctrl", "-a", "127.0.0.1", "-s", target.Target.EndPoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-n", "nqn.2026-01.io.nvmetcp:nobody", "--verbose"]);
+        Assert.Equal(3, result.ExitCode);
+        Assert.Contains("NvmeStatusException", result.Error, StringComparison.Ordinal);
+        Assert.Contains("   at ", result.Error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("id-ctrl")]
+    [InlineData("id-ctrl", "-a", "127.0.0.1", "-o", "yaml")]
+    [InlineData("read", "-a", "127.0.0.1", "--start-block", "minus-one")]
+    [InlineData("admin-passthru", "-a", "127.0.0.1")]
+    [InlineData("no-such-verb")]
+    public async Task Bad_command_lines_are_usage_errors(params string[] args)
+    {
+        var result = await Cli.RunAsync(args);
+        Assert.Equal(1, result.ExitCode);
+    }
+
+    [Fact]
+    public async Task Help_lists_every_verb_and_the_exit_codes()
+    {
+        var result = await Cli.RunAsync(["--help"]);
+        Assert.Equal(0, result.ExitCode);
+        foreach (var verb in new[] { "demo", "discover", "list", "id-ctrl", "id-ns", "list-ns", "get-log", "smart-log", "error-log", "get-feature", "set-feature", "read", "write", "compare", "flush", "write-zeroes", "dsm", "admin-passthru", "io-passthru", "perf" })
+        {
+            Assert.Contains($"  {verb} ", result.Out, StringComparison.Ordinal);
+        }
+
+        Assert.Contains("130  cancelled", result.Out, StringComparison.Ordinal);
+        Assert.Contains("3    the controller returned an NVMe error status", result.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Block_count_help_says_it_is_not_zero_based()
+    {
+        var result = await Cli.RunAsync(["read", "--help"]);
+        Assert.Contains("unlike nvme-cli's zero-based -c", result.Out, StringComparison.Ordinal);
+    }
+}
