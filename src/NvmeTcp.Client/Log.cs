@@ -20,6 +20,12 @@ internal static partial class Log
     [LoggerMessage(EventId = 1003, Level = LogLevel.Debug, Message = "I/O queues: asked for {Requested}, granted {Granted}")]
     public static partial void QueuesGranted(ILogger logger, int requested, int granted);
 
+    [LoggerMessage(EventId = 1004, Level = LogLevel.Information, Message = "Controller {ControllerId}: {Previous} -> {Current} {Reason}")]
+    public static partial void StateChanged(ILogger logger, int controllerId, NvmeControllerState previous, NvmeControllerState current, string reason);
+
+    [LoggerMessage(EventId = 1005, Level = LogLevel.Information, Message = "Controller {ControllerId}: asynchronous event type {Type}, information 0x{Information:X2}, log page 0x{LogPage:X2}")]
+    public static partial void AsyncEvent(ILogger logger, int controllerId, int type, int information, int logPage);
+
     [LoggerMessage(EventId = 1100, Level = LogLevel.Error, Message = "Queue {QueueId} failed: {Reason}")]
     public static partial void QueueFailed(ILogger logger, int queueId, string reason);
 

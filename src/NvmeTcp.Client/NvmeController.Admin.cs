@@ -17,8 +17,7 @@ public sealed partial class NvmeController
     /// <returns>The completion; a non-zero status throws <see cref="NvmeStatusException"/>.</returns>
     public async ValueTask<NvmeCompletion> AdminPassthruAsync(NvmeCommand command, ReadOnlyMemory<byte> writeData = default, Memory<byte> readBuffer = default, CancellationToken cancellationToken = default)
     {
-        var kind = command.Opcode == FabricsCommand.Opcode ? CommandKind.Fabrics : CommandKind.Admin;
-        var cqe = await _admin.SubmitAsync(command.ToSqe(), kind, writeData, readBuffer, cancellationToken).ConfigureAwait(false);
+        var cqe = await UserAdminAsync(command.ToSqe(), writeData, readBuffer, cancellationToken).ConfigureAwait(false);
         return new NvmeCompletion(cqe.Dw0, cqe.Dw1, cqe.Status);
     }
 
@@ -29,7 +28,7 @@ public sealed partial class NvmeController
     public async Task<NvmeIdentifyNamespace> IdentifyNamespaceAsync(uint namespaceId, CancellationToken cancellationToken = default)
     {
         var data = new byte[4096];
-        await AdminAsync(IdentifyCommand.Namespace(namespaceId), default, data, cancellationToken).ConfigureAwait(false);
+        await UserAdminAsync(IdentifyCommand.Namespace(namespaceId), default, data, cancellationToken).ConfigureAwait(false);
         return NvmeIdentifyNamespace.Parse(data);
     }
 
@@ -43,7 +42,7 @@ public sealed partial class NvmeController
         uint after = 0;
         while (true)
         {
-            await AdminAsync(IdentifyCommand.ActiveNamespaces(after), default, data, cancellationToken).ConfigureAwait(false);
+            await UserAdminAsync(IdentifyCommand.ActiveNamespaces(after), default, data, cancellationToken).ConfigureAwait(false);
             var page = NvmeNamespaceList.Parse(data);
             ids.AddRange(page);
             if (page.Count < 1024)
@@ -72,7 +71,7 @@ public sealed partial class NvmeController
         {
             var size = Math.Min(chunk, length - done);
             var sqe = GetLogPageCommand.Create(logId, (uint)size, namespaceId, offset + (ulong)done, retainAsyncEvent: retainAsyncEvent);
-            await AdminAsync(sqe, default, data.AsMemory(done, size), cancellationToken).ConfigureAwait(false);
+            await UserAdminAsync(sqe, default, data.AsMemory(done, size), cancellationToken).ConfigureAwait(false);
         }
 
         return data;
@@ -97,7 +96,7 @@ public sealed partial class NvmeController
     /// <param name="cancellationToken">Cancels the command.</param>
     /// <returns>CQE dword 0.</returns>
     public async Task<uint> GetFeatureAsync(byte featureId, uint cdw11 = 0, uint namespaceId = 0, CancellationToken cancellationToken = default) =>
-        (await AdminAsync(FeatureCommands.Get(featureId, FeatureSelect.Current, cdw11, namespaceId), default, default, cancellationToken).ConfigureAwait(false)).Dw0;
+        (await UserAdminAsync(FeatureCommands.Get(featureId, FeatureSelect.Current, cdw11, namespaceId), default, default, cancellationToken).ConfigureAwait(false)).Dw0;
 
     /// <summary>Set Features: sets feature <paramref name="featureId"/> from <paramref name="cdw11"/>.</summary>
     /// <param name="featureId">FID.</param>
@@ -107,13 +106,28 @@ public sealed partial class NvmeController
     /// <param name="cancellationToken">Cancels the command.</param>
     /// <returns>CQE dword 0.</returns>
     public async Task<uint> SetFeatureAsync(byte featureId, uint cdw11, uint namespaceId = 0, bool save = false, CancellationToken cancellationToken = default) =>
-        (await AdminAsync(FeatureCommands.Set(featureId, cdw11, save, namespaceId), default, default, cancellationToken).ConfigureAwait(false)).Dw0;
+        (await UserAdminAsync(FeatureCommands.Set(featureId, cdw11, save, namespaceId), default, default, cancellationToken).ConfigureAwait(false)).Dw0;
 
     /// <summary>The discovery log page (LID 70h) of a discovery controller, read as libnvme does (see <see cref="NvmeDiscovery"/>).</summary>
     /// <param name="cancellationToken">Cancels the reads.</param>
     /// <returns>A consistent log: its generation did not change while it was read.</returns>
     public Task<NvmeDiscoveryLog> GetDiscoveryLogAsync(CancellationToken cancellationToken = default) =>
         NvmeDiscovery.ReadLogAsync(this, cancellationToken);
+
+    // A caller's admin command: while the association is being re-established it waits for the controller to be
+    // live again (or fails as I/O does); bring-up's own commands use AdminAsync directly.
+    internal async ValueTask<Cqe> UserAdminAsync(Sqe sqe, ReadOnlyMemory<byte> writeData, Memory<byte> readBuffer, CancellationToken cancellationToken)
+    {
+        var admin = Volatile.Read(ref _admin);
+        if (admin.Failure is not null || State != NvmeControllerState.Live)
+        {
+            await WaitUntilLiveAsync(cancellationToken).ConfigureAwait(false);
+            admin = Volatile.Read(ref _admin);
+        }
+
+        var kind = sqe.Opcode == FabricsCommand.Opcode ? CommandKind.Fabrics : CommandKind.Admin;
+        return await admin.SubmitAsync(sqe, kind, writeData, readBuffer, cancellationToken).ConfigureAwait(false);
+    }
 
     internal ValueTask<Cqe> AdminAsync(Sqe sqe, ReadOnlyMemory<byte> writeData, Memory<byte> readBuffer, CancellationToken cancellationToken)
     {

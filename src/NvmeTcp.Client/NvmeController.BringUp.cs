@@ -72,8 +72,6 @@ public sealed partial class NvmeController
         var mpsMin = 1 << (12 + (int)((Capabilities >> 48) & 0xF));
         var mdts = Identify.MaxDataTransferBytes(mpsMin);
         MaxTransferSize = (int)Math.Min(_options.MaxTransferSize, mdts ?? long.MaxValue);
-        StartKeepAlive(kato);
-
         if (IsDiscoveryController)
         {
             return;
@@ -168,27 +166,40 @@ public sealed partial class NvmeController
         var mqes = (int)(Capabilities & 0xFFFF) + 1;
         var size = Math.Min(_options.IoQueueSize, mqes);
         var inCapsule = (int)Math.Clamp(Identify.InCapsuleDataSize, 0, int.MaxValue);
-        var queues = new List<NvmeQueuePair>(granted);
+        var connections = new List<QueueConnection>(granted);
         try
         {
             for (ushort qid = 1; qid <= granted; qid++)
             {
                 var connection = await QueueConnection.ConnectAsync(endPoint, IoQueueOptions(qid, size, inCapsule), cancellationToken).ConfigureAwait(false);
-                queues.Add(new NvmeQueuePair(connection, MaxTransferSize));
+                connections.Add(connection);
                 await ConnectQueueAsync(connection, ControllerId, 0, cancellationToken).ConfigureAwait(false);
             }
         }
         catch
         {
-            foreach (var queue in queues)
+            foreach (var connection in connections)
             {
-                await queue.Connection.DisposeAsync().ConfigureAwait(false);
+                await connection.DisposeAsync().ConfigureAwait(false);
             }
 
             throw;
         }
 
-        _ioQueues = [.. queues];
+        _ioConnections = [.. connections];
+        if (_ioQueues.Length == 0)
+        {
+            _ioQueues = [.. connections.Select(c => new NvmeQueuePair(this, c, MaxTransferSize))];
+        }
+        else
+        {
+            // After a reconnect the queue pairs the caller holds stay valid; if the controller now grants fewer
+            // queues, several pairs share a connection (as blk-mq maps hardware contexts).
+            for (var i = 0; i < _ioQueues.Length; i++)
+            {
+                _ioQueues[i].Rebind(connections[i % connections.Count]);
+            }
+        }
     }
 
     private QueueConnectionOptions IoQueueOptions(ushort qid, int size, int inCapsule) => new()
@@ -281,32 +292,31 @@ public sealed partial class NvmeController
         return rtd3e != 0 ? TimeSpan.FromMilliseconds(Math.Clamp(rtd3e / 1000.0, 1000, 60_000)) : TimeSpan.FromMilliseconds(Math.Max(1, (Capabilities >> 24) & 0xFF) * 500);
     }
 
-    private void StartKeepAlive(uint katoMs)
+    private Task StartKeepAlive(uint katoMs, QueueConnection admin, CancellationToken token)
     {
         if (katoMs == 0)
         {
-            return;
+            return Task.CompletedTask;
         }
 
         // Keep Alive every KATO/2, as Linux does; a failure fails the admin queue (and so the association).
         var period = TimeSpan.FromMilliseconds(katoMs / 2.0);
-        var token = _stop.Token;
-        _keepAlive = Task.Run(async () =>
+        return Task.Run(async () =>
         {
             using var timer = new PeriodicTimer(period);
             while (await timer.WaitForNextTickAsync(token).ConfigureAwait(false))
             {
                 try
                 {
-                    await AdminAsync(AdminCommands.KeepAlive(), default, default, token).ConfigureAwait(false);
+                    await admin.SubmitAsync(AdminCommands.KeepAlive(), CommandKind.Admin, default, default, token).ConfigureAwait(false);
                 }
                 catch (NvmeException e)
                 {
                     Log.KeepAliveFailed(_logger, ControllerId, e.Message);
-                    _admin.Fail(e);
+                    admin.Fail(e);
                     return;
                 }
             }
-        });
+        }, CancellationToken.None);
     }
 }

@@ -16,12 +16,11 @@ namespace NvmeTcp.Client;
 public sealed partial class NvmeController : IAsyncDisposable
 {
     private readonly NvmeTcpOptions _options;
-    private readonly QueueConnection _admin;
+    private QueueConnection _admin;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stop = new();
     private NvmeQueuePair[] _ioQueues = [];
     private NvmeNamespace[] _namespaces = [];
-    private Task _keepAlive = Task.CompletedTask;
     private int _nextQueue = -1;
     private int _disposed;
 
@@ -106,6 +105,7 @@ public sealed partial class NvmeController : IAsyncDisposable
         try
         {
             await controller.BringUpAsync(endPoint, cancellationToken).ConfigureAwait(false);
+            controller.BecomeLive(endPoint);
             return controller;
         }
         catch
@@ -127,18 +127,13 @@ public sealed partial class NvmeController : IAsyncDisposable
         }
 
         await _stop.CancelAsync().ConfigureAwait(false);
-        try
-        {
-            await _keepAlive.ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-        }
+        SetState(NvmeControllerState.Deleting, null);
+        await StopRecoveryAsync().ConfigureAwait(false);
 
         // Like Linux: I/O queues are just closed, then the controller is told to shut down on the admin queue.
-        foreach (var queue in _ioQueues)
+        foreach (var connection in _ioConnections)
         {
-            await queue.Connection.DisposeAsync().ConfigureAwait(false);
+            await connection.DisposeAsync().ConfigureAwait(false);
         }
 
         var outcome = "closed";
@@ -148,6 +143,7 @@ public sealed partial class NvmeController : IAsyncDisposable
         }
 
         await _admin.DisposeAsync().ConfigureAwait(false);
+        SetState(NvmeControllerState.Deleted, null);
         if (_logger.IsEnabled(LogLevel.Information))
         {
             Log.ShutDown(_logger, ControllerId, _admin.RemoteEndPoint, outcome);

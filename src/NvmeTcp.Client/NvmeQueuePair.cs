@@ -23,27 +23,39 @@ namespace NvmeTcp.Client;
 /// </remarks>
 public sealed class NvmeQueuePair
 {
-    private readonly QueueConnection _connection;
+    private readonly NvmeController _controller;
+    private QueueConnection _connection;
 
-    internal NvmeQueuePair(QueueConnection connection, int maxTransferSize)
+    internal NvmeQueuePair(NvmeController controller, QueueConnection connection, int maxTransferSize)
     {
+        _controller = controller;
         _connection = connection;
         MaxTransferSize = maxTransferSize;
     }
 
-    /// <summary>The queue ID (1 and up).</summary>
-    public ushort QueueId => _connection.QueueId;
+    /// <summary>The queue ID (1 and up) of the connection this pair uses now.</summary>
+    public ushort QueueId => Connection.QueueId;
 
     /// <summary>Commands that can be outstanding at once.</summary>
-    public int QueueSize => _connection.QueueSize;
+    public int QueueSize => Connection.QueueSize;
 
     /// <summary>The largest transfer sent as one command.</summary>
     public int MaxTransferSize { get; }
 
     /// <summary>The largest write sent inside the command capsule (IOCCSZ); larger writes go by R2T.</summary>
-    public int InCapsuleDataSize => _connection.InCapsuleDataSize;
+    public int InCapsuleDataSize => Connection.InCapsuleDataSize;
 
-    internal QueueConnection Connection => _connection;
+    internal QueueConnection Connection => Volatile.Read(ref _connection);
+
+    /// <summary>After a reconnect: the queue pair goes on over the new association's connection.</summary>
+    internal void Rebind(QueueConnection connection) => Volatile.Write(ref _connection, connection);
+
+    // The connection to use now: the live one, or none while the controller recovers (then the caller waits).
+    private QueueConnection? Live()
+    {
+        var connection = Volatile.Read(ref _connection);
+        return connection.Failure is null ? connection : null;
+    }
 
     /// <summary>Reads whole logical blocks starting at <paramref name="startLba"/> into <paramref name="buffer"/>, whose length must be a multiple of the block size.</summary>
     /// <param name="ns">The namespace.</param>
@@ -57,7 +69,9 @@ public sealed class NvmeQueuePair
         if (buffer.Length <= MaxTransferSize)
         {
             var sqe = ReadWriteCommands.Read(ns.Id, startLba, blocks, (uint)buffer.Length);
-            return _connection.SubmitNoResultAsync(sqe, CommandKind.Io, default, buffer, cancellationToken);
+            return Live() is { } connection
+                ? connection.SubmitNoResultAsync(sqe, CommandKind.Io, default, buffer, cancellationToken)
+                : SubmitWhenLiveAsync(sqe, default, buffer, cancellationToken);
         }
 
         return SplitAsync(ns, startLba, buffer, default, NvmOpcode.Read, false, cancellationToken);
@@ -76,7 +90,9 @@ public sealed class NvmeQueuePair
         if (data.Length <= MaxTransferSize)
         {
             var sqe = ReadWriteCommands.Write(ns.Id, startLba, blocks, (uint)data.Length, data.Length <= InCapsuleDataSize, forceUnitAccess);
-            return _connection.SubmitNoResultAsync(sqe, CommandKind.Io, data, default, cancellationToken);
+            return Live() is { } connection
+                ? connection.SubmitNoResultAsync(sqe, CommandKind.Io, data, default, cancellationToken)
+                : SubmitWhenLiveAsync(sqe, data, default, cancellationToken);
         }
 
         return SplitAsync(ns, startLba, default, data, NvmOpcode.Write, forceUnitAccess, cancellationToken);
@@ -94,7 +110,9 @@ public sealed class NvmeQueuePair
         if (data.Length <= MaxTransferSize)
         {
             var sqe = ReadWriteCommands.Compare(ns.Id, startLba, blocks, (uint)data.Length, data.Length <= InCapsuleDataSize);
-            return _connection.SubmitNoResultAsync(sqe, CommandKind.Io, data, default, cancellationToken);
+            return Live() is { } connection
+                ? connection.SubmitNoResultAsync(sqe, CommandKind.Io, data, default, cancellationToken)
+                : SubmitWhenLiveAsync(sqe, data, default, cancellationToken);
         }
 
         return SplitAsync(ns, startLba, default, data, NvmOpcode.Compare, false, cancellationToken);
@@ -107,7 +125,10 @@ public sealed class NvmeQueuePair
     public ValueTask FlushAsync(NvmeNamespace ns, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(ns);
-        return _connection.SubmitNoResultAsync(ReadWriteCommands.Flush(ns.Id), CommandKind.Io, default, default, cancellationToken);
+        var sqe = ReadWriteCommands.Flush(ns.Id);
+        return Live() is { } connection
+            ? connection.SubmitNoResultAsync(sqe, CommandKind.Io, default, default, cancellationToken)
+            : SubmitWhenLiveAsync(sqe, default, default, cancellationToken);
     }
 
     /// <summary>Write Zeroes: sets <paramref name="blockCount"/> blocks from <paramref name="startLba"/> to zero, with no data transfer.</summary>
@@ -124,7 +145,7 @@ public sealed class NvmeQueuePair
         while (blockCount > 0)
         {
             var blocks = (int)Math.Min(blockCount, 65536);
-            await _connection.SubmitNoResultAsync(ReadWriteCommands.WriteZeroes(ns.Id, startLba, blocks, deallocate), CommandKind.Io, default, default, cancellationToken).ConfigureAwait(false);
+            await SubmitAsync(ReadWriteCommands.WriteZeroes(ns.Id, startLba, blocks, deallocate), default, default, cancellationToken).ConfigureAwait(false);
             startLba += (ulong)blocks;
             blockCount -= blocks;
         }
@@ -151,7 +172,7 @@ public sealed class NvmeQueuePair
         }
 
         var sqe = DatasetManagementCommand.Create(ns.Id, ranges.Count, DatasetAttributes.Deallocate, data.Length <= InCapsuleDataSize);
-        await _connection.SubmitNoResultAsync(sqe, CommandKind.Io, data, default, cancellationToken).ConfigureAwait(false);
+        await SubmitAsync(sqe, data, default, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -165,8 +186,25 @@ public sealed class NvmeQueuePair
     /// <returns>The completion; a non-zero status throws <see cref="NvmeStatusException"/>.</returns>
     public async ValueTask<NvmeCompletion> IoPassthruAsync(NvmeCommand command, ReadOnlyMemory<byte> writeData = default, Memory<byte> readBuffer = default, CancellationToken cancellationToken = default)
     {
-        var cqe = await _connection.SubmitAsync(command.ToSqe(), CommandKind.Io, writeData, readBuffer, cancellationToken).ConfigureAwait(false);
+        if (Live() is null)
+        {
+            await _controller.WaitUntilLiveAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        var cqe = await Connection.SubmitAsync(command.ToSqe(), CommandKind.Io, writeData, readBuffer, cancellationToken).ConfigureAwait(false);
         return new NvmeCompletion(cqe.Dw0, cqe.Dw1, cqe.Status);
+    }
+
+    private ValueTask SubmitAsync(Sqe sqe, ReadOnlyMemory<byte> writeData, Memory<byte> readBuffer, CancellationToken cancellationToken) =>
+        Live() is { } connection
+            ? connection.SubmitNoResultAsync(sqe, CommandKind.Io, writeData, readBuffer, cancellationToken)
+            : SubmitWhenLiveAsync(sqe, writeData, readBuffer, cancellationToken);
+
+    // The slow path while the controller recovers: wait until it is live (or fails per fast_io_fail_tmo), then send.
+    private async ValueTask SubmitWhenLiveAsync(Sqe sqe, ReadOnlyMemory<byte> writeData, Memory<byte> readBuffer, CancellationToken cancellationToken)
+    {
+        await _controller.WaitUntilLiveAsync(cancellationToken).ConfigureAwait(false);
+        await Connection.SubmitNoResultAsync(sqe, CommandKind.Io, writeData, readBuffer, cancellationToken).ConfigureAwait(false);
     }
 
     private static int BlockCount(NvmeNamespace ns, int length)

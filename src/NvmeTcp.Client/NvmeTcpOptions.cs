@@ -58,6 +58,21 @@ public sealed class NvmeTcpOptions
     /// <summary>KATO sent in the admin Connect; Keep Alive goes out every half of it. Zero disables keep-alive. nvme-cli's <c>--keep-alive-tmo</c>.</summary>
     public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>Time between reconnect attempts after the association fails; nvme-cli's <c>--reconnect-delay</c> (Linux default 10 s).</summary>
+    public TimeSpan ReconnectDelay { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How long to keep trying to reconnect before the controller is deleted; nvme-cli's <c>--ctrl-loss-tmo</c> (Linux
+    /// default 600 s). <see cref="Timeout.InfiniteTimeSpan"/> retries forever; zero never reconnects.
+    /// </summary>
+    public TimeSpan ControllerLossTimeout { get; set; } = TimeSpan.FromSeconds(600);
+
+    /// <summary>
+    /// How long new I/O waits for a reconnect before failing; nvme-cli's <c>--fast_io_fail_tmo</c>. Null (the Linux
+    /// default, off) lets I/O wait until the controller is live again or deleted.
+    /// </summary>
+    public TimeSpan? FastIoFailTimeout { get; set; }
+
     /// <summary>Time for the TCP connection and the ICReq/ICResp exchange of each queue.</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
@@ -123,6 +138,21 @@ public sealed class NvmeTcpOptions
         if (MaxTransferSize < 4096)
         {
             throw new ArgumentException("MaxTransferSize must be at least 4096.", nameof(MaxTransferSize));
+        }
+
+        if (ReconnectDelay < TimeSpan.Zero)
+        {
+            throw new ArgumentException("ReconnectDelay must not be negative.", nameof(ReconnectDelay));
+        }
+
+        if (ControllerLossTimeout < TimeSpan.Zero && ControllerLossTimeout != Timeout.InfiniteTimeSpan)
+        {
+            throw new ArgumentException("ControllerLossTimeout must be zero, positive or infinite.", nameof(ControllerLossTimeout));
+        }
+
+        if (FastIoFailTimeout is { } fastIoFail && fastIoFail < TimeSpan.Zero)
+        {
+            throw new ArgumentException("FastIoFailTimeout must not be negative.", nameof(FastIoFailTimeout));
         }
 
         foreach (var (value, name) in new[] { (ConnectTimeout, nameof(ConnectTimeout)), (AdminTimeout, nameof(AdminTimeout)), (IoTimeout, nameof(IoTimeout)) })

@@ -175,7 +175,8 @@ internal sealed partial class QueueConnection : IAsyncDisposable
     /// <param name="writeData">Data to send: in the capsule up to <see cref="InCapsuleDataSize"/>, else by R2T.</param>
     /// <param name="readBuffer">Where the controller's data goes.</param>
     /// <param name="cancellationToken">Cancels the wait for a slot, or abandons the command once sent.</param>
-    public ValueTask<Cqe> SubmitAsync(Sqe sqe, CommandKind kind, ReadOnlyMemory<byte> writeData, Memory<byte> readBuffer, CancellationToken cancellationToken)
+    /// <param name="neverTimesOut">For Asynchronous Event Requests, which complete only when an event happens.</param>
+    public ValueTask<Cqe> SubmitAsync(Sqe sqe, CommandKind kind, ReadOnlyMemory<byte> writeData, Memory<byte> readBuffer, CancellationToken cancellationToken, bool neverTimesOut = false)
     {
         Validate(writeData, readBuffer);
         if (cancellationToken.IsCancellationRequested)
@@ -190,10 +191,10 @@ internal sealed partial class QueueConnection : IAsyncDisposable
 
         if (!_slotsAvailable.Wait(0, CancellationToken.None))
         {
-            return SubmitSlowAsync(sqe, kind, writeData, readBuffer, cancellationToken);
+            return SubmitSlowAsync(sqe, kind, writeData, readBuffer, cancellationToken, neverTimesOut);
         }
 
-        var slot = Submit(sqe, kind, writeData, readBuffer, cancellationToken, out var version);
+        var slot = Submit(sqe, kind, writeData, readBuffer, cancellationToken, out var version, neverTimesOut);
         return new ValueTask<Cqe>(slot, version);
     }
 
@@ -234,7 +235,7 @@ internal sealed partial class QueueConnection : IAsyncDisposable
 
     }
 
-    private async ValueTask<Cqe> SubmitSlowAsync(Sqe sqe, CommandKind kind, ReadOnlyMemory<byte> writeData, Memory<byte> readBuffer, CancellationToken cancellationToken)
+    private async ValueTask<Cqe> SubmitSlowAsync(Sqe sqe, CommandKind kind, ReadOnlyMemory<byte> writeData, Memory<byte> readBuffer, CancellationToken cancellationToken, bool neverTimesOut = false)
     {
         // Back-pressure: the queue is full, so wait for a slot (cancellable), never fail for it.
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _shutdown.Token);
@@ -247,11 +248,11 @@ internal sealed partial class QueueConnection : IAsyncDisposable
             throw Volatile.Read(ref _failure) ?? new ObjectDisposedException(nameof(QueueConnection));
         }
 
-        var slot = Submit(sqe, kind, writeData, readBuffer, cancellationToken, out var version);
+        var slot = Submit(sqe, kind, writeData, readBuffer, cancellationToken, out var version, neverTimesOut);
         return await new ValueTask<Cqe>(slot, version).ConfigureAwait(false);
     }
 
-    private CommandSlot Submit(Sqe sqe, CommandKind kind, ReadOnlyMemory<byte> writeData, Memory<byte> readBuffer, CancellationToken cancellationToken, out short version)
+    private CommandSlot Submit(Sqe sqe, CommandKind kind, ReadOnlyMemory<byte> writeData, Memory<byte> readBuffer, CancellationToken cancellationToken, out short version, bool neverTimesOut = false)
     {
         CommandSlot slot;
         lock (_slotLock)
@@ -269,7 +270,7 @@ internal sealed partial class QueueConnection : IAsyncDisposable
         // One SGL descriptor (NVMe/TCP 3.3.2): data block with an offset into the capsule for in-capsule data,
         // otherwise a transport data block moved by C2HData or R2T/H2CData (length 0 when there is no data).
         sqe.SglType = inCapsule ? (byte)0x01 : (byte)0x5A;
-        slot.Start(sqe.Opcode, sqe.FabricsCommandType, kind, readBuffer, writeData, inCapsule, Environment.TickCount64 + (long)_options.CommandTimeout.TotalMilliseconds);
+        slot.Start(sqe.Opcode, sqe.FabricsCommandType, kind, readBuffer, writeData, inCapsule, neverTimesOut ? long.MaxValue : Environment.TickCount64 + (long)_options.CommandTimeout.TotalMilliseconds);
         version = slot.Version;
         slot.RegisterCancellation(cancellationToken);
         EnqueueCapsule(slot, sqe, inCapsule ? writeData : default);

@@ -1,0 +1,124 @@
+using Microsoft.Extensions.Logging;
+using NvmeTcp.Client.Admin;
+using NvmeTcp.Client.Protocol;
+using NvmeTcp.Client.Transport;
+
+namespace NvmeTcp.Client;
+
+/// <summary>
+/// Asynchronous events (NVMe Base 2.0, 5.2): Asynchronous Event Requests kept outstanding on the admin queue; a
+/// completion is an event. Its log page is read (with RAE clear, which re-arms the event), what it changed is
+/// refreshed, the request is sent again, and <see cref="AsyncEvent"/> is raised.
+/// </summary>
+public sealed partial class NvmeController
+{
+    // OAES / Asynchronous Event Configuration (FID 0Bh) bits: namespace attribute notices, discovery log change notices.
+    private const uint NamespaceAttributeNotices = 1u << 8;
+    private const uint DiscoveryLogChangeNotices = 1u << 31;
+    private const int MaxAsyncEventRequests = 4;
+
+    /// <summary>Raised for every asynchronous event, after the library has refreshed what it changed (namespaces).</summary>
+    public event EventHandler<NvmeAsyncEventArgs>? AsyncEvent;
+
+    private IEnumerable<Task> StartAsyncEvents(QueueConnection admin, CancellationToken token)
+    {
+        var wanted = Identify.Oaes & (NamespaceAttributeNotices | DiscoveryLogChangeNotices);
+        if (wanted == 0)
+        {
+            return [];
+        }
+
+        // Up to AERL + 1 requests outstanding (AERL is 0's based), no more than a few: each holds an admin slot.
+        var count = Math.Min(Identify.Aerl + 1, MaxAsyncEventRequests);
+        return [Task.Run(async () =>
+        {
+            try
+            {
+                await admin.SubmitAsync(FeatureCommands.SetAsyncEventConfiguration((AsyncEventConfiguration)wanted), CommandKind.Admin, default, default, token).ConfigureAwait(false);
+            }
+            catch (NvmeStatusException)
+            {
+                // The controller takes its defaults; events may still come.
+            }
+
+            await Task.WhenAll(Enumerable.Range(0, count).Select(_ => AsyncEventLoopAsync(admin, token))).ConfigureAwait(false);
+        }, CancellationToken.None)];
+    }
+
+    private async Task AsyncEventLoopAsync(QueueConnection admin, CancellationToken token)
+    {
+        while (!token.IsCancellationRequested)
+        {
+            Cqe cqe;
+            try
+            {
+                cqe = await admin.SubmitAsync(AdminCommands.AsynchronousEventRequest(), CommandKind.Admin, default, default, token, neverTimesOut: true).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or NvmeTransportException or NvmeTcpProtocolException or NvmeTimeoutException)
+            {
+                // The association is going down; the next one sends its own requests.
+                return;
+            }
+            catch (NvmeStatusException)
+            {
+                // E.g. Asynchronous Event Request Limit Exceeded: fewer requests than hoped, which is fine.
+                return;
+            }
+
+            try
+            {
+                await OnAsyncEventAsync(admin, cqe.Dw0, token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or NvmeException)
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task OnAsyncEventAsync(QueueConnection admin, uint dw0, CancellationToken token)
+    {
+        var type = (byte)(dw0 & 0x7);
+        var information = (byte)((dw0 >> 8) & 0xFF);
+        var logPage = (byte)((dw0 >> 16) & 0xFF);
+        if (_logger.IsEnabled(LogLevel.Information))
+        {
+            Log.AsyncEvent(_logger, ControllerId, type, information, logPage);
+        }
+
+        IReadOnlyList<uint> changed = [];
+        if (type == 2 && information == 0x00)
+        {
+            changed = await RefreshChangedNamespacesAsync(admin, token).ConfigureAwait(false);
+        }
+        else if (logPage != 0)
+        {
+            // Reading the log with RAE clear is what re-arms this event type.
+            var length = logPage switch
+            {
+                LogPageId.Discovery => NvmeDiscoveryLogHeader.Size,
+                LogPageId.ErrorInformation => 64,
+                _ => 512,
+            };
+            var data = new byte[length];
+            await admin.SubmitAsync(GetLogPageCommand.Create(logPage, (uint)length, logPage == LogPageId.Discovery ? 0 : 0xFFFFFFFF), CommandKind.Admin, default, data, token).ConfigureAwait(false);
+        }
+
+        if (AsyncEvent is { } handler)
+        {
+            var args = new NvmeAsyncEventArgs(type, information, logPage, changed);
+            ThreadPool.QueueUserWorkItem(_ => handler(this, args));
+        }
+    }
+
+    // Changed Namespace List (LID 04h): up to 1024 NSIDs; FFFFFFFFh first means more changed than fit: re-read all.
+    private async Task<IReadOnlyList<uint>> RefreshChangedNamespacesAsync(QueueConnection admin, CancellationToken token)
+    {
+        var data = new byte[4096];
+        await admin.SubmitAsync(GetLogPageCommand.Create(LogPageId.ChangedNamespaceList, 4096, 0xFFFFFFFF), CommandKind.Admin, default, data, token).ConfigureAwait(false);
+        var changed = NvmeNamespaceList.Parse(data);
+        var all = changed.Count > 0 && changed[0] == 0xFFFFFFFF;
+        await ReadNamespacesAsync(token).ConfigureAwait(false);
+        return all ? [.. _namespaces.Select(n => n.Id)] : changed;
+    }
+}
