@@ -62,7 +62,7 @@ public sealed partial class LinuxHostTests(NvmetVms vms)
         vms.AddToReport(summary);
         output?.WriteLine(summary);
         output?.WriteLine(run.Console);
-        foreach (var (_, level, text) in logs.Messages.Where(m => m.Level >= LogLevel.Information))
+        foreach (var (_, level, text) in logs.Messages)
         {
             output?.WriteLine($"target {level}: {text}");
         }
