@@ -17,7 +17,7 @@ public sealed class ClientSuiteTests(NvmetVms vms) : InteropTest(vms)
     /// <summary>Kernels times digest modes times namespaces.</summary>
     public static MatrixTheoryData<string, string, uint> IoMatrix => new(NvmetVms.Kernels, DigestModes, [1u, 2u]);
 
-    private async Task<NvmeTcpOptions> OptionsAsync(string kernel, string digests = "off", string nqn = Target.InteropNqn)
+    private async Task<NvmeTcpOptions> OptionsAsync(string kernel, string digests = "off", string nqn = NvmetTarget.InteropNqn)
     {
         var vm = await VmAsync(kernel);
         return new NvmeTcpOptions
@@ -25,7 +25,7 @@ public sealed class ClientSuiteTests(NvmetVms vms) : InteropTest(vms)
             Address = "127.0.0.1",
             Port = vm.Port,
             SubsystemNqn = nqn,
-            HostNqn = Target.HostNqn,
+            HostNqn = NvmetTarget.HostNqn,
             HostId = new Guid("5c0e4a52-0000-4000-8000-0000000000ab"),
             HeaderDigest = digests is "header" or "both",
             DataDigest = digests is "data" or "both",
@@ -52,7 +52,7 @@ public sealed class ClientSuiteTests(NvmetVms vms) : InteropTest(vms)
         Assert.True(first.IsComplete);
         Assert.Equal(first.Header.Genctr, second.Header.Genctr);
         Assert.True(first.Header.Genctr > 0);
-        var entry = Assert.Single(first.Entries, e => e.SubsystemNqn == Target.InteropNqn);
+        var entry = Assert.Single(first.Entries, e => e.SubsystemNqn == NvmetTarget.InteropNqn);
         Assert.Equal(NvmeTransportType.Tcp, entry.TransportType);
         Assert.Equal(NvmeAddressFamily.IPv4, entry.AddressFamily);
         Assert.Equal(NvmeSubsystemType.Nvm, entry.SubsystemType);
@@ -60,11 +60,11 @@ public sealed class ClientSuiteTests(NvmetVms vms) : InteropTest(vms)
         Assert.Equal("10.0.2.15", entry.TransportAddress);
 
         // A host not in allowed_hosts is not shown the restricted subsystem.
-        Assert.DoesNotContain(first.Entries, e => e.SubsystemNqn == Target.RestrictedNqn);
+        Assert.DoesNotContain(first.Entries, e => e.SubsystemNqn == NvmetTarget.RestrictedNqn);
 
         // The entry gives the guest's view (10.0.2.15:4420); through QEMU's NAT the host needs its forwarded port.
         await using var controller = await NvmeDiscovery.ConnectAsync(entry, options, "127.0.0.1", options.Port, token);
-        Assert.Equal(Target.InteropNqn, controller.Identify.SubsystemNqn);
+        Assert.Equal(NvmetTarget.InteropNqn, controller.Identify.SubsystemNqn);
     }
 
     [Theory]
@@ -73,23 +73,23 @@ public sealed class ClientSuiteTests(NvmetVms vms) : InteropTest(vms)
     {
         await using var controller = await NvmeController.ConnectAsync(await OptionsAsync(kernel), Timeout());
         var identify = controller.Identify;
-        Assert.Equal(Target.InteropSerial, identify.SerialNumber);
-        Assert.Equal(Target.InteropModel, identify.ModelNumber);
-        Assert.Equal(Target.InteropNqn, identify.SubsystemNqn);
+        Assert.Equal(NvmetTarget.InteropSerial, identify.SerialNumber);
+        Assert.Equal(NvmetTarget.InteropModel, identify.ModelNumber);
+        Assert.Equal(NvmetTarget.InteropNqn, identify.SubsystemNqn);
         Assert.Equal(1024u, identify.Nn);
         Assert.Equal(2, controller.IoQueues.Count);
         Assert.Equal([1u, 2u], controller.Namespaces.Select(n => n.Id));
 
         var ns1 = controller.GetNamespace(1);
         Assert.Equal(512, ns1.BlockSize);
-        Assert.Equal((ulong)(Target.Namespace1Bytes / 512), ns1.BlockCount);
-        Assert.Equal(Target.Namespace1Nguid, Convert.ToHexStringLower(ns1.Identify.Nguid.Span));
+        Assert.Equal((ulong)(NvmetTarget.Namespace1Bytes / 512), ns1.BlockCount);
+        Assert.Equal(NvmetTarget.Namespace1Nguid, Convert.ToHexStringLower(ns1.Identify.Nguid.Span));
         Assert.Contains(ns1.Descriptors, d => d.Uuid == new Guid("4e564d45-0001-4000-8000-000000000001"));
 
         var ns2 = controller.GetNamespace(2);
         Assert.Equal(4096, ns2.BlockSize);
-        Assert.Equal((ulong)(Target.Namespace2Bytes / 4096), ns2.BlockCount);
-        Assert.Equal(Target.Namespace2Nguid, Convert.ToHexStringLower(ns2.Identify.Nguid.Span));
+        Assert.Equal((ulong)(NvmetTarget.Namespace2Bytes / 4096), ns2.BlockCount);
+        Assert.Equal(NvmetTarget.Namespace2Nguid, Convert.ToHexStringLower(ns2.Identify.Nguid.Span));
         Assert.Contains(ns2.Descriptors, d => d.Uuid == new Guid("4e564d45-0002-4000-8000-000000000002"));
     }
 
@@ -199,15 +199,15 @@ public sealed class ClientSuiteTests(NvmetVms vms) : InteropTest(vms)
     [MemberData(nameof(Kernels))]
     public async Task Disallowed_host_is_Connect_Invalid_Host_and_the_allowed_host_connects(string kernel)
     {
-        var options = await OptionsAsync(kernel, nqn: Target.RestrictedNqn);
-        options.HostNqn = Target.DisallowedHostNqn;
+        var options = await OptionsAsync(kernel, nqn: NvmetTarget.RestrictedNqn);
+        options.HostNqn = NvmetTarget.DisallowedHostNqn;
         var error = await Assert.ThrowsAsync<NvmeStatusException>(() => NvmeController.ConnectAsync(options, Timeout()));
         Assert.Equal(0x84, error.Status.Code);
         Assert.Equal("Connect Invalid Host", error.StatusName);
 
-        options.HostNqn = Target.AllowedHostNqn;
+        options.HostNqn = NvmetTarget.AllowedHostNqn;
         await using var controller = await NvmeController.ConnectAsync(options, Timeout());
-        Assert.Equal(Target.RestrictedNqn, controller.Identify.SubsystemNqn);
+        Assert.Equal(NvmetTarget.RestrictedNqn, controller.Identify.SubsystemNqn);
     }
 
     [Theory]

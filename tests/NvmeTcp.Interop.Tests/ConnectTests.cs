@@ -25,7 +25,7 @@ public sealed class ConnectTests(NvmetVms vms) : InteropTest(vms)
         var cancellationToken = Timeout();
         await using var connection = await OpenAsync(kernel, Digests(digests), cancellationToken);
 
-        var cqe = await ConnectAsync(connection, Target.InteropNqn, Target.HostNqn, cancellationToken);
+        var cqe = await ConnectAsync(connection, NvmetTarget.InteropNqn, NvmetTarget.HostNqn, cancellationToken);
 
         Assert.True(cqe.Status.IsSuccess, cqe.Status.ToString());
         var cntlid = (ushort)cqe.Dw0;
@@ -41,7 +41,7 @@ public sealed class ConnectTests(NvmetVms vms) : InteropTest(vms)
         var cancellationToken = Timeout();
         await using var connection = await OpenAsync(kernel, DigestTypes.None, cancellationToken);
 
-        var cqe = await ConnectAsync(connection, "nqn.2026-11.dev.nvmetcp:no-such-subsystem", Target.HostNqn, cancellationToken);
+        var cqe = await ConnectAsync(connection, "nqn.2026-11.dev.nvmetcp:no-such-subsystem", NvmetTarget.HostNqn, cancellationToken);
 
         TestContext.Current.TestOutputHelper?.WriteLine($"status {cqe.Status}, DW0 0x{cqe.Dw0:X8}");
         Assert.Equal(NvmeStatusCodeType.CommandSpecific, cqe.Status.CodeType);
@@ -57,7 +57,7 @@ public sealed class ConnectTests(NvmetVms vms) : InteropTest(vms)
         var cancellationToken = Timeout();
         await using var connection = await OpenAsync(kernel, DigestTypes.None, cancellationToken);
 
-        var cqe = await ConnectAsync(connection, Target.RestrictedNqn, Target.DisallowedHostNqn, cancellationToken);
+        var cqe = await ConnectAsync(connection, NvmetTarget.RestrictedNqn, NvmetTarget.DisallowedHostNqn, cancellationToken);
 
         TestContext.Current.TestOutputHelper?.WriteLine($"status {cqe.Status}, DW0 0x{cqe.Dw0:X8}");
         Assert.Equal(NvmeStatusCodeType.CommandSpecific, cqe.Status.CodeType);
@@ -73,7 +73,7 @@ public sealed class ConnectTests(NvmetVms vms) : InteropTest(vms)
         var cancellationToken = Timeout();
         await using var connection = await OpenAsync(kernel, DigestTypes.None, cancellationToken);
 
-        var cqe = await ConnectAsync(connection, Target.RestrictedNqn, Target.AllowedHostNqn, cancellationToken);
+        var cqe = await ConnectAsync(connection, NvmetTarget.RestrictedNqn, NvmetTarget.AllowedHostNqn, cancellationToken);
 
         Assert.True(cqe.Status.IsSuccess, cqe.Status.ToString());
     }

@@ -27,9 +27,9 @@ public sealed class IdentifyTests(NvmetVms vms) : InteropTest(vms)
 
         var data = await IdentifyAsync(connection, cns: 1, nsid: 0, cancellationToken);
 
-        Assert.Equal(Target.InteropSerial, Ascii(data.AsSpan(4, 20)));
-        Assert.Equal(Target.InteropModel, Ascii(data.AsSpan(24, 40)));
-        Assert.Equal(Target.InteropNqn, Encoding.ASCII.GetString(data.AsSpan(768, 256)).TrimEnd('\0'));
+        Assert.Equal(NvmetTarget.InteropSerial, Ascii(data.AsSpan(4, 20)));
+        Assert.Equal(NvmetTarget.InteropModel, Ascii(data.AsSpan(24, 40)));
+        Assert.Equal(NvmetTarget.InteropNqn, Encoding.ASCII.GetString(data.AsSpan(768, 256)).TrimEnd('\0'));
     }
 
     [Theory]
@@ -44,11 +44,11 @@ public sealed class IdentifyTests(NvmetVms vms) : InteropTest(vms)
 
         TestContext.Current.TestOutputHelper?.WriteLine($"ns1: {LbaSize(ns1)} x {Nsze(ns1)}; ns2: {LbaSize(ns2)} x {Nsze(ns2)}");
         Assert.Equal(512, LbaSize(ns1));
-        Assert.Equal(Target.Namespace1Bytes / 512, (long)Nsze(ns1));
-        Assert.Equal(Target.Namespace1Nguid, Convert.ToHexStringLower(ns1.AsSpan(104, 16)));
+        Assert.Equal(NvmetTarget.Namespace1Bytes / 512, (long)Nsze(ns1));
+        Assert.Equal(NvmetTarget.Namespace1Nguid, Convert.ToHexStringLower(ns1.AsSpan(104, 16)));
         Assert.Equal(4096, LbaSize(ns2));
-        Assert.Equal(Target.Namespace2Bytes / 4096, (long)Nsze(ns2));
-        Assert.Equal(Target.Namespace2Nguid, Convert.ToHexStringLower(ns2.AsSpan(104, 16)));
+        Assert.Equal(NvmetTarget.Namespace2Bytes / 4096, (long)Nsze(ns2));
+        Assert.Equal(NvmetTarget.Namespace2Nguid, Convert.ToHexStringLower(ns2.AsSpan(104, 16)));
     }
 
     /// <summary>Connect, then Property Set CC.EN = 1 and poll CSTS.RDY (nvmet refuses admin commands before).</summary>
@@ -57,7 +57,7 @@ public sealed class IdentifyTests(NvmetVms vms) : InteropTest(vms)
         var connection = await OpenAsync(kernel, digests, cancellationToken);
         try
         {
-            var connect = await ConnectTests.ConnectAsync(connection, Target.InteropNqn, Target.HostNqn, cancellationToken);
+            var connect = await ConnectTests.ConnectAsync(connection, NvmetTarget.InteropNqn, NvmetTarget.HostNqn, cancellationToken);
             Assert.True(connect.Status.IsSuccess, $"Connect: {connect.Status}");
             var set = await connection.ExecuteAsync(RawCommands.PropertySet4(2, CcOffset, CcEnable), default, default, cancellationToken);
             Assert.True(set.Status.IsSuccess, $"Property Set CC: {set.Status}");

@@ -217,6 +217,22 @@ public class AdminTests
     }
 
     [Fact]
+    public async Task Discovery_controller_reports_maxcmd()
+    {
+        // The Linux host checks MAXCMD of every fabrics controller, discovery included (nvme_check_ctrl_fabric_info):
+        // 0 failed the connect on the kernels that first checked it and logs "Firmware bug" on later ones (6.12).
+        // nvmet reports it on discovery too.
+        await using var target = await TestTargets.StartAsync();
+        var (disc, _) = await RawHost.AdminAsync(target.EndPoint, NvmeIdentifyController.DiscoveryNqn);
+        await using var _1 = disc;
+        var (_, idData) = await disc.ExecuteAsync(IdentifyCommand.Controller());
+        var id = NvmeIdentifyController.Parse(idData);
+        Assert.True(id.IsDiscoveryController);
+        Assert.Equal(128, id.Maxcmd);
+        Assert.NotEqual(0, id.Kas);
+    }
+
+    [Fact]
     public async Task Discovery_log_with_offsets_and_generation_counter()
     {
         var options = TestTargets.Options();

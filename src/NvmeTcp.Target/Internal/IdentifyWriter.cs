@@ -50,11 +50,16 @@ internal static class IdentifyWriter
         d[261] = 0x04; // LPA bit 2: extended data for Get Log Page (offsets)
         d[262] = Internal.Controller.ErrorLogEntries - 1; // ELPE, 0's based
         BinaryPrimitives.WriteUInt16LittleEndian(d[320..], subsystem.Kas);
+        // MAXCMD on every controller, the discovery controller included: nvmet's discovery Identify fills it too
+        // (drivers/nvme/target/discovery.c), and the Linux host checks it for every fabrics controller
+        // (nvme_check_ctrl_fabric_info in drivers/nvme/host/core.c): kernels with that check first refused 0 with
+        // "Maximum outstanding commands is 0" (-EINVAL); later ones log "Firmware bug: maximum outstanding commands is
+        // 0" and carry on. Seen with the 6.12 host against this target (LinuxHostTests).
+        BinaryPrimitives.WriteUInt16LittleEndian(d[514..], (ushort)Math.Min(subsystem.MaxQueueSize, 0xFFFF));
         if (!subsystem.IsDiscovery)
         {
             d[512] = 0x66; // SQES: 64-byte entries
             d[513] = 0x44; // CQES: 16-byte entries
-            BinaryPrimitives.WriteUInt16LittleEndian(d[514..], (ushort)Math.Min(subsystem.MaxQueueSize, 0xFFFF));
             var namespaces = subsystem.Namespaces;
             BinaryPrimitives.WriteUInt32LittleEndian(d[516..], namespaces.Count == 0 ? 0 : namespaces[^1].Nsid);
             // ONCS: bit 0 Compare, bit 2 Dataset Management, bit 3 Write Zeroes.

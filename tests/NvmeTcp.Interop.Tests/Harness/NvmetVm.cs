@@ -107,46 +107,14 @@ internal sealed class NvmetVm : IAsyncDisposable
 
     private static NvmetVm Launch(KernelImage image, int port, string consoleLog, int lifetimeSeconds)
     {
-        var info = new ProcessStartInfo("qemu-system-x86_64")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        string[] arguments =
-        [
-            "-accel", "tcg", "-cpu", "max", "-m", "512M", "-smp", "2",
-            "-nodefaults", "-display", "none", "-no-reboot",
-            "-serial", $"file:{consoleLog}",
-            "-kernel", image.KernelPath,
-            "-initrd", image.InitrdPath,
-            "-append", $"console=ttyS0 quiet panic=-1 nvmet_lifetime={lifetimeSeconds}",
-            "-netdev", $"user,id=n0,hostfwd=tcp:127.0.0.1:{port}-:4420",
-            "-device", "virtio-net-pci,netdev=n0",
-        ];
-        foreach (var argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-
         var stderr = new StringBuilder();
-        var process = new Process { StartInfo = info };
-        process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is not null)
-            {
-                lock (stderr)
-                {
-                    stderr.AppendLine(e.Data);
-                }
-            }
-        };
-        process.OutputDataReceived += (_, _) => { };
-        process.Start();
-        Running[process.Id] = process;
-        process.BeginErrorReadLine();
-        process.BeginOutputReadLine();
+        var process = Qemu.Start(
+            image,
+            image.InitrdPath,
+            consoleLog,
+            $"console=ttyS0 quiet panic=-1 nvmet_lifetime={lifetimeSeconds}",
+            $"user,id=n0,hostfwd=tcp:127.0.0.1:{port}-:4420",
+            stderr);
         return new NvmetVm(image, process, stderr, port, consoleLog);
     }
 
@@ -199,19 +167,7 @@ internal sealed class NvmetVm : IAsyncDisposable
     }
 
     /// <summary>The serial console so far (the file QEMU is writing).</summary>
-    public string ReadConsole()
-    {
-        try
-        {
-            using var stream = new FileStream(ConsoleLog, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-            using var reader = new StreamReader(stream, Encoding.UTF8);
-            return reader.ReadToEnd();
-        }
-        catch (FileNotFoundException)
-        {
-            return string.Empty;
-        }
-    }
+    public string ReadConsole() => Qemu.ReadConsole(ConsoleLog);
 
     public string ConsoleTail(int lines) => CommandRunner.Tail(ReadConsole(), lines);
 

@@ -25,6 +25,7 @@ public sealed class NvmetVms : IAsyncLifetime
 
     private readonly List<PosixSignalRegistration> _signals = [];
     private readonly Dictionary<string, Task<NvmetVm>> _vms = new(StringComparer.Ordinal);
+    private Dictionary<string, KernelImage> _images = new(StringComparer.Ordinal);
     private readonly List<string> _report = [];
     private string? _prepareFailure;
 
@@ -52,6 +53,7 @@ public sealed class NvmetVms : IAsyncLifetime
             .Where(fields => fields is ["IMAGE", _, _, _, _, _])
             .Select(fields => new KernelImage(fields[1], fields[2], fields[3], fields[4], fields[5]))
             .ToDictionary(image => image.Label, StringComparer.Ordinal);
+        _images = images;
         if (prepare.ExitCode != 0 || !Kernels.All(images.ContainsKey))
         {
             var outcome = prepare.ExitCode is { } code ? $"exited with code {code}" : $"timed out after {PrepareTimeout.TotalMinutes:F0} min";
@@ -114,6 +116,28 @@ public sealed class NvmetVms : IAsyncLifetime
             throw;
         }
     }
+
+    /// <summary>
+    /// An image prepare.sh built, by label (<c>6.1</c>, <c>6.12</c>, <c>6.12-host</c>: the initiator variant); fails the
+    /// calling test with the setup error when there is none.
+    /// </summary>
+    internal KernelImage GetImage(string label)
+    {
+        if (_prepareFailure is not null)
+        {
+            Assert.Fail(_prepareFailure);
+        }
+
+        if (!_images.TryGetValue(label, out var image))
+        {
+            Assert.Fail($"vm/prepare.sh built no image '{label}'; built: {string.Join(", ", _images.Keys)}.");
+        }
+
+        return image;
+    }
+
+    /// <summary>Adds a line to the setup report (stdout and vm-logs/summary.txt, which .ci/run prints).</summary>
+    internal void AddToReport(string line) => Log(line);
 
     public async ValueTask DisposeAsync()
     {

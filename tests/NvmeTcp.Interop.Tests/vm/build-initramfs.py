@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
-"""Builds the gzip newc initramfs that turns a stock Debian kernel into an nvmet target.
+"""Builds the gzip newc initramfs that turns a stock Debian kernel into an nvmet target or an NVMe/TCP host.
 
-Usage: build-initramfs.py ROOT BUSYBOX INIT OUT
+Usage: build-initramfs.py ROOT BUSYBOX INIT OUT [PROFILE]
+
+PROFILE is `target` (the default: nvmet and nvmet-tcp, for init.sh) or `host` (the kernel's initiator nvme-tcp, for
+init-host.sh). It picks the modules /init loads.
 
 ROOT is a kernel .deb extracted with `dpkg -x`; BUSYBOX a static busybox; INIT the /init script.
 The .deb ships no modules.dep and kmod is not installed, so module dependencies come from each
@@ -18,23 +21,38 @@ import os
 import struct
 import sys
 
-# What /init loads, in this order after their dependencies; a module built into the kernel (absent
-# from the .deb) is skipped. virtio_net does not depend on virtio_pci, so both are listed.
-WANTED = [
-    "configfs",
-    "virtio_pci",
-    "virtio_net",
-    "brd",
-    "crc32c_generic",
-    "crc32c_intel",
-    "nvmet",
-    "nvmet_tcp",
-]
+# What /init loads per profile, in this order after their dependencies; a module built into the kernel
+# (absent from the .deb) is skipped. virtio_net does not depend on virtio_pci, so both are listed. The
+# crc32c drivers back the header and data digests (the crypto API's "crc32c", loaded by no depends=).
+PROFILES = {
+    "target": [
+        "configfs",
+        "virtio_pci",
+        "virtio_net",
+        "brd",
+        "crc32c_generic",
+        "crc32c_intel",
+        "nvmet",
+        "nvmet_tcp",
+    ],
+    "host": [
+        "virtio_pci",
+        "virtio_net",
+        "crc32c_generic",
+        "crc32c_intel",
+        "nvme_tcp",
+    ],
+}
 
 # Optional: loaded when present, a failed insmod is not fatal (crc32c_intel needs SSE 4.2).
 OPTIONAL = {"crc32c_intel"}
 
-PARAMETERS = {"brd": "rd_nr=1 rd_size=65536"}
+# Module parameters per profile. host: nvme_core's admin and I/O command timeouts (default 60 s and 30 s)
+# lowered, so that a target that does not answer fails a step within seconds.
+PARAMETERS = {
+    "target": {"brd": "rd_nr=1 rd_size=65536"},
+    "host": {"nvme_core": "admin_timeout=15 io_timeout=15"},
+}
 
 
 def normalize(name):
@@ -101,8 +119,8 @@ def index_modules(modules_dir):
     return found
 
 
-def resolve(available):
-    """Dependency-first order of WANTED and everything they depend on."""
+def resolve(available, wanted):
+    """Dependency-first order of the wanted modules and everything they depend on."""
     order, contents, visiting = [], {}, set()
 
     def visit(name, chain):
@@ -122,7 +140,7 @@ def resolve(available):
         contents[name] = elf
         order.append(name)
 
-    for name in WANTED:
+    for name in wanted:
         visit(name, [])
     return order, contents
 
@@ -170,11 +188,14 @@ def is_static(elf):
 
 
 def main(argv):
-    if len(argv) != 5:
+    if len(argv) not in (5, 6):
         raise SystemExit(__doc__)
-    root, busybox_path, init_path, out = argv[1:]
+    root, busybox_path, init_path, out = argv[1:5]
+    profile = argv[5] if len(argv) == 6 else "target"
+    if profile not in PROFILES:
+        raise SystemExit(f"unknown profile {profile}; known: {', '.join(PROFILES)}")
     modules_dir, version = find_modules_dir(root)
-    order, contents = resolve(index_modules(modules_dir))
+    order, contents = resolve(index_modules(modules_dir), PROFILES[profile])
 
     with open(busybox_path, "rb") as f:
         busybox = f.read()
@@ -194,14 +215,14 @@ def main(argv):
     for name in order:
         cpio.file(f"modules/{name}.ko", contents[name])
         flag = "optional" if name in OPTIONAL else "required"
-        lines.append(f"{name} {flag} {PARAMETERS.get(name, '')}".rstrip())
+        lines.append(f"{name} {flag} {PARAMETERS[profile].get(name, '')}".rstrip())
     cpio.file("etc/modules.order", ("\n".join(lines) + "\n").encode())
     cpio.file("etc/kernel-version", (version + "\n").encode())
 
     with open(out + ".tmp", "wb") as f:
         f.write(gzip.compress(cpio.finish(), compresslevel=6, mtime=0))
     os.replace(out + ".tmp", out)
-    print(f"{version}: {' '.join(order)}")
+    print(f"{version} ({profile}): {' '.join(order)}")
 
 
 if __name__ == "__main__":

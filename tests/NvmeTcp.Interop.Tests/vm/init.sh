@@ -2,7 +2,7 @@
 # /init of the interop VM (busybox sh, PID 1): load the modules, bring up eth0, configure Linux nvmet
 # through configfs, print NVMET-READY on the console (ttyS0) and wait. Every wait is bounded; on any
 # error it prints NVMET-FAILED and reboots, which ends QEMU (-no-reboot), so the host never waits for a
-# target that will not come. The values here are what the tests assert (Target.cs mirrors them).
+# target that will not come. The values here are what the tests assert (Harness/NvmetTarget.cs mirrors them).
 export PATH=/bin
 
 /bin/busybox mount -t proc proc /proc

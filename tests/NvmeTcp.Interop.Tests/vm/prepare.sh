@@ -3,12 +3,15 @@
 #   - installs qemu-system-x86, busybox-static and python3 when missing (root, apt-get);
 #   - per kernel (6.1: linux-image-amd64's dependency; 6.12: linux-image-6.12-amd64's, from
 #     bookworm-security), downloads the kernel .deb with `apt-get download` (never installed),
-#     extracts it with `dpkg -x` and builds vmlinuz + a gzip initramfs whose /init is init.sh.
+#     extracts it with `dpkg -x` and builds vmlinuz + a gzip initramfs whose /init is init.sh;
+#   - for 6.12 also a second initramfs, initrd-host.gz, whose /init is init-host.sh: the kernel's own NVMe/TCP
+#     initiator (nvme-tcp) against our target (LinuxHostTests).
 # Results are cached outside the repository, keyed by package version and by a hash of the build
 # inputs, and reused: ${NVMETCP_INTEROP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/nvmetcp-interop}.
 #
 # Output (stdout), one line per kernel; diagnostics go to stderr:
 #   IMAGE <label> <package> <version> <vmlinuz> <initrd>
+# and one for the initiator image, labelled <kernel>-host (6.12-host).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -60,10 +63,11 @@ candidate() {
 }
 
 # Changing the build inputs rebuilds the images.
-inputs_hash=$(cat "$here/build-initramfs.py" "$here/init.sh" /bin/busybox | sha256sum | cut -c1-12)
+inputs_hash=$(cat "$here/build-initramfs.py" "$here/init.sh" "$here/init-host.sh" /bin/busybox | sha256sum | cut -c1-12)
 
+# build LABEL METAPACKAGE [host]: with "host", the image also gets initrd-host.gz (init-host.sh).
 build() {
-    local label=$1 meta=$2 pkg version key deb image work
+    local label=$1 meta=$2 host=${3:-} pkg version key deb image work
     pkg=$(resolve "$meta")
     if [ -z "$pkg" ]; then
         apt_update
@@ -75,9 +79,10 @@ build() {
 
     key="${pkg}_${version}"
     image="$cache/images/${key}_${inputs_hash}"
-    if [ -s "$image/vmlinuz" ] && [ -s "$image/initrd.gz" ]; then
+    if [ -s "$image/vmlinuz" ] && [ -s "$image/initrd.gz" ] && { [ -z "$host" ] || [ -s "$image/initrd-host.gz" ]; }; then
         log "$label: cached $image"
         echo "IMAGE $label $pkg $version $image/vmlinuz $image/initrd.gz"
+        [ -z "$host" ] || echo "IMAGE $label-host $pkg $version $image/vmlinuz $image/initrd-host.gz"
         return
     fi
 
@@ -106,12 +111,17 @@ build() {
     cp "$work"/root/boot/vmlinuz-* "$work/out/vmlinuz"
     log "$label: building the initramfs"
     python3 "$here/build-initramfs.py" "$work/root" /bin/busybox "$here/init.sh" "$work/out/initrd.gz" >&2
+    if [ -n "$host" ]; then
+        log "$label: building the initiator initramfs"
+        python3 "$here/build-initramfs.py" "$work/root" /bin/busybox "$here/init-host.sh" "$work/out/initrd-host.gz" host >&2
+    fi
     echo "$pkg $version" > "$work/out/package"
     rm -rf "$image"
     mv "$work/out" "$image"
     find "$cache/images" -mindepth 1 -maxdepth 1 -name "${pkg}_*" ! -path "$image" -exec rm -rf {} +
     echo "IMAGE $label $pkg $version $image/vmlinuz $image/initrd.gz"
+    [ -z "$host" ] || echo "IMAGE $label-host $pkg $version $image/vmlinuz $image/initrd-host.gz"
 }
 
 build 6.1 linux-image-amd64
-build 6.12 linux-image-6.12-amd64
+build 6.12 linux-image-6.12-amd64 host

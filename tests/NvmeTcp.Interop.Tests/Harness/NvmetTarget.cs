@@ -1,7 +1,7 @@
 namespace NvmeTcp.Interop.Tests.Harness;
 
 /// <summary>What vm/init.sh configures in the guest's nvmet; the tests assert these values.</summary>
-internal static class Target
+internal static class NvmetTarget
 {
     /// <summary>The subsystem any host may connect to.</summary>
     public const string InteropNqn = "nqn.2026-11.dev.nvmetcp:interop";

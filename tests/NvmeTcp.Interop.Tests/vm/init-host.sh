@@ -1,0 +1,229 @@
+#!/bin/sh
+# /init of the initiator VM (busybox sh, PID 1): the guest's Linux kernel NVMe/TCP HOST (nvme-tcp) against OUR
+# target, which listens on the host's 127.0.0.1:PORT; slirp maps the guest's 10.0.2.2:PORT to it.
+#
+# Kernel command line (read from /proc/cmdline: dotted words are not passed to init):
+#   nvmetcp.port=PORT            the target's port (required)
+#   nvmetcp.nqn=NQN              the NVM subsystem to connect to (required)
+#   nvmetcp.hostid=UUID          host ID; the host NQN is nqn.2014-08.org.nvmexpress:uuid:UUID (required)
+#   nvmetcp.digests=none,hdr,... scenarios, run one after the other: none, hdr, data, both (default none)
+#   nvmetcp.lifetime=SECONDS     reboot after this long whatever happens (default 600)
+#
+# Console protocol (ttyS0), every line starts with NVMETCP-HOST:
+#   NVMETCP-HOST-READY kernel=... uptime=...           modules loaded, eth0 up
+#   NVMETCP-HOST INFO <scenario> <key>=<value>         what sysfs shows
+#   NVMETCP-HOST DATA <scenario> nsid=N offset=B length=B sha256=HEX   what was written (and read back)
+#   NVMETCP-HOST PASS <scenario> <step> [details]      a step that worked
+#   NVMETCP-HOST-FAILED <scenario>/<step> <why>        then dmesg's nvme lines; the VM reboots (QEMU exits)
+#   NVMETCP-HOST DMESG <line>                          the kernel's nvme log lines, at the end
+#   NVMETCP-HOST-DONE uptime=...                       every scenario passed; the VM reboots
+# Every wait is bounded: sysfs waits by loops; dd and the connect writes by the kernel's own NVMe admin and I/O
+# timeouts, lowered to 15 s (nvme_core admin_timeout/io_timeout, see build-initramfs.py; busybox `timeout` cannot
+# kill a process blocked in the kernel anyway); ctrl_loss_tmo=0 makes a lost connection fail the controller at once
+# instead of reconnecting for 10 minutes; nvmetcp.lifetime reboots the guest whatever happens.
+export PATH=/bin
+
+/bin/busybox mount -t proc proc /proc
+/bin/busybox --install -s /bin
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mount -t tmpfs -o size=32m tmpfs /tmp
+
+arg() {
+    for word in $(cat /proc/cmdline); do
+        case "$word" in
+            "nvmetcp.$1="*) echo "${word#*=}"; return ;;
+        esac
+    done
+    echo "$2"
+}
+
+PORT=$(arg port '')
+NQN=$(arg nqn '')
+HOSTID=$(arg hostid '')
+DIGESTS=$(arg digests none)
+LIFETIME=$(arg lifetime 600)
+HOSTNQN=nqn.2014-08.org.nvmexpress:uuid:$HOSTID
+DISCOVERY=nqn.2014-08.org.nvmexpress.discovery
+SCENARIO=setup
+
+# Whatever happens, the VM ends: QEMU runs with -no-reboot.
+(sleep "$LIFETIME"; echo "NVMETCP-HOST-FAILED lifetime expired after $LIFETIME s"; reboot -f) &
+
+fail() {
+    echo "NVMETCP-HOST-FAILED $SCENARIO/$1 $2"
+    dmesg | grep -iE 'nvme|tcp' | tail -n 40
+    sleep 1
+    reboot -f
+    sleep 60
+}
+
+pass() {
+    echo "NVMETCP-HOST PASS $SCENARIO $*"
+}
+
+info() {
+    echo "NVMETCP-HOST INFO $SCENARIO $1=$2"
+}
+
+[ -n "$PORT" ] && [ -n "$NQN" ] && [ -n "$HOSTID" ] || fail cmdline "nvmetcp.port, nvmetcp.nqn and nvmetcp.hostid are required"
+
+while read -r name flag params; do
+    # shellcheck disable=SC2086 # params holds several words
+    if ! insmod "/modules/$name.ko" $params 2> /tmp/insmod.err; then
+        [ "$flag" = required ] && fail insmod "$name: $(cat /tmp/insmod.err)"
+        echo "note: optional module $name not loaded: $(cat /tmp/insmod.err)"
+    fi
+done < /etc/modules.order
+
+# wait_for STEP TENTHS CONDITION...: polls CONDITION every 100 ms, at most TENTHS times.
+wait_for() {
+    step=$1 tenths=$2
+    shift 2
+    i=0
+    until "$@"; do
+        i=$((i + 1))
+        [ "$i" -gt "$tenths" ] && fail "$step" "timed out waiting for: $*"
+        usleep 100000
+    done
+}
+
+wait_for eth0 100 test -e /sys/class/net/eth0
+ip link set lo up
+ip addr add 10.0.2.15/24 dev eth0 || fail eth0 "address"
+ip link set eth0 up || fail eth0 "up"
+ip route add default via 10.0.2.2 || fail eth0 "default route"
+wait_for nvme-fabrics 100 test -c /dev/nvme-fabrics
+
+echo "NVMETCP-HOST-READY kernel=$(uname -r) uptime=$(cut -d' ' -f1 /proc/uptime)"
+
+# connect STEP OPTIONS: writes the options to /dev/nvme-fabrics in one write and reads back the new controller's
+# "instance=N,cntlid=M" on the same open file, as nvme-cli does. Sets CTRL to nvmeN.
+# The write runs in a subshell, not in PID 1: orphans are reparented to PID 1, and the SIGCHLD of one ending during
+# the write interrupts the kernel's socket connect ("failed to connect socket: -512", -ERESTARTSYS). Seen once, when
+# busybox `timeout` wrapped dd: its watcher process outlives dd by up to a second, as an orphan.
+connect() {
+    reply=$(
+        exec 3<> /dev/nvme-fabrics || exit 1
+        printf '%s' "$2" >&3 || exit 2
+        read -r line <&3
+        echo "$line"
+    ) || fail "$1" "connect refused (exit $?): $2"
+    instance=${reply#instance=}
+    instance=${instance%%,*}
+    case "$instance" in
+        '' | *[!0-9]*) fail "$1" "unexpected reply from /dev/nvme-fabrics: $reply" ;;
+    esac
+    CTRL=nvme$instance
+    info "$1.reply" "$reply"
+}
+
+# disconnect STEP: deletes $CTRL (an orderly shutdown: CC.SHN, then the queues close) and waits until it is gone.
+disconnect() {
+    echo 1 > "/sys/class/nvme/$CTRL/delete_controller" || fail "$1" "delete_controller"
+    wait_for "$1" 100 test ! -e "/sys/class/nvme/$CTRL"
+    pass "$1" "$CTRL"
+}
+
+no_nvme_disk() {
+    ! ls /sys/block | grep -qE '^nvme[0-9]+n[0-9]+$'
+}
+
+# disk_of NSID: the namespace's block device (the multipath head nvmeXnY; nvmeXcZnY are its hidden paths).
+disk_of() {
+    for d in /sys/block/nvme*n*; do
+        name=${d##*/}
+        case "$name" in *c*) continue ;; esac
+        [ "$(cat "$d/nsid" 2> /dev/null)" = "$1" ] && { echo "$name"; return; }
+    done
+}
+
+has_disk() {
+    [ -n "$(disk_of "$1")" ]
+}
+
+# Random data of each size, written at 3 offsets per namespace; the host checks the target holds it (SHA-256).
+dd if=/dev/urandom of=/tmp/p4k bs=4096 count=1 2> /dev/null
+dd if=/dev/urandom of=/tmp/p64k bs=65536 count=1 2> /dev/null
+dd if=/dev/urandom of=/tmp/p1m bs=1048576 count=1 2> /dev/null
+
+# data_test NSID BASE: writes 4 KiB at BASE, 64 KiB at BASE+1 MiB and 1 MiB at BASE+3 MiB with O_DIRECT (the last
+# with fsync: a Flush), reads each back with O_DIRECT and compares.
+data_test() {
+    nsid=$1 base=$2
+    disk=$(disk_of "$nsid")
+    for spec in "p4k 4096 0" "p64k 65536 1048576" "p1m 1048576 3145728"; do
+        set -- $spec
+        file=/tmp/$1 length=$2 offset=$((base + $3))
+        step="write-ns$nsid-$length"
+        dd if="$file" of="/dev/$disk" bs="$length" count=1 seek="$offset" oflag=seek_bytes,direct conv=fsync 2> /tmp/dd.err \
+            || fail "$step" "dd: $(cat /tmp/dd.err)"
+        pass "$step" "offset=$offset"
+        step="read-ns$nsid-$length"
+        rm -f /tmp/back
+        dd if="/dev/$disk" of=/tmp/back bs="$length" count=1 skip="$offset" iflag=skip_bytes,direct 2> /tmp/dd.err \
+            || fail "$step" "dd: $(cat /tmp/dd.err)"
+        written=$(sha256sum < "$file" | cut -d' ' -f1)
+        read=$(sha256sum < /tmp/back | cut -d' ' -f1)
+        [ "$written" = "$read" ] || fail "compare-ns$nsid-$length" "wrote sha256 $written, read back $read"
+        pass "compare-ns$nsid-$length" "offset=$offset sha256=$read"
+        echo "NVMETCP-HOST DATA $SCENARIO nsid=$nsid offset=$offset length=$length sha256=$written"
+    done
+}
+
+index=0
+for SCENARIO in $(echo "$DIGESTS" | tr ',' ' '); do
+    case "$SCENARIO" in
+        none) digest_options= ;;
+        hdr) digest_options=,hdr_digest ;;
+        data) digest_options=,data_digest ;;
+        both) digest_options=,hdr_digest,data_digest ;;
+        *) fail scenario "unknown digest scenario '$SCENARIO'" ;;
+    esac
+    common="transport=tcp,traddr=10.0.2.2,trsvcid=$PORT,hostnqn=$HOSTNQN,hostid=$HOSTID,ctrl_loss_tmo=0$digest_options"
+
+    # 1. Discovery controller: connect (ICReq, Connect, Property Get/Set, Identify), check, delete. Reading the
+    #    discovery log needs an ioctl busybox has no applet for; our own client covers the log.
+    connect discovery-connect "$common,nqn=$DISCOVERY"
+    wait_for discovery-live 100 grep -qx live "/sys/class/nvme/$CTRL/state"
+    [ "$(cat "/sys/class/nvme/$CTRL/subsysnqn")" = "$DISCOVERY" ] || fail discovery-connect "subsysnqn $(cat "/sys/class/nvme/$CTRL/subsysnqn")"
+    info discovery.subsysnqn "$(cat "/sys/class/nvme/$CTRL/subsysnqn")"
+    pass discovery-connect "$CTRL"
+    disconnect discovery-delete
+
+    # 2. The NVM subsystem: connect with this scenario's digests, wait for both namespaces, print what sysfs shows.
+    connect connect "$common,nqn=$NQN"
+    wait_for connect-live 100 grep -qx live "/sys/class/nvme/$CTRL/state"
+    pass connect "$CTRL"
+    for attr in model serial firmware_rev subsysnqn hostnqn transport address cntlid queue_count sqsize kato state; do
+        [ -e "/sys/class/nvme/$CTRL/$attr" ] && info "ctrl.$attr" "$(cat "/sys/class/nvme/$CTRL/$attr")"
+    done
+    wait_for namespaces 200 has_disk 1
+    wait_for namespaces 200 has_disk 2
+    pass namespaces
+    for nsid in 1 2; do
+        d=/sys/block/$(disk_of $nsid)
+        info "ns$nsid.disk" "${d##*/}"
+        info "ns$nsid.size_sectors" "$(cat "$d/size")"
+        info "ns$nsid.logical_block_size" "$(cat "$d/queue/logical_block_size")"
+        for attr in nguid uuid wwid eui; do
+            [ -e "$d/$attr" ] && info "ns$nsid.$attr" "$(cat "$d/$attr")"
+        done
+    done
+
+    # 3. Data: each scenario writes its own 8 MiB region, so the host can tell them apart.
+    base=$((index * 8388608))
+    data_test 1 "$base"
+    data_test 2 "$base"
+
+    # 4. Orderly shutdown.
+    disconnect delete
+    wait_for delete 100 no_nvme_disk
+    index=$((index + 1))
+done
+
+# What the kernel logged about the controllers (warnings such as "Firmware bug" included); the test checks them.
+dmesg | grep -E 'nvme([0-9]| |_tcp|_fabrics|_core)' | sed 's/^/NVMETCP-HOST DMESG /'
+echo "NVMETCP-HOST-DONE uptime=$(cut -d' ' -f1 /proc/uptime)"
+sleep 1
+reboot -f
