@@ -394,7 +394,9 @@ internal sealed partial class QueueConnection : IAsyncDisposable
 
         await _closed.Task.ConfigureAwait(false);
         _shutdown.Dispose();
-        _slotsAvailable.Dispose();
+
+        // _slotsAvailable is not disposed: callers may still take their results (and so return slots) after the
+        // connection is gone, and a SemaphoreSlim whose wait handle was never used holds nothing to release.
     }
 
     private static NvmeTcpProtocolException ProtocolError(ushort queueId, int? cid, byte pduType, in PduError error, string context) =>

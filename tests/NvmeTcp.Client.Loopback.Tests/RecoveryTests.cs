@@ -1,0 +1,173 @@
+using System.Collections.Concurrent;
+using NvmeTcp.Target;
+using static NvmeTcp.Client.Loopback.Tests.LoopbackTarget;
+
+namespace NvmeTcp.Client.Loopback.Tests;
+
+/// <summary>Failure, reconnect and asynchronous events against the in-process target's fault injection.</summary>
+public sealed class RecoveryTests
+{
+    private static NvmeTcpOptions Reconnecting(NvmeTcpTarget target, TimeSpan? lossTimeout = null)
+    {
+        var options = ClientOptions(target);
+        options.ReconnectDelay = TimeSpan.FromMilliseconds(100);
+        options.ControllerLossTimeout = lossTimeout ?? TimeSpan.FromSeconds(10);
+        return options;
+    }
+
+    private static async Task WaitForStateAsync(NvmeController controller, NvmeControllerState state)
+    {
+        for (var i = 0; i < 200 && controller.State != state; i++)
+        {
+            await Task.Delay(25);
+        }
+
+        Assert.Equal(state, controller.State);
+    }
+
+    [Fact]
+    public async Task Connection_reset_fails_in_flight_io_as_retryable_then_reconnects_with_data_intact()
+    {
+        await using var target = await StartAsync();
+        await using var controller = await NvmeController.ConnectAsync(Reconnecting(target)).WaitAsync(Bound);
+        var states = new ConcurrentQueue<NvmeControllerState>();
+        controller.StateChanged += (_, e) => states.Enqueue(e.Current);
+        var ns = controller.GetNamespace(1);
+        var acknowledged = Pattern(65536, 21);
+        await controller.IoQueues[0].WriteAsync(ns, 0, acknowledged).AsTask().WaitAsync(Bound);
+        var firstControllerId = controller.ControllerId;
+
+        // The next CapsuleResp on queue 1 is never sent: the connection is reset (RST) instead.
+        var reset = target.Faults.Add(new NvmeTargetFault { QueueId = 1, Pdu = NvmeFaultPdu.CapsuleResp, Action = NvmeFaultAction.Reset });
+        var failed = await Assert.ThrowsAsync<NvmeTransportException>(async () => await controller.IoQueues[0].FlushAsync(ns).AsTask().WaitAsync(Bound));
+        Assert.True(failed.IsRetryable);
+        target.Faults.Remove(reset);
+
+        // New I/O waits for the reconnect rather than failing, on every queue pair the caller holds.
+        var back = new byte[acknowledged.Length];
+        await controller.IoQueues[0].ReadAsync(ns, 0, back).AsTask().WaitAsync(Bound);
+        Assert.Equal(acknowledged, back);
+        await controller.IoQueues[1].WriteAsync(ns, 256, acknowledged).AsTask().WaitAsync(Bound);
+        Assert.Equal(NvmeControllerState.Live, controller.State);
+        Assert.NotEqual(firstControllerId, controller.ControllerId);
+        await WaitForEventsAsync(states, NvmeControllerState.Live);
+        var seen = states.ToArray();
+        Assert.Equal(NvmeControllerState.Resetting, seen[0]);
+        Assert.Contains(NvmeControllerState.Connecting, seen);
+        Assert.Equal(NvmeControllerState.Live, seen[^1]);
+        Assert.Empty(target.Violations);
+    }
+
+    [Fact]
+    public async Task Command_timeout_resets_the_association_and_the_controller_comes_back()
+    {
+        await using var target = await StartAsync();
+        var options = Reconnecting(target);
+        options.IoTimeout = TimeSpan.FromMilliseconds(400);
+        await using var controller = await NvmeController.ConnectAsync(options).WaitAsync(Bound);
+        var ns = controller.GetNamespace(1);
+
+        // One CapsuleResp held back far longer than the I/O timeout.
+        var delay = target.Faults.Add(new NvmeTargetFault { QueueId = 2, Pdu = NvmeFaultPdu.CapsuleResp, Action = NvmeFaultAction.Delay, Delay = TimeSpan.FromSeconds(5) });
+        var stuck = controller.IoQueues[1].FlushAsync(ns).AsTask();
+        var other = controller.IoQueues[0].ReadAsync(ns, 0, new byte[512]).AsTask();
+        await Assert.ThrowsAsync<NvmeTimeoutException>(() => stuck.WaitAsync(Bound));
+        target.Faults.Remove(delay);
+        await other.WaitAsync(Bound);
+        await controller.IoQueues[1].FlushAsync(ns).AsTask().WaitAsync(Bound);
+        Assert.Equal(NvmeControllerState.Live, controller.State);
+    }
+
+    [Fact]
+    public async Task Target_gone_for_longer_than_ctrl_loss_tmo_deletes_the_controller()
+    {
+        var target = await StartAsync();
+        await using var controller = await NvmeController.ConnectAsync(Reconnecting(target, TimeSpan.FromMilliseconds(700))).WaitAsync(Bound);
+        var ns = controller.GetNamespace(1);
+        await target.DisposeAsync();
+        await WaitForStateAsync(controller, NvmeControllerState.Deleted);
+        var error = await Assert.ThrowsAsync<NvmeTransportException>(async () => await controller.IoQueues[0].FlushAsync(ns).AsTask().WaitAsync(Bound));
+        Assert.False(error.IsRetryable);
+        Assert.Contains("deleted", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Fast_io_fail_tmo_fails_waiting_io_while_reconnecting_goes_on()
+    {
+        var target = await StartAsync();
+        var options = Reconnecting(target, TimeSpan.FromSeconds(30));
+        options.FastIoFailTimeout = TimeSpan.FromMilliseconds(300);
+        await using var controller = await NvmeController.ConnectAsync(options).WaitAsync(Bound);
+        var ns = controller.GetNamespace(1);
+        await target.DisposeAsync();
+        await Task.Delay(100);
+        var started = Environment.TickCount64;
+        var error = await Assert.ThrowsAsync<NvmeTransportException>(async () => await controller.IoQueues[0].FlushAsync(ns).AsTask().WaitAsync(Bound));
+        Assert.Contains("fast_io_fail_tmo", error.Message, StringComparison.Ordinal);
+        Assert.True(Environment.TickCount64 - started < 5000);
+        Assert.NotEqual(NvmeControllerState.Deleted, controller.State);
+    }
+
+    [Fact]
+    public async Task Dispose_during_reconnect_completes_promptly()
+    {
+        var target = await StartAsync();
+        var options = Reconnecting(target, Timeout.InfiniteTimeSpan);
+        options.ReconnectDelay = TimeSpan.FromSeconds(30);
+        var controller = await NvmeController.ConnectAsync(options).WaitAsync(Bound);
+        await target.DisposeAsync();
+        await WaitForStateAsync(controller, NvmeControllerState.Connecting);
+        var waiting = controller.IoQueues[0].FlushAsync(controller.GetNamespace(1)).AsTask();
+        await controller.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(NvmeControllerState.Deleted, controller.State);
+        await Assert.ThrowsAsync<NvmeTransportException>(() => waiting.WaitAsync(Bound));
+    }
+
+    [Fact]
+    public async Task Connect_refused_with_DNR_on_reconnect_deletes_without_retrying()
+    {
+        await using var target = await StartAsync();
+        var options = Reconnecting(target);
+        options.SubsystemNqn = RestrictedNqn;
+        options.HostNqn = AllowedHost;
+        await using var controller = await NvmeController.ConnectAsync(options).WaitAsync(Bound);
+
+        // The subsystem goes away; the connection drops; the reconnect's Connect gets Invalid Parameters with DNR.
+        Assert.True(target.RemoveSubsystem(RestrictedNqn));
+        target.Faults.Add(new NvmeTargetFault { QueueId = 1, Pdu = NvmeFaultPdu.CapsuleResp, Action = NvmeFaultAction.Reset });
+        await Assert.ThrowsAsync<NvmeTransportException>(async () => await controller.IoQueues[0].FlushAsync(controller.GetNamespace(1)).AsTask().WaitAsync(Bound));
+        await WaitForStateAsync(controller, NvmeControllerState.Deleted);
+    }
+
+    [Fact]
+    public async Task Namespace_attribute_changed_event_refreshes_the_namespaces()
+    {
+        await using var target = await StartAsync();
+        await using var controller = await NvmeController.ConnectAsync(ClientOptions(target)).WaitAsync(Bound);
+        var events = new TaskCompletionSource<NvmeAsyncEventArgs>(TaskCreationOptions.RunContinuationsAsynchronously);
+        controller.AsyncEvent += (_, e) => events.TrySetResult(e);
+        Assert.Equal(2, controller.Namespaces.Count);
+        target.AddNamespace(Nqn, new NvmeNamespaceOptions(3, 8L << 20, 4096));
+        target.RaiseNamespaceAttributeChanged(Nqn, 3);
+        var notice = await events.Task.WaitAsync(Bound);
+        Assert.True(notice.IsNamespaceAttributeChanged);
+        Assert.Equal([3u], notice.ChangedNamespaces);
+        Assert.Equal(4096, controller.GetNamespace(3).BlockSize);
+
+        // The request was sent again: a second event arrives too.
+        var second = new TaskCompletionSource<NvmeAsyncEventArgs>(TaskCreationOptions.RunContinuationsAsynchronously);
+        controller.AsyncEvent += (_, e) => second.TrySetResult(e);
+        target.RemoveNamespace(Nqn, 3);
+        target.RaiseNamespaceAttributeChanged(Nqn, 3);
+        await second.Task.WaitAsync(Bound);
+        Assert.DoesNotContain(controller.Namespaces, n => n.Id == 3);
+    }
+
+    private static async Task WaitForEventsAsync(ConcurrentQueue<NvmeControllerState> states, NvmeControllerState last)
+    {
+        for (var i = 0; i < 200 && !states.Contains(last); i++)
+        {
+            await Task.Delay(25);
+        }
+    }
+}
