@@ -32,6 +32,23 @@ public sealed class ErrorAndExitCodeTests(TargetFixture target) : IClassFixture<
     }
 
     [Fact]
+    public async Task Timeout_option_in_milliseconds_gives_the_timeout_exit_code()
+    {
+        // A target of its own whose I/O completions on queue 1 are held back for 3 s.
+        var subsystem = new NvmeTcp.Target.NvmeSubsystemOptions(TargetFixture.Nqn);
+        subsystem.Namespaces.Add(new NvmeTcp.Target.NvmeNamespaceOptions(1, 1 << 20, 512));
+        var options = new NvmeTcp.Target.NvmeTargetOptions { ListenEndPoint = new IPEndPoint(IPAddress.Loopback, 0) };
+        options.Subsystems.Add(subsystem);
+        await using var slow = await NvmeTcp.Target.NvmeTcpTarget.StartAsync(options);
+        slow.Faults.Add(new NvmeTcp.Target.NvmeTargetFault { QueueId = 1, Pdu = NvmeTcp.Target.NvmeFaultPdu.CapsuleResp, Action = NvmeTcp.Target.NvmeFaultAction.Delay, Delay = TimeSpan.FromSeconds(3) });
+        var port = slow.EndPoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var result = await Cli.RunAsync(["flush", "-a", "127.0.0.1", "-s", port, "-n", TargetFixture.Nqn, "--namespace-id", "1", "-t", "200", "-l", "0"]);
+        Assert.True(result.ExitCode == 5, result.ToString());
+        var line = Assert.Single(result.Error.Trim().Split('\n'));
+        Assert.Contains("0.2 s", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Verbose_adds_the_stack_trace()
     {
         var result = await Cli.RunAsync(["id-ctrl", "-a", "127.0.0.1", "-s", target.Target.EndPoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-n", "nqn.2026-01.io.nvmetcp:nobody", "--verbose"]);

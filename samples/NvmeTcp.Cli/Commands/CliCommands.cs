@@ -45,6 +45,7 @@ internal static class CliCommands
             root.Subcommands.Add(command);
         }
 
+        ConnectionOptions.AddShortForms(root);
         return root;
     }
 }

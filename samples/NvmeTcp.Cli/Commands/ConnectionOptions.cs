@@ -64,6 +64,50 @@ internal static class ConnectionOptions
         DefaultValueFactory = _ => 5,
     };
 
+    private static Option<int?> Timeout() => new("--timeout")
+    {
+        Description = "Timeout of each command in milliseconds (default: 60000 admin, 30000 I/O, as Linux); on expiry the association is reset.",
+    };
+
+    private static Option<int> CtrlLossTmo() => new("--ctrl-loss-tmo")
+    {
+        Description = "Seconds to keep reconnecting after the connection fails before giving up (-1: forever, 0: never reconnect).",
+        DefaultValueFactory = _ => 600,
+    };
+
+    private static Option<int> ReconnectDelay() => new("--reconnect-delay")
+    {
+        Description = "Seconds between reconnect attempts.",
+        DefaultValueFactory = _ => 10,
+    };
+
+    private static Option<int?> FastIoFailTmo() => new("--fast_io_fail_tmo")
+    {
+        Description = "Seconds after a connection failure after which waiting I/O fails instead of waiting for the reconnect (default: off).",
+    };
+
+    // nvme-cli's short forms; added where the verb does not already use the letter (perf's -t is --time,
+    // get-log's and the passthru verbs' -l are --log-len and --data-len, as in nvme-cli).
+    private static readonly (string Name, string Alias)[] ShortForms = [("--timeout", "-t"), ("--ctrl-loss-tmo", "-l"), ("--reconnect-delay", "-c")];
+
+    /// <summary>Gives the timeout and reconnect options their nvme-cli short forms wherever the letter is free.</summary>
+    public static void AddShortForms(Command command)
+    {
+        foreach (var (name, alias) in ShortForms)
+        {
+            var option = command.Options.FirstOrDefault(o => o.Name == name);
+            if (option is not null && !command.Options.Any(o => o.Name == alias || o.Aliases.Contains(alias)))
+            {
+                option.Aliases.Add(alias);
+            }
+        }
+
+        foreach (var sub in command.Subcommands)
+        {
+            AddShortForms(sub);
+        }
+    }
+
     /// <summary>Adds every connection option to <paramref name="command"/>; <paramref name="withNqn"/> is false for discover.</summary>
     public static void AddTo(Command command, bool withNqn = true)
     {
@@ -81,6 +125,10 @@ internal static class ConnectionOptions
         command.Options.Add(IoQueues());
         command.Options.Add(QueueSize());
         command.Options.Add(KeepAliveTimeout());
+        command.Options.Add(Timeout());
+        command.Options.Add(CtrlLossTmo());
+        command.Options.Add(ReconnectDelay());
+        command.Options.Add(FastIoFailTmo());
     }
 
     /// <summary>The --nqn the command line gives, if any.</summary>
@@ -98,7 +146,20 @@ internal static class ConnectionOptions
             IoQueueCount = parseResult.GetValue<int?>("--nr-io-queues") ?? defaultIoQueues,
             IoQueueSize = parseResult.GetValue<int>("--queue-size"),
             KeepAliveTimeout = TimeSpan.FromSeconds(parseResult.GetValue<int>("--keep-alive-tmo")),
+            ReconnectDelay = TimeSpan.FromSeconds(parseResult.GetValue<int>("--reconnect-delay")),
         };
+        var lossTimeout = parseResult.GetValue<int>("--ctrl-loss-tmo");
+        options.ControllerLossTimeout = lossTimeout < 0 ? System.Threading.Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(lossTimeout);
+        if (parseResult.GetValue<int?>("--fast_io_fail_tmo") is { } fastIoFail)
+        {
+            options.FastIoFailTimeout = fastIoFail < 0 ? null : TimeSpan.FromSeconds(fastIoFail);
+        }
+
+        if (parseResult.GetValue<int?>("--timeout") is { } timeoutMs)
+        {
+            options.AdminTimeout = options.IoTimeout = TimeSpan.FromMilliseconds(timeoutMs);
+        }
+
         if (parseResult.GetValue<Guid?>("--hostid") is { } hostId)
         {
             options.HostId = hostId;
