@@ -292,31 +292,57 @@ public sealed partial class NvmeController
         return rtd3e != 0 ? TimeSpan.FromMilliseconds(Math.Clamp(rtd3e / 1000.0, 1000, 60_000)) : TimeSpan.FromMilliseconds(Math.Max(1, (Capabilities >> 24) & 0xFF) * 500);
     }
 
-    private Task StartKeepAlive(uint katoMs, QueueConnection admin, CancellationToken token)
+    private Task StartKeepAlive(uint katoMs, QueueConnection admin, IReadOnlyList<QueueConnection> association, CancellationToken token)
     {
         if (katoMs == 0)
         {
             return Task.CompletedTask;
         }
 
-        // Keep Alive every KATO/2, as Linux does; a failure fails the admin queue (and so the association).
-        var period = TimeSpan.FromMilliseconds(katoMs / 2.0);
-        return Task.Run(async () =>
-        {
-            using var timer = new PeriodicTimer(period);
-            while (await timer.WaitForNextTickAsync(token).ConfigureAwait(false))
+        // Keep Alive every KATO/2, as Linux does. With Traffic Based Keep Alive (CTRATT bit 6) any completion resets
+        // the controller's timer, so a tick that saw completions sends nothing; the ticks come twice as often, since
+        // one completion can then postpone the next Keep Alive by up to two of them (Linux's reasoning, core.c).
+        var trafficBased = (Identify.Ctratt & (1u << 6)) != 0;
+        var period = TimeSpan.FromMilliseconds(katoMs / (trafficBased ? 4.0 : 2.0));
+        return Task.Run(
+            async () =>
             {
-                try
+                using var timer = new PeriodicTimer(period);
+                var seen = TotalCompletions(association);
+                while (await timer.WaitForNextTickAsync(token).ConfigureAwait(false))
                 {
-                    await admin.SubmitAsync(AdminCommands.KeepAlive(), CommandKind.Admin, default, default, token).ConfigureAwait(false);
+                    var now = TotalCompletions(association);
+                    if (trafficBased && now != seen)
+                    {
+                        seen = now;
+                        continue;
+                    }
+
+                    try
+                    {
+                        // As Linux: the Keep Alive itself may take at most KATO; past that the association is reset.
+                        await admin.SubmitAsync(AdminCommands.KeepAlive(), CommandKind.Admin, default, default, token, TimeSpan.FromMilliseconds(katoMs)).ConfigureAwait(false);
+                        seen = TotalCompletions(association);
+                    }
+                    catch (NvmeException e)
+                    {
+                        Log.KeepAliveFailed(_logger, ControllerId, e.Message);
+                        admin.Fail(e);
+                        return;
+                    }
                 }
-                catch (NvmeException e)
-                {
-                    Log.KeepAliveFailed(_logger, ControllerId, e.Message);
-                    admin.Fail(e);
-                    return;
-                }
-            }
-        }, CancellationToken.None);
+            },
+            CancellationToken.None);
+    }
+
+    private static long TotalCompletions(IReadOnlyList<QueueConnection> association)
+    {
+        var total = 0L;
+        foreach (var connection in association)
+        {
+            total += connection.Completions;
+        }
+
+        return total;
     }
 }

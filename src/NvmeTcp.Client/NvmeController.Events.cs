@@ -52,7 +52,7 @@ public sealed partial class NvmeController
             Cqe cqe;
             try
             {
-                cqe = await admin.SubmitAsync(AdminCommands.AsynchronousEventRequest(), CommandKind.Admin, default, default, token, neverTimesOut: true).ConfigureAwait(false);
+                cqe = await admin.SubmitAsync(AdminCommands.AsynchronousEventRequest(), CommandKind.Admin, default, default, token, Timeout.InfiniteTimeSpan).ConfigureAwait(false);
             }
             catch (Exception e) when (e is OperationCanceledException or NvmeTransportException or NvmeTcpProtocolException or NvmeTimeoutException)
             {

@@ -52,7 +52,7 @@ public sealed partial class NvmeController
         var token = _association.Token;
         var tasks = new List<Task>
         {
-            StartKeepAlive((uint)_options.KeepAliveTimeout.TotalMilliseconds, _admin, token),
+            StartKeepAlive((uint)_options.KeepAliveTimeout.TotalMilliseconds, _admin, [_admin, .. _ioConnections], token),
             WatchAsync([_admin, .. _ioConnections], token),
         };
         tasks.AddRange(StartAsyncEvents(_admin, token));

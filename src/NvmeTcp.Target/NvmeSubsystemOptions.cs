@@ -49,4 +49,10 @@ public sealed class NvmeSubsystemOptions
 
     /// <summary>KAS (Identify Controller): keep-alive granularity in 100 ms units. Default 10 (1 s), as Linux nvmet.</summary>
     public ushort Kas { get; set; } = 10;
+
+    /// <summary>
+    /// Report Traffic Based Keep Alive support (Identify Controller CTRATT bit 6): a host may then skip Keep Alive while
+    /// other commands complete. The target resets its keep-alive timer on any command either way. Default false.
+    /// </summary>
+    public bool TrafficBasedKeepAlive { get; set; }
 }

@@ -27,6 +27,8 @@ namespace NvmeTcp.Target;
 /// </remarks>
 public sealed class NvmeTcpTarget : IAsyncDisposable
 {
+    private long _keepAlives;
+
     /// <summary>Bytes per page of a memory namespace (see <see cref="GetAllocatedPageCount"/>).</summary>
     public const int MemoryPageSize = SparseMemoryStore.PageSize;
 
@@ -67,6 +69,11 @@ public sealed class NvmeTcpTarget : IAsyncDisposable
 
     /// <summary>Open connections.</summary>
     public int ConnectionCount => _connections.Count;
+
+    /// <summary>Keep Alive commands received, over every controller (for tests of a host's keep-alive).</summary>
+    public long KeepAliveCount => Interlocked.Read(ref _keepAlives);
+
+    internal void CountKeepAlive() => Interlocked.Increment(ref _keepAlives);
 
     /// <summary>Live controllers over every subsystem, discovery included.</summary>
     public int ControllerCount => AllSubsystems.Sum(s => s.Controllers.Count());

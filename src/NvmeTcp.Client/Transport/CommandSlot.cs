@@ -94,6 +94,9 @@ internal sealed class CommandSlot : IValueTaskSource<Cqe>, IValueTaskSource
     /// <summary>A C2HData failed its data digest: the command fails with a retryable error when it completes.</summary>
     public bool DataDigestFailed { get; set; }
 
+    /// <summary>The command's timeout, for messages.</summary>
+    public TimeSpan Timeout { get; set; }
+
     /// <summary>When the command times out, in <see cref="Environment.TickCount64"/> milliseconds.</summary>
     public long Deadline { get; private set; }
 

@@ -177,6 +177,7 @@ internal sealed partial class QueueConnection
             }
         }
 
+        Volatile.Write(ref _completions, _completions + 1);
         slot.CompleteFromWire(cqe);
     }
 
@@ -286,6 +287,7 @@ internal sealed partial class QueueConnection
 
         if (pdu.Success)
         {
+            Volatile.Write(ref _completions, _completions + 1);
             slot.CompleteFromWire(new Cqe(0, 0, 0, QueueId, pdu.Cccid, NvmeStatus.Success));
         }
     }

@@ -25,6 +25,7 @@ internal sealed partial class QueueConnection : IAsyncDisposable
     private PduCodecOptions _codec;
     private Exception? _failure;
     private int _receiveStopped;
+    private long _completions;
     private int _pendingFailed;
     private Task _receiveLoop = Task.CompletedTask;
     private ITimer? _timeoutTimer;
@@ -68,6 +69,9 @@ internal sealed partial class QueueConnection : IAsyncDisposable
         get => _options.InCapsuleDataSize;
         set => _options.InCapsuleDataSize = value;
     }
+
+    /// <summary>Completions received so far (for traffic based keep-alive: any completion shows the association is alive).</summary>
+    public long Completions => Volatile.Read(ref _completions);
 
     /// <summary>The error that ended the connection, or null while it is up.</summary>
     public Exception? Failure => Volatile.Read(ref _failure);
@@ -175,8 +179,8 @@ internal sealed partial class QueueConnection : IAsyncDisposable
     /// <param name="writeData">Data to send: in the capsule up to <see cref="InCapsuleDataSize"/>, else by R2T.</param>
     /// <param name="readBuffer">Where the controller's data goes.</param>
     /// <param name="cancellationToken">Cancels the wait for a slot, or abandons the command once sent.</param>
-    /// <param name="neverTimesOut">For Asynchronous Event Requests, which complete only when an event happens.</param>
-    public ValueTask<Cqe> SubmitAsync(Sqe sqe, CommandKind kind, ReadOnlyMemory<byte> writeData, Memory<byte> readBuffer, CancellationToken cancellationToken, bool neverTimesOut = false)
+    /// <param name="timeout">This command's timeout instead of the queue's: KATO for Keep Alive, infinite for Asynchronous Event Requests (they complete only when an event happens).</param>
+    public ValueTask<Cqe> SubmitAsync(Sqe sqe, CommandKind kind, ReadOnlyMemory<byte> writeData, Memory<byte> readBuffer, CancellationToken cancellationToken, TimeSpan? timeout = null)
     {
         Validate(writeData, readBuffer);
         if (cancellationToken.IsCancellationRequested)
@@ -191,10 +195,10 @@ internal sealed partial class QueueConnection : IAsyncDisposable
 
         if (!_slotsAvailable.Wait(0, CancellationToken.None))
         {
-            return SubmitSlowAsync(sqe, kind, writeData, readBuffer, cancellationToken, neverTimesOut);
+            return SubmitSlowAsync(sqe, kind, writeData, readBuffer, cancellationToken, timeout);
         }
 
-        var slot = Submit(sqe, kind, writeData, readBuffer, cancellationToken, out var version, neverTimesOut);
+        var slot = Submit(sqe, kind, writeData, readBuffer, cancellationToken, out var version, timeout);
         return new ValueTask<Cqe>(slot, version);
     }
 
@@ -235,7 +239,7 @@ internal sealed partial class QueueConnection : IAsyncDisposable
 
     }
 
-    private async ValueTask<Cqe> SubmitSlowAsync(Sqe sqe, CommandKind kind, ReadOnlyMemory<byte> writeData, Memory<byte> readBuffer, CancellationToken cancellationToken, bool neverTimesOut = false)
+    private async ValueTask<Cqe> SubmitSlowAsync(Sqe sqe, CommandKind kind, ReadOnlyMemory<byte> writeData, Memory<byte> readBuffer, CancellationToken cancellationToken, TimeSpan? timeout = null)
     {
         // Back-pressure: the queue is full, so wait for a slot (cancellable), never fail for it.
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _shutdown.Token);
@@ -248,11 +252,11 @@ internal sealed partial class QueueConnection : IAsyncDisposable
             throw Volatile.Read(ref _failure) ?? new ObjectDisposedException(nameof(QueueConnection));
         }
 
-        var slot = Submit(sqe, kind, writeData, readBuffer, cancellationToken, out var version, neverTimesOut);
+        var slot = Submit(sqe, kind, writeData, readBuffer, cancellationToken, out var version, timeout);
         return await new ValueTask<Cqe>(slot, version).ConfigureAwait(false);
     }
 
-    private CommandSlot Submit(Sqe sqe, CommandKind kind, ReadOnlyMemory<byte> writeData, Memory<byte> readBuffer, CancellationToken cancellationToken, out short version, bool neverTimesOut = false)
+    private CommandSlot Submit(Sqe sqe, CommandKind kind, ReadOnlyMemory<byte> writeData, Memory<byte> readBuffer, CancellationToken cancellationToken, out short version, TimeSpan? timeout = null)
     {
         CommandSlot slot;
         lock (_slotLock)
@@ -270,12 +274,16 @@ internal sealed partial class QueueConnection : IAsyncDisposable
         // One SGL descriptor (NVMe/TCP 3.3.2): data block with an offset into the capsule for in-capsule data,
         // otherwise a transport data block moved by C2HData or R2T/H2CData (length 0 when there is no data).
         sqe.SglType = inCapsule ? (byte)0x01 : (byte)0x5A;
-        slot.Start(sqe.Opcode, sqe.FabricsCommandType, kind, readBuffer, writeData, inCapsule, neverTimesOut ? long.MaxValue : Environment.TickCount64 + (long)_options.CommandTimeout.TotalMilliseconds);
+        slot.Start(sqe.Opcode, sqe.FabricsCommandType, kind, readBuffer, writeData, inCapsule, Deadline(timeout ?? _options.CommandTimeout));
+        slot.Timeout = timeout ?? _options.CommandTimeout;
         version = slot.Version;
         slot.RegisterCancellation(cancellationToken);
         EnqueueCapsule(slot, sqe, inCapsule ? writeData : default);
         return slot;
     }
+
+    private static long Deadline(TimeSpan timeout) =>
+        timeout == Timeout.InfiniteTimeSpan ? long.MaxValue : Environment.TickCount64 + (long)timeout.TotalMilliseconds;
 
     /// <summary>Returns a slot whose caller and wire lifetimes both ended.</summary>
     internal void ReturnSlot(CommandSlot slot)
@@ -315,9 +323,9 @@ internal sealed partial class QueueConnection : IAsyncDisposable
             {
                 // As Linux does for a command past its timeout: reset the association; every pending command fails.
                 Fail(new NvmeTimeoutException(
-                    $"{slot.Name} on queue {QueueId} (CID {slot.Cid}) did not complete within {_options.CommandTimeout.TotalSeconds:0.###} s; the connection to {RemoteEndPoint} was reset.",
+                    $"{slot.Name} on queue {QueueId} (CID {slot.Cid}) did not complete within {slot.Timeout.TotalSeconds:0.###} s; the connection to {RemoteEndPoint} was reset.",
                     QueueId,
-                    _options.CommandTimeout));
+                    slot.Timeout));
                 return;
             }
         }

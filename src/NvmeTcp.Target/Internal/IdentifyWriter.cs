@@ -41,8 +41,8 @@ internal static class IdentifyWriter
         BinaryPrimitives.WriteUInt16LittleEndian(d[78..], controller.Cntlid);
         BinaryPrimitives.WriteUInt32LittleEndian(d[80..], Internal.Controller.Version);
         BinaryPrimitives.WriteUInt32LittleEndian(d[92..], controller.SupportedEvents);
-        // CTRATT bit 0: 128-bit host identifier (the Connect HOSTID is a UUID), as nvmet.
-        BinaryPrimitives.WriteUInt32LittleEndian(d[96..], 1);
+        // CTRATT bit 0: 128-bit host identifier (the Connect HOSTID is a UUID), as nvmet; bit 6: TBKAS when configured.
+        BinaryPrimitives.WriteUInt32LittleEndian(d[96..], 1u | (subsystem.TrafficBasedKeepAlive ? 1u << 6 : 0));
         d[111] = subsystem.IsDiscovery ? (byte)NvmeControllerType.Discovery : (byte)NvmeControllerType.Io;
         d[258] = 3; // ACL: 4 Aborts
         d[259] = Internal.Controller.MaxAsyncEvents - 1; // AERL, 0's based

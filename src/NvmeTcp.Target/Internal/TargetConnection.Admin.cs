@@ -32,6 +32,7 @@ internal sealed partial class TargetConnection
                 AsynchronousEventRequest(command, controller);
                 break;
             case AdminOpcode.KeepAlive:
+                _target.CountKeepAlive();
                 Complete(command, NvmeStatus.Success);
                 break;
             case AdminOpcode.Abort when !discovery:

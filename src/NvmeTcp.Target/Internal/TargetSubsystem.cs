@@ -84,6 +84,7 @@ internal sealed class TargetSubsystem
         MaxIoQueues = options.MaxIoQueues;
         MaxQueueSize = options.MaxQueueSize;
         Kas = options.Kas;
+        TrafficBasedKeepAlive = options.TrafficBasedKeepAlive;
         if (Ioccsz < 4 || MaxIoQueues < 1 || MaxQueueSize is < 2 or > 65536)
         {
             throw new ArgumentException($"Subsystem {Nqn}: IOCCSZ must be at least 4, MaxIoQueues at least 1, MaxQueueSize 2 to 65536.");
@@ -134,6 +135,9 @@ internal sealed class TargetSubsystem
     public int MaxQueueSize { get; }
 
     public ushort Kas { get; }
+
+    /// <summary>CTRATT bit 6 (TBKAS) reported.</summary>
+    public bool TrafficBasedKeepAlive { get; }
 
     /// <summary>In-capsule data an I/O queue takes: IOCCSZ * 16 - 64.</summary>
     public int IoInCapsuleSize => (int)Math.Min(int.MaxValue / 2, (Ioccsz * 16L) - 64);
