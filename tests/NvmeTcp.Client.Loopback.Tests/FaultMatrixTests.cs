@@ -53,7 +53,7 @@ public sealed class FaultMatrixCollection : ICollectionFixture<UnobservedTaskExc
 /// (or the automatic reconnect) working.
 /// </summary>
 [Collection(nameof(FaultMatrixCollection))]
-public sealed class FaultMatrixTests(UnobservedTaskExceptions unobserved) : IAsyncLifetime
+public sealed partial class FaultMatrixTests(UnobservedTaskExceptions unobserved) : IAsyncLifetime
 {
     // FES values of NVMe/TCP 3.6.2.9.
     private const int InvalidHeaderField = 1;
