@@ -117,7 +117,8 @@ public sealed partial class FaultMatrixTests
     {
         var error = await FatalOnQueue1Async(
             new NvmeTargetFault { QueueId = 1, Pdu = NvmeFaultPdu.C2HData, Action = NvmeFaultAction.Patch, Offset = FlagsOffset, Bytes = new byte[] { 0x0C } },
-            (q, n) => Read(q, n));
+            (q, n) => Read(q, n),
+            alwaysResets: true);
 
         // The read itself may have succeeded (SUCCESS came first); the CQE that follows breaks the association.
         if (error is not null)
@@ -156,5 +157,43 @@ public sealed partial class FaultMatrixTests
         BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(4), 4096);
         var error = await FatalOnQueue1Async(NvmeTargetFault.Patch(NvmeFaultPdu.R2T, NvmeTargetFault.DataOffsetOffset, bytes, queueId: 1), R2TWrite);
         AssertProtocol(error, PduSequenceError);
+    }
+
+    // FAULTS.md row 39: the target restarts (same port) several times during I/O: the host reconnects every time and
+    // I/O queued while it was away resumes.
+    [Fact]
+    public async Task F39_target_restarting_repeatedly_is_reconnected_and_queued_io_resumes()
+    {
+        var target = await StartAsync();
+        var port = target.EndPoint.Port;
+        var options = Reconnecting(target);
+        await using var controller = await NvmeController.ConnectAsync(options).WaitAsync(Bound);
+        try
+        {
+            for (var round = 0; round < 3; round++)
+            {
+                await target.DisposeAsync();
+                for (var i = 0; i < 200 && controller.State == NvmeControllerState.Live; i++)
+                {
+                    await Task.Delay(10);
+                }
+
+                // Queued while the target is away; it must not be lost.
+                var queued = controller.IoQueues[round % 2].WriteAsync(controller.GetNamespace(1), 0, Pattern(4096, round)).AsTask();
+                await Task.Delay(150);
+                target = await StartAsync(o => o.ListenEndPoint = new IPEndPoint(IPAddress.Loopback, port));
+                // A write that raced the teardown onto the dying association fails retryable (never replayed); one that
+                // waited for the reconnect succeeds. Either way it completes, and a retry works.
+                if (await OutcomeAsync(queued) is { } error)
+                {
+                    Assert.True(Assert.IsType<NvmeTransportException>(error).IsRetryable);
+                }
+                await AssertUsableAsync(controller);
+            }
+        }
+        finally
+        {
+            await target.DisposeAsync();
+        }
     }
 }

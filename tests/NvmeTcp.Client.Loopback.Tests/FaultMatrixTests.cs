@@ -148,7 +148,8 @@ public sealed partial class FaultMatrixTests(UnobservedTaskExceptions unobserved
         Func<NvmeQueuePair, NvmeNamespace, Task> operation,
         Action<NvmeTargetOptions>? configure = null,
         bool headerDigest = false,
-        bool dataDigest = false)
+        bool dataDigest = false,
+        bool alwaysResets = false)
     {
         await using var target = await StartAsync(configure);
         await using var controller = await NvmeController.ConnectAsync(Reconnecting(target, headerDigest, dataDigest)).WaitAsync(Bound);
@@ -171,7 +172,7 @@ public sealed partial class FaultMatrixTests(UnobservedTaskExceptions unobserved
 
         Assert.True(fault.Applied >= 1, "the fault never fired");
         target.Faults.Clear();
-        if (error is not null)
+        if (error is not null || alwaysResets)
         {
             // A command submitted between the queue's failure and the controller noticing it fails with the same
             // typed error; wait for the new association before checking that I/O works again.
