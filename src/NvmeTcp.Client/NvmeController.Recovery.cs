@@ -46,6 +46,15 @@ public sealed partial class NvmeController
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    // Faults a signal and marks its exception observed: the signals are faulted whether or not any caller waits on
+    // them (every Dispose faults _live; WaitUntilLiveAsync observes only the one of the two that won), and an
+    // unobserved faulted task raises TaskScheduler.UnobservedTaskException when it is finalized.
+    private static void FaultSignal(TaskCompletionSource signal, Exception error)
+    {
+        signal.TrySetException(error);
+        _ = signal.Task.Exception;
+    }
+
     private void BecomeLive(EndPoint endPoint)
     {
         _endPoint = endPoint;
@@ -209,7 +218,7 @@ public sealed partial class NvmeController
             }
         }
 
-        signal.TrySetException(new NvmeTransportException(
+        FaultSignal(signal, new NvmeTransportException(
             $"Controller at {_endPoint} is not live {delay.TotalSeconds:0.#} s after it failed (fast_io_fail_tmo); the I/O was not sent. Last error: {reason.Message}",
             0,
             isRetryable: true,
@@ -302,8 +311,8 @@ public sealed partial class NvmeController
 
             if (next is NvmeControllerState.Deleting or NvmeControllerState.Deleted)
             {
-                _live.TrySetException(Deleted());
-                _fastIoFail.TrySetException(Deleted());
+                FaultSignal(_live, Deleted());
+                FaultSignal(_fastIoFail, Deleted());
             }
         }
 

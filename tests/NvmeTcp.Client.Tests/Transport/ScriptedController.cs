@@ -44,7 +44,12 @@ internal sealed class ScriptedController : IAsyncDisposable
 
     public async Task AcceptAsync(Func<IcReqPdu, IcRespPdu>? response = null)
     {
+        _socket?.Dispose();
         _socket = await _listener.AcceptSocketAsync().WaitAsync(Step);
+
+        // A controller may serve one connection after another: nothing of the last one's stream is kept.
+        _start = _end = 0;
+        Codec = PduCodecOptions.ControllerBeforeInitialize(1 << 20);
         var (header, _) = await ReadPduAsync();
         Assert.Equal(PduType.ICReq, header.Type);
         var request = header.IcReq;
@@ -157,6 +162,9 @@ internal sealed class ScriptedController : IAsyncDisposable
 
         return _buffer.AsSpan(_start, _end - _start).ToArray();
     }
+
+    /// <summary>Sends FIN after what was sent (unlike a close, unread host data does not turn it into a RST).</summary>
+    public void CloseSend() => _socket!.Shutdown(SocketShutdown.Send);
 
     public void Abort()
     {
