@@ -58,6 +58,11 @@ public sealed partial class NvmeController
     private void BecomeLive(EndPoint endPoint)
     {
         _endPoint = endPoint;
+        foreach (var connection in (QueueConnection[])[_admin, .. _ioConnections])
+        {
+            connection.FailureObserver = OnConnectionFailed;
+        }
+
         var token = _association.Token;
         var tasks = new List<Task>
         {
@@ -79,14 +84,24 @@ public sealed partial class NvmeController
             return;
         }
 
+        // A backstop: a failing connection normally reports itself first (OnConnectionFailed).
         var connection = association.First(c => c.Completion == failed);
-        var reason = connection.Failure ?? new NvmeTransportException($"Queue {connection.QueueId} closed.", connection.QueueId, isRetryable: true);
+        OnConnectionFailed(connection, connection.Failure ?? new NvmeTransportException($"Queue {connection.QueueId} closed.", connection.QueueId, isRetryable: true));
+    }
+
+    // The first failure of a live association's queue: leave Live at once (so new commands wait), then recover.
+    private void OnConnectionFailed(QueueConnection connection, Exception reason)
+    {
         lock (_stateLock)
         {
-            if (_state != NvmeControllerState.Live || Volatile.Read(ref _disposed) != 0)
+            if (_state != NvmeControllerState.Live || Volatile.Read(ref _disposed) != 0
+                || (connection != _admin && Array.IndexOf(_ioConnections, connection) < 0))
             {
                 return;
             }
+
+            // Inside the lock (Monitor is re-entrant): of two queues failing at once, exactly one starts recovery.
+            SetState(NvmeControllerState.Resetting, reason);
         }
 
         Log.QueueFailed(_logger, connection.QueueId, reason.Message);

@@ -25,6 +25,7 @@ internal sealed partial class QueueConnection : IAsyncDisposable
     private PduCodecOptions _codec;
     private Exception? _failure;
     private int _receiveStopped;
+    private int _failing;
     private long _completions;
     private int _pendingFailed;
     private Task _receiveLoop = Task.CompletedTask;
@@ -69,6 +70,9 @@ internal sealed partial class QueueConnection : IAsyncDisposable
         get => _options.InCapsuleDataSize;
         set => _options.InCapsuleDataSize = value;
     }
+
+    /// <summary>Told, once, when the connection starts to fail (on the failing thread; must not block).</summary>
+    public Action<QueueConnection, Exception>? FailureObserver { get; set; }
 
     /// <summary>Completions received so far (for traffic based keep-alive: any completion shows the association is alive).</summary>
     public long Completions => Volatile.Read(ref _completions);
@@ -334,10 +338,15 @@ internal sealed partial class QueueConnection : IAsyncDisposable
     /// <summary>Ends the connection with <paramref name="error"/> (the first error wins) and closes the socket.</summary>
     public void Fail(Exception error)
     {
-        if (Interlocked.CompareExchange(ref _failure, error, null) is not null)
+        if (Interlocked.Exchange(ref _failing, 1) != 0)
         {
             return;
         }
+
+        // The owner hears of it before the failure is published, so that a caller who then finds this connection
+        // failed also finds the controller no longer live, and waits for the reconnect instead of using it.
+        FailureObserver?.Invoke(this, error);
+        Volatile.Write(ref _failure, error);
 
         _timeoutTimer?.Dispose();
         _shutdown.Cancel();
