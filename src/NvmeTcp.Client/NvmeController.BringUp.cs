@@ -95,7 +95,8 @@ public sealed partial class NvmeController
         // DW0: CNTLID in bits 0-15, AUTHREQ in bits 16-31 (bit 17 DH-HMAC-CHAP, bit 18 secure channel).
         if ((cqe.Dw0 >> 16 & 0x6) != 0)
         {
-            throw new NvmeException($"The controller at {queue.RemoteEndPoint} requires in-band authentication (AUTHREQ 0x{cqe.Dw0 >> 16:X}), which this connection was not configured for.");
+            // Not retryable: reconnecting would meet the same demand (no reconnect after an authentication refusal).
+            throw new NvmeTransportException($"The controller at {queue.RemoteEndPoint} requires in-band authentication (AUTHREQ 0x{cqe.Dw0 >> 16:X}), which this connection was not configured for.", queue.QueueId, isRetryable: false);
         }
 
         if (_logger.IsEnabled(Microsoft.Extensions.Logging.LogLevel.Debug))

@@ -156,9 +156,10 @@ public sealed partial class NvmeController
             {
                 return;
             }
-            catch (NvmeStatusException e) when (e.Status.DoNotRetry)
+            catch (NvmeException e) when (e is NvmeStatusException { Status.DoNotRetry: true } or NvmeTransportException { IsRetryable: false })
             {
-                // A controller that refuses with DNR (e.g. this host is no longer allowed) will refuse again.
+                // A controller that refuses with DNR (e.g. this host is no longer allowed), or demands authentication
+                // this host cannot give, will refuse again.
                 await DeleteAsync(e).ConfigureAwait(false);
                 return;
             }
