@@ -76,6 +76,22 @@ public sealed class ControllerBringUpTests
     }
 
     [Fact]
+    public async Task Connect_demanding_authentication_is_a_clear_non_retryable_error()
+    {
+        await using var target = ScriptedController.Start();
+        var connect = NvmeController.ConnectAsync(Options(target));
+        await target.AcceptAsync();
+        var (sqe, _) = await target.ReadCommandAsync();
+        Assert.Equal((byte)FabricsCommandType.Connect, sqe.FabricsCommandType);
+
+        // DW0: CNTLID 7, AUTHREQ bit 17 (ATR: DH-HMAC-CHAP required).
+        await target.SendResponseAsync(sqe.Cid, dw0: 7 | (1u << 17));
+        var error = await Assert.ThrowsAsync<NvmeTransportException>(() => connect.WaitAsync(Bound));
+        Assert.False(error.IsRetryable);
+        Assert.Contains("authentication", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task CSTS_RDY_never_set_fails_after_CAP_TO()
     {
         await using var target = ScriptedController.Start();
