@@ -1,96 +1,46 @@
-using System.Text;
+using NvmeTcp.Client.Admin;
+using NvmeTcp.Client.Fabrics;
 using NvmeTcp.Client.Protocol;
 
 namespace NvmeTcp.Interop.Tests.Raw;
 
 /// <summary>
-/// The few SQEs these tests send, built byte by byte from the spec (NVMe-oF 1.1 3.3, NVMe Base 2.0 5.17). Kept local
-/// and small on purpose: the library's own command builders are tested against these targets once they exist.
+/// The few SQEs the raw-socket tests send, from the library's own command builders (one codec: the builders are
+/// golden-tested against what the Linux host sends); this only sets the CID these tests manage themselves.
 /// </summary>
 internal static class RawCommands
 {
     /// <summary>The length of the fabrics Connect data (NVMe-oF 1.1, Figure 20).</summary>
-    public const int ConnectDataLength = 1024;
+    public const int ConnectDataLength = NvmeTcp.Client.Fabrics.ConnectData.Size;
 
-    private const byte FabricsOpcode = 0x7F;
-    private const byte IdentifyOpcode = 0x06;
+    /// <summary>Fabrics Connect of queue <paramref name="qid"/> with SQSIZE <paramref name="sqSize"/> (0's based) and KATO in ms.</summary>
+    public static Sqe Connect(ushort cid, ushort qid, ushort sqSize, uint kato) =>
+        WithCid(ConnectCommand.Create(qid, sqSize + 1, ConnectAttributes.None, kato), cid);
 
-    // SGL descriptor type bytes (byte 15 of SGL1): data block with offset into the capsule, and transport data block.
-    private const byte SglInCapsule = 0x01;
-    private const byte SglTransport = 0x5A;
-
-    /// <summary>Fabrics Connect (FCTYPE 0x01). CDW10: RECFMT 0, QID; CDW11: SQSIZE (0's based), CATTR; CDW12: KATO (ms).</summary>
-    public static Sqe Connect(ushort cid, ushort qid, ushort sqSize, uint kato)
-    {
-        var sqe = Fabrics(cid, 0x01);
-        sqe.SglLength = ConnectDataLength;
-        sqe.SglType = SglInCapsule;
-        sqe.Cdw10 = (uint)qid << 16;
-        sqe.Cdw11 = sqSize;
-        sqe.Cdw12 = kato;
-        return sqe;
-    }
-
-    /// <summary>
-    /// The Connect data: 0-15 HOSTID, 16-17 CNTLID (0xFFFF: any dynamic controller), 256-511 SUBNQN, 512-767 HOSTNQN,
-    /// NUL-terminated.
-    /// </summary>
+    /// <summary>The 1024-byte Connect data: HOSTID, CNTLID (0xFFFF: any dynamic controller), SUBNQN, HOSTNQN.</summary>
     public static byte[] ConnectData(Guid hostId, ushort cntlid, string subsystemNqn, string hostNqn)
     {
         var data = new byte[ConnectDataLength];
-        hostId.TryWriteBytes(data.AsSpan(0, 16), bigEndian: true, out _);
-        data[16] = (byte)cntlid;
-        data[17] = (byte)(cntlid >> 8);
-        Encoding.ASCII.GetBytes(subsystemNqn, data.AsSpan(256, 255));
-        Encoding.ASCII.GetBytes(hostNqn, data.AsSpan(512, 255));
+        NvmeTcp.Client.Fabrics.ConnectData.Write(data, hostId, cntlid, subsystemNqn, hostNqn);
         return data;
     }
 
     /// <summary>The HOSTID in a uuid host NQN (nqn.2014-08.org.nvmexpress:uuid:...), as Linux derives it.</summary>
     public static Guid HostIdOf(string hostNqn) => Guid.Parse(hostNqn[(hostNqn.LastIndexOf(':') + 1)..]);
 
-    /// <summary>Property Set (FCTYPE 0x00) of a 4-byte property: byte 40 ATTRIB 0, 44-47 OFST, 48-55 VALUE.</summary>
-    public static Sqe PropertySet4(ushort cid, uint offset, uint value)
-    {
-        var sqe = Fabrics(cid, 0x00);
-        sqe.Cdw11 = offset;
-        sqe.Cdw12 = value;
-        return sqe;
-    }
+    /// <summary>Property Set of a 4-byte property.</summary>
+    public static Sqe PropertySet4(ushort cid, uint offset, uint value) => WithCid(PropertyCommands.Set(offset, value), cid);
 
-    /// <summary>Property Get (FCTYPE 0x04): byte 40 ATTRIB (1: 8 bytes), 44-47 OFST; the value returns in DW0 (and DW1).</summary>
-    public static Sqe PropertyGet(ushort cid, uint offset, bool eightBytes)
-    {
-        var sqe = Fabrics(cid, 0x04);
-        sqe.Cdw10 = eightBytes ? 1u : 0u;
-        sqe.Cdw11 = offset;
-        return sqe;
-    }
+    /// <summary>Property Get; the value returns in DW0 (and DW1 for 8 bytes).</summary>
+    public static Sqe PropertyGet(ushort cid, uint offset, bool eightBytes) =>
+        WithCid(PropertyCommands.Get(offset, eightBytes ? PropertySize.EightBytes : PropertySize.FourBytes), cid);
 
-    /// <summary>Identify: CDW10 bits 0-7 CNS; 4096 bytes come back in C2HData.</summary>
-    public static Sqe Identify(ushort cid, byte cns, uint nsid)
+    /// <summary>Identify with <paramref name="cns"/>; 4096 bytes come back in C2HData.</summary>
+    public static Sqe Identify(ushort cid, byte cns, uint nsid) => WithCid(IdentifyCommand.Create(cns, nsid), cid);
+
+    private static Sqe WithCid(Sqe sqe, ushort cid)
     {
-        var sqe = default(Sqe);
-        sqe.Opcode = IdentifyOpcode;
-        sqe.Flags = Sqe.PsdtSgl;
         sqe.Cid = cid;
-        sqe.Nsid = nsid;
-        sqe.SglLength = 4096;
-        sqe.SglType = SglTransport;
-        sqe.Cdw10 = cns;
-        return sqe;
-    }
-
-    private static Sqe Fabrics(ushort cid, byte fctype)
-    {
-        var sqe = default(Sqe);
-        sqe.Opcode = FabricsOpcode;
-        sqe.Flags = Sqe.PsdtSgl;
-        sqe.Cid = cid;
-        sqe.FabricsCommandType = fctype;
-
-        // No data: a transport data block of length 0, as Linux sends.
-        sqe.SglType = SglTransport;
         return sqe;
     }
 }
