@@ -84,7 +84,9 @@ public sealed partial class NvmeController
             return;
         }
 
-        // A backstop: a failing connection normally reports itself first (OnConnectionFailed).
+        // Two paths on purpose: a failing connection reports itself synchronously (OnConnectionFailed), so new commands
+        // wait at once; this watcher catches what that cannot, a queue that failed before its observer was attached or
+        // before the association became Live.
         var connection = association.First(c => c.Completion == failed);
         OnConnectionFailed(connection, connection.Failure ?? new NvmeTransportException($"Queue {connection.QueueId} closed.", connection.QueueId, isRetryable: true));
     }

@@ -49,6 +49,9 @@ public sealed partial class NvmeController : IAsyncDisposable
     /// <summary>The I/O queue pairs: as many as asked for, or fewer if the controller granted fewer.</summary>
     public IReadOnlyList<NvmeQueuePair> IoQueues => _ioQueues;
 
+    /// <summary>Where this controller logs (the options' logger factory, or nowhere).</summary>
+    internal ILogger Logger => _logger;
+
     /// <summary>The target's endpoint.</summary>
     public System.Net.EndPoint RemoteEndPoint => _admin.RemoteEndPoint;
 

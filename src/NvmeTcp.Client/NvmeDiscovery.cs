@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace NvmeTcp.Client;
 
@@ -95,7 +94,7 @@ public static class NvmeDiscovery
     // changed while it was read, so start over. RAE keeps a discovery-log-changed event outstanding until the last read.
     internal static async Task<NvmeDiscoveryLog> ReadLogAsync(NvmeController controller, CancellationToken cancellationToken)
     {
-        var logger = (ILogger)NullLogger.Instance;
+        var logger = controller.Logger;
         for (var attempt = 0; attempt < MaxGenerationRetries; attempt++)
         {
             var headerData = await controller.GetLogPageAsync(0x70, NvmeDiscoveryLogHeader.Size, 0, 0, retainAsyncEvent: true, cancellationToken).ConfigureAwait(false);
