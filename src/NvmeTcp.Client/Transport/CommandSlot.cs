@@ -17,7 +17,7 @@ namespace NvmeTcp.Client.Transport;
 /// One state word, changed by compare-and-swap, holds the buffer users and the release flags, so "use the buffer" and
 /// "release the caller" can never both win.
 /// </remarks>
-internal sealed class CommandSlot : IValueTaskSource<Cqe>, IValueTaskSource
+internal sealed class CommandSlot : IValueTaskSource<Cqe>, IValueTaskSource, IThreadPoolWorkItem
 {
     /// <summary>Bits of the CID that index the slot.</summary>
     public const int IndexBits = 12;
@@ -46,7 +46,10 @@ internal sealed class CommandSlot : IValueTaskSource<Cqe>, IValueTaskSource
         _owner = owner;
         Index = index;
         _wireDone = 2; // free: not outstanding, nothing to recycle
-        _core.RunContinuationsAsynchronously = true;
+
+        // Continuations never run on a loop: completions from the wire are signalled in batches by the connection's
+        // dispatcher (a thread pool work item), any other completion by a work item of its own (see Deliver).
+        _core.RunContinuationsAsynchronously = false;
     }
 
     /// <summary>The slot's index (low 12 bits of the CID).</summary>
@@ -223,7 +226,7 @@ internal sealed class CommandSlot : IValueTaskSource<Cqe>, IValueTaskSource
 
         _pendingResult = cqe;
         Volatile.Write(ref _wireDone, 1);
-        RequestRelease();
+        RequestRelease(fromReceiveLoop: true);
         RecycleIfDone();
     }
 
@@ -259,7 +262,7 @@ internal sealed class CommandSlot : IValueTaskSource<Cqe>, IValueTaskSource
         }
     }
 
-    private void RequestRelease()
+    private void RequestRelease(bool fromReceiveLoop = false)
     {
         while (true)
         {
@@ -275,7 +278,7 @@ internal sealed class CommandSlot : IValueTaskSource<Cqe>, IValueTaskSource
             {
                 if (!users)
                 {
-                    DeliverToCaller();
+                    DeliverToCaller(fromReceiveLoop);
                 }
 
                 return;
@@ -283,10 +286,25 @@ internal sealed class CommandSlot : IValueTaskSource<Cqe>, IValueTaskSource
         }
     }
 
-    private void DeliverToCaller()
+    // The result is final: hand it to the caller, never on the calling loop's thread. The receive loop batches its
+    // completions (one work item per socket read, not one per command); any other path queues this slot itself.
+    private void DeliverToCaller(bool fromReceiveLoop = false)
     {
         _cancellation.Dispose();
         _cancellation = default;
+        if (fromReceiveLoop)
+        {
+            _owner.DeferCompletion(this);
+        }
+        else
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        }
+    }
+
+    /// <summary>Runs the caller's continuation, inline on the dispatching thread.</summary>
+    public void Signal()
+    {
         if (_pendingError is { } error)
         {
             _core.SetException(error);
@@ -296,6 +314,9 @@ internal sealed class CommandSlot : IValueTaskSource<Cqe>, IValueTaskSource
             _core.SetResult(_pendingResult);
         }
     }
+
+    /// <inheritdoc/>
+    void IThreadPoolWorkItem.Execute() => Signal();
 
     private void RecycleIfDone()
     {

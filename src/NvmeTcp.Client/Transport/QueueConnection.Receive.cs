@@ -8,7 +8,7 @@ namespace NvmeTcp.Client.Transport;
 /// The receive loop: validates every PDU (the wire rules in <see cref="PduDecoder"/>, then the command state: CID
 /// outstanding, C2HData only for reads with contiguous in-range offsets, R2T within the command and within MAXR2T),
 /// copies C2HData into the caller's memory (straight from the socket for what has not yet arrived), and completes
-/// commands. Completions run their continuations on the thread pool, never here.
+/// commands. Completions run their continuations on the thread pool, never here (see QueueConnection.Dispatch.cs).
 /// </summary>
 internal sealed partial class QueueConnection
 {
@@ -36,6 +36,7 @@ internal sealed partial class QueueConnection
                 var status = PduDecoder.TryDecodeHeader(_rx.AsSpan(_rxStart, Buffered), _codec, out var header, out var error);
                 if (status == DecodeStatus.NeedMoreData)
                 {
+                    DispatchCompleted();
                     OnReceived(await _socket.ReceiveAsync(PrepareReceive(1), SocketFlags.None, _shutdown.Token).ConfigureAwait(false));
                     continue;
                 }
@@ -61,6 +62,7 @@ internal sealed partial class QueueConnection
                         // Skip the header, digest and padding up to PDO.
                         while (Buffered < header.DataOffset)
                         {
+                            DispatchCompleted();
                             OnReceived(await _socket.ReceiveAsync(PrepareReceive(header.DataOffset - Buffered), SocketFlags.None, _shutdown.Token).ConfigureAwait(false));
                         }
 
@@ -74,6 +76,7 @@ internal sealed partial class QueueConnection
                                 var target = transfer.Destination.IsEmpty
                                     ? _rx.AsMemory(0, Math.Min(_rx.Length, transfer.Length - transfer.Done))
                                     : transfer.Destination[transfer.Done..];
+                                DispatchCompleted();
                                 var read = await _socket.ReceiveAsync(target, SocketFlags.None, _shutdown.Token).ConfigureAwait(false);
                                 if (read == 0)
                                 {
@@ -98,6 +101,7 @@ internal sealed partial class QueueConnection
 
                         while (transfer.CheckDigest && Buffered < Crc32C.Size)
                         {
+                            DispatchCompleted();
                             OnReceived(await _socket.ReceiveAsync(PrepareReceive(Crc32C.Size - Buffered), SocketFlags.None, _shutdown.Token).ConfigureAwait(false));
                         }
 
@@ -126,6 +130,8 @@ internal sealed partial class QueueConnection
         }
         finally
         {
+            // Commands completed before the loop ended still get their results.
+            DispatchCompleted();
             Volatile.Write(ref _receiveStopped, 1);
             TryFailPending();
         }

@@ -30,6 +30,7 @@ internal sealed partial class QueueConnection : IAsyncDisposable
     private int _pendingFailed;
     private Task _receiveLoop = Task.CompletedTask;
     private ITimer? _timeoutTimer;
+    private long _timerPeriodMilliseconds;
 
     private QueueConnection(Socket socket, QueueConnectionOptions options, PduCodecOptions codec, EndPoint remote)
     {
@@ -47,6 +48,10 @@ internal sealed partial class QueueConnection : IAsyncDisposable
         }
 
         _slotsAvailable = new SemaphoreSlim(size, size);
+        _completed = new CommandSlot[size];
+        _ready = new CommandSlot[size];
+        _dispatching = new CommandSlot[size];
+        _dispatcher = new CompletionDispatcher(this);
         _sendQueue = new Queue<SendRequest>(size * 2);
         _tx = GC.AllocateUninitializedArray<byte>(TxBufferSize, pinned: true);
         _rx = GC.AllocateUninitializedArray<byte>(RxBufferSize, pinned: true);
@@ -171,6 +176,7 @@ internal sealed partial class QueueConnection : IAsyncDisposable
     {
         _receiveLoop = Task.Run(ReceiveLoopAsync);
         var period = TimeSpan.FromMilliseconds(Math.Clamp(_options.CommandTimeout.TotalMilliseconds / 10, 10, 1000));
+        _timerPeriodMilliseconds = (long)period.TotalMilliseconds;
         _timeoutTimer = TimeProvider.System.CreateTimer(static s => ((QueueConnection)s!).CheckTimeouts(), this, period, period);
     }
 
@@ -321,6 +327,7 @@ internal sealed partial class QueueConnection : IAsyncDisposable
         }
 
         var now = Environment.TickCount64;
+        CheckCork(now, _timerPeriodMilliseconds);
         foreach (var slot in _slots)
         {
             if (slot.InFlight && now > slot.Deadline)

@@ -60,6 +60,7 @@ internal sealed partial class TargetConnection
                 var data = header.DataLength == 0 ? default : pdu.Slice(header.DataOffset, header.DataLength);
                 var digestOk = header.DataDigestLength == 0
                     || Crc32C.Read(pdu[(header.DataOffset + header.DataLength)..]) == Crc32C.Compute(data);
+                _batchThread = Environment.CurrentManagedThreadId;
                 var keepGoing = Handle(header, pdu, data, digestOk);
                 _rxStart += header.Length;
                 if (!keepGoing)
@@ -72,12 +73,22 @@ internal sealed partial class TargetConnection
         {
             // The host went away or the target is closing the connection.
         }
+        finally
+        {
+            // What the last PDUs produced (a response, a C2HTermReq) leaves through the send loop, which then closes.
+            SpillBatch();
+        }
     }
 
     /// <summary>Reads more bytes; false at end of stream (the host closed) or when closing.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> ReceiveMoreAsync()
     {
+        if (!await FlushBatchAsync().ConfigureAwait(false))
+        {
+            return false;
+        }
+
         if (_rxStart > 0)
         {
             _rx.AsSpan(_rxStart, Buffered).CopyTo(_rx);

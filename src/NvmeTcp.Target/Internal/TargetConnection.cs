@@ -117,6 +117,9 @@ internal sealed partial class TargetConnection
         var term = new TermReqPdu(PduType.C2HTermReq, fes, fei);
         var buffer = ArrayPool<byte>.Shared.Rent(TermReqPdu.MaxLength);
         var length = term.Encode(buffer, offendingHeader);
+
+        // Straight to the send loop, after anything batched before it, since the channel is completed next.
+        SpillBatch();
         Enqueue(new OutgoingPdu(buffer, length, PduType.C2HTermReq));
         if (Interlocked.Exchange(ref _closing, 1) == 0)
         {
