@@ -1,0 +1,38 @@
+using System.Globalization;
+using NvmeTcp.Bench.Macro;
+
+// nvmetcp-bench: the macro harness. With no arguments (or "run") it measures, in one run, this machine's loopback limits
+// and our client against an out-of-process `nvmetcp serve`, and prints each client figure as a ratio to its limit.
+// The "loopback-server" and "loopback-client" roles are the limit programs it starts as child processes.
+var verb = args.Length > 0 ? args[0] : "run";
+try
+{
+    return verb switch
+    {
+        "loopback-server" => await Loopback.ServeAsync(),
+        "loopback-client" => await Loopback.RunClientAsync(
+            int.Parse(args[1], CultureInfo.InvariantCulture), args[2], double.Parse(args[3], CultureInfo.InvariantCulture)),
+        "run" => await Harness.RunAsync(HarnessSettings.Parse(args.Skip(1).ToArray())),
+        "-h" or "--help" => Usage(),
+        _ => Usage(),
+    };
+}
+catch (HarnessException e)
+{
+    Console.Error.WriteLine($"nvmetcp-bench: {e.Message}");
+    return 1;
+}
+
+static int Usage()
+{
+    Console.WriteLine("""
+        usage: nvmetcp-bench [run] [--time SECONDS] [--warmup SECONDS] [--repeat N] [--smoke] [--markdown FILE]
+
+          --time      seconds per measurement (default 10)
+          --warmup    seconds run before each client measurement and not counted (default 2)
+          --repeat    runs of each loopback-limit exercise; the best is kept (default 3)
+          --smoke     a short run that checks every step works (0.5 s each, 1 repeat); its figures mean nothing
+          --markdown  also write the result table to FILE
+        """);
+    return 1;
+}
