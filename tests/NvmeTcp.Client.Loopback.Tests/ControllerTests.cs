@@ -228,4 +228,30 @@ public sealed class ControllerTests
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting.WaitAsync(Bound));
         await Task.WhenAll(busy.Append(later)).WaitAsync(Bound);
     }
+
+    [Fact]
+    public async Task A_continuation_that_blocks_on_its_own_next_command_does_not_deadlock_the_queue()
+    {
+        // Continuations run in batches with the send path corked; one that waits synchronously for a command it just
+        // submitted holds the cork. The timeout timer (a tick of CommandTimeout / 10, 100 ms here) takes the send path
+        // over, so the command leaves and the wait ends: slow, never stuck.
+        await using var target = await StartAsync();
+        var options = ClientOptions(target, queues: 1);
+        options.IoTimeout = TimeSpan.FromSeconds(1);
+        await using var controller = await NvmeController.ConnectAsync(options).WaitAsync(Bound);
+        var ns = controller.GetNamespace(1);
+        var queue = controller.IoQueues[0];
+        var buffer = new byte[512];
+        var blocked = Task.Run(async () =>
+        {
+            await queue.ReadAsync(ns, 0, buffer);
+
+            // Sync-over-async inside the continuation of the read above, the thing that must not deadlock.
+#pragma warning disable xUnit1031
+            return queue.FlushAsync(ns).AsTask().Wait(Bound);
+#pragma warning restore xUnit1031
+        });
+        Assert.True(await blocked.WaitAsync(Bound));
+        await queue.ReadAsync(ns, 0, buffer).AsTask().WaitAsync(Bound);
+    }
 }

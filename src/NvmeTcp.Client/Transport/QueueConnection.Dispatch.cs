@@ -14,14 +14,13 @@ internal sealed partial class QueueConnection
     private readonly CompletionDispatcher _dispatcher;
 
     // Completed by the current socket read (receive loop only); handed over before the loop waits for more bytes.
-    private CommandSlot[] _completed;
+    private readonly CommandSlot[] _completed;
     private int _completedCount;
 
-    // Handed over, waiting for the dispatcher (under _dispatchLock), and the dispatcher's current batch.
-    private CommandSlot[] _ready;
-    private CommandSlot[] _dispatching;
-    private int _readyCount;
-    private bool _dispatcherQueued;
+    // Handed over and waiting for a dispatcher (under _dispatchLock); dispatchers running; when one last made progress.
+    private readonly Queue<CommandSlot> _ready;
+    private int _dispatchers;
+    private long _dispatchProgressAt;
 
     // When the dispatcher corked the send path (Environment.TickCount64), 0 when it has not; see CheckCork.
     private long _corkedAt;
@@ -37,18 +36,25 @@ internal sealed partial class QueueConnection
             return;
         }
 
-        bool queue;
+        bool start;
         lock (_dispatchLock)
         {
-            Array.Copy(_completed, 0, _ready, _readyCount, _completedCount);
-            _readyCount += _completedCount;
-            queue = !_dispatcherQueued;
-            _dispatcherQueued = true;
+            for (var i = 0; i < _completedCount; i++)
+            {
+                _ready.Enqueue(_completed[i]);
+            }
+
+            start = _dispatchers == 0;
+            if (start)
+            {
+                _dispatchers = 1;
+                _dispatchProgressAt = Environment.TickCount64;
+            }
         }
 
         Array.Clear(_completed, 0, _completedCount);
         _completedCount = 0;
-        if (queue)
+        if (start)
         {
             ThreadPool.UnsafeQueueUserWorkItem(_dispatcher, preferLocal: false);
         }
@@ -58,18 +64,16 @@ internal sealed partial class QueueConnection
     {
         while (true)
         {
+            // One round signals what is ready now, corked; what arrives meanwhile is the next round's.
             int count;
             lock (_dispatchLock)
             {
-                if (_readyCount == 0)
+                count = _ready.Count;
+                if (count == 0)
                 {
-                    _dispatcherQueued = false;
+                    _dispatchers--;
                     return;
                 }
-
-                (_ready, _dispatching) = (_dispatching, _ready);
-                count = _readyCount;
-                _readyCount = 0;
             }
 
             var corked = Cork();
@@ -77,8 +81,18 @@ internal sealed partial class QueueConnection
             {
                 for (var i = 0; i < count; i++)
                 {
-                    var slot = _dispatching[i];
-                    _dispatching[i] = null!;
+                    CommandSlot? slot;
+                    lock (_dispatchLock)
+                    {
+                        // Another dispatcher (see CheckDispatch) may have taken some.
+                        if (!_ready.TryDequeue(out slot))
+                        {
+                            break;
+                        }
+
+                        _dispatchProgressAt = Environment.TickCount64;
+                    }
+
                     slot.Signal();
                 }
             }
@@ -86,6 +100,28 @@ internal sealed partial class QueueConnection
             {
                 Uncork(corked);
             }
+        }
+    }
+
+    // A continuation that blocks (say, waiting synchronously for a command it just submitted) holds up the dispatcher
+    // running it. The timeout timer starts another when completions have waited longer than one of its ticks, so the
+    // blocked caller's own completion is delivered.
+    private void CheckDispatch(long now, long tickMilliseconds)
+    {
+        bool start;
+        lock (_dispatchLock)
+        {
+            start = _ready.Count > 0 && _dispatchers > 0 && now - _dispatchProgressAt >= tickMilliseconds;
+            if (start)
+            {
+                _dispatchers++;
+                _dispatchProgressAt = now;
+            }
+        }
+
+        if (start)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(_dispatcher, preferLocal: false);
         }
     }
 
@@ -117,6 +153,7 @@ internal sealed partial class QueueConnection
 
     // A continuation that blocks (say, waiting synchronously for a command it just submitted) would hold the cork and
     // with it its own command. The timeout timer takes over the send path of a cork older than one of its ticks.
+    // (The cork is taken once per dispatcher run, which covers a whole batch.)
     private void CheckCork(long now, long tickMilliseconds)
     {
         var corkedAt = Volatile.Read(ref _corkedAt);

@@ -49,8 +49,7 @@ internal sealed partial class QueueConnection : IAsyncDisposable
 
         _slotsAvailable = new SemaphoreSlim(size, size);
         _completed = new CommandSlot[size];
-        _ready = new CommandSlot[size];
-        _dispatching = new CommandSlot[size];
+        _ready = new Queue<CommandSlot>(size);
         _dispatcher = new CompletionDispatcher(this);
         _sendQueue = new Queue<SendRequest>(size * 2);
         _tx = GC.AllocateUninitializedArray<byte>(TxBufferSize, pinned: true);
@@ -328,6 +327,7 @@ internal sealed partial class QueueConnection : IAsyncDisposable
 
         var now = Environment.TickCount64;
         CheckCork(now, _timerPeriodMilliseconds);
+        CheckDispatch(now, _timerPeriodMilliseconds);
         foreach (var slot in _slots)
         {
             if (slot.InFlight && now > slot.Deadline)
