@@ -254,4 +254,39 @@ public sealed class ControllerTests
         Assert.True(await blocked.WaitAsync(Bound));
         await queue.ReadAsync(ns, 0, buffer).AsTask().WaitAsync(Bound);
     }
+
+    [Fact]
+    public async Task A_continuation_blocked_on_its_own_command_gets_the_error_when_the_connection_fails()
+    {
+        // As above, but the connection fails before the timer takes the cork over (its tick is 1 s here): the cork
+        // must not keep the blocked caller's command from failing.
+        var target = await StartAsync();
+        var options = ClientOptions(target, queues: 1);
+        options.ControllerLossTimeout = TimeSpan.Zero;
+        await using var controller = await NvmeController.ConnectAsync(options).WaitAsync(Bound);
+        var ns = controller.GetNamespace(1);
+        var queue = controller.IoQueues[0];
+        var blocking = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var blocked = Task.Run(async () =>
+        {
+            await queue.ReadAsync(ns, 0, new byte[512]);
+            var flush = queue.FlushAsync(ns).AsTask();
+            blocking.SetResult();
+#pragma warning disable xUnit1031
+            try
+            {
+                flush.Wait(Bound);
+                return null;
+            }
+            catch (AggregateException e)
+            {
+                return e.InnerException;
+            }
+#pragma warning restore xUnit1031
+        });
+        await blocking.Task.WaitAsync(Bound);
+        await target.DisposeAsync();
+        var error = await blocked.WaitAsync(Bound);
+        Assert.IsAssignableFrom<NvmeException>(error);
+    }
 }

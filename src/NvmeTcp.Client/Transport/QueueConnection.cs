@@ -382,6 +382,13 @@ internal sealed partial class QueueConnection : IAsyncDisposable
 
         lock (_sendQueue)
         {
+            // A cork sends nothing: a dispatcher still holding one (its continuation may be blocked waiting for a
+            // command that will now fail) must not keep the pending commands from failing.
+            if (_sending && Interlocked.Exchange(ref _corkedAt, 0) != 0)
+            {
+                _sending = false;
+            }
+
             if (_sending)
             {
                 return;
