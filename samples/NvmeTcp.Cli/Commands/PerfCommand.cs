@@ -160,26 +160,29 @@ internal static class PerfCommand
 
     public static void Print(IAnsiConsole console, PerfSettings settings, PerfResult result)
     {
+        // Lines kept under 80 columns: Spectre wraps at the console width, 80 when output is redirected.
         static string N(double value, string format) => value.ToString(format, CultureInfo.InvariantCulture);
-        var workload = $"{settings.PatternName}{(settings.Pattern == PerfPattern.RandRw ? $" {settings.RwMixRead}% reads" : string.Empty)} {PerfRunner.Size(settings.IoSize)}, QD {settings.QueueDepth}, {result.IoQueues} queue(s), {N(result.Elapsed.TotalSeconds, "0.0")} s";
+        var mix = settings.Pattern == PerfPattern.RandRw ? $" {settings.RwMixRead}% reads" : string.Empty;
+        var warmup = settings.Warmup > TimeSpan.Zero ? $" after {N(settings.Warmup.TotalSeconds, "0.0")} s warmup" : string.Empty;
+        console.WriteLine($"{settings.PatternName}{mix} {PerfRunner.Size(settings.IoSize)}, QD {settings.QueueDepth} over {result.IoQueues} I/O queue(s), {N(result.Elapsed.TotalSeconds, "0.0")} s{warmup}");
         var table = new Table().Border(TableBorder.Rounded)
-            .AddColumn("workload").AddColumn(new TableColumn("IOPS").RightAligned()).AddColumn(new TableColumn("MiB/s").RightAligned())
+            .AddColumn(new TableColumn("IOPS").RightAligned()).AddColumn(new TableColumn("MiB/s").RightAligned())
             .AddColumn(new TableColumn("avg latency").RightAligned()).AddColumn(new TableColumn("I/Os").RightAligned());
-        table.AddRow(Markup.Escape(workload), N(result.Iops, "N0"), N(result.MiBPerSecond, "N1"), $"{N(result.AverageLatencyMicroseconds, "N1")} µs", N(result.Ios, "N0"));
+        table.AddRow(N(result.Iops, "N0"), N(result.MiBPerSecond, "N1"), $"{N(result.AverageLatencyMicroseconds, "N1")} µs", N(result.Ios, "N0"));
         console.Write(table);
         var l = result.Latency;
-        console.WriteLine($"  lat (µs): min={N(l.Min, "0.0")}, p50={N(l.P50, "0.0")}, p99={N(l.P99, "0.0")}, p99.9={N(l.P999, "0.0")}, max={N(l.Max, "0.0")}, mean={N(l.Mean, "0.0")}");
-        if (result.Reads != 0 && result.Writes != 0 || settings.Pattern == PerfPattern.RandRw)
+        console.WriteLine($"  lat (µs): min={N(l.Min, "0.0")}, p50={N(l.P50, "0.0")}, p99={N(l.P99, "0.0")}, p99.9={N(l.P999, "0.0")}, max={N(l.Max, "0.0")}");
+        if (settings.Pattern == PerfPattern.RandRw)
         {
             console.WriteLine($"  io: reads={N(result.Reads, "N0")}, writes={N(result.Writes, "N0")}");
         }
 
-        console.WriteLine($"  cpu (whole process): {N(result.CpuTime.TotalSeconds, "0.00")} s, {N(result.CpuUtilizationPercent, "0.0")}% of one core, {N(result.CpuMicrosecondsPerIo, "0.00")} µs per I/O");
+        console.WriteLine($"  cpu (whole process): {N(result.CpuTime.TotalSeconds, "0.00")} s, {N(result.CpuUtilizationPercent, "0.0")}% of a core, {N(result.CpuMicrosecondsPerIo, "0.00")} µs/IO");
         if (settings.Verify)
         {
             console.WriteLine(result.VerifyErrors == 0
                 ? $"  verify: {N(result.BlocksVerified, "N0")} blocks read back, all as written"
-                : $"  verify: {N(result.VerifyErrors, "N0")} of {N(result.BlocksVerified, "N0")} blocks read back differ from what was written");
+                : $"  verify: {N(result.VerifyErrors, "N0")} of {N(result.BlocksVerified, "N0")} blocks read back differ");
         }
     }
 
