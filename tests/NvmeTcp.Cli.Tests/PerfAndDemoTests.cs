@@ -204,6 +204,16 @@ public sealed class PerfAndDemoTests(TargetFixture target) : IClassFixture<Targe
     }
 
     [Fact]
+    public async Task Ctrl_c_while_verify_writes_the_region_first_exits_130()
+    {
+        // 512-byte I/Os at QD 1 over 16 MiB: the writes before a verified read run take far longer than the cancel.
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(0.5));
+        var result = await Cli.RunAsync([.. new[] { "perf" }, .. target.Connection, "--pattern", "read", "--verify", "--io-size", "512", "-D", "1", "--time", "60"], cancel.Token);
+        Assert.Equal(130, result.ExitCode);
+        Assert.Equal($"nvmetcp perf: cancelled{Environment.NewLine}", result.Error);
+    }
+
+    [Fact]
     public async Task Demo_walks_through_every_step_and_exits_zero()
     {
         var result = await Cli.RunAsync(["demo", "--time", "0.5"]);

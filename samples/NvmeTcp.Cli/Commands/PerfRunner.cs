@@ -36,7 +36,7 @@ internal sealed record PerfSettings(PerfPattern Pattern, int QueueDepth, int IoS
 
     public string PatternName => Pattern.ToString().ToLowerInvariant();
 
-    public bool Reads => Pattern is PerfPattern.Read or PerfPattern.RandRead;
+    public bool ReadsOnly => Pattern is PerfPattern.Read or PerfPattern.RandRead;
 }
 
 /// <summary>Latency figures in microseconds.</summary>
@@ -161,7 +161,7 @@ internal static class PerfRunner
             }
         }
 
-        if (settings.Verify && settings.Reads)
+        if (settings.Verify && settings.ReadsOnly)
         {
             // A read can only be checked against data this run wrote: write the region first, unmeasured.
             await RunAllAsync((w, ct) => w.PrefillAsync(ct)).ConfigureAwait(false);
@@ -286,7 +286,7 @@ internal static class PerfRunner
         var workload = $"{settings.PatternName} {Size(settings.IoSize)} QD{settings.QueueDepth}";
         if (progress is not { } p)
         {
-            return $"{workload}: {(settings.Verify && settings.Reads ? "writing the region to verify" : "starting")}";
+            return $"{workload}: {(settings.Verify && settings.ReadsOnly ? "writing the region to verify" : "starting")}";
         }
 
         if (p.Elapsed <= TimeSpan.Zero)
