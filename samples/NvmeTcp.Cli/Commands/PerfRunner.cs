@@ -198,14 +198,13 @@ internal static class PerfRunner
             await Task.WhenAny(run, Task.Delay(wait, CancellationToken.None)).ConfigureAwait(false);
             if (tick is not null)
             {
-                long ios = 0, bytes = 0;
+                long ios = 0;
                 foreach (var worker in workers)
                 {
                     ios += Volatile.Read(ref worker.Reads) + Volatile.Read(ref worker.Writes);
                 }
 
-                bytes = ios * settings.IoSize;
-                tick(new PerfProgress(Stopwatch.GetElapsedTime(measureStart), ios, bytes));
+                tick(new PerfProgress(Stopwatch.GetElapsedTime(measureStart), ios, ios * settings.IoSize));
             }
         }
 
