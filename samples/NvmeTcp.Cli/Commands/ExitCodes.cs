@@ -24,7 +24,7 @@ internal static class ExitCodes
     /// <summary>A command or connection step took longer than its timeout (NvmeTimeoutException).</summary>
     public const int Timeout = 5;
 
-    /// <summary>Data read back differs from what was written (the demo's verify step).</summary>
+    /// <summary>Data read back differs from what was written (the demo's verify step, perf --verify).</summary>
     public const int DataMismatch = 6;
 
     /// <summary>An unexpected error: a bug in nvmetcp or the library (run again with --verbose and report it).</summary>
@@ -42,7 +42,7 @@ internal static class ExitCodes
           3    the controller returned an NVMe error status (its name is printed)
           4    NVMe/TCP protocol violation (bad PDU, digest error, C2HTermReq)
           5    timeout
-          6    data read back differs from data written (demo verify)
+          6    data read back differs from data written (demo verify, perf --verify)
           70   internal error (run with --verbose and report it)
           130  cancelled with Ctrl+C
         """;

@@ -1,12 +1,19 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Json;
 using Spectre.Console;
 
 namespace NvmeTcp.Cli.Commands;
 
-/// <summary><c>nvmetcp perf</c>: a first, simple load generator (IOPS, MiB/s, average latency).</summary>
+/// <summary>
+/// <c>nvmetcp perf</c>: a closed-loop load generator in the manner of fio and spdk_nvme_perf: IOPS, MiB/s, latency
+/// percentiles, CPU time per I/O, and an optional data integrity check.
+/// </summary>
 internal static class PerfCommand
 {
+    // Buffers are QueueDepth x IoSize (twice for mixed or verified runs); beyond this the run is a typo.
+    private const long MaxBufferBytes = 2L << 30;
+
     public static Command Create()
     {
         var namespaceId = CommonOptions.NamespaceId();
@@ -17,27 +24,46 @@ internal static class PerfCommand
             DefaultValueFactory = _ => 4096,
             CustomParser = result => ParseSize(result.Tokens.Count == 0 ? "4k" : result.Tokens[0].Value, out var size) ? size : Fail(result),
         };
-        var pattern = new Option<string>("--pattern", "-P") { Description = "read, write (sequential), randread or randwrite.", DefaultValueFactory = _ => "randread" };
-        pattern.AcceptOnlyFromAmong("read", "write", "randread", "randwrite");
-        var time = new Option<double>("--time", "-t") { Description = "Seconds to run.", DefaultValueFactory = _ => 10 };
-        var command = new Command("perf", "Measure IOPS, MiB/s and average latency with a simple closed-loop workload (a first version: no percentiles yet).");
+        var pattern = new Option<string>("--pattern", "-P") { Description = "read, write (sequential), randread, randwrite or randrw (random, mixed).", DefaultValueFactory = _ => "randread" };
+        pattern.AcceptOnlyFromAmong("read", "write", "randread", "randwrite", "randrw");
+        var rwMixRead = new Option<int>("--rwmix-read", "-M") { Description = "Percent of reads for randrw (0 to 100; ignored by the other patterns).", DefaultValueFactory = _ => 50 };
+        var time = new Option<double>("--time", "-t") { Description = "Seconds to measure.", DefaultValueFactory = _ => 10 };
+        var warmup = new Option<double>("--warmup") { Description = "Seconds to run first without measuring (excluded from every figure).", DefaultValueFactory = _ => 0 };
+        var verify = new Option<bool>("--verify")
+        {
+            Description = "Check data integrity: every write stamps its blocks (LBA, a per-run seed, a sequence number, a pattern), every read of a block this run wrote is checked. "
+                + "read and randread first write the region they read. A mismatch exits with code 6.",
+        };
+        var size = new Option<long?>("--size")
+        {
+            Description = "Bytes of the namespace to use, from LBA 0 (k/m/g/t suffixes). Default: all of it.",
+            CustomParser = result => ParseBytes(result.Tokens[0].Value, out var bytes) ? bytes : FailBytes(result),
+        };
+        var command = new Command("perf", "Measure IOPS, MiB/s, latency percentiles and CPU time per I/O with a closed-loop workload (as fio or spdk_nvme_perf), optionally verifying the data.");
         ConnectionOptions.AddTo(command);
         command.Options.Add(namespaceId);
         command.Options.Add(queueDepth);
         command.Options.Add(ioSize);
         command.Options.Add(pattern);
+        command.Options.Add(rwMixRead);
         command.Options.Add(time);
+        command.Options.Add(warmup);
+        command.Options.Add(verify);
+        command.Options.Add(size);
         command.Options.Add(CommonOptions.OutputFormat());
         CommandRunner.SetAction(command, hasOutputFormat: true, async (context, cancellationToken) =>
         {
-            var depth = context.GetValue(queueDepth);
-            var seconds = context.GetValue(time);
-            if (depth is < 1 or > 4096 || seconds is <= 0 or > 86_400)
+            // Checked before TimeSpan sees them: NaN or a huge value would throw there.
+            var seconds = context.GetValue(time) is > 0 and <= 86_400 and var t ? t : throw new CliException("--time must be 0 to 86400 seconds");
+            var warmupSeconds = context.GetValue(warmup) is >= 0 and <= 3_600 and var w ? w : throw new CliException("--warmup must be 0 to 3600 seconds");
+            var settings = new PerfSettings(Enum.Parse<PerfPattern>(context.GetValue(pattern), ignoreCase: true), context.GetValue(queueDepth), context.GetValue(ioSize), TimeSpan.FromSeconds(seconds))
             {
-                throw new CliException("--queue-depth must be 1 to 4096 and --time 0 to 86400 seconds");
-            }
-
-            var settings = new PerfSettings(Enum.Parse<PerfPattern>(context.GetValue(pattern), ignoreCase: true), depth, context.GetValue(ioSize), TimeSpan.FromSeconds(seconds));
+                RwMixRead = context.GetValue(rwMixRead),
+                Warmup = TimeSpan.FromSeconds(warmupSeconds),
+                Verify = context.GetValue(verify),
+                RegionBytes = context.ParseResult.GetValue(size),
+            };
+            Validate(settings);
             var controller = await context.ConnectAsync(defaultIoQueues: Math.Min(Environment.ProcessorCount, 8), cancellationToken).ConfigureAwait(false);
             await using (controller.ConfigureAwait(false))
             {
@@ -46,68 +72,145 @@ internal static class PerfCommand
                 var result = await PerfRunner.RunWithProgressAsync(console, controller, ns, settings, cancellationToken).ConfigureAwait(false);
                 if (context.Json)
                 {
-                    context.WriteJson(writer =>
-                    {
-                        writer.WriteStartObject();
-                        writer.WriteString("pattern", context.GetValue(pattern));
-                        writer.WriteNumber("io_size", settings.IoSize);
-                        writer.WriteNumber("queue_depth", settings.QueueDepth);
-                        writer.WriteNumber("io_queues", result.IoQueues);
-                        writer.WriteNumber("seconds", Math.Round(result.Elapsed.TotalSeconds, 3));
-                        writer.WriteNumber("ios", result.Ios);
-                        writer.WriteNumber("iops", Math.Round(result.Iops, 1));
-                        writer.WriteNumber("mib_per_sec", Math.Round(result.MiBPerSecond, 2));
-                        writer.WriteNumber("avg_latency_us", Math.Round(result.AverageLatencyMicroseconds, 1));
-                        writer.WriteEndObject();
-                    });
+                    context.WriteJson(writer => WriteJson(writer, settings, result));
                 }
                 else
                 {
                     Print(context.Console, settings, result);
                 }
-            }
 
-            return ExitCodes.Ok;
+                if (result.VerifyErrors == 0)
+                {
+                    return ExitCodes.Ok;
+                }
+
+                await context.Error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"nvmetcp perf: verify: {result.VerifyErrors} of {result.BlocksVerified} blocks read back differ from what this run wrote")).ConfigureAwait(false);
+                foreach (var mismatch in result.FirstMismatches)
+                {
+                    await context.Error.WriteLineAsync($"nvmetcp perf: verify: {mismatch}").ConfigureAwait(false);
+                }
+
+                return ExitCodes.DataMismatch;
+            }
         });
         return command;
     }
 
-    public static void Print(IAnsiConsole console, PerfSettings settings, PerfResult result)
+    private static void Validate(PerfSettings settings)
     {
-        var table = new Table().Border(TableBorder.Rounded)
-            .AddColumn("workload").AddColumn(new TableColumn("IOPS").RightAligned()).AddColumn(new TableColumn("MiB/s").RightAligned())
-            .AddColumn(new TableColumn("avg latency").RightAligned()).AddColumn(new TableColumn("I/Os").RightAligned());
-        table.AddRow(
-            $"{settings.Pattern.ToString().ToLowerInvariant()} {settings.IoSize / 1024} KiB, QD {settings.QueueDepth}, {result.IoQueues} queue(s), {result.Elapsed.TotalSeconds:0.0} s",
-            result.Iops.ToString("N0", CultureInfo.InvariantCulture),
-            result.MiBPerSecond.ToString("N1", CultureInfo.InvariantCulture),
-            $"{result.AverageLatencyMicroseconds.ToString("N1", CultureInfo.InvariantCulture)} µs",
-            result.Ios.ToString("N0", CultureInfo.InvariantCulture));
-        console.Write(table);
+        if (settings.QueueDepth is < 1 or > 4096)
+        {
+            throw new CliException("--queue-depth must be 1 to 4096");
+        }
+
+        if (settings.RwMixRead is < 0 or > 100)
+        {
+            throw new CliException("--rwmix-read must be 0 to 100 (percent of reads)");
+        }
+
+        if (settings.RegionBytes is < 1)
+        {
+            throw new CliException("--size must be at least one I/O");
+        }
+
+        var buffers = settings.Pattern == PerfPattern.RandRw || settings.Verify ? 2L : 1L;
+        if ((long)settings.QueueDepth * settings.IoSize * buffers > MaxBufferBytes)
+        {
+            throw new CliException($"--queue-depth x --io-size needs more than {MaxBufferBytes >> 30} GiB of buffers");
+        }
     }
 
+    public static void WriteJson(Utf8JsonWriter writer, PerfSettings settings, PerfResult result)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("pattern", settings.PatternName);
+        writer.WriteNumber("io_size", settings.IoSize);
+        writer.WriteNumber("queue_depth", settings.QueueDepth);
+        writer.WriteNumber("io_queues", result.IoQueues);
+        if (settings.Pattern == PerfPattern.RandRw)
+        {
+            writer.WriteNumber("rwmix_read", settings.RwMixRead);
+        }
+
+        writer.WriteNumber("seconds", Math.Round(result.Elapsed.TotalSeconds, 3));
+        writer.WriteNumber("ios", result.Ios);
+        writer.WriteNumber("reads", result.Reads);
+        writer.WriteNumber("writes", result.Writes);
+        writer.WriteNumber("iops", Math.Round(result.Iops, 1));
+        writer.WriteNumber("mib_per_sec", Math.Round(result.MiBPerSecond, 2));
+        writer.WriteNumber("avg_latency_us", result.AverageLatencyMicroseconds);
+        writer.WriteStartObject("latency_us");
+        writer.WriteNumber("min", result.Latency.Min);
+        writer.WriteNumber("mean", result.Latency.Mean);
+        writer.WriteNumber("p50", result.Latency.P50);
+        writer.WriteNumber("p99", result.Latency.P99);
+        writer.WriteNumber("p99_9", result.Latency.P999);
+        writer.WriteNumber("max", result.Latency.Max);
+        writer.WriteEndObject();
+        writer.WriteNumber("cpu_seconds", Math.Round(result.CpuTime.TotalSeconds, 3));
+        writer.WriteNumber("cpu_us_per_io", Math.Round(result.CpuMicrosecondsPerIo, 2));
+        writer.WriteNumber("cpu_utilization_pct", Math.Round(result.CpuUtilizationPercent, 1));
+        if (settings.Verify)
+        {
+            writer.WriteNumber("verify_errors", result.VerifyErrors);
+        }
+
+        writer.WriteEndObject();
+    }
+
+    public static void Print(IAnsiConsole console, PerfSettings settings, PerfResult result)
+    {
+        // Lines kept under 80 columns: Spectre wraps at the console width, 80 when output is redirected.
+        static string N(double value, string format) => value.ToString(format, CultureInfo.InvariantCulture);
+        var mix = settings.Pattern == PerfPattern.RandRw ? $" {settings.RwMixRead}% reads" : string.Empty;
+        var warmup = settings.Warmup > TimeSpan.Zero ? $" after {N(settings.Warmup.TotalSeconds, "0.0")} s warmup" : string.Empty;
+        console.WriteLine($"{settings.PatternName}{mix} {PerfRunner.Size(settings.IoSize)}, QD {settings.QueueDepth} over {result.IoQueues} I/O queue(s), {N(result.Elapsed.TotalSeconds, "0.0")} s{warmup}");
+        var table = new Table().Border(TableBorder.Rounded)
+            .AddColumn(new TableColumn("IOPS").RightAligned()).AddColumn(new TableColumn("MiB/s").RightAligned())
+            .AddColumn(new TableColumn("avg latency").RightAligned()).AddColumn(new TableColumn("I/Os").RightAligned());
+        table.AddRow(N(result.Iops, "N0"), N(result.MiBPerSecond, "N1"), $"{N(result.AverageLatencyMicroseconds, "N1")} µs", N(result.Ios, "N0"));
+        console.Write(table);
+        var l = result.Latency;
+        console.WriteLine($"  lat (µs): min={N(l.Min, "0.0")}, p50={N(l.P50, "0.0")}, p99={N(l.P99, "0.0")}, p99.9={N(l.P999, "0.0")}, max={N(l.Max, "0.0")}");
+        if (settings.Pattern == PerfPattern.RandRw)
+        {
+            console.WriteLine($"  io: reads={N(result.Reads, "N0")}, writes={N(result.Writes, "N0")}");
+        }
+
+        console.WriteLine($"  cpu (whole process): {N(result.CpuTime.TotalSeconds, "0.00")} s, {N(result.CpuUtilizationPercent, "0.0")}% of a core, {N(result.CpuMicrosecondsPerIo, "0.00")} µs/IO");
+        if (settings.Verify)
+        {
+            console.WriteLine(result.VerifyErrors == 0
+                ? $"  verify: {N(result.BlocksVerified, "N0")} blocks read back, all as written"
+                : $"  verify: {N(result.VerifyErrors, "N0")} of {N(result.BlocksVerified, "N0")} blocks read back differ");
+        }
+    }
+
+    /// <summary>An --io-size: 1 byte to 16 MiB.</summary>
     public static bool ParseSize(string text, out int size)
     {
-        size = 0;
-        var multiplier = 1L;
+        var ok = ParseBytes(text, out var bytes) && bytes <= 16 << 20;
+        size = ok ? (int)bytes : 0;
+        return ok;
+    }
+
+    /// <summary>A byte count, optionally with a binary k/m/g/t suffix; at least 1.</summary>
+    public static bool ParseBytes(string text, out long bytes)
+    {
+        bytes = 0;
         var digits = text.Trim().ToLowerInvariant();
-        if (digits.EndsWith('k'))
+        var shift = digits.Length == 0 ? 0 : digits[^1] switch { 'k' => 10, 'm' => 20, 'g' => 30, 't' => 40, _ => 0 };
+        if (shift != 0)
         {
-            multiplier = 1024;
-            digits = digits[..^1];
-        }
-        else if (digits.EndsWith('m'))
-        {
-            multiplier = 1 << 20;
             digits = digits[..^1];
         }
 
-        if (!long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out var value) || value < 1 || value * multiplier > 16 << 20)
+        if (!long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out var value) || value < 1 || value > long.MaxValue >> shift)
         {
             return false;
         }
 
-        size = (int)(value * multiplier);
+        bytes = value << shift;
         return true;
     }
 
@@ -115,5 +218,11 @@ internal static class PerfCommand
     {
         result.AddError($"'{result.Tokens[0].Value}' is not a size from 1 byte to 16m (e.g. 4096, 4k, 1m).");
         return 0;
+    }
+
+    private static long? FailBytes(System.CommandLine.Parsing.ArgumentResult result)
+    {
+        result.AddError($"'{result.Tokens[0].Value}' is not a size in bytes (e.g. 1g, 512m).");
+        return null;
     }
 }
