@@ -20,6 +20,10 @@ namespace NvmeTcp.Client;
 /// Cancellation before the command is sent withdraws it; after, the command is abandoned: the caller is released with
 /// <see cref="OperationCanceledException"/> as soon as the library no longer uses its buffer, but the controller may
 /// still complete it.</para>
+/// <para>Completions: a caller's continuation never runs on the connection's receive loop. The completions one socket read
+/// brings run one after the other on a thread pool thread, and the commands they submit leave together in one socket
+/// write. Blocking in a continuation (waiting synchronously for another command) delays the others of its batch and
+/// costs up to a timeout-timer tick (a tenth of the I/O timeout, at most 1 s) before the library works around it.</para>
 /// </remarks>
 public sealed class NvmeQueuePair
 {
