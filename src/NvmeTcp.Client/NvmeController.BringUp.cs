@@ -34,6 +34,7 @@ public sealed partial class NvmeController
         InCapsuleDataSize = AdminInCapsuleDataSize,
         ConnectTimeout = options.ConnectTimeout,
         CommandTimeout = options.AdminTimeout,
+        Resources = options.Resources ?? new ResourceCounters(),
     };
 
     private static async Task<EndPoint> ResolveAsync(NvmeTcpOptions options, CancellationToken cancellationToken)
@@ -214,6 +215,7 @@ public sealed partial class NvmeController
         InCapsuleDataSize = inCapsule,
         ConnectTimeout = _options.ConnectTimeout,
         CommandTimeout = _options.IoTimeout,
+        Resources = Resources,
     };
 
     private async Task ReadNamespacesAsync(CancellationToken cancellationToken)
@@ -305,7 +307,7 @@ public sealed partial class NvmeController
         // one completion can then postpone the next Keep Alive by up to two of them (Linux's reasoning, core.c).
         var trafficBased = (Identify.Ctratt & (1u << 6)) != 0;
         var period = TimeSpan.FromMilliseconds(katoMs / (trafficBased ? 4.0 : 2.0));
-        return Task.Run(
+        return Background(
             async () =>
             {
                 using var timer = new PeriodicTimer(period);
@@ -332,8 +334,7 @@ public sealed partial class NvmeController
                         return;
                     }
                 }
-            },
-            CancellationToken.None);
+            });
     }
 
     private static long TotalCompletions(IReadOnlyList<QueueConnection> association)

@@ -67,7 +67,7 @@ public sealed partial class NvmeController
         var tasks = new List<Task>
         {
             StartKeepAlive((uint)_options.KeepAliveTimeout.TotalMilliseconds, _admin, [_admin, .. _ioConnections], token),
-            WatchAsync([_admin, .. _ioConnections], token),
+            Background(() => WatchAsync([_admin, .. _ioConnections], token)),
         };
         tasks.AddRange(StartAsyncEvents(_admin, token));
         _associationTasks = Task.WhenAll(tasks);
@@ -107,7 +107,7 @@ public sealed partial class NvmeController
         }
 
         Log.QueueFailed(_logger, connection.QueueId, reason.Message);
-        _recovery = Task.Run(() => RecoverAsync(reason), CancellationToken.None);
+        _recovery = Background(() => RecoverAsync(reason));
     }
 
     private async Task RecoverAsync(Exception reason)
@@ -119,7 +119,7 @@ public sealed partial class NvmeController
 
         if (_options.FastIoFailTimeout is { } fastIoFail)
         {
-            _ = FailWaitingIoAfterAsync(fastIoFail, reason);
+            _ = Background(() => FailWaitingIoAfterAsync(fastIoFail, reason));
         }
 
         var lossTimeout = _options.ControllerLossTimeout;

@@ -17,7 +17,7 @@ public sealed partial class FaultMatrixTests
         listener.Start();
         var port = ((IPEndPoint)listener.LocalEndpoint).Port;
         listener.Stop();
-        var options = new NvmeTcpOptions { Address = "127.0.0.1", Port = port, SubsystemNqn = Nqn, IoQueueCount = 1 };
+        var options = new NvmeTcpOptions { Address = "127.0.0.1", Port = port, SubsystemNqn = Nqn, IoQueueCount = 1, Resources = _resources };
         var error = await OutcomeAsync(NvmeController.ConnectAsync(options));
         Assert.True(Assert.IsType<NvmeTransportException>(error).IsRetryable);
     }

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
+using NvmeTcp.Client.Transport;
 using NvmeTcp.Target;
 using static NvmeTcp.Client.Loopback.Tests.LoopbackTarget;
 
@@ -71,15 +72,28 @@ public sealed partial class FaultMatrixTests(UnobservedTaskExceptions unobserved
     private const int IcRespDigestOffset = 11;
     private const int IcRespMaxH2CDataOffset = 12;
 
+    // What every controller of this test holds (sockets, background work, command slots), shared through its options
+    // so that a connect that fails is counted too.
+    private readonly ResourceCounters _resources = new();
+
     public ValueTask InitializeAsync() => ValueTask.CompletedTask;
 
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
+        // Every controller of the test has been disposed by now (await using): nothing may be left.
+        await Leaks.AssertNoneAsync(_resources);
         unobserved.AssertNone();
-        return ValueTask.CompletedTask;
     }
 
-    private static NvmeTcpOptions Reconnecting(NvmeTcpTarget target, bool headerDigest = false, bool dataDigest = false)
+    // The loopback options, counted in this test's resources.
+    private NvmeTcpOptions ClientOptions(NvmeTcpTarget target, int queues = 2, bool headerDigest = false, bool dataDigest = false)
+    {
+        var options = LoopbackTarget.ClientOptions(target, queues, headerDigest, dataDigest);
+        options.Resources = _resources;
+        return options;
+    }
+
+    private NvmeTcpOptions Reconnecting(NvmeTcpTarget target, bool headerDigest = false, bool dataDigest = false)
     {
         var options = ClientOptions(target, headerDigest: headerDigest, dataDigest: dataDigest);
         options.ReconnectDelay = TimeSpan.FromMilliseconds(100);
@@ -143,7 +157,7 @@ public sealed partial class FaultMatrixTests(UnobservedTaskExceptions unobserved
     /// Arms <paramref name="fault"/>, runs <paramref name="operation"/> on queue 1 together with a few more commands on
     /// the same queue, removes the fault, and checks the reconnect. Returns the operation's error.
     /// </summary>
-    private static async Task<Exception?> FatalOnQueue1Async(
+    private async Task<Exception?> FatalOnQueue1Async(
         NvmeTargetFault fault,
         Func<NvmeQueuePair, NvmeNamespace, Task> operation,
         Action<NvmeTargetOptions>? configure = null,

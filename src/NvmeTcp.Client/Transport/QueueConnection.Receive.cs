@@ -128,6 +128,7 @@ internal sealed partial class QueueConnection
         {
             Volatile.Write(ref _receiveStopped, 1);
             TryFailPending();
+            _resources.TaskEnded();
         }
     }
 
