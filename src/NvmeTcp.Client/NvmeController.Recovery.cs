@@ -183,6 +183,14 @@ public sealed partial class NvmeController
         }
         catch
         {
+            // A bring-up that failed after its I/O queues connected (reading the namespaces, say) leaves them in
+            // _ioConnections; close them too, or each failed attempt would leave sockets open until the target closes
+            // them. Those of the torn-down association are already closed; closing them again does nothing.
+            foreach (var connection in _ioConnections)
+            {
+                await connection.DisposeAsync().ConfigureAwait(false);
+            }
+
             await admin.DisposeAsync().ConfigureAwait(false);
             throw;
         }
