@@ -73,7 +73,13 @@ public sealed partial class NvmeController : IAsyncDisposable
     /// <summary>The active namespaces found at bring-up (none on a discovery controller).</summary>
     public IReadOnlyList<NvmeNamespace> Namespaces => _namespaces;
 
-    /// <summary>The I/O queue pairs: as many as asked for, or fewer if the controller granted fewer.</summary>
+    /// <summary>
+    /// The I/O queue pairs: always as many as <see cref="NvmeTcpOptions.IoQueueCount"/> asked for, spread over the I/O
+    /// queues (TCP connections) the controller granted in Set Features Number of Queues at the last connect or
+    /// reconnect. When it granted fewer, pair <c>i</c> uses connection <c>i</c> mod granted, so several pairs share one;
+    /// a reconnect follows the new grant both ways, up to one connection per pair. The list never changes: pairs held
+    /// across a reconnect stay valid.
+    /// </summary>
     public IReadOnlyList<NvmeQueuePair> IoQueues => _ioQueues;
 
     /// <summary>Where this controller logs (the options' logger factory, or nowhere).</summary>
