@@ -509,13 +509,16 @@ public sealed partial class FaultMatrixTests(UnobservedTaskExceptions unobserved
         AssertProtocol(error, DataTransferOutOfRange);
     }
 
-    // FAULTS.md row 32: a second R2T while the first is being answered, with MAXR2T 0 (one R2T at a time).
+    // FAULTS.md row 32: a second R2T while the first is being answered, with MAXR2T 0 (one R2T at a time). The target
+    // asks for 16 KiB per R2T and sends the next one, in sequence and within the write, in the same segment as the first.
     [Fact]
-    public async Task F32_R2T_beyond_MAXR2T_is_fatal()
+    public async Task F32_R2T_beyond_MAXR2T_is_fatal_R2T_limit_exceeded()
     {
-        var error = await FatalOnQueue1Async(new NvmeTargetFault { QueueId = 1, Pdu = NvmeFaultPdu.R2T, Action = NvmeFaultAction.Duplicate }, R2TWrite);
-        var protocol = Assert.IsType<NvmeTcpProtocolException>(error);
-        Assert.Contains(protocol.FatalErrorStatus, new[] { PduSequenceError, LimitExceeded });
+        var error = await FatalOnQueue1Async(
+            new NvmeTargetFault { QueueId = 1, Pdu = NvmeFaultPdu.R2T, Action = NvmeFaultAction.AppendNextR2T },
+            R2TWrite,
+            configure: o => o.R2TSize = 16384);
+        AssertProtocol(error, LimitExceeded);
     }
 
     // FAULTS.md row 33: MAXH2CDATA 4096 and a 1 MiB write: every H2CData within it (the target checks each one).
