@@ -34,6 +34,7 @@ public sealed partial class NvmeController
         InCapsuleDataSize = AdminInCapsuleDataSize,
         ConnectTimeout = options.ConnectTimeout,
         CommandTimeout = options.AdminTimeout,
+        Resources = options.Resources ?? new ResourceCounters(),
     };
 
     private static async Task<EndPoint> ResolveAsync(NvmeTcpOptions options, CancellationToken cancellationToken)
@@ -81,7 +82,7 @@ public sealed partial class NvmeController
         await ReadNamespacesAsync(cancellationToken).ConfigureAwait(false);
         if (_logger.IsEnabled(LogLevel.Information))
         {
-            Log.Connected(_logger, _options.SubsystemNqn, endPoint, ControllerId, _ioQueues.Length, _ioQueues.Length > 0 ? _ioQueues[0].QueueSize : 0, _admin.Codec.HeaderDigest, _admin.Codec.DataDigest);
+            Log.Connected(_logger, _options.SubsystemNqn, endPoint, ControllerId, _ioConnections.Length, _ioConnections.Length > 0 ? _ioConnections[0].QueueSize : 0, _admin.Codec.HeaderDigest, _admin.Codec.DataDigest);
         }
     }
 
@@ -188,14 +189,16 @@ public sealed partial class NvmeController
         }
 
         _ioConnections = [.. connections];
+
+        // As many queue pairs as asked for, whatever was granted: pair i uses connection i mod granted (as blk-mq
+        // maps hardware contexts). After a reconnect the pairs the caller holds stay valid and follow the new grant,
+        // fewer queues (pairs share) or more, up to one connection each.
         if (_ioQueues.Length == 0)
         {
-            _ioQueues = [.. connections.Select(c => new NvmeQueuePair(this, c, MaxTransferSize))];
+            _ioQueues = [.. Enumerable.Range(0, requested).Select(i => new NvmeQueuePair(this, connections[i % connections.Count], MaxTransferSize))];
         }
         else
         {
-            // After a reconnect the queue pairs the caller holds stay valid; if the controller now grants fewer
-            // queues, several pairs share a connection (as blk-mq maps hardware contexts).
             for (var i = 0; i < _ioQueues.Length; i++)
             {
                 _ioQueues[i].Rebind(connections[i % connections.Count]);
@@ -214,6 +217,7 @@ public sealed partial class NvmeController
         InCapsuleDataSize = inCapsule,
         ConnectTimeout = _options.ConnectTimeout,
         CommandTimeout = _options.IoTimeout,
+        Resources = Resources,
     };
 
     private async Task ReadNamespacesAsync(CancellationToken cancellationToken)
@@ -305,7 +309,7 @@ public sealed partial class NvmeController
         // one completion can then postpone the next Keep Alive by up to two of them (Linux's reasoning, core.c).
         var trafficBased = (Identify.Ctratt & (1u << 6)) != 0;
         var period = TimeSpan.FromMilliseconds(katoMs / (trafficBased ? 4.0 : 2.0));
-        return Task.Run(
+        return Background(
             async () =>
             {
                 using var timer = new PeriodicTimer(period);
@@ -332,8 +336,7 @@ public sealed partial class NvmeController
                         return;
                     }
                 }
-            },
-            CancellationToken.None);
+            });
     }
 
     private static long TotalCompletions(IReadOnlyList<QueueConnection> association)

@@ -30,7 +30,7 @@ public sealed partial class NvmeController
 
         // Up to AERL + 1 requests outstanding (AERL is 0's based), no more than a few: each holds an admin slot.
         var count = Math.Min(Identify.Aerl + 1, MaxAsyncEventRequests);
-        return [Task.Run(async () =>
+        return [Background(async () =>
         {
             try
             {
@@ -42,7 +42,7 @@ public sealed partial class NvmeController
             }
 
             await Task.WhenAll(Enumerable.Range(0, count).Select(_ => AsyncEventLoopAsync(admin, token))).ConfigureAwait(false);
-        }, CancellationToken.None)];
+        })];
     }
 
     private async Task AsyncEventLoopAsync(QueueConnection admin, CancellationToken token)

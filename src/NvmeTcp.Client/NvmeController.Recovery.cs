@@ -67,7 +67,7 @@ public sealed partial class NvmeController
         var tasks = new List<Task>
         {
             StartKeepAlive((uint)_options.KeepAliveTimeout.TotalMilliseconds, _admin, [_admin, .. _ioConnections], token),
-            WatchAsync([_admin, .. _ioConnections], token),
+            Background(() => WatchAsync([_admin, .. _ioConnections], token)),
         };
         tasks.AddRange(StartAsyncEvents(_admin, token));
         _associationTasks = Task.WhenAll(tasks);
@@ -107,7 +107,7 @@ public sealed partial class NvmeController
         }
 
         Log.QueueFailed(_logger, connection.QueueId, reason.Message);
-        _recovery = Task.Run(() => RecoverAsync(reason), CancellationToken.None);
+        _recovery = Background(() => RecoverAsync(reason));
     }
 
     private async Task RecoverAsync(Exception reason)
@@ -119,7 +119,7 @@ public sealed partial class NvmeController
 
         if (_options.FastIoFailTimeout is { } fastIoFail)
         {
-            _ = FailWaitingIoAfterAsync(fastIoFail, reason);
+            _ = Background(() => FailWaitingIoAfterAsync(fastIoFail, reason));
         }
 
         var lossTimeout = _options.ControllerLossTimeout;
@@ -183,6 +183,14 @@ public sealed partial class NvmeController
         }
         catch
         {
+            // A bring-up that failed after its I/O queues connected (reading the namespaces, say) leaves them in
+            // _ioConnections; close them too, or each failed attempt would leave sockets open until the target closes
+            // them. Those of the torn-down association are already closed; closing them again does nothing.
+            foreach (var connection in _ioConnections)
+            {
+                await connection.DisposeAsync().ConfigureAwait(false);
+            }
+
             await admin.DisposeAsync().ConfigureAwait(false);
             throw;
         }

@@ -29,6 +29,33 @@ public sealed partial class NvmeController : IAsyncDisposable
         _options = options;
         _admin = admin;
         _logger = logger;
+        Resources = options.Resources!;
+    }
+
+    /// <summary>Sockets, background work and command slots this controller holds: all zero once it is disposed.</summary>
+    internal ResourceCounters Resources { get; }
+
+    /// <summary>I/O connections of the current association (the queues the controller granted, which the <see cref="IoQueues"/> share).</summary>
+    internal int IoConnectionCount => _ioConnections.Length;
+
+    // Runs background work of the controller on the thread pool, counted in Resources until it ends.
+    private Task Background(Func<Task> work)
+    {
+        var resources = Resources;
+        resources.TaskStarted();
+        return Task.Run(
+            async () =>
+            {
+                try
+                {
+                    await work().ConfigureAwait(false);
+                }
+                finally
+                {
+                    resources.TaskEnded();
+                }
+            },
+            CancellationToken.None);
     }
 
     /// <summary>The controller ID (CNTLID) the target assigned in the admin Connect.</summary>
@@ -46,7 +73,13 @@ public sealed partial class NvmeController : IAsyncDisposable
     /// <summary>The active namespaces found at bring-up (none on a discovery controller).</summary>
     public IReadOnlyList<NvmeNamespace> Namespaces => _namespaces;
 
-    /// <summary>The I/O queue pairs: as many as asked for, or fewer if the controller granted fewer.</summary>
+    /// <summary>
+    /// The I/O queue pairs: always as many as <see cref="NvmeTcpOptions.IoQueueCount"/> asked for, spread over the I/O
+    /// queues (TCP connections) the controller granted in Set Features Number of Queues at the last connect or
+    /// reconnect. When it granted fewer, pair <c>i</c> uses connection <c>i</c> mod granted, so several pairs share one;
+    /// a reconnect follows the new grant both ways, up to one connection per pair. The list never changes: pairs held
+    /// across a reconnect stay valid.
+    /// </summary>
     public IReadOnlyList<NvmeQueuePair> IoQueues => _ioQueues;
 
     /// <summary>Where this controller logs (the options' logger factory, or nowhere).</summary>
@@ -101,6 +134,7 @@ public sealed partial class NvmeController : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         options = options.Clone();
         options.Validate();
+        options.Resources ??= new ResourceCounters();
         var logger = options.LoggerFactory?.CreateLogger<NvmeController>() ?? (ILogger)NullLogger.Instance;
         var endPoint = await ResolveAsync(options, cancellationToken).ConfigureAwait(false);
         var admin = await QueueConnection.ConnectAsync(endPoint, AdminQueueOptions(options), cancellationToken).ConfigureAwait(false);

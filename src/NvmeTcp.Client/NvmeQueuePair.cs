@@ -6,8 +6,10 @@ using NvmeTcp.Client.Transport;
 namespace NvmeTcp.Client;
 
 /// <summary>
-/// An I/O submission/completion queue pair: one TCP connection to the controller. Many callers may use one queue pair
-/// at once; when all its slots are busy, callers wait for one (back-pressure), they do not fail.
+/// An I/O submission/completion queue pair: it sends over one TCP connection to the controller, which it shares with
+/// other pairs when the controller granted fewer I/O queues than were asked for (see
+/// <see cref="NvmeController.IoQueues"/>). Many callers may use one queue pair at once; when all its slots are busy,
+/// callers wait for one (back-pressure), they do not fail.
 /// </summary>
 /// <remarks>
 /// <para>Buffers are the caller's: a read's data goes straight into it, a write's data is sent from it. Do not touch a
@@ -37,7 +39,7 @@ public sealed class NvmeQueuePair
         MaxTransferSize = maxTransferSize;
     }
 
-    /// <summary>The queue ID (1 and up) of the connection this pair uses now.</summary>
+    /// <summary>The queue ID (1 and up) of the connection this pair uses now; pairs sharing a connection have the same one.</summary>
     public ushort QueueId => Connection.QueueId;
 
     /// <summary>Commands that can be outstanding at once.</summary>

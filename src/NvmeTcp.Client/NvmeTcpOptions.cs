@@ -97,6 +97,9 @@ public sealed class NvmeTcpOptions
     /// <summary>A copy, so a caller's later changes do not affect a live controller.</summary>
     public NvmeTcpOptions Clone() => (NvmeTcpOptions)MemberwiseClone();
 
+    /// <summary>Where a controller counts what it holds (sockets, background work, command slots); tests pass their own to check for leaks even when the connect fails.</summary>
+    internal Transport.ResourceCounters? Resources { get; set; }
+
     /// <summary>Checks the values; throws <see cref="ArgumentException"/> naming the first bad one.</summary>
     public void Validate()
     {

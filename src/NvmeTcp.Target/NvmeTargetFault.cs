@@ -66,6 +66,24 @@ public enum NvmeFaultAction
     /// PDU names (a CapsuleResp's CID, an R2T's CCCID): data for a write, or for a command that has none.
     /// </summary>
     InjectC2HData,
+
+    /// <summary>
+    /// Sends the first <see cref="NvmeTargetFault.Offset"/> bytes of it, waits <see cref="NvmeTargetFault.Delay"/>, then
+    /// sends the rest: the PDU split at a chosen byte over two TCP segments.
+    /// </summary>
+    Split,
+
+    /// <summary>
+    /// Sends it, then a C2HData of <see cref="NvmeTargetFault.Offset"/> zero bytes (4 if 0) for the CID it names (a
+    /// CapsuleResp's CID): data for a command the host has already seen complete.
+    /// </summary>
+    AppendC2HData,
+
+    /// <summary>
+    /// Sends an R2T together with (in the same socket write) a second R2T for the same command asking for the next
+    /// R2TL bytes, with the next TTAG: a new, in-sequence R2T while the first is still unanswered, beyond a MAXR2T of 0.
+    /// </summary>
+    AppendNextR2T,
 }
 
 /// <summary>

@@ -148,6 +148,39 @@ public sealed class NvmeTcpTarget : IAsyncDisposable
         return true;
     }
 
+    /// <summary>
+    /// Changes the most I/O queues Set Features Number of Queues grants in the subsystem (as
+    /// <see cref="NvmeSubsystemOptions.MaxIoQueues"/>). Controllers keep what they were granted; a host sees the new
+    /// limit at its next association.
+    /// </summary>
+    /// <exception cref="ArgumentException">No such subsystem.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxIoQueues"/> is below 1 or above 65535.</exception>
+    public void SetMaxIoQueues(string subsystemNqn, int maxIoQueues)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxIoQueues, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(maxIoQueues, 65535);
+        GetSubsystem(subsystemNqn).MaxIoQueues = maxIoQueues;
+    }
+
+    /// <summary>
+    /// Makes the subsystem's controllers fail, or stops it. While <paramref name="fatal"/>, every live controller
+    /// reports a fatal status (CSTS.CFS) and its association is deleted, as Linux nvmet's <c>nvmet_ctrl_fatal_error</c>
+    /// does, and every new controller reports CSTS.CFS when the host enables it (CC.EN), so bring-ups fail.
+    /// </summary>
+    /// <exception cref="ArgumentException">No such subsystem.</exception>
+    public void SetControllersFatal(string subsystemNqn, bool fatal)
+    {
+        var subsystem = GetSubsystem(subsystemNqn);
+        subsystem.ControllersFatal = fatal;
+        if (fatal)
+        {
+            foreach (var controller in subsystem.Controllers.ToArray())
+            {
+                controller.Fatal("controller fatal status");
+            }
+        }
+    }
+
     /// <summary>Adds a namespace; the subsystem's controllers get a namespace attribute changed notice.</summary>
     /// <exception cref="ArgumentException">No such subsystem.</exception>
     /// <exception cref="InvalidOperationException">The NSID is taken.</exception>

@@ -17,7 +17,7 @@ public sealed partial class FaultMatrixTests
         listener.Start();
         var port = ((IPEndPoint)listener.LocalEndpoint).Port;
         listener.Stop();
-        var options = new NvmeTcpOptions { Address = "127.0.0.1", Port = port, SubsystemNqn = Nqn, IoQueueCount = 1 };
+        var options = new NvmeTcpOptions { Address = "127.0.0.1", Port = port, SubsystemNqn = Nqn, IoQueueCount = 1, Resources = _resources };
         var error = await OutcomeAsync(NvmeController.ConnectAsync(options));
         Assert.True(Assert.IsType<NvmeTransportException>(error).IsRetryable);
     }
@@ -95,9 +95,10 @@ public sealed partial class FaultMatrixTests
             Flush,
             headerDigest: true);
 
-        // Reported as a header digest error: without the flag the digest is not where the host looks for the next bytes.
-        var protocol = Assert.IsType<NvmeTcpProtocolException>(error);
-        Assert.Contains(protocol.FatalErrorStatus, new[] { InvalidHeaderField, HeaderDigestError });
+        // Invalid Header Field at the flags byte: the flags are checked before the digest (lowest field first, as
+        // FreeBSD's header validator; Linux too rejects a cleared HDGSTF before it looks at the digest).
+        var protocol = AssertProtocol(error, InvalidHeaderField);
+        Assert.Equal((uint)FlagsOffset, protocol.FatalErrorInformation);
     }
 
     // FAULTS.md row 15: the DDGST flag cleared on C2HData while data digests are negotiated.

@@ -1,14 +1,23 @@
+using NvmeTcp.Client.Transport;
 using NvmeTcp.Target;
 using static NvmeTcp.Client.Loopback.Tests.LoopbackTarget;
 
 namespace NvmeTcp.Client.Loopback.Tests;
 
 /// <summary>Keep-alive: every KATO/2 when idle, skipped under traffic with TBKAS, and a missing answer resets the association.</summary>
-public sealed class KeepAliveTests
+public sealed class KeepAliveTests : IAsyncLifetime
 {
-    private static NvmeTcpOptions WithKato(NvmeTcpTarget target, TimeSpan kato)
+    // What the test's controllers hold; checked for leaks (keep-alive loops included) once they are disposed.
+    private readonly ResourceCounters _resources = new();
+
+    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
+
+    public async ValueTask DisposeAsync() => await Leaks.AssertNoneAsync(_resources);
+
+    private NvmeTcpOptions WithKato(NvmeTcpTarget target, TimeSpan kato)
     {
         var options = ClientOptions(target, queues: 1);
+        options.Resources = _resources;
         options.KeepAliveTimeout = kato;
         options.ReconnectDelay = TimeSpan.FromMilliseconds(100);
         return options;

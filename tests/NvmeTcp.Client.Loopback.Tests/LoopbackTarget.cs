@@ -1,4 +1,5 @@
 using System.Net;
+using NvmeTcp.Client.Transport;
 using NvmeTcp.Target;
 
 namespace NvmeTcp.Client.Loopback.Tests;
@@ -46,5 +47,24 @@ internal static class LoopbackTarget
         var data = new byte[length];
         new Random(seed).NextBytes(data);
         return data;
+    }
+}
+
+/// <summary>The leak check of the fault and recovery tests: no socket, background work or command slot left.</summary>
+internal static class Leaks
+{
+    /// <summary>
+    /// Waits (at most 5 s) for what the disposed controllers held to be released, then asserts that nothing is left:
+    /// a dispose returns once every connection closed, but a loop's last continuation or a caller's late
+    /// <c>await</c> may still be on its way.
+    /// </summary>
+    public static async Task AssertNoneAsync(ResourceCounters resources)
+    {
+        for (var i = 0; i < 200 && !resources.IsIdle; i++)
+        {
+            await Task.Delay(25);
+        }
+
+        Assert.True(resources.IsIdle, $"leaked after dispose: {resources}");
     }
 }

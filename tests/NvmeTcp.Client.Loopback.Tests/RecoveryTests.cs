@@ -1,13 +1,28 @@
 using System.Collections.Concurrent;
+using NvmeTcp.Client.Transport;
 using NvmeTcp.Target;
 using static NvmeTcp.Client.Loopback.Tests.LoopbackTarget;
 
 namespace NvmeTcp.Client.Loopback.Tests;
 
 /// <summary>Failure, reconnect and asynchronous events against the in-process target's fault injection.</summary>
-public sealed class RecoveryTests
+public sealed class RecoveryTests : IAsyncLifetime
 {
-    private static NvmeTcpOptions Reconnecting(NvmeTcpTarget target, TimeSpan? lossTimeout = null)
+    // What the test's controllers hold; checked for leaks once the test has disposed them.
+    private readonly ResourceCounters _resources = new();
+
+    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
+
+    public async ValueTask DisposeAsync() => await Leaks.AssertNoneAsync(_resources);
+
+    private NvmeTcpOptions ClientOptions(NvmeTcpTarget target)
+    {
+        var options = LoopbackTarget.ClientOptions(target);
+        options.Resources = _resources;
+        return options;
+    }
+
+    private NvmeTcpOptions Reconnecting(NvmeTcpTarget target, TimeSpan? lossTimeout = null)
     {
         var options = ClientOptions(target);
         options.ReconnectDelay = TimeSpan.FromMilliseconds(100);

@@ -63,6 +63,13 @@ internal static class PduDecoder
             return DecodeStatus.NeedMoreData;
         }
 
+        // HDGSTF before the digest, as Linux and FreeBSD check it (lowest field first): without the flag the four bytes
+        // after the header are not a digest, and a mismatch would be misreported as a digest error.
+        if (!PduCodecOptions.IsUndigested(type) && ((common.Flags & PduFlags.HeaderDigest) != 0) != (hd != 0))
+        {
+            return Fail(out error, FatalErrorStatus.InvalidHeaderField, PduHeader.FlagsOffset, PduRule.HeaderDigestFlag, type);
+        }
+
         var bytes = buffer[..(hlen + hd)];
         if (hd != 0)
         {

@@ -134,6 +134,7 @@ internal sealed partial class QueueConnection
             DispatchCompleted();
             Volatile.Write(ref _receiveStopped, 1);
             TryFailPending();
+            _resources.TaskEnded();
         }
     }
 

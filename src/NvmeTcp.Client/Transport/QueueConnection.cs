@@ -22,6 +22,7 @@ internal sealed partial class QueueConnection : IAsyncDisposable
     private readonly SemaphoreSlim _slotsAvailable;
     private readonly object _slotLock = new();
     private readonly CancellationTokenSource _shutdown = new();
+    private readonly ResourceCounters _resources;
     private PduCodecOptions _codec;
     private Exception? _failure;
     private int _receiveStopped;
@@ -32,10 +33,14 @@ internal sealed partial class QueueConnection : IAsyncDisposable
     private ITimer? _timeoutTimer;
     private long _timerPeriodMilliseconds;
 
+    // Set (under _slotLock) once the connection has closed: from then on, slots taken and returned are counted.
+    private bool _countSlots;
+
     private QueueConnection(Socket socket, QueueConnectionOptions options, PduCodecOptions codec, EndPoint remote)
     {
         _socket = socket;
         _options = options;
+        _resources = options.Resources;
         _codec = codec;
         RemoteEndPoint = remote;
         var size = options.QueueSize;
@@ -100,6 +105,7 @@ internal sealed partial class QueueConnection : IAsyncDisposable
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(options.ConnectTimeout);
         var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        options.Resources.SocketOpened();
         try
         {
             try
@@ -156,23 +162,34 @@ internal sealed partial class QueueConnection : IAsyncDisposable
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            socket.Dispose();
+            CloseSocket(socket, options.Resources);
             throw new NvmeTimeoutException($"Queue {options.QueueId}: no ICResp from {endPoint} within {options.ConnectTimeout.TotalSeconds:0.#} s.", options.QueueId, options.ConnectTimeout);
         }
         catch (SocketException e)
         {
-            socket.Dispose();
+            CloseSocket(socket, options.Resources);
             throw new NvmeTransportException($"Queue {options.QueueId}: connection to {endPoint} lost during ICReq/ICResp: {e.Message}", options.QueueId, isRetryable: true, e);
         }
         catch
         {
-            socket.Dispose();
+            CloseSocket(socket, options.Resources);
             throw;
         }
     }
 
+    private static void CloseSocket(Socket socket, ResourceCounters resources)
+    {
+        socket.Dispose();
+        resources.SocketClosed();
+    }
+
     private void Start()
     {
+        // Three pieces of background work end with the connection: the receive loop, the send path (ends when
+        // TryFailPending finds it idle for good) and the timeout timer.
+        _resources.TaskStarted();
+        _resources.TaskStarted();
+        _resources.TaskStarted();
         _receiveLoop = Task.Run(ReceiveLoopAsync);
         var period = TimeSpan.FromMilliseconds(Math.Clamp(_options.CommandTimeout.TotalMilliseconds / 10, 10, 1000));
         _timerPeriodMilliseconds = (long)period.TotalMilliseconds;
@@ -271,6 +288,10 @@ internal sealed partial class QueueConnection : IAsyncDisposable
         lock (_slotLock)
         {
             slot = _freeSlots.Pop();
+            if (_countSlots)
+            {
+                _resources.SlotsHeld(1);
+            }
         }
 
         var inCapsule = !writeData.IsEmpty && writeData.Length <= _options.InCapsuleDataSize;
@@ -300,6 +321,10 @@ internal sealed partial class QueueConnection : IAsyncDisposable
         lock (_slotLock)
         {
             _freeSlots.Push(slot);
+            if (_countSlots)
+            {
+                _resources.SlotReturned();
+            }
         }
 
         _slotsAvailable.Release();
@@ -355,7 +380,12 @@ internal sealed partial class QueueConnection : IAsyncDisposable
         FailureObserver?.Invoke(this, error);
         Volatile.Write(ref _failure, error);
 
-        _timeoutTimer?.Dispose();
+        if (_timeoutTimer is { } timer)
+        {
+            timer.Dispose();
+            _resources.TaskEnded();
+        }
+
         _shutdown.Cancel();
         try
         {
@@ -368,7 +398,7 @@ internal sealed partial class QueueConnection : IAsyncDisposable
         {
         }
 
-        _socket.Dispose();
+        CloseSocket(_socket, _resources);
         TryFailPending();
     }
 
@@ -400,6 +430,14 @@ internal sealed partial class QueueConnection : IAsyncDisposable
         if (Interlocked.Exchange(ref _pendingFailed, 1) != 0)
         {
             return;
+        }
+
+        // The send path is idle and, the connection having failed, will not start again.
+        _resources.TaskEnded();
+        lock (_slotLock)
+        {
+            _countSlots = true;
+            _resources.SlotsHeld(_slots.Length - _freeSlots.Count);
         }
 
         foreach (var slot in _slots)

@@ -32,4 +32,7 @@ internal sealed record QueueConnectionOptions
 
     /// <summary>Time a command may be outstanding before the association is reset.</summary>
     public TimeSpan CommandTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Where the connection counts its socket, loops and slots (the controller's, shared by its queues).</summary>
+    public ResourceCounters Resources { get; init; } = new();
 }

@@ -151,7 +151,7 @@ internal sealed partial class Controller
                 var ams = (value >> 11) & 0x7;
                 var css = (value >> 4) & 0x7;
                 var badQueueEntries = !Subsystem.IsDiscovery && (iosqes != 6 || iocqes != 4);
-                _csts = badQueueEntries || mps != 0 || ams != 0 || css is not (0 or 6) ? CstsFatal : CstsReady;
+                _csts = badQueueEntries || mps != 0 || ams != 0 || css is not (0 or 6) || Subsystem.ControllersFatal ? CstsFatal : CstsReady;
                 if (_csts == CstsReady)
                 {
                     ArmKeepAlive();
@@ -213,6 +213,17 @@ internal sealed partial class Controller
         {
             _pendingAers.Clear();
         }
+    }
+
+    /// <summary>As nvmet_ctrl_fatal_error: CSTS.CFS, then the association is deleted.</summary>
+    public void Fatal(string reason)
+    {
+        lock (_sync)
+        {
+            _csts |= CstsFatal;
+        }
+
+        TearDown(reason);
     }
 
     /// <summary>Any command on any queue of the association: traffic-based keep alive (TBKAS), as nvmet resets its timer.</summary>

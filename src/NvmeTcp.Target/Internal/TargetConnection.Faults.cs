@@ -93,6 +93,19 @@ internal sealed partial class TargetConnection
                 await SendRawAsync(bytes[..Math.Clamp(decisive.Offset, 0, pdu.Length)]).ConfigureAwait(false);
                 _socket.Shutdown(SocketShutdown.Both);
                 return FaultOutcome.Closed;
+            case NvmeFaultAction.Split:
+                var at = Math.Clamp(decisive.Offset, 0, pdu.Length);
+                await SendRawAsync(bytes[..at]).ConfigureAwait(false);
+                await Task.Delay(decisive.Delay).ConfigureAwait(false);
+                await SendRawAsync(bytes[at..]).ConfigureAwait(false);
+                return FaultOutcome.Done;
+            case NvmeFaultAction.AppendC2HData:
+                await SendRawAsync(bytes).ConfigureAwait(false);
+                await InjectC2HDataAsync(pdu, decisive.Offset > 0 ? decisive.Offset : 4).ConfigureAwait(false);
+                return FaultOutcome.Done;
+            case NvmeFaultAction.AppendNextR2T when pdu.Type == PduType.R2T:
+                await SendWithNextR2TAsync(bytes).ConfigureAwait(false);
+                return FaultOutcome.Done;
             case NvmeFaultAction.Reset:
                 await SendRawAsync(bytes[..Math.Clamp(decisive.Offset, 0, pdu.Length)]).ConfigureAwait(false);
                 _socket.LingerState = new LingerOption(true, 0);
@@ -102,6 +115,18 @@ internal sealed partial class TargetConnection
                 await SendRawAsync(bytes).ConfigureAwait(false);
                 return FaultOutcome.Done;
         }
+    }
+
+    // One write holding the R2T and the one after it, so that the host reads both before it can answer the first.
+    private async ValueTask SendWithNextR2TAsync(ReadOnlyMemory<byte> r2t)
+    {
+        var first = R2TPdu.Read(r2t.Span);
+        var next = new R2TPdu(first.Cccid, (ushort)(first.Ttag + 1), first.R2to + first.R2tl, first.R2tl);
+        var buffer = ArrayPool<byte>.Shared.Rent(2 * r2t.Length + R2TPdu.HeaderLength + Crc32C.Size);
+        r2t.Span.CopyTo(buffer);
+        var length = r2t.Length + next.Encode(buffer.AsSpan(r2t.Length), _codec);
+        await SendRawAsync(buffer.AsMemory(0, length)).ConfigureAwait(false);
+        ArrayPool<byte>.Shared.Return(buffer);
     }
 
     private static void ApplyPatch(Span<byte> pdu, NvmeTargetFault rule)

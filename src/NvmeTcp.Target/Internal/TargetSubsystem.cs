@@ -70,6 +70,8 @@ internal sealed class TargetSubsystem
     private readonly object _sync = new();
     private TargetNamespace[] _namespaces;
     private int _nextCntlid;
+    private int _maxIoQueues;
+    private bool _controllersFatal;
 
     public TargetSubsystem(NvmeSubsystemOptions options)
     {
@@ -130,7 +132,19 @@ internal sealed class TargetSubsystem
 
     public uint Ioccsz { get; }
 
-    public int MaxIoQueues { get; }
+    /// <summary>Controllers report a fatal status (CSTS.CFS) when enabled (NvmeTcpTarget.SetControllersFatal).</summary>
+    public bool ControllersFatal
+    {
+        get => Volatile.Read(ref _controllersFatal);
+        set => Volatile.Write(ref _controllersFatal, value);
+    }
+
+    // Changeable between associations (NvmeTcpTarget.SetMaxIoQueues): read at each Set Features Number of Queues.
+    public int MaxIoQueues
+    {
+        get => Volatile.Read(ref _maxIoQueues);
+        set => Volatile.Write(ref _maxIoQueues, value);
+    }
 
     public int MaxQueueSize { get; }
 

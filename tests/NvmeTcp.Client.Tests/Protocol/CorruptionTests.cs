@@ -230,6 +230,11 @@ public class CorruptionTests
 
             foreach (var bit in new byte[] { 0x01, 0x80 })
             {
+                if (offset == 1 && bit == 0x01)
+                {
+                    continue; // HDGSTF itself is checked before the digest.
+                }
+
                 var corrupt = (byte[])pdu.Clone();
                 corrupt[offset] ^= bit;
                 var digest = offset >= hlen ? BinaryPrimitives.ReadUInt32LittleEndian(corrupt.AsSpan(hlen)) : received;
@@ -241,14 +246,17 @@ public class CorruptionTests
     }
 
     [Fact]
-    public void A_PDU_without_HDGSTF_where_digests_were_negotiated_fails_the_digest_check()
+    public void A_PDU_without_HDGSTF_where_digests_were_negotiated_is_an_invalid_flags_field()
     {
-        // The sender left out HDGSTF and the digest: the 4 bytes after the header are whatever followed.
+        // The sender left out HDGSTF and the digest: the 4 bytes after the header are whatever followed. The flag is
+        // checked first (as Linux's "header digest flag is cleared" and FreeBSD's header validator do), so this is
+        // Invalid Header Field at the flags byte, not a digest error over bytes that are no digest.
         var pdu = Resp(HostOpts);
         var stream = pdu.Concat(Resp(HostOpts)).ToArray();
 
         Assert.Equal(DecodeStatus.Invalid, PduDecoder.TryDecodeHeader(stream, Host(hd: true), out _, out var error));
-        Assert.Equal(FatalErrorStatus.HeaderDigestError, error.Fes);
-        Assert.Equal(BinaryPrimitives.ReadUInt32LittleEndian(stream.AsSpan(24)), error.Fei);
+        Assert.Equal(FatalErrorStatus.InvalidHeaderField, error.Fes);
+        Assert.Equal(1u, error.Fei);
+        Assert.Equal(PduRule.HeaderDigestFlag, error.Rule);
     }
 }

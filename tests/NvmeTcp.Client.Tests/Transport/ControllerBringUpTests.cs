@@ -75,8 +75,12 @@ public sealed class ControllerBringUpTests
         Assert.Contains("CSTS.CFS", error.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task Connect_demanding_authentication_is_a_clear_non_retryable_error()
+    // DW0 bits 16-31 are AUTHREQ: bit 17 ATR (DH-HMAC-CHAP required), bit 18 ASCR (a secure channel, TLS, required).
+    // This host does neither; both end the connect with a non-retryable error.
+    [Theory]
+    [InlineData(1u << 17)]
+    [InlineData(1u << 18)]
+    public async Task Connect_demanding_authentication_is_a_clear_non_retryable_error(uint authreq)
     {
         await using var target = ScriptedController.Start();
         var connect = NvmeController.ConnectAsync(Options(target));
@@ -84,8 +88,7 @@ public sealed class ControllerBringUpTests
         var (sqe, _) = await target.ReadCommandAsync();
         Assert.Equal((byte)FabricsCommandType.Connect, sqe.FabricsCommandType);
 
-        // DW0: CNTLID 7, AUTHREQ bit 17 (ATR: DH-HMAC-CHAP required).
-        await target.SendResponseAsync(sqe.Cid, dw0: 7 | (1u << 17));
+        await target.SendResponseAsync(sqe.Cid, dw0: 7 | authreq);
         var error = await Assert.ThrowsAsync<NvmeTransportException>(() => connect.WaitAsync(Bound));
         Assert.False(error.IsRetryable);
         Assert.Contains("authentication", error.Message, StringComparison.Ordinal);
