@@ -164,7 +164,7 @@ internal sealed class NvmetVm : IAsyncDisposable
     }
 
     /// <summary>
-    /// Sends one of vm/init.sh's control verbs (<c>port-remove</c>, <c>port-add</c>, <c>ping</c>) on ttyS1 and waits
+    /// Sends one of vm/init.sh's control verbs (<c>port-remove</c>, <c>port-add</c>, <c>unlink-interop</c>, <c>ping</c>) on ttyS1 and waits
     /// for its answer; throws unless it is <c>ok VERB</c>. The guest answers once the configfs change is done.
     /// </summary>
     public async Task ControlAsync(string verb, TimeSpan timeout)

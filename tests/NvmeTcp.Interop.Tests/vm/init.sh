@@ -131,6 +131,8 @@ port_add || fail "link $subsystems to port"
 
 # Opt-in (nvmet_control=1, with a second serial port): fixed verbs on ttyS1, each answered "ok VERB" or
 # "error VERB" on ttyS1 once done; nothing else runs. Raw mode: no echo, no CR/LF translation.
+# port-remove / port-add: unlink / link every subsystem (the port closes / listens again); unlink-interop:
+# only the interop subsystem, the port stays up for the others.
 control=none
 if [ "${nvmet_control:-0}" = 1 ]; then
     stty -F /dev/ttyS1 raw -echo || fail "stty ttyS1"
@@ -141,6 +143,7 @@ if [ "${nvmet_control:-0}" = 1 ]; then
             case "$verb" in
                 port-remove) port_remove && echo "ok $verb" || echo "error $verb" ;;
                 port-add) port_add && echo "ok $verb" || echo "error $verb" ;;
+                unlink-interop) rm "$P/subsystems/$S" && echo "ok $verb" || echo "error $verb" ;;
                 ping) echo "ok $verb" ;;
                 *) echo "error $verb" ;;
             esac
