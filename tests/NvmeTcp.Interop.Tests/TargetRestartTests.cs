@@ -20,10 +20,9 @@ public sealed class TargetRestartTests(NvmetVms vms)
     // Regions written and flushed before the kill: (LBA, length), lengths in and beyond the 8 KiB in-capsule limit.
     private static readonly (ulong Lba, int Length)[] Flushed = [(0, 4096), (8, 512), (1000, 16384), (40_000, 131072), (131_064, 4096)];
 
-    public static TheoryData<string> Kernels => new(NvmetVms.Kernels);
-
+    // Two boots per kernel (~20 s of test time each): 6.12 only; 6.1 passed too when tried ("6.1" here adds it).
     [Theory]
-    [MemberData(nameof(Kernels))]
+    [InlineData("6.12")]
     public async Task Target_restarted_under_write_load_reconnects_by_itself_and_acknowledged_writes_read_back_intact(string kernel)
     {
         var output = TestContext.Current.TestOutputHelper;
@@ -72,9 +71,29 @@ public sealed class TargetRestartTests(NvmetVms vms)
         var load = WriteLoad.Start(controller, ns, callers: 16, firstLba: 65_536, bytesPerCaller: 4096, seed: 7_000_000);
         await load.WaitForAsync(300, Bound);
         var before = load.Completed;
+
+        // And 16 writes handed to the live connections just before the kill, not awaited: surely in flight when QEMU
+        // dies (on a host starved of CPU, every caller of the load may sit between two writes at that instant).
+        var atKill = Enumerable.Range(0, 16).Select(i => (Lba: 90_000UL + (ulong)(i * 8), Data: Patterns.Of(4096, 5_000 + i))).ToArray();
+        var atKillTasks = atKill.Select((w, i) => controller.IoQueues[i % 2].WriteAsync(ns, w.Lba, w.Data).AsTask()).ToArray();
         var killedAt = Stopwatch.GetTimestamp();
         first.Kill();
         load.Stop();
+        try
+        {
+            await Task.WhenAll(atKillTasks).WaitAsync(Bound);
+        }
+        catch (NvmeException)
+        {
+            // Each task's own outcome is checked below.
+        }
+
+        var atKillOutcomes = atKill.Zip(atKillTasks, (w, t) => new WriteLoad.Outcome(
+            w.Lba, t.IsCompletedSuccessfully ? w.Data : null, t.IsCompletedSuccessfully ? null : w.Data, t.Exception?.InnerException, 0)).ToArray();
+        Assert.All(atKillTasks, t => Assert.True(t.IsCompleted, "a write in flight at the kill did not complete"));
+        Assert.All(atKillOutcomes, o => Assert.True(o.Error is null or NvmeTransportException { IsRetryable: true }, o.Error?.ToString()));
+        var failedAtKill = atKillOutcomes.Count(o => o.Error is not null);
+        Assert.True(failedAtKill > 0, "every write handed over just before the kill was acknowledged");
 
         // Down: the controller leaves Live by itself; new I/O waits rather than fails while reconnect attempts fail.
         await states.WaitForAsync(NvmeControllerState.Connecting, Bound);
@@ -87,9 +106,8 @@ public sealed class TargetRestartTests(NvmetVms vms)
         Assert.False(waitingReadTask.IsCompleted, $"a read issued while the target was down completed: {waitingReadTask.Status}");
         Assert.Equal(NvmeControllerState.Connecting, controller.State);
 
-        // The commands in flight at the kill: failed, retryable, soon.
+        // The load's writes in flight at the kill: failed, retryable, soon. The others wait for the new target.
         var failed = load.FailedSoFar;
-        Assert.NotEmpty(failed);
         Assert.All(failed, f => Assert.True(f.Error is NvmeTransportException { IsRetryable: true }, f.Error!.ToString()));
         Assert.All(failed, f => Assert.True(Stopwatch.GetElapsedTime(killedAt, f.FailedAt) < Bound));
 
@@ -123,6 +141,7 @@ public sealed class TargetRestartTests(NvmetVms vms)
         }
 
         await WriteLoad.AssertRegionsAsync(controller, ns, outcomes, Bound);
+        await WriteLoad.AssertRegionsAsync(controller, ns, atKillOutcomes, Bound);
         var written = new byte[waitingData.Length];
         await controller.IoQueues[0].ReadAsync(ns, 100_000, written).AsTask().WaitAsync(Bound);
         Assert.Equal(waitingData, written);
@@ -137,7 +156,7 @@ public sealed class TargetRestartTests(NvmetVms vms)
             Assert.Equal(flushed[40_000], onDisk);
         }
 
-        Log($"{before} writes before the kill; {failed.Count} of 16 in flight failed (retryable); states: {states}");
+        Log($"{before} writes before the kill; {failedAtKill} of 16 handed over at the kill and {failed.Count} of the load's 16 callers failed (retryable); states: {states}");
         Log($"{ReconnectFailures(logging)} failed reconnect attempts; live {Stopwatch.GetElapsedTime(readyAt, liveAt).TotalSeconds:F1} s after the new target's READY, "
             + $"{Stopwatch.GetElapsedTime(killedAt, liveAt).TotalSeconds:F1} s after the kill; test {total.Elapsed.TotalSeconds:F1} s");
     }
