@@ -103,6 +103,10 @@ public sealed class PortRemovalTests(NvmetVms vms)
         await controller.IoQueues[1].ReadAsync(ns, 20_000, back).AsTask().WaitAsync(Bound);
         Assert.Equal(waitingData, back);
 
+        // The new association shuts down in order, before the target goes.
+        await controller.DisposeAsync().AsTask().WaitAsync(Bound);
+        Assert.Contains(logging.Messages, m => m.EventId == 1002 && m.Text.Contains("orderly shutdown complete", StringComparison.Ordinal));
+
         Log($"{written} writes before port-remove (answered in {removeTook.TotalMilliseconds:0} ms); {failed.Count} of 16 callers' writes failed (retryable), the others waited; "
             + $"{TargetRestartTests.ReconnectFailures(logging)} failed reconnect attempts; live {Stopwatch.GetElapsedTime(addedAt, liveAt).TotalSeconds:F1} s after port-add; "
             + $"states: {states}; test {total.Elapsed.TotalSeconds:F1} s");

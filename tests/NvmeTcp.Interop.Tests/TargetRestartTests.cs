@@ -156,6 +156,10 @@ public sealed class TargetRestartTests(NvmetVms vms)
             Assert.Equal(flushed[40_000], onDisk);
         }
 
+        // The new association shuts down in order, before the target goes.
+        await controller.DisposeAsync().AsTask().WaitAsync(Bound);
+        Assert.Contains(logging.Messages, m => m.EventId == 1002 && m.Text.Contains("orderly shutdown complete", StringComparison.Ordinal));
+
         Log($"{before} writes before the kill; {failedAtKill} of 16 handed over at the kill and {failed.Count} of the load's 16 callers failed (retryable); states: {states}");
         Log($"{ReconnectFailures(logging)} failed reconnect attempts; live {Stopwatch.GetElapsedTime(readyAt, liveAt).TotalSeconds:F1} s after the new target's READY, "
             + $"{Stopwatch.GetElapsedTime(killedAt, liveAt).TotalSeconds:F1} s after the kill; test {total.Elapsed.TotalSeconds:F1} s");
