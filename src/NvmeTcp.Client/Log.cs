@@ -32,6 +32,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 1101, Level = LogLevel.Warning, Message = "Keep Alive failed on controller {ControllerId}: {Reason}")]
     public static partial void KeepAliveFailed(ILogger logger, int controllerId, string reason);
 
+    [LoggerMessage(EventId = 1102, Level = LogLevel.Warning, Message = "Reconnect attempt {Attempt} to {EndPoint} failed: {Reason}")]
+    public static partial void ReconnectFailed(ILogger logger, int attempt, System.Net.EndPoint? endPoint, string reason);
+
     [LoggerMessage(EventId = 1200, Level = LogLevel.Debug, Message = "Discovery log from {EndPoint}: generation {Generation}, {Records} records")]
     public static partial void DiscoveryLogRead(ILogger logger, System.Net.EndPoint endPoint, ulong generation, ulong records);
 

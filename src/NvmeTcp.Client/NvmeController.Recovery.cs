@@ -167,6 +167,7 @@ public sealed partial class NvmeController
             }
             catch (Exception e) when (e is NvmeException or System.Net.Sockets.SocketException)
             {
+                Log.ReconnectFailed(_logger, attempt, _endPoint, e.Message);
                 reason = e;
                 _lastFailure = e;
             }

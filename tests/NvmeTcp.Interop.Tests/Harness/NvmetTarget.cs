@@ -36,6 +36,15 @@ internal static class NvmetTarget
     /// <summary>device_nguid of namespace 2.</summary>
     public const string Namespace2Nguid = "4e564d45000200000000000000000002";
 
+    /// <summary>
+    /// The subsystem only VMs started with a disk serve (<see cref="NvmetVmOptions.DiskPath"/>): namespace 1 is the
+    /// virtio disk, 512-byte LBAs.
+    /// </summary>
+    public const string PersistentNqn = "nqn.2026-11.dev.nvmetcp:persistent";
+
+    /// <summary>device_nguid of the persistent subsystem's namespace 1.</summary>
+    public const string PersistentNguid = "4e564d45000400000000000000000004";
+
     /// <summary>The discovery subsystem nvmet serves on every port.</summary>
     public const string DiscoveryNqn = "nqn.2014-08.org.nvmexpress.discovery";
 }

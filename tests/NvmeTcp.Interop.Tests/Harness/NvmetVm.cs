@@ -10,6 +10,25 @@ namespace NvmeTcp.Interop.Tests.Harness;
 /// <summary>A kernel image built by vm/prepare.sh.</summary>
 internal sealed record KernelImage(string Label, string Package, string Version, string KernelPath, string InitrdPath);
 
+/// <summary>Opt-in parts of a VM a test starts for itself; the fixture's VMs use none of them.</summary>
+internal sealed record NvmetVmOptions
+{
+    /// <summary>The host loopback port; null picks a free one. A restarted target keeps its predecessor's.</summary>
+    public int? Port { get; init; }
+
+    /// <summary>
+    /// A raw file attached as virtio-blk, served as namespace 1 of <see cref="NvmetTarget.PersistentNqn"/>: what the
+    /// guest writes there outlives the VM.
+    /// </summary>
+    public string? DiskPath { get; init; }
+
+    /// <summary>A unix socket QEMU listens on, wired to the guest's ttyS1, where vm/init.sh answers fixed verbs.</summary>
+    public string? ControlSocketPath { get; init; }
+
+    /// <summary>The console log's file name; default <c>console-LABEL.log</c>.</summary>
+    public string? ConsoleName { get; init; }
+}
+
 /// <summary>
 /// One QEMU VM (TCG: /dev/kvm is not usable on these machines) running Linux nvmet, reachable on a loopback port
 /// that QEMU's user network forwards to the guest's 4420.
@@ -28,14 +47,19 @@ internal sealed class NvmetVm : IAsyncDisposable
 
     private readonly Process _process;
     private readonly StringBuilder _stderr;
+    private readonly string? _controlSocketPath;
+    private readonly SemaphoreSlim _controlLock = new(1, 1);
+    private Socket? _control;
+    private StreamReader? _controlReader;
 
-    private NvmetVm(KernelImage image, Process process, StringBuilder stderr, int port, string consoleLog)
+    private NvmetVm(KernelImage image, Process process, StringBuilder stderr, int port, string consoleLog, string? controlSocketPath)
     {
         Image = image;
         _process = process;
         _stderr = stderr;
         Port = port;
         ConsoleLog = consoleLog;
+        _controlSocketPath = controlSocketPath;
     }
 
     /// <summary>QEMU processes this test run started and has not yet killed, by PID.</summary>
@@ -66,16 +90,18 @@ internal sealed class NvmetVm : IAsyncDisposable
     /// another process took the port between our probe and QEMU's bind, or the guest reset before printing anything
     /// (seen once in ~50 boots, with an empty console). A timeout or NVMET-FAILED is final.
     /// </remarks>
-    public static async Task<NvmetVm> StartAsync(KernelImage image, string logDirectory, TimeSpan bootTimeout, int lifetimeSeconds, Action<string> log)
+    public static async Task<NvmetVm> StartAsync(
+        KernelImage image, string logDirectory, TimeSpan bootTimeout, int lifetimeSeconds, Action<string> log, NvmetVmOptions? options = null)
     {
+        options ??= new NvmetVmOptions();
         Directory.CreateDirectory(logDirectory);
-        var consoleLog = Path.Combine(logDirectory, $"console-{image.Label}.log");
+        var consoleLog = Path.Combine(logDirectory, options.ConsoleName ?? $"console-{image.Label}.log");
         Exception? last = null;
         for (var attempt = 1; attempt <= StartAttempts; attempt++)
         {
             File.Delete(consoleLog);
-            var port = FreeLoopbackPort();
-            var vm = Launch(image, port, consoleLog, lifetimeSeconds);
+            var port = options.Port ?? FreeLoopbackPort();
+            var vm = Launch(image, port, consoleLog, lifetimeSeconds, options);
             try
             {
                 await vm.WaitForReadyAsync(bootTimeout);
@@ -105,17 +131,88 @@ internal sealed class NvmetVm : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndPoint!).Port;
     }
 
-    private static NvmetVm Launch(KernelImage image, int port, string consoleLog, int lifetimeSeconds)
+    private static NvmetVm Launch(KernelImage image, int port, string consoleLog, int lifetimeSeconds, NvmetVmOptions options)
     {
+        var append = new StringBuilder(string.Create(CultureInfo.InvariantCulture, $"console=ttyS0 quiet panic=-1 nvmet_lifetime={lifetimeSeconds}"));
+        var extra = new List<string>();
+        if (options.DiskPath is { } disk)
+        {
+            // QEMU's default cache mode (writeback) completes a guest write once it is in the host file (the host's
+            // page cache): killing QEMU loses nothing the guest saw completed, only a host crash could.
+            append.Append(" nvmet_disk=1");
+            extra.AddRange(["-drive", $"file={disk.Replace(",", ",,", StringComparison.Ordinal)},format=raw,if=none,id=d0", "-device", "virtio-blk-pci,drive=d0"]);
+        }
+
+        if (options.ControlSocketPath is { } control)
+        {
+            // The second -serial is the guest's ttyS1; wait=off: QEMU does not block until we connect.
+            File.Delete(control);
+            append.Append(" nvmet_control=1");
+            extra.AddRange(["-chardev", $"socket,id=ctl,path={control.Replace(",", ",,", StringComparison.Ordinal)},server=on,wait=off", "-serial", "chardev:ctl"]);
+        }
+
         var stderr = new StringBuilder();
         var process = Qemu.Start(
             image,
             image.InitrdPath,
             consoleLog,
-            $"console=ttyS0 quiet panic=-1 nvmet_lifetime={lifetimeSeconds}",
+            append.ToString(),
             $"user,id=n0,hostfwd=tcp:127.0.0.1:{port}-:4420",
-            stderr);
-        return new NvmetVm(image, process, stderr, port, consoleLog);
+            stderr,
+            extra);
+        return new NvmetVm(image, process, stderr, port, consoleLog, options.ControlSocketPath);
+    }
+
+    /// <summary>
+    /// Sends one of vm/init.sh's control verbs (<c>port-remove</c>, <c>port-add</c>, <c>unlink-interop</c>, <c>ping</c>) on ttyS1 and waits
+    /// for its answer; throws unless it is <c>ok VERB</c>. The guest answers once the configfs change is done.
+    /// </summary>
+    public async Task ControlAsync(string verb, TimeSpan timeout)
+    {
+        if (_controlSocketPath is null)
+        {
+            throw new InvalidOperationException("This VM was started without a control socket.");
+        }
+
+        using var cts = new CancellationTokenSource(timeout);
+        await _controlLock.WaitAsync(cts.Token);
+        try
+        {
+            if (_control is null)
+            {
+                var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                try
+                {
+                    await socket.ConnectAsync(new UnixDomainSocketEndPoint(_controlSocketPath), cts.Token);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+
+                _control = socket;
+                _controlReader = new StreamReader(new NetworkStream(socket, ownsSocket: false), Encoding.ASCII);
+            }
+
+            await _control.SendAsync(Encoding.ASCII.GetBytes(verb + "\n"), cts.Token);
+            string? answer;
+            do
+            {
+                answer = await _controlReader!.ReadLineAsync(cts.Token)
+                    ?? throw new IOException($"The control channel closed before answering '{verb}'.");
+            }
+            while (answer.Trim().Length == 0);
+
+            if (answer.Trim() != "ok " + verb)
+            {
+                throw new InvalidOperationException($"The guest answered '{answer.Trim()}' to '{verb}'; console:\n{ConsoleTail(20)}");
+            }
+        }
+        finally
+        {
+            _controlLock.Release();
+        }
     }
 
     private async Task WaitForReadyAsync(TimeSpan timeout)
@@ -202,6 +299,14 @@ internal sealed class NvmetVm : IAsyncDisposable
     {
         Kill();
         _process.Dispose();
+        _controlReader?.Dispose();
+        _control?.Dispose();
+        _controlLock.Dispose();
+        if (_controlSocketPath is not null)
+        {
+            File.Delete(_controlSocketPath);
+        }
+
         return ValueTask.CompletedTask;
     }
 }

@@ -17,7 +17,8 @@ internal static class Qemu
     /// <param name="append">The kernel command line.</param>
     /// <param name="netdev">The <c>-netdev</c> value (user networking, with or without hostfwd).</param>
     /// <param name="stderr">Receives QEMU's stderr lines.</param>
-    public static Process Start(KernelImage image, string initrd, string consoleLog, string append, string netdev, StringBuilder stderr)
+    /// <param name="extra">More arguments (disks, serial ports), after the network device.</param>
+    public static Process Start(KernelImage image, string initrd, string consoleLog, string append, string netdev, StringBuilder stderr, IEnumerable<string>? extra = null)
     {
         var info = new ProcessStartInfo("qemu-system-x86_64")
         {
@@ -37,7 +38,7 @@ internal static class Qemu
             "-netdev", netdev,
             "-device", "virtio-net-pci,netdev=n0",
         ];
-        foreach (var argument in arguments)
+        foreach (var argument in arguments.Concat(extra ?? []))
         {
             info.ArgumentList.Add(argument);
         }

@@ -22,13 +22,14 @@ import struct
 import sys
 
 # What /init loads per profile, in this order after their dependencies; a module built into the kernel
-# (absent from the .deb) is skipped. virtio_net does not depend on virtio_pci, so both are listed. The
+# (absent from the .deb) is skipped. virtio_net and virtio_blk do not depend on virtio_pci, so it is listed. The
 # crc32c drivers back the header and data digests (the crypto API's "crc32c", loaded by no depends=).
 PROFILES = {
     "target": [
         "configfs",
         "virtio_pci",
         "virtio_net",
+        "virtio_blk",
         "brd",
         "crc32c_generic",
         "crc32c_intel",

@@ -91,17 +91,67 @@ mkdir "$N/hosts/$HOST" || fail "mkdir host"
 ln -s "$N/hosts/$HOST" "$N/subsystems/$R/allowed_hosts/$HOST" || fail "allowed host link"
 add_namespace "$R" 1 /srv/restricted.img 4e564d45-0003-4000-8000-000000000003 4e564d45-0003-0000-0000-000000000003 1
 
+subsystems="$S $R"
+
+# Opt-in (kernel command line nvmet_disk=1, with a virtio-blk disk attached): a subsystem of its own whose
+# namespace is /dev/vda, a host file that outlives the VM, for the restart test. Only VMs started with a disk
+# have it, so the fixture's VMs serve exactly what the other tests assert.
+disk=none
+if [ "${nvmet_disk:-0}" = 1 ]; then
+    wait_for /dev/vda
+    D=nqn.2026-11.dev.nvmetcp:persistent
+    mkdir "$N/subsystems/$D" || fail "mkdir subsystem $D"
+    w "$N/subsystems/$D/attr_allow_any_host" 1
+    w "$N/subsystems/$D/attr_serial" NVMETCP-PERSIST-01
+    add_namespace "$D" 1 /dev/vda 4e564d45-0004-4000-8000-000000000004 4e564d45-0004-0000-0000-000000000004 0
+    subsystems="$subsystems $D"
+    disk="vda:$(cat /sys/block/vda/size)x512"
+fi
+
 P=$N/ports/1
 mkdir "$P" || fail "mkdir port"
 w "$P/addr_trtype" tcp
 w "$P/addr_adrfam" ipv4
 w "$P/addr_traddr" 0.0.0.0
 w "$P/addr_trsvcid" 4420
-# Linking the first subsystem enables the port: nvmet-tcp listens before ln returns.
-ln -s "$N/subsystems/$S" "$P/subsystems/$S" || fail "link $S to port"
-ln -s "$N/subsystems/$R" "$P/subsystems/$R" || fail "link $R to port"
 
-echo "NVMET-READY kernel=$(uname -r) ram0_lbs=$(cat /sys/block/ram0/queue/logical_block_size) uptime=$(cut -d' ' -f1 /proc/uptime)"
+# Linking the first subsystem enables the port (nvmet-tcp listens before ln returns); unlinking the last
+# disables it: nvmet deletes the port's controllers and closes the listener.
+port_add() {
+    for s in $subsystems; do
+        ln -s "$N/subsystems/$s" "$P/subsystems/$s" || return 1
+    done
+}
+port_remove() {
+    for s in $subsystems; do
+        rm "$P/subsystems/$s" || return 1
+    done
+}
+port_add || fail "link $subsystems to port"
+
+# Opt-in (nvmet_control=1, with a second serial port): fixed verbs on ttyS1, each answered "ok VERB" or
+# "error VERB" on ttyS1 once done; nothing else runs. Raw mode: no echo, no CR/LF translation.
+# port-remove / port-add: unlink / link every subsystem (the port closes / listens again); unlink-interop:
+# only the interop subsystem, the port stays up for the others.
+control=none
+if [ "${nvmet_control:-0}" = 1 ]; then
+    stty -F /dev/ttyS1 raw -echo || fail "stty ttyS1"
+    control=ttyS1
+    (
+        while read -r verb; do
+            echo "NVMET-CONTROL $verb" > /dev/console
+            case "$verb" in
+                port-remove) port_remove && echo "ok $verb" || echo "error $verb" ;;
+                port-add) port_add && echo "ok $verb" || echo "error $verb" ;;
+                unlink-interop) rm "$P/subsystems/$S" && echo "ok $verb" || echo "error $verb" ;;
+                ping) echo "ok $verb" ;;
+                *) echo "error $verb" ;;
+            esac
+        done < /dev/ttyS1 > /dev/ttyS1
+    ) &
+fi
+
+echo "NVMET-READY kernel=$(uname -r) ram0_lbs=$(cat /sys/block/ram0/queue/logical_block_size) disk=$disk control=$control uptime=$(cut -d' ' -f1 /proc/uptime)"
 
 sleep "$lifetime"
 echo "NVMET-LIFETIME-EXPIRED after $lifetime s"

@@ -81,6 +81,7 @@ build() {
     image="$cache/images/${key}_${inputs_hash}"
     if [ -s "$image/vmlinuz" ] && [ -s "$image/initrd.gz" ] && { [ -z "$host" ] || [ -s "$image/initrd-host.gz" ]; }; then
         log "$label: cached $image"
+        touch "$image" # in use: see the pruning below
         echo "IMAGE $label $pkg $version $image/vmlinuz $image/initrd.gz"
         [ -z "$host" ] || echo "IMAGE $label-host $pkg $version $image/vmlinuz $image/initrd-host.gz"
         return
@@ -118,7 +119,9 @@ build() {
     echo "$pkg $version" > "$work/out/package"
     rm -rf "$image"
     mv "$work/out" "$image"
-    find "$cache/images" -mindepth 1 -maxdepth 1 -name "${pkg}_*" ! -path "$image" -exec rm -rf {} +
+    # Other images of this package go once unused for a day: another checkout (other build inputs, another hash)
+    # sharing this cache may be booting its own right now.
+    find "$cache/images" -mindepth 1 -maxdepth 1 -name "${pkg}_*" ! -path "$image" -mmin +1440 -exec rm -rf {} +
     echo "IMAGE $label $pkg $version $image/vmlinuz $image/initrd.gz"
     [ -z "$host" ] || echo "IMAGE $label-host $pkg $version $image/vmlinuz $image/initrd-host.gz"
 }
