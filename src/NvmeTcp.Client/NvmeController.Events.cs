@@ -107,7 +107,7 @@ public sealed partial class NvmeController
         if (AsyncEvent is { } handler)
         {
             var args = new NvmeAsyncEventArgs(type, information, logPage, changed);
-            ThreadPool.QueueUserWorkItem(_ => handler(this, args));
+            _events.Post(() => handler(this, args));
         }
     }
 

@@ -29,7 +29,10 @@ public sealed partial class NvmeController
     private Task _recovery = Task.CompletedTask;
     private EndPoint? _endPoint;
 
-    /// <summary>Raised on every state change (from a thread-pool thread).</summary>
+    // StateChanged and AsyncEvent, raised in order, one at a time.
+    private readonly SerialEvents _events = new();
+
+    /// <summary>Raised on every state change, in order, one at a time, from a thread-pool thread.</summary>
     public event EventHandler<NvmeControllerStateChangedEventArgs>? StateChanged;
 
     /// <summary>The association's state.</summary>
@@ -341,6 +344,13 @@ public sealed partial class NvmeController
                 FaultSignal(_live, Deleted());
                 FaultSignal(_fastIoFail, Deleted());
             }
+
+            // Posted under the lock, so events leave in the order the state changed.
+            if (StateChanged is { } handler)
+            {
+                var args = new NvmeControllerStateChangedEventArgs(previous, next, reason);
+                _events.Post(() => handler(this, args));
+            }
         }
 
         if (_logger.IsEnabled(LogLevel.Information))
@@ -348,10 +358,5 @@ public sealed partial class NvmeController
             Log.StateChanged(_logger, ControllerId, previous, next, reason?.Message ?? string.Empty);
         }
 
-        if (StateChanged is { } handler)
-        {
-            var args = new NvmeControllerStateChangedEventArgs(previous, next, reason);
-            ThreadPool.QueueUserWorkItem(_ => handler(this, args));
-        }
     }
 }

@@ -74,6 +74,46 @@ public sealed class RecoveryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task State_changes_are_raised_in_order_one_at_a_time()
+    {
+        // A slow handler widens the window in which events raised independently would overlap or overtake each other.
+        await using var target = await StartAsync();
+        await using var controller = await NvmeController.ConnectAsync(Reconnecting(target)).WaitAsync(Bound);
+        var seen = new ConcurrentQueue<NvmeControllerStateChangedEventArgs>();
+        var inHandler = 0;
+        var overlapped = false;
+        controller.StateChanged += (_, e) =>
+        {
+            overlapped |= Interlocked.Increment(ref inHandler) > 1;
+            Thread.Sleep(20);
+            seen.Enqueue(e);
+            Interlocked.Decrement(ref inHandler);
+        };
+        var ns = controller.GetNamespace(1);
+        for (var round = 0; round < 3; round++)
+        {
+            var reset = target.Faults.Add(new NvmeTargetFault { QueueId = 1, Pdu = NvmeFaultPdu.CapsuleResp, Action = NvmeFaultAction.Reset });
+            await Assert.ThrowsAsync<NvmeTransportException>(async () => await controller.IoQueues[0].FlushAsync(ns).AsTask().WaitAsync(Bound));
+            target.Faults.Remove(reset);
+            await controller.IoQueues[0].FlushAsync(ns).AsTask().WaitAsync(Bound);
+        }
+
+        for (var i = 0; i < 400 && seen.Count(e => e.Current == NvmeControllerState.Live) < 3; i++)
+        {
+            await Task.Delay(25);
+        }
+
+        var events = seen.ToArray();
+        Assert.False(overlapped);
+        Assert.Equal(3, events.Count(e => e.Current == NvmeControllerState.Live));
+        Assert.Equal(NvmeControllerState.Live, events[0].Previous);
+        for (var i = 1; i < events.Length; i++)
+        {
+            Assert.Equal(events[i - 1].Current, events[i].Previous);
+        }
+    }
+
+    [Fact]
     public async Task Command_timeout_resets_the_association_and_the_controller_comes_back()
     {
         await using var target = await StartAsync();
