@@ -30,7 +30,7 @@ static int Usage()
 
           --time      seconds per measurement (default 10)
           --warmup    seconds run before each client measurement and not counted (default 2)
-          --repeat    runs of each loopback-limit exercise; the best is kept (default 3)
+          --repeat    runs of each limit and each client figure; the best is kept (default 3)
           --smoke     a short run that checks every step works (0.5 s each, 1 repeat); its figures mean nothing
           --markdown  also write the result table to FILE
         """);
