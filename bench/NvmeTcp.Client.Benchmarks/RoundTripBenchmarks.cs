@@ -6,7 +6,8 @@ using NvmeTcp.Target;
 namespace NvmeTcp.Client.Benchmarks;
 
 /// <summary>
-/// One command submitted and completed at a time against the in-process target's null namespace, over loopback TCP.
+/// Commands submitted and completed against the in-process target's null namespace over loopback TCP: one at a time,
+/// and 32 at a time (32 callers on one queue, so completions arrive and are dispatched in batches).
 /// The allocation column is the proof that the I/O path allocates nothing per operation in steady state; it counts
 /// every thread of the process, so it includes the target, which runs in the same process.
 /// </summary>
@@ -18,6 +19,8 @@ public class RoundTripBenchmarks
     private NvmeQueuePair _queue = null!;
     private NvmeNamespace _namespace = null!;
     private byte[] _buffer = [];
+    private byte[][] _buffers = [];
+    private readonly ValueTask[] _workers = new ValueTask[Depth];
 
     [Params(4096, 131072)]
     public int Size { get; set; }
@@ -44,6 +47,7 @@ public class RoundTripBenchmarks
         _queue = _controller.IoQueues[0];
         _namespace = _controller.GetNamespace(1);
         _buffer = GC.AllocateArray<byte>(Size, pinned: true);
+        _buffers = Enumerable.Range(0, Depth).Select(_ => GC.AllocateArray<byte>(Size, pinned: true)).ToArray();
     }
 
     [GlobalCleanup]
@@ -56,6 +60,7 @@ public class RoundTripBenchmarks
     // Many I/Os per invocation: the harness's own wait on each invocation (which allocates) is spread over them, so
     // the allocation column shows what one I/O costs.
     private const int Operations = 1024;
+    private const int Depth = 32;
 
     [Benchmark(OperationsPerInvoke = Operations)]
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
@@ -74,6 +79,35 @@ public class RoundTripBenchmarks
         for (var i = 0; i < Operations; i++)
         {
             await _queue.WriteAsync(_namespace, 0, _buffer);
+        }
+    }
+
+    // The 32 callers' own state machines are new each invocation (~4 KiB): enough I/Os per invocation to spread them.
+    private const int DepthOperations = 32 * 1024;
+
+    [Benchmark(OperationsPerInvoke = DepthOperations)]
+    public async Task ReadAsyncQd32()
+    {
+        for (var w = 0; w < Depth; w++)
+        {
+            // Each stored ValueTask is awaited exactly once, below.
+#pragma warning disable CA2012
+            _workers[w] = ReadLoopAsync(_buffers[w], (ulong)w, DepthOperations / Depth);
+#pragma warning restore CA2012
+        }
+
+        for (var w = 0; w < Depth; w++)
+        {
+            await _workers[w];
+        }
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask ReadLoopAsync(byte[] buffer, ulong lba, int count)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            await _queue.ReadAsync(_namespace, lba, buffer);
         }
     }
 }
