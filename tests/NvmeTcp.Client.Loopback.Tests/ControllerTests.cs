@@ -236,6 +236,7 @@ public sealed class ControllerTests
         // submitted holds the cork. The timeout timer (a tick of CommandTimeout / 10, 100 ms here) takes the send path
         // over, so the command leaves and the wait ends: slow, never stuck.
         await using var target = await StartAsync();
+        HoldFirstRead(target);
         var options = ClientOptions(target, queues: 1);
         options.IoTimeout = TimeSpan.FromSeconds(1);
         await using var controller = await NvmeController.ConnectAsync(options).WaitAsync(Bound);
@@ -261,6 +262,7 @@ public sealed class ControllerTests
         // As above, but the connection fails before the timer takes the cork over (its tick is 1 s here): the cork
         // must not keep the blocked caller's command from failing.
         var target = await StartAsync();
+        HoldFirstRead(target);
         var options = ClientOptions(target, queues: 1);
         options.ControllerLossTimeout = TimeSpan.Zero;
         await using var controller = await NvmeController.ConnectAsync(options).WaitAsync(Bound);
@@ -289,4 +291,9 @@ public sealed class ControllerTests
         var error = await blocked.WaitAsync(Bound);
         Assert.IsAssignableFrom<NvmeException>(error);
     }
+
+    // The first read's data is held back, so that its caller is already waiting when it completes: its continuation then
+    // runs in the dispatcher (corked), not inline on the caller's own thread.
+    private static void HoldFirstRead(NvmeTcpTarget target) =>
+        target.Faults.Add(new NvmeTargetFault { QueueId = 1, Pdu = NvmeFaultPdu.C2HData, Action = NvmeFaultAction.Delay, Delay = TimeSpan.FromMilliseconds(200), Count = 1 });
 }
