@@ -272,6 +272,10 @@ public sealed class ControllerTests
         var blocked = Task.Run(async () =>
         {
             await queue.ReadAsync(ns, 0, new byte[512]);
+
+            // Should the machine stall past a timer tick (so the cork is taken over and the flush sent), the flush
+            // still cannot succeed: its completion is dropped.
+            target.Faults.Add(new NvmeTargetFault { QueueId = 1, Pdu = NvmeFaultPdu.CapsuleResp, Action = NvmeFaultAction.Drop, Count = 1 });
             var flush = queue.FlushAsync(ns).AsTask();
             blocking.SetResult();
 #pragma warning disable xUnit1031
