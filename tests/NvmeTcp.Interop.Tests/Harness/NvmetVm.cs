@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
@@ -274,6 +275,23 @@ internal sealed class NvmetVm : IAsyncDisposable
 
     /// <summary>Kills QEMU by the PID this harness started; idempotent.</summary>
     public void Kill() => Kill(_process);
+
+    /// <summary>
+    /// Stops QEMU (SIGSTOP) without killing it: the guest, its nvmet and QEMU's user network stop reading, so what the
+    /// host sends from now on stays in flight. <see cref="Kill"/> still ends it.
+    /// </summary>
+    public void Freeze()
+    {
+        if (SendSignal(_process.Id, SigStop) != 0)
+        {
+            throw new InvalidOperationException($"SIGSTOP to QEMU (PID {_process.Id}) failed: errno {Marshal.GetLastPInvokeError()}");
+        }
+    }
+
+    private const int SigStop = 19;
+
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int SendSignal(int pid, int signal);
 
     public static void Kill(Process process)
     {
