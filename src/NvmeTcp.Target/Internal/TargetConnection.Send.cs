@@ -20,7 +20,9 @@ internal sealed partial class TargetConnection
 
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly List<OutgoingPdu> _batch = [];
-    private byte[]? _batchBuffer;
+
+    // Where small PDUs are coalesced into one send, by whoever holds _sendLock.
+    private readonly byte[] _sendBuffer = GC.AllocateUninitializedArray<byte>(BatchSize);
     private bool _blackHole;
 
     // The thread running the receive loop while it handles what one socket read brought (0 while it waits). What it
@@ -75,32 +77,13 @@ internal sealed partial class TargetConnection
         await _sendLock.WaitAsync().ConfigureAwait(false);
         try
         {
-            var buffer = _batchBuffer ??= GC.AllocateUninitializedArray<byte>(BatchSize);
             var filled = 0;
             foreach (var pdu in _batch)
             {
-                if (filled > 0 && filled + pdu.Length > BatchSize)
-                {
-                    await SendRawAsync(buffer.AsMemory(0, filled)).ConfigureAwait(false);
-                    filled = 0;
-                }
-
-                if (pdu.Length > BatchSize)
-                {
-                    await SendRawAsync(pdu.Buffer.AsMemory(0, pdu.Length)).ConfigureAwait(false);
-                }
-                else
-                {
-                    pdu.Buffer.AsSpan(0, pdu.Length).CopyTo(buffer.AsSpan(filled));
-                    filled += pdu.Length;
-                }
+                filled = await CoalesceAsync(pdu, filled).ConfigureAwait(false);
             }
 
-            if (filled > 0)
-            {
-                await SendRawAsync(buffer.AsMemory(0, filled)).ConfigureAwait(false);
-            }
-
+            await SendCoalescedAsync(filled).ConfigureAwait(false);
             return true;
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException or IOException)
@@ -207,7 +190,6 @@ internal sealed partial class TargetConnection
     private async Task SendLoopAsync()
     {
         var reader = _tx.Reader;
-        var batch = ArrayPool<byte>.Shared.Rent(BatchSize);
         var faults = _target.Faults;
         var held = default(OutgoingPdu?);
         try
@@ -220,7 +202,7 @@ internal sealed partial class TargetConnection
                 {
                     if (!faults.IsArmed)
                     {
-                        await SendQueuedAsync(reader, batch).ConfigureAwait(false);
+                        await SendQueuedAsync(reader).ConfigureAwait(false);
                         continue;
                     }
 
@@ -262,7 +244,6 @@ internal sealed partial class TargetConnection
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(batch);
             if (held is { } h)
             {
                 ArrayPool<byte>.Shared.Return(h.Buffer);
@@ -277,30 +258,53 @@ internal sealed partial class TargetConnection
         }
     }
 
-    // Fast path: coalesces what is queued into one send.
-    private async ValueTask SendQueuedAsync(ChannelReader<OutgoingPdu> reader, byte[] batch)
+    // Fast path: coalesces what is queued into one send (a PDU larger than the buffer goes on its own).
+    private async ValueTask SendQueuedAsync(ChannelReader<OutgoingPdu> reader)
     {
         var filled = 0;
         while (reader.TryPeek(out var next) && (filled == 0 || filled + next.Length <= BatchSize))
         {
             reader.TryRead(out var pdu);
-            if (pdu.Length > BatchSize)
+            try
             {
-                await SendRawAsync(pdu.Buffer.AsMemory(0, pdu.Length)).ConfigureAwait(false);
+                filled = await CoalesceAsync(pdu, filled).ConfigureAwait(false);
+            }
+            finally
+            {
                 ArrayPool<byte>.Shared.Return(pdu.Buffer);
-                break;
             }
 
-            pdu.Buffer.AsSpan(0, pdu.Length).CopyTo(batch.AsSpan(filled));
-            filled += pdu.Length;
-            ArrayPool<byte>.Shared.Return(pdu.Buffer);
+            if (pdu.Length > BatchSize)
+            {
+                break;
+            }
         }
 
-        if (filled > 0)
-        {
-            await SendRawAsync(batch.AsMemory(0, filled)).ConfigureAwait(false);
-        }
+        await SendCoalescedAsync(filled).ConfigureAwait(false);
     }
+
+    // Under _sendLock: adds a PDU to the coalescing buffer (sending the buffer first when it would not fit), or sends a
+    // PDU larger than the buffer on its own. Returns the bytes now in the buffer.
+    private async ValueTask<int> CoalesceAsync(OutgoingPdu pdu, int filled)
+    {
+        if (filled > 0 && filled + pdu.Length > BatchSize)
+        {
+            await SendRawAsync(_sendBuffer.AsMemory(0, filled)).ConfigureAwait(false);
+            filled = 0;
+        }
+
+        if (pdu.Length > BatchSize)
+        {
+            await SendRawAsync(pdu.Buffer.AsMemory(0, pdu.Length)).ConfigureAwait(false);
+            return filled;
+        }
+
+        pdu.Buffer.AsSpan(0, pdu.Length).CopyTo(_sendBuffer.AsSpan(filled));
+        return filled + pdu.Length;
+    }
+
+    private ValueTask SendCoalescedAsync(int filled) =>
+        filled == 0 ? ValueTask.CompletedTask : SendRawAsync(_sendBuffer.AsMemory(0, filled));
 
     private async ValueTask SendRawAsync(ReadOnlyMemory<byte> bytes)
     {
