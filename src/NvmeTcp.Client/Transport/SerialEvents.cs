@@ -41,15 +41,8 @@ internal sealed class SerialEvents : IThreadPoolWorkItem
                 }
             }
 
-            try
-            {
-                raise();
-            }
-            catch (Exception e)
-            {
-                // A handler's exception is the application's bug; as with a thread-pool callback, it is not swallowed.
-                ThreadPool.QueueUserWorkItem(static state => ((System.Runtime.ExceptionServices.ExceptionDispatchInfo)state!).Throw(), System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e));
-            }
+            // A handler's exception is the application's bug and ends the process, as from any thread-pool callback.
+            raise();
         }
     }
 }
