@@ -357,6 +357,5 @@ public sealed partial class NvmeController
         {
             Log.StateChanged(_logger, ControllerId, previous, next, reason?.Message ?? string.Empty);
         }
-
     }
 }
