@@ -1,5 +1,5 @@
 using BenchmarkDotNet.Attributes;
-using NvmeTcp.Client.Protocol;
+using NvmeTcp.Protocol;
 
 namespace NvmeTcp.Client.Benchmarks;
 

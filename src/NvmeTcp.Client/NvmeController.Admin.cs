@@ -1,6 +1,6 @@
-using NvmeTcp.Client.Admin;
-using NvmeTcp.Client.Fabrics;
-using NvmeTcp.Client.Protocol;
+using NvmeTcp.Protocol.Admin;
+using NvmeTcp.Protocol.Fabrics;
+using NvmeTcp.Protocol;
 
 namespace NvmeTcp.Client;
 

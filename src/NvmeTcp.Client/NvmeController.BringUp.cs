@@ -2,9 +2,9 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
-using NvmeTcp.Client.Admin;
-using NvmeTcp.Client.Fabrics;
-using NvmeTcp.Client.Protocol;
+using NvmeTcp.Protocol.Admin;
+using NvmeTcp.Protocol.Fabrics;
+using NvmeTcp.Protocol;
 using NvmeTcp.Client.Transport;
 
 namespace NvmeTcp.Client;
@@ -61,8 +61,8 @@ public sealed partial class NvmeController
         var kato = (uint)_options.KeepAliveTimeout.TotalMilliseconds;
         ControllerId = await ConnectQueueAsync(_admin, 0xFFFF, kato, cancellationToken).ConfigureAwait(false);
 
-        Capabilities = await GetPropertyAsync(Property.Cap, cancellationToken).ConfigureAwait(false);
-        var vs = (uint)await GetPropertyAsync(Property.Vs, cancellationToken).ConfigureAwait(false);
+        Capabilities = await GetPropertyAsync(ControllerProperty.Cap, cancellationToken).ConfigureAwait(false);
+        var vs = (uint)await GetPropertyAsync(ControllerProperty.Vs, cancellationToken).ConfigureAwait(false);
         Version = new Version((int)(vs >> 16), (int)((vs >> 8) & 0xFF), (int)(vs & 0xFF));
         await EnableAsync(cancellationToken).ConfigureAwait(false);
 
@@ -110,16 +110,16 @@ public sealed partial class NvmeController
     private async Task EnableAsync(CancellationToken cancellationToken)
     {
         // A static controller may come up enabled: disable it first and wait for RDY to clear (as Linux does).
-        var cc = (uint)await GetPropertyAsync(Property.Cc, cancellationToken).ConfigureAwait(false);
+        var cc = (uint)await GetPropertyAsync(ControllerProperty.Cc, cancellationToken).ConfigureAwait(false);
         if ((cc & CcEnable) != 0)
         {
-            await SetPropertyAsync(Property.Cc, cc & ~CcEnable, cancellationToken).ConfigureAwait(false);
+            await SetPropertyAsync(ControllerProperty.Cc, cc & ~CcEnable, cancellationToken).ConfigureAwait(false);
             await WaitForStatusAsync(CstsReady, 0, "CSTS.RDY to clear", cancellationToken).ConfigureAwait(false);
         }
 
         // CSS 110b (all supported I/O command sets) when CAP.CSS bit 43 says so, else NVM (000b).
         var css = (Capabilities & (1UL << 43)) != 0 ? CcCssAllSupported : 0;
-        await SetPropertyAsync(Property.Cc, CcEnable | CcQueueEntrySizes | css, cancellationToken).ConfigureAwait(false);
+        await SetPropertyAsync(ControllerProperty.Cc, CcEnable | CcQueueEntrySizes | css, cancellationToken).ConfigureAwait(false);
         await WaitForStatusAsync(CstsReady, CstsReady, "CSTS.RDY", cancellationToken).ConfigureAwait(false);
     }
 
@@ -131,7 +131,7 @@ public sealed partial class NvmeController
         var delay = 1;
         while (true)
         {
-            var csts = (uint)await GetPropertyAsync(Property.Csts, cancellationToken).ConfigureAwait(false);
+            var csts = (uint)await GetPropertyAsync(ControllerProperty.Csts, cancellationToken).ConfigureAwait(false);
             if ((csts & CstsFatal) != 0)
             {
                 throw new NvmeException($"Controller {ControllerId} at {_admin.RemoteEndPoint} reports a fatal status (CSTS.CFS) while waiting for {what}.");
@@ -272,11 +272,11 @@ public sealed partial class NvmeController
         try
         {
             using var timeout = new CancellationTokenSource(ShutdownTimeout());
-            var cc = (uint)await GetPropertyAsync(Property.Cc, timeout.Token).ConfigureAwait(false);
-            await SetPropertyAsync(Property.Cc, (cc & ~(3u << 14)) | CcShutdownNormal, timeout.Token).ConfigureAwait(false);
+            var cc = (uint)await GetPropertyAsync(ControllerProperty.Cc, timeout.Token).ConfigureAwait(false);
+            await SetPropertyAsync(ControllerProperty.Cc, (cc & ~(3u << 14)) | CcShutdownNormal, timeout.Token).ConfigureAwait(false);
             while (true)
             {
-                var csts = (uint)await GetPropertyAsync(Property.Csts, timeout.Token).ConfigureAwait(false);
+                var csts = (uint)await GetPropertyAsync(ControllerProperty.Csts, timeout.Token).ConfigureAwait(false);
                 if ((csts & (3 << 2)) == CstsShutdownComplete)
                 {
                     return "orderly shutdown complete";

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
-using NvmeTcp.Client.Admin;
-using NvmeTcp.Client.Protocol;
+using NvmeTcp.Protocol.Admin;
+using NvmeTcp.Protocol;
 using NvmeTcp.Client.Transport;
 
 namespace NvmeTcp.Client;

@@ -1,5 +1,7 @@
 using System.Buffers.Binary;
-using NvmeTcp.Client.Admin;
+using NvmeTcp.Protocol.Admin;
+
+using NvmeTcp.Protocol;
 
 namespace NvmeTcp.Client;
 

@@ -1,3 +1,5 @@
+using NvmeTcp.Protocol;
+
 namespace NvmeTcp.Client;
 
 /// <summary>Base of every error this library raises about a controller, a queue or a command.</summary>

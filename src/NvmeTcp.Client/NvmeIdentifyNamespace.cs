@@ -1,5 +1,5 @@
 using System.Buffers.Binary;
-using NvmeTcp.Client.Admin;
+using NvmeTcp.Protocol.Admin;
 
 namespace NvmeTcp.Client;
 

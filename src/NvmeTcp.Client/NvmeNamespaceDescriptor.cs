@@ -1,4 +1,4 @@
-using NvmeTcp.Client.Admin;
+using NvmeTcp.Protocol.Admin;
 
 namespace NvmeTcp.Client;
 

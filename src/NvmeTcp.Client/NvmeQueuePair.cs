@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
-using NvmeTcp.Client.Nvm;
-using NvmeTcp.Client.Protocol;
+using NvmeTcp.Protocol.Nvm;
+using NvmeTcp.Protocol;
 using NvmeTcp.Client.Transport;
 
 namespace NvmeTcp.Client;

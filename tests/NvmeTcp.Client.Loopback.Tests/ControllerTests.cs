@@ -1,6 +1,8 @@
 using NvmeTcp.Target;
 using static NvmeTcp.Client.Loopback.Tests.LoopbackTarget;
 
+using NvmeTcp.Protocol;
+
 namespace NvmeTcp.Client.Loopback.Tests;
 
 /// <summary>The client against the in-process target: bring-up, every command, every data path, concurrency, rejections.</summary>

@@ -1,5 +1,5 @@
 using System.Text;
-using NvmeTcp.Client.Protocol;
+using NvmeTcp.Protocol;
 
 namespace NvmeTcp.Client.Tests;
 

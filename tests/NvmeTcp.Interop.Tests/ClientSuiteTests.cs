@@ -2,6 +2,8 @@ using Microsoft.Extensions.Logging;
 using NvmeTcp.Client;
 using NvmeTcp.Interop.Tests.Harness;
 
+using NvmeTcp.Protocol;
+
 namespace NvmeTcp.Interop.Tests;
 
 /// <summary>

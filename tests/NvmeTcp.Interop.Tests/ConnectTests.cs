@@ -1,5 +1,5 @@
 using NvmeTcp.Client;
-using NvmeTcp.Client.Protocol;
+using NvmeTcp.Protocol;
 using NvmeTcp.Interop.Tests.Harness;
 using NvmeTcp.Interop.Tests.Raw;
 

@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
-using NvmeTcp.Client.Protocol;
+using NvmeTcp.Protocol;
 using NvmeTcp.Interop.Tests.Harness;
 using NvmeTcp.Interop.Tests.Raw;
 

@@ -1,4 +1,4 @@
-using NvmeTcp.Client.Protocol;
+using NvmeTcp.Protocol;
 using NvmeTcp.Interop.Tests.Harness;
 using NvmeTcp.Interop.Tests.Raw;
 

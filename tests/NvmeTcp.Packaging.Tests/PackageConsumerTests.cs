@@ -5,7 +5,7 @@ using System.Xml.Linq;
 namespace NvmeTcp.Packaging.Tests;
 
 /// <summary>
-/// Packs NvmeTcp.Client and NvmeTcp.Target into a temporary folder feed, restores them into a throwaway console
+/// Packs NvmeTcp.Protocol, NvmeTcp.Client and NvmeTcp.Target into a temporary folder feed, restores them into a throwaway console
 /// project (the README's quick start) from that feed plus the usual NuGet source, builds it and runs it: connect,
 /// write, read back against the in-process target from the package.
 /// </summary>
@@ -27,14 +27,14 @@ public sealed class PackageConsumerTests : IDisposable
 
         // A version no cache has seen, so the restore takes exactly what was just packed.
         var version = $"0.1.0-pkgtest.{DateTime.UtcNow:yyyyMMddHHmmss}.{Environment.ProcessId}";
-        foreach (var project in new[] { "src/NvmeTcp.Client/NvmeTcp.Client.csproj", "src/NvmeTcp.Target/NvmeTcp.Target.csproj" })
+        foreach (var project in new[] { "src/NvmeTcp.Protocol/NvmeTcp.Protocol.csproj", "src/NvmeTcp.Client/NvmeTcp.Client.csproj", "src/NvmeTcp.Target/NvmeTcp.Target.csproj" })
         {
             var pack = await ProcessRunner.RunAsync("dotnet", root, StepTimeout, "pack", project, "-c", "Release", "-o", feed, $"-p:Version={version}", "--disable-build-servers", "-nodeReuse:false");
             Assert.True(pack.ExitCode == 0, pack.Output);
             Assert.DoesNotContain("warning", pack.Output, StringComparison.OrdinalIgnoreCase);
         }
 
-        foreach (var id in new[] { "NvmeTcp.Client", "NvmeTcp.Target" })
+        foreach (var id in new[] { "NvmeTcp.Protocol", "NvmeTcp.Client", "NvmeTcp.Target" })
         {
             AssertPackage(Path.Combine(feed, $"{id}.{version}.nupkg"), id);
             Assert.True(File.Exists(Path.Combine(feed, $"{id}.{version}.snupkg")), $"{id}: no symbol package");

@@ -1,7 +1,7 @@
 using System.Net;
 using NvmeTcp.Client;
-using NvmeTcp.Client.Admin;
-using NvmeTcp.Client.Protocol;
+using NvmeTcp.Protocol.Admin;
+using NvmeTcp.Protocol;
 
 namespace NvmeTcp.Target.Tests;
 
@@ -57,8 +57,8 @@ public class AdminTests
         var (admin, cntlid) = await RawHost.AdminAsync(target.EndPoint, TestTargets.Nqn);
         await using var _1 = admin;
         await using var io = await RawHost.IoAsync(target.EndPoint, TestTargets.Nqn, cntlid);
-        await io.ExecuteAsync(Client.Nvm.ReadWriteCommands.Write(1, 0, 8, 4096, inCapsule: true), new byte[4096]);
-        var (failed, _) = await io.ExecuteAsync(Client.Nvm.ReadWriteCommands.Read(1, 1UL << 40, 1, 512));
+        await io.ExecuteAsync(Protocol.Nvm.ReadWriteCommands.Write(1, 0, 8, 4096, inCapsule: true), new byte[4096]);
+        var (failed, _) = await io.ExecuteAsync(Protocol.Nvm.ReadWriteCommands.Read(1, 1UL << 40, 1, 512));
         Assert.False(failed.Status.IsSuccess);
 
         var (_, smart) = await admin.ExecuteAsync(GetLogPageCommand.Create(LogPageId.SmartHealth, 512, 0xFFFFFFFF));
@@ -120,7 +120,7 @@ public class AdminTests
         var (noController, _) = await host.ConnectIoAsync(TestTargets.Nqn, 1, 77);
         Assert.False(noController.Status.IsSuccess);
 
-        var (smallAdmin, _) = await host.ExecuteAsync(Client.Fabrics.ConnectCommand.Create(0, 8), RawHost.ConnectDataFor(TestTargets.Nqn, hostNqn: "nqn.2014-08.org.nvmexpress:uuid:allowed"));
+        var (smallAdmin, _) = await host.ExecuteAsync(Protocol.Fabrics.ConnectCommand.Create(0, 8), RawHost.ConnectDataFor(TestTargets.Nqn, hostNqn: "nqn.2014-08.org.nvmexpress:uuid:allowed"));
         StatusAssert.Is(StatusCodes.ConnectInvalidParameters, smallAdmin, dnr: true);
         Assert.Equal(44u, smallAdmin.Dw0);
 
@@ -143,7 +143,7 @@ public class AdminTests
         var (size, _) = await host.ConnectIoAsync(TestTargets.Nqn, 1, cntlid, queueSize: 129);
         StatusAssert.Is(StatusCodes.ConnectInvalidParameters, size, dnr: true);
         Assert.Equal(44u, size.Dw0);
-        var (otherHost, _) = await host.ExecuteAsync(Client.Fabrics.ConnectCommand.Create(1, 32), RawHost.ConnectDataFor(TestTargets.Nqn, cntlid, "nqn.2014-08.org.nvmexpress:uuid:other"));
+        var (otherHost, _) = await host.ExecuteAsync(Protocol.Fabrics.ConnectCommand.Create(1, 32), RawHost.ConnectDataFor(TestTargets.Nqn, cntlid, "nqn.2014-08.org.nvmexpress:uuid:other"));
         StatusAssert.Is(StatusCodes.ConnectInvalidParameters, otherHost, dnr: true);
         Assert.Equal((1u << 16) | 16u, otherHost.Dw0);
         var (ok, _) = await host.ConnectIoAsync(TestTargets.Nqn, 2, cntlid);

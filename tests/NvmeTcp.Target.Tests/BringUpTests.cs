@@ -1,7 +1,7 @@
 using NvmeTcp.Client;
-using NvmeTcp.Client.Admin;
-using NvmeTcp.Client.Fabrics;
-using NvmeTcp.Client.Protocol;
+using NvmeTcp.Protocol.Admin;
+using NvmeTcp.Protocol.Fabrics;
+using NvmeTcp.Protocol;
 
 namespace NvmeTcp.Target.Tests;
 
@@ -22,16 +22,16 @@ public class BringUpTests
         Assert.NotEqual(0, cntlid);
         Assert.Equal(1, connect.Sqhd);
 
-        var (cap, _) = await admin.ExecuteAsync(PropertyCommands.Get(Property.Cap));
+        var (cap, _) = await admin.ExecuteAsync(PropertyCommands.Get(ControllerProperty.Cap));
         Assert.Equal(127ul, cap.Value64 & 0xFFFF); // MQES
         Assert.Equal(1ul, (cap.Value64 >> 16) & 1); // CQR
         Assert.NotEqual(0ul, (cap.Value64 >> 24) & 0xFF); // TO
         Assert.Equal(1ul, (cap.Value64 >> 37) & 1); // CSS NVM
         Assert.Equal(0ul, (cap.Value64 >> 48) & 0xF); // MPSMIN
-        var (vs, _) = await admin.ExecuteAsync(PropertyCommands.Get(Property.Vs));
+        var (vs, _) = await admin.ExecuteAsync(PropertyCommands.Get(ControllerProperty.Vs));
         Assert.Equal(0x00020000u, vs.Dw0);
 
-        var (cstsBefore, _) = await admin.ExecuteAsync(PropertyCommands.Get(Property.Csts));
+        var (cstsBefore, _) = await admin.ExecuteAsync(PropertyCommands.Get(ControllerProperty.Csts));
         Assert.Equal(0u, cstsBefore.Dw0 & 1);
         Assert.Equal(1u, await admin.EnableAsync() & 1);
 
@@ -82,8 +82,8 @@ public class BringUpTests
         await using var target = await TestTargets.StartAsync();
         await using var admin = await RawHost.ConnectAsync(target.EndPoint);
         await admin.ConnectAdminAsync(TestTargets.Nqn);
-        await admin.ExecuteAsync(PropertyCommands.Set(Property.Cc, 1u | (6u << 16) | (4u << 20) | (1u << 7))); // MPS 1
-        var (csts, _) = await admin.ExecuteAsync(PropertyCommands.Get(Property.Csts));
+        await admin.ExecuteAsync(PropertyCommands.Set(ControllerProperty.Cc, 1u | (6u << 16) | (4u << 20) | (1u << 7))); // MPS 1
+        var (csts, _) = await admin.ExecuteAsync(PropertyCommands.Get(ControllerProperty.Csts));
         Assert.Equal(2u, csts.Dw0 & 3); // CFS, not RDY
     }
 
@@ -93,8 +93,8 @@ public class BringUpTests
         await using var target = await TestTargets.StartAsync();
         var (admin, _) = await RawHost.AdminAsync(target.EndPoint, TestTargets.Nqn);
         await using var _1 = admin;
-        await admin.ExecuteAsync(PropertyCommands.Set(Property.Cc, 1u | (6u << 16) | (4u << 20) | (1u << 14)));
-        var (csts, _) = await admin.ExecuteAsync(PropertyCommands.Get(Property.Csts));
+        await admin.ExecuteAsync(PropertyCommands.Set(ControllerProperty.Cc, 1u | (6u << 16) | (4u << 20) | (1u << 14)));
+        var (csts, _) = await admin.ExecuteAsync(PropertyCommands.Get(ControllerProperty.Csts));
         Assert.Equal(2u, (csts.Dw0 >> 2) & 3);
     }
 
@@ -104,7 +104,7 @@ public class BringUpTests
         await using var target = await TestTargets.StartAsync();
         await using var admin = await RawHost.ConnectAsync(target.EndPoint);
         await admin.ConnectAdminAsync(TestTargets.Nqn);
-        var (cqe, _) = await admin.ExecuteAsync(PropertyCommands.Get(Property.Cap, PropertySize.FourBytes));
+        var (cqe, _) = await admin.ExecuteAsync(PropertyCommands.Get(ControllerProperty.Cap, PropertySize.FourBytes));
         StatusAssert.Is(StatusCodes.InvalidField, cqe, dnr: true);
     }
 }

@@ -1,8 +1,8 @@
 using NvmeTcp.Client;
-using NvmeTcp.Client.Admin;
-using NvmeTcp.Client.Fabrics;
-using NvmeTcp.Client.Nvm;
-using NvmeTcp.Client.Protocol;
+using NvmeTcp.Protocol.Admin;
+using NvmeTcp.Protocol.Fabrics;
+using NvmeTcp.Protocol.Nvm;
+using NvmeTcp.Protocol;
 
 namespace NvmeTcp.Target.Tests;
 

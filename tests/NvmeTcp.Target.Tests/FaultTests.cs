@@ -1,7 +1,7 @@
 using System.Diagnostics;
-using NvmeTcp.Client.Admin;
-using NvmeTcp.Client.Nvm;
-using NvmeTcp.Client.Protocol;
+using NvmeTcp.Protocol.Admin;
+using NvmeTcp.Protocol.Nvm;
+using NvmeTcp.Protocol;
 
 namespace NvmeTcp.Target.Tests;
 

@@ -2,9 +2,9 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using NvmeTcp.Client;
-using NvmeTcp.Client.Admin;
-using NvmeTcp.Client.Fabrics;
-using NvmeTcp.Client.Protocol;
+using NvmeTcp.Protocol.Admin;
+using NvmeTcp.Protocol.Fabrics;
+using NvmeTcp.Protocol;
 
 namespace NvmeTcp.Target.Tests;
 
@@ -254,9 +254,9 @@ internal sealed class RawHost : IAsyncDisposable
     /// <summary>CC.EN = 1 with IOSQES 6 and IOCQES 4; returns CSTS.</summary>
     public async Task<uint> EnableAsync()
     {
-        var (cqe, _) = await ExecuteAsync(PropertyCommands.Set(Property.Cc, 1u | (6u << 16) | (4u << 20)));
+        var (cqe, _) = await ExecuteAsync(PropertyCommands.Set(ControllerProperty.Cc, 1u | (6u << 16) | (4u << 20)));
         Assert.True(cqe.Status.IsSuccess, cqe.Status.ToString());
-        var (csts, _) = await ExecuteAsync(PropertyCommands.Get(Property.Csts));
+        var (csts, _) = await ExecuteAsync(PropertyCommands.Get(ControllerProperty.Csts));
         return csts.Dw0;
     }
 

@@ -1,5 +1,5 @@
 using NvmeTcp.Cli.Commands;
-using NvmeTcp.Client.Admin;
+using NvmeTcp.Protocol.Admin;
 using Spectre.Console;
 
 namespace NvmeTcp.Target.Tests;
@@ -23,9 +23,9 @@ public class ServeCommandTests
         var run = ServeCommand.RunAsync(options, console, started.SetResult, stop.Token);
         var target = await started.Task.WaitAsync(RawHost.Timeout, TestContext.Current.CancellationToken);
 
-        await using (var host = await RawHost.ConnectAsync(target.EndPoint, Client.Protocol.DigestTypes.Header))
+        await using (var host = await RawHost.ConnectAsync(target.EndPoint, Protocol.DigestTypes.Header))
         {
-            Assert.Equal(Client.Protocol.DigestTypes.None, host.IcResp.Digests); // refused, as asked
+            Assert.Equal(Protocol.DigestTypes.None, host.IcResp.Digests); // refused, as asked
             var (connect, _) = await host.ConnectAdminAsync("nqn.2026-11.dev.nvmetcp:cli");
             Assert.True(connect.Status.IsSuccess);
             Assert.Equal(1u, await host.EnableAsync() & 1);

@@ -1,6 +1,6 @@
-using NvmeTcp.Client.Admin;
-using NvmeTcp.Client.Nvm;
-using NvmeTcp.Client.Protocol;
+using NvmeTcp.Protocol.Admin;
+using NvmeTcp.Protocol.Nvm;
+using NvmeTcp.Protocol;
 
 namespace NvmeTcp.Target.Tests;
 

@@ -3,6 +3,8 @@ using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using NvmeTcp.Client;
 
+using NvmeTcp.Protocol;
+
 namespace NvmeTcp.Cli.Commands;
 
 /// <summary>

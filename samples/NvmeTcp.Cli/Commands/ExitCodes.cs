@@ -1,3 +1,5 @@
+using NvmeTcp.Protocol;
+
 namespace NvmeTcp.Cli.Commands;
 
 /// <summary>

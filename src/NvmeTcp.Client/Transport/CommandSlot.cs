@@ -1,5 +1,5 @@
 using System.Threading.Tasks.Sources;
-using NvmeTcp.Client.Protocol;
+using NvmeTcp.Protocol;
 
 namespace NvmeTcp.Client.Transport;
 

@@ -1,6 +1,6 @@
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
-using NvmeTcp.Client.Protocol;
+using NvmeTcp.Protocol;
 
 namespace NvmeTcp.Client.Transport;
 

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
-using NvmeTcp.Client.Protocol;
+using NvmeTcp.Protocol;
 
 namespace NvmeTcp.Client.Transport;
 

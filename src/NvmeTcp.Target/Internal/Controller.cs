@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using NvmeTcp.Client;
-using NvmeTcp.Client.Protocol;
+using NvmeTcp.Protocol;
 
 namespace NvmeTcp.Target.Internal;
 

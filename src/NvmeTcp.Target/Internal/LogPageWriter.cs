@@ -3,8 +3,8 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using NvmeTcp.Client;
-using NvmeTcp.Client.Admin;
-using NvmeTcp.Client.Nvm;
+using NvmeTcp.Protocol.Admin;
+using NvmeTcp.Protocol.Nvm;
 
 namespace NvmeTcp.Target.Internal;
 

@@ -1,7 +1,7 @@
 using System.Buffers;
 using NvmeTcp.Client;
-using NvmeTcp.Client.Admin;
-using NvmeTcp.Client.Protocol;
+using NvmeTcp.Protocol.Admin;
+using NvmeTcp.Protocol;
 
 namespace NvmeTcp.Target.Internal;
 

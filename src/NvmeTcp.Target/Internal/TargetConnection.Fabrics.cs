@@ -1,8 +1,8 @@
 using System.Buffers.Binary;
 using System.Text;
 using NvmeTcp.Client;
-using NvmeTcp.Client.Fabrics;
-using NvmeTcp.Client.Protocol;
+using NvmeTcp.Protocol.Fabrics;
+using NvmeTcp.Protocol;
 
 namespace NvmeTcp.Target.Internal;
 
@@ -222,10 +222,10 @@ internal sealed partial class TargetConnection
         var offset = command.Sqe.ReadUInt32(PropertyCommands.PropertyOffsetOffset);
         ulong? value = (eightBytes, offset) switch
         {
-            (true, Property.Cap) => controller.Cap,
-            (false, Property.Vs) => Internal.Controller.Version,
-            (false, Property.Cc) => controller.Cc,
-            (false, Property.Csts) => controller.Csts,
+            (true, ControllerProperty.Cap) => controller.Cap,
+            (false, ControllerProperty.Vs) => Internal.Controller.Version,
+            (false, ControllerProperty.Cc) => controller.Cc,
+            (false, ControllerProperty.Csts) => controller.Csts,
             _ => null,
         };
         if (value is { } v)
@@ -243,7 +243,7 @@ internal sealed partial class TargetConnection
     {
         var eightBytes = (command.Sqe[PropertyCommands.AttributesOffset] & 1) != 0;
         var offset = command.Sqe.ReadUInt32(PropertyCommands.PropertyOffsetOffset);
-        if (eightBytes || offset != Property.Cc)
+        if (eightBytes || offset != ControllerProperty.Cc)
         {
             Complete(command, Status.Of(StatusCodes.InvalidField));
             return;

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using NvmeTcp.Client;
-using NvmeTcp.Client.Nvm;
-using NvmeTcp.Client.Protocol;
+using NvmeTcp.Protocol.Nvm;
+using NvmeTcp.Protocol;
 
 namespace NvmeTcp.Target.Internal;
 

@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using NvmeTcp.Client;
-using NvmeTcp.Client.Protocol;
+using NvmeTcp.Protocol;
 
 namespace NvmeTcp.Target.Internal;
 
@@ -341,7 +341,7 @@ internal sealed partial class TargetConnection
     /// <summary>The data direction of a command: bits 0-1 of the opcode (of FCTYPE for fabrics commands).</summary>
     private static DataTransfer TransferOf(in Sqe sqe)
     {
-        var code = sqe.Opcode == Client.Fabrics.FabricsCommand.Opcode ? sqe.FabricsCommandType : sqe.Opcode;
+        var code = sqe.Opcode == Protocol.Fabrics.FabricsCommand.Opcode ? sqe.FabricsCommandType : sqe.Opcode;
         return (DataTransfer)(code & 0x3);
     }
 

@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Net.Sockets;
 using System.Threading.Channels;
 using NvmeTcp.Client;
-using NvmeTcp.Client.Protocol;
+using NvmeTcp.Protocol;
 
 namespace NvmeTcp.Target.Internal;
 

@@ -3,7 +3,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using System.Threading.Channels;
-using NvmeTcp.Client.Protocol;
+using NvmeTcp.Protocol;
 
 namespace NvmeTcp.Target.Internal;
 
@@ -104,7 +104,7 @@ internal sealed partial class TargetConnection
     {
         if (_asyncEventCids.TryRemove(cid, out _))
         {
-            SendResponse(cid, Client.NvmeStatus.Success, dw0, 0);
+            SendResponse(cid, Protocol.NvmeStatus.Success, dw0, 0);
         }
     }
 

@@ -1,6 +1,6 @@
 using System.Text;
-using NvmeTcp.Client.Fabrics;
-using NvmeTcp.Client.Protocol;
+using NvmeTcp.Protocol.Fabrics;
+using NvmeTcp.Protocol;
 
 namespace NvmeTcp.Client.Tests.Commands;
 
@@ -88,10 +88,10 @@ public class FabricsCommandTests
         Assert.Throws<ArgumentException>("destination", () => ConnectData.Write(new byte[1023], HostId, 1, SubsystemNqn, HostNqn));
 
     [Theory]
-    [InlineData(Property.Cap, (ushort)0x0001, "7f40010004000000000000000000000000000000000000000000000000000000000000000000005a010000000000000000000000000000000000000000000000")] // frame 26
-    [InlineData(Property.Cc, (ushort)0x1001, "7f40011004000000000000000000000000000000000000000000000000000000000000000000005a000000001400000000000000000000000000000000000000")] // frame 35
-    [InlineData(Property.Csts, (ushort)0x3000, "7f40003004000000000000000000000000000000000000000000000000000000000000000000005a000000001c00000000000000000000000000000000000000")] // frame 49
-    [InlineData(Property.Vs, (ushort)0x3001, "7f40013004000000000000000000000000000000000000000000000000000000000000000000005a000000000800000000000000000000000000000000000000")] // frame 54
+    [InlineData(ControllerProperty.Cap, (ushort)0x0001, "7f40010004000000000000000000000000000000000000000000000000000000000000000000005a010000000000000000000000000000000000000000000000")] // frame 26
+    [InlineData(ControllerProperty.Cc, (ushort)0x1001, "7f40011004000000000000000000000000000000000000000000000000000000000000000000005a000000001400000000000000000000000000000000000000")] // frame 35
+    [InlineData(ControllerProperty.Csts, (ushort)0x3000, "7f40003004000000000000000000000000000000000000000000000000000000000000000000005a000000001c00000000000000000000000000000000000000")] // frame 49
+    [InlineData(ControllerProperty.Vs, (ushort)0x3001, "7f40013004000000000000000000000000000000000000000000000000000000000000000000005a000000000800000000000000000000000000000000000000")] // frame 54
     public void Property_get_matches_capture(uint offset, ushort cid, string expected) =>
         SqeAssert.Equal(expected, PropertyCommands.Get(offset), cid);
 
@@ -99,23 +99,23 @@ public class FabricsCommandTests
     [InlineData(0x00460060u, (ushort)0x1000, "7f40001000000000000000000000000000000000000000000000000000000000000000000000005a000000001400000060004600000000000000000000000000")] // frame 31, CC.EN = 0
     [InlineData(0x00460061u, (ushort)0x2000, "7f40002000000000000000000000000000000000000000000000000000000000000000000000005a000000001400000061004600000000000000000000000000")] // frame 44, CC.EN = 1
     public void Property_set_cc_matches_capture(uint value, ushort cid, string expected) =>
-        SqeAssert.Equal(expected, PropertyCommands.Set(Property.Cc, value), cid);
+        SqeAssert.Equal(expected, PropertyCommands.Set(ControllerProperty.Cc, value), cid);
 
     [Fact]
     public void Property_set_of_eight_bytes() =>
         SqeAssert.Equal(
             "7f40000000000000000000000000000000000000000000000000000000000000000000000000005a0100000020000000efcdab89674523010000000000000000",
-            PropertyCommands.Set(Property.Nssr, 0x0123456789ABCDEF, PropertySize.EightBytes));
+            PropertyCommands.Set(ControllerProperty.Nssr, 0x0123456789ABCDEF, PropertySize.EightBytes));
 
     [Fact]
     public void Property_set_of_four_bytes_rejects_a_wider_value() =>
-        Assert.Throws<ArgumentOutOfRangeException>(() => PropertyCommands.Set(Property.Cc, 1UL << 32, PropertySize.FourBytes));
+        Assert.Throws<ArgumentOutOfRangeException>(() => PropertyCommands.Set(ControllerProperty.Cc, 1UL << 32, PropertySize.FourBytes));
 
     [Fact]
     public void Property_widths() =>
         Assert.Equal(
             [PropertySize.EightBytes, PropertySize.FourBytes, PropertySize.FourBytes, PropertySize.FourBytes, PropertySize.FourBytes],
-            new[] { Property.Cap, Property.Vs, Property.Cc, Property.Csts, Property.Nssr }.Select(Property.SizeOf));
+            new[] { ControllerProperty.Cap, ControllerProperty.Vs, ControllerProperty.Cc, ControllerProperty.Csts, ControllerProperty.Nssr }.Select(ControllerProperty.SizeOf));
 
     [Fact]
     public void Authentication_send_in_capsule() =>

@@ -1,5 +1,5 @@
-using NvmeTcp.Client.Nvm;
-using NvmeTcp.Client.Protocol;
+using NvmeTcp.Protocol.Nvm;
+using NvmeTcp.Protocol;
 
 namespace NvmeTcp.Client.Tests.Commands;
 

@@ -1,4 +1,4 @@
-using NvmeTcp.Client.Protocol;
+using NvmeTcp.Protocol;
 
 namespace NvmeTcp.Client.Tests.Commands;
 

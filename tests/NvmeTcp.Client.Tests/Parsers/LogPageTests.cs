@@ -1,5 +1,7 @@
 using System.Buffers.Binary;
 
+using NvmeTcp.Protocol;
+
 namespace NvmeTcp.Client.Tests.Parsers;
 
 public class LogPageTests

@@ -1,5 +1,5 @@
 using System.Buffers.Binary;
-using NvmeTcp.Client.Protocol;
+using NvmeTcp.Protocol;
 using static NvmeTcp.Client.Tests.Protocol.PduTestKit;
 
 namespace NvmeTcp.Client.Tests.Protocol;

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Text;
-using NvmeTcp.Client.Protocol;
+using NvmeTcp.Protocol;
 using static NvmeTcp.Client.Tests.Protocol.PduTestKit;
 
 namespace NvmeTcp.Client.Tests.Protocol;

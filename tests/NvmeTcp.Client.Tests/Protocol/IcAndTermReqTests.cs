@@ -1,4 +1,4 @@
-using NvmeTcp.Client.Protocol;
+using NvmeTcp.Protocol;
 using static NvmeTcp.Client.Tests.Protocol.PduTestKit;
 
 namespace NvmeTcp.Client.Tests.Protocol;

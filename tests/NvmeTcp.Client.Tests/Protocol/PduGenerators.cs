@@ -1,6 +1,6 @@
 using FsCheck;
 using FsCheck.Fluent;
-using NvmeTcp.Client.Protocol;
+using NvmeTcp.Protocol;
 using static NvmeTcp.Client.Tests.Protocol.PduTestKit;
 
 namespace NvmeTcp.Client.Tests.Protocol;

@@ -1,6 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using NvmeTcp.Client.Protocol;
+using NvmeTcp.Protocol;
 
 namespace NvmeTcp.Client.Tests.Protocol;
 

@@ -2,7 +2,7 @@ using System.Buffers;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
-using NvmeTcp.Client.Protocol;
+using NvmeTcp.Protocol;
 using static NvmeTcp.Client.Tests.Protocol.PduTestKit;
 
 namespace NvmeTcp.Client.Tests.Protocol;

@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
-using NvmeTcp.Client.Fabrics;
-using NvmeTcp.Client.Protocol;
+using NvmeTcp.Protocol.Fabrics;
+using NvmeTcp.Protocol;
 
 namespace NvmeTcp.Client.Tests.Transport;
 
@@ -51,11 +51,11 @@ public sealed class ControllerBringUpTests
         Assert.Equal(hostId, new Guid(data.AsSpan(0, 16), bigEndian: true));
         Assert.Equal(31, connect.ReadUInt16(44));
         await target.SendResponseAsync(connect.Cid, dw0: 7);
-        await AnswerPropertyGetAsync(target, Property.Cap, Cap);
-        await AnswerPropertyGetAsync(target, Property.Vs, 0x00020000);
-        await AnswerPropertyGetAsync(target, Property.Cc, 0);
+        await AnswerPropertyGetAsync(target, ControllerProperty.Cap, Cap);
+        await AnswerPropertyGetAsync(target, ControllerProperty.Vs, 0x00020000);
+        await AnswerPropertyGetAsync(target, ControllerProperty.Cc, 0);
         var set = await ExpectFabricsAsync(target, FabricsCommandType.PropertySet);
-        Assert.Equal(Property.Cc, set.Cdw11);
+        Assert.Equal(ControllerProperty.Cc, set.Cdw11);
         var cc = set.ReadUInt32(48);
         Assert.Equal(1u, cc & 1);
         Assert.Equal(6u, (cc >> 16) & 0xF);
@@ -70,7 +70,7 @@ public sealed class ControllerBringUpTests
         var options = Options(target);
         var connect = NvmeController.ConnectAsync(options);
         await ScriptUntilEnableAsync(target, options.HostId);
-        await AnswerPropertyGetAsync(target, Property.Csts, 0b10);
+        await AnswerPropertyGetAsync(target, ControllerProperty.Csts, 0b10);
         var error = await Assert.ThrowsAsync<NvmeException>(() => connect.WaitAsync(Bound));
         Assert.Contains("CSTS.CFS", error.Message, StringComparison.Ordinal);
     }
@@ -108,7 +108,7 @@ public sealed class ControllerBringUpTests
             {
                 for (var i = 0; i < 1000; i++)
                 {
-                    await AnswerPropertyGetAsync(target, Property.Csts, 0);
+                    await AnswerPropertyGetAsync(target, ControllerProperty.Csts, 0);
                 }
             }
             catch (Exception e) when (e is EndOfStreamException or System.Net.Sockets.SocketException or ObjectDisposedException or OperationCanceledException or Xunit.Sdk.XunitException)

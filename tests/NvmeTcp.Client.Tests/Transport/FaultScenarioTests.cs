@@ -1,5 +1,7 @@
-using NvmeTcp.Client.Protocol;
+using NvmeTcp.Protocol;
 using NvmeTcp.Client.Transport;
+
+using NvmeTcp.Protocol.Nvm;
 
 namespace NvmeTcp.Client.Tests.Transport;
 
@@ -32,7 +34,7 @@ public sealed class FaultScenarioTests
             new Random(i).NextBytes(data);
             return data;
         }).ToArray();
-        var writes = buffers.Select(data => connection.SubmitNoResultAsync(Nvm.ReadWriteCommands.Write(1, 0, length / 512, length, false), CommandKind.Io, data, default, CancellationToken.None).AsTask()).ToArray();
+        var writes = buffers.Select(data => connection.SubmitNoResultAsync(ReadWriteCommands.Write(1, 0, length / 512, length, false), CommandKind.Io, data, default, CancellationToken.None).AsTask()).ToArray();
         foreach (var _ in writes)
         {
             var (sqe, _) = await controller.ReadCommandAsync();

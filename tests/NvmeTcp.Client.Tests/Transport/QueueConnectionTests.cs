@@ -1,6 +1,8 @@
 using System.Buffers.Binary;
-using NvmeTcp.Client.Protocol;
+using NvmeTcp.Protocol;
 using NvmeTcp.Client.Transport;
+
+using NvmeTcp.Protocol.Nvm;
 
 namespace NvmeTcp.Client.Tests.Transport;
 
@@ -20,9 +22,9 @@ public sealed class QueueConnectionTests
         CommandTimeout = timeout ?? TimeSpan.FromSeconds(30),
     };
 
-    private static Sqe ReadCommand(int length) => Nvm.ReadWriteCommands.Read(1, 0, length / 512, (uint)length);
+    private static Sqe ReadCommand(int length) => ReadWriteCommands.Read(1, 0, length / 512, (uint)length);
 
-    private static Sqe WriteCommand(int length, bool inCapsule) => Nvm.ReadWriteCommands.Write(1, 0, length / 512, (uint)length, inCapsule);
+    private static Sqe WriteCommand(int length, bool inCapsule) => ReadWriteCommands.Write(1, 0, length / 512, (uint)length, inCapsule);
 
     private static byte[] Pattern(int length, int seed)
     {
@@ -171,7 +173,7 @@ public sealed class QueueConnectionTests
         Assert.Contains("Read", error.Message, StringComparison.Ordinal);
 
         // The queue is still up.
-        var flush = connection.SubmitNoResultAsync(Nvm.ReadWriteCommands.Flush(1), CommandKind.Io, default, default, CancellationToken.None).AsTask();
+        var flush = connection.SubmitNoResultAsync(ReadWriteCommands.Flush(1), CommandKind.Io, default, default, CancellationToken.None).AsTask();
         var (flushSqe, _) = await target.ReadCommandAsync();
         await target.SendResponseAsync(flushSqe.Cid);
         await flush.WaitAsync(Bound);
@@ -306,7 +308,7 @@ public sealed class QueueConnectionTests
         await using var target = ScriptedController.Start();
         await using var connection = await target.ConnectAsync(Options(timeout: TimeSpan.FromMilliseconds(300)));
         var first = connection.SubmitNoResultAsync(ReadCommand(512), CommandKind.Io, default, new byte[512], CancellationToken.None).AsTask();
-        var second = connection.SubmitNoResultAsync(Nvm.ReadWriteCommands.Flush(1), CommandKind.Io, default, default, CancellationToken.None).AsTask();
+        var second = connection.SubmitNoResultAsync(ReadWriteCommands.Flush(1), CommandKind.Io, default, default, CancellationToken.None).AsTask();
         var error = await Assert.ThrowsAsync<NvmeTimeoutException>(() => first.WaitAsync(Bound));
         Assert.Contains("did not complete", error.Message, StringComparison.Ordinal);
         await Assert.ThrowsAsync<NvmeTimeoutException>(() => second.WaitAsync(Bound));
@@ -317,11 +319,11 @@ public sealed class QueueConnectionTests
     {
         await using var target = ScriptedController.Start();
         await using var connection = await target.ConnectAsync(Options(queueSize: 2));
-        var first = connection.SubmitNoResultAsync(Nvm.ReadWriteCommands.Flush(1), CommandKind.Io, default, default, CancellationToken.None).AsTask();
-        var second = connection.SubmitNoResultAsync(Nvm.ReadWriteCommands.Flush(1), CommandKind.Io, default, default, CancellationToken.None).AsTask();
+        var first = connection.SubmitNoResultAsync(ReadWriteCommands.Flush(1), CommandKind.Io, default, default, CancellationToken.None).AsTask();
+        var second = connection.SubmitNoResultAsync(ReadWriteCommands.Flush(1), CommandKind.Io, default, default, CancellationToken.None).AsTask();
         using var cancel = new CancellationTokenSource();
-        var waiting = connection.SubmitNoResultAsync(Nvm.ReadWriteCommands.Flush(1), CommandKind.Io, default, default, cancel.Token).AsTask();
-        var third = connection.SubmitNoResultAsync(Nvm.ReadWriteCommands.Flush(1), CommandKind.Io, default, default, CancellationToken.None).AsTask();
+        var waiting = connection.SubmitNoResultAsync(ReadWriteCommands.Flush(1), CommandKind.Io, default, default, cancel.Token).AsTask();
+        var third = connection.SubmitNoResultAsync(ReadWriteCommands.Flush(1), CommandKind.Io, default, default, CancellationToken.None).AsTask();
         var (a, _) = await target.ReadCommandAsync();
         var (b, _) = await target.ReadCommandAsync();
         Assert.False(waiting.IsCompleted);
@@ -370,7 +372,7 @@ public sealed class QueueConnectionTests
         var cids = new List<ushort>();
         for (var i = 0; i < 4; i++)
         {
-            var flush = connection.SubmitNoResultAsync(Nvm.ReadWriteCommands.Flush(1), CommandKind.Io, default, default, CancellationToken.None).AsTask();
+            var flush = connection.SubmitNoResultAsync(ReadWriteCommands.Flush(1), CommandKind.Io, default, default, CancellationToken.None).AsTask();
             var (sqe, _) = await target.ReadCommandAsync();
             cids.Add(sqe.Cid);
             await target.SendResponseAsync(sqe.Cid);

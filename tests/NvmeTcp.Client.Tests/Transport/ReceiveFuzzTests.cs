@@ -1,8 +1,10 @@
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using NvmeTcp.Client.Protocol;
+using NvmeTcp.Protocol;
 using NvmeTcp.Client.Transport;
+
+using NvmeTcp.Protocol.Nvm;
 
 namespace NvmeTcp.Client.Tests.Transport;
 
@@ -101,9 +103,9 @@ public sealed class ReceiveFuzzTests
         var before = GC.GetTotalAllocatedBytes(true);
         var connection = await controller.ConnectAsync(options);
         var tasks = new Task[4];
-        tasks[0] = connection.SubmitNoResultAsync(Nvm.ReadWriteCommands.Read(1, 0, ReadLength / 512, ReadLength), CommandKind.Io, default, readBuffer, CancellationToken.None).AsTask();
-        tasks[1] = connection.SubmitNoResultAsync(Nvm.ReadWriteCommands.Write(1, 0, WriteLength / 512, WriteLength, false), CommandKind.Io, writeData, default, CancellationToken.None).AsTask();
-        tasks[2] = connection.SubmitNoResultAsync(Nvm.ReadWriteCommands.Flush(1), CommandKind.Io, default, default, CancellationToken.None).AsTask();
+        tasks[0] = connection.SubmitNoResultAsync(ReadWriteCommands.Read(1, 0, ReadLength / 512, ReadLength), CommandKind.Io, default, readBuffer, CancellationToken.None).AsTask();
+        tasks[1] = connection.SubmitNoResultAsync(ReadWriteCommands.Write(1, 0, WriteLength / 512, WriteLength, false), CommandKind.Io, writeData, default, CancellationToken.None).AsTask();
+        tasks[2] = connection.SubmitNoResultAsync(ReadWriteCommands.Flush(1), CommandKind.Io, default, default, CancellationToken.None).AsTask();
         var cids = new ushort[3];
         for (var c = 0; c < 3; c++)
         {
@@ -126,7 +128,7 @@ public sealed class ReceiveFuzzTests
         }
 
         // One more command after the stream: it too completes once the controller goes away.
-        tasks[3] = connection.SubmitNoResultAsync(Nvm.ReadWriteCommands.Flush(1), CommandKind.Io, default, default, CancellationToken.None).AsTask();
+        tasks[3] = connection.SubmitNoResultAsync(ReadWriteCommands.Flush(1), CommandKind.Io, default, default, CancellationToken.None).AsTask();
         try
         {
             controller.CloseSend();

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
-using NvmeTcp.Client.Protocol;
+using NvmeTcp.Protocol;
 using NvmeTcp.Client.Transport;
 
 namespace NvmeTcp.Client.Tests.Transport;

@@ -1,6 +1,6 @@
-using NvmeTcp.Client.Admin;
-using NvmeTcp.Client.Fabrics;
-using NvmeTcp.Client.Protocol;
+using NvmeTcp.Protocol.Admin;
+using NvmeTcp.Protocol.Fabrics;
+using NvmeTcp.Protocol;
 
 namespace NvmeTcp.Interop.Tests.Raw;
 
@@ -11,7 +11,7 @@ namespace NvmeTcp.Interop.Tests.Raw;
 internal static class RawCommands
 {
     /// <summary>The length of the fabrics Connect data (NVMe-oF 1.1, Figure 20).</summary>
-    public const int ConnectDataLength = NvmeTcp.Client.Fabrics.ConnectData.Size;
+    public const int ConnectDataLength = NvmeTcp.Protocol.Fabrics.ConnectData.Size;
 
     /// <summary>Fabrics Connect of queue <paramref name="qid"/> with SQSIZE <paramref name="sqSize"/> (0's based) and KATO in ms.</summary>
     public static Sqe Connect(ushort cid, ushort qid, ushort sqSize, uint kato) =>
@@ -21,7 +21,7 @@ internal static class RawCommands
     public static byte[] ConnectData(Guid hostId, ushort cntlid, string subsystemNqn, string hostNqn)
     {
         var data = new byte[ConnectDataLength];
-        NvmeTcp.Client.Fabrics.ConnectData.Write(data, hostId, cntlid, subsystemNqn, hostNqn);
+        NvmeTcp.Protocol.Fabrics.ConnectData.Write(data, hostId, cntlid, subsystemNqn, hostNqn);
         return data;
     }
 
