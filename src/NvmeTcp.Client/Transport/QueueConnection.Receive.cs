@@ -37,7 +37,7 @@ internal sealed partial class QueueConnection
                 if (status == DecodeStatus.NeedMoreData)
                 {
                     DispatchCompleted();
-                    OnReceived(await _socket.ReceiveAsync(PrepareReceive(1), SocketFlags.None, _shutdown.Token).ConfigureAwait(false));
+                    OnReceived(await _transport.ReceiveAsync(PrepareReceive(1), _shutdown.Token).ConfigureAwait(false));
                     continue;
                 }
 
@@ -63,7 +63,7 @@ internal sealed partial class QueueConnection
                         while (Buffered < header.DataOffset)
                         {
                             DispatchCompleted();
-                            OnReceived(await _socket.ReceiveAsync(PrepareReceive(header.DataOffset - Buffered), SocketFlags.None, _shutdown.Token).ConfigureAwait(false));
+                            OnReceived(await _transport.ReceiveAsync(PrepareReceive(header.DataOffset - Buffered), _shutdown.Token).ConfigureAwait(false));
                         }
 
                         _rxStart += header.DataOffset;
@@ -77,7 +77,7 @@ internal sealed partial class QueueConnection
                                     ? _rx.AsMemory(0, Math.Min(_rx.Length, transfer.Length - transfer.Done))
                                     : transfer.Destination[transfer.Done..];
                                 DispatchCompleted();
-                                var read = await _socket.ReceiveAsync(target, SocketFlags.None, _shutdown.Token).ConfigureAwait(false);
+                                var read = await _transport.ReceiveAsync(target, _shutdown.Token).ConfigureAwait(false);
                                 if (read == 0)
                                 {
                                     throw new EndOfStreamException($"the controller closed the connection after {transfer.Done} of {transfer.Length} bytes of C2HData");
@@ -102,7 +102,7 @@ internal sealed partial class QueueConnection
                         while (transfer.CheckDigest && Buffered < Crc32C.Size)
                         {
                             DispatchCompleted();
-                            OnReceived(await _socket.ReceiveAsync(PrepareReceive(Crc32C.Size - Buffered), SocketFlags.None, _shutdown.Token).ConfigureAwait(false));
+                            OnReceived(await _transport.ReceiveAsync(PrepareReceive(Crc32C.Size - Buffered), _shutdown.Token).ConfigureAwait(false));
                         }
 
                         EndC2HData(header.C2HData, transfer);
@@ -343,7 +343,7 @@ internal sealed partial class QueueConnection
                 var offending = _rx.AsSpan(_rxStart, Math.Min(Buffered, Math.Max((int)PduHeader.Size, Buffered > 2 ? _rx[_rxStart + 2] : 0)));
                 var length = TermReqPdu.For(error, PduDirection.HostToController).Encode(pdu, offending[..Math.Min(offending.Length, PduCodecOptions.MaxTermReqData)]);
                 using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(1));
-                await _socket.SendAsync(pdu.AsMemory(0, length), SocketFlags.None, timeout.Token).ConfigureAwait(false);
+                await _transport.SendAsync(pdu.AsMemory(0, length), timeout.Token).ConfigureAwait(false);
             }
             catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException)
             {

@@ -240,11 +240,7 @@ internal sealed partial class QueueConnection : IThreadPoolWorkItem
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask SendAllAsync(ReadOnlyMemory<byte> data)
     {
-        while (!data.IsEmpty)
-        {
-            var sent = await _socket.SendAsync(data, SocketFlags.None, _shutdown.Token).ConfigureAwait(false);
-            data = data[sent..];
-        }
+        await _transport.SendAsync(data, _shutdown.Token).ConfigureAwait(false);
     }
 
     private readonly record struct SendRequest(SendKind Kind, CommandSlot Slot, ushort Cid, Sqe Sqe, ReadOnlyMemory<byte> Data, ushort Ttag, int Offset, int Length);

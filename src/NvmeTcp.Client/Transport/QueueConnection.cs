@@ -15,7 +15,7 @@ namespace NvmeTcp.Client.Transport;
 /// </remarks>
 internal sealed partial class QueueConnection : IAsyncDisposable
 {
-    private readonly Socket _socket;
+    private readonly ConnectionTransport _transport;
     private readonly QueueConnectionOptions _options;
     private readonly CommandSlot[] _slots;
     private readonly Stack<CommandSlot> _freeSlots;
@@ -36,9 +36,9 @@ internal sealed partial class QueueConnection : IAsyncDisposable
     // Set (under _slotLock) once the connection has closed: from then on, slots taken and returned are counted.
     private bool _countSlots;
 
-    private QueueConnection(Socket socket, QueueConnectionOptions options, PduCodecOptions codec, EndPoint remote)
+    private QueueConnection(ConnectionTransport transport, QueueConnectionOptions options, PduCodecOptions codec, EndPoint remote)
     {
-        _socket = socket;
+        _transport = transport;
         _options = options;
         _resources = options.Resources;
         _codec = codec;
@@ -104,23 +104,45 @@ internal sealed partial class QueueConnection : IAsyncDisposable
         ArgumentOutOfRangeException.ThrowIfGreaterThan(options.QueueSize, CommandSlot.MaxSlots);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(options.ConnectTimeout);
-        var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        options.Resources.SocketOpened();
+        ConnectionTransport transport;
         try
         {
-            try
-            {
-                await socket.ConnectAsync(endPoint, timeout.Token).ConfigureAwait(false);
-            }
-            catch (SocketException e)
-            {
-                throw new NvmeTransportException($"Cannot connect queue {options.QueueId} to {endPoint}: {e.Message}", options.QueueId, isRetryable: true, e);
-            }
+            transport = await SocketTransport.ConnectAsync(endPoint, timeout.Token).ConfigureAwait(false);
+        }
+        catch (SocketException e)
+        {
+            throw new NvmeTransportException($"Cannot connect queue {options.QueueId} to {endPoint}: {e.Message}", options.QueueId, isRetryable: true, e);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new NvmeTimeoutException($"Queue {options.QueueId}: no connection to {endPoint} within {options.ConnectTimeout.TotalSeconds:0.#} s.", options.QueueId, options.ConnectTimeout);
+        }
 
+        options.Resources.SocketOpened();
+        return await StartAsync(transport, options, timeout, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Exchanges ICReq/ICResp over an open transport (counted as an open socket in the options' resources) and starts
+    /// the connection; the transport is closed if that fails.
+    /// </summary>
+    public static async Task<QueueConnection> StartAsync(ConnectionTransport transport, QueueConnectionOptions options, CancellationToken cancellationToken)
+    {
+        options.Resources.SocketOpened();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.ConnectTimeout);
+        return await StartAsync(transport, options, timeout, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<QueueConnection> StartAsync(ConnectionTransport transport, QueueConnectionOptions options, CancellationTokenSource timeout, CancellationToken cancellationToken)
+    {
+        var endPoint = transport.RemoteEndPoint;
+        try
+        {
             var request = new IcReqPdu(0, options.Hpda, (options.HeaderDigest ? DigestTypes.Header : 0) | (options.DataDigest ? DigestTypes.Data : 0), options.MaxR2T);
             var buffer = new byte[IcReqPdu.Length];
             request.Encode(buffer);
-            await socket.SendAsync(buffer, SocketFlags.None, timeout.Token).ConfigureAwait(false);
+            await transport.SendAsync(buffer, timeout.Token).ConfigureAwait(false);
 
             // Nothing but the ICResp (or a C2HTermReq) may come first; read exactly its 128 bytes.
             var codec = PduCodecOptions.HostBeforeInitialize((uint)options.MaxTransferSize);
@@ -146,12 +168,12 @@ internal sealed partial class QueueConnection : IAsyncDisposable
                         throw ProtocolError(options.QueueId, null, (byte)PduType.ICResp, error, $"ICResp granted digests {response.Digests} but {request.Digests} were asked for");
                     }
 
-                    var connection = new QueueConnection(socket, options, codec.AfterInitialize(request, response), endPoint);
+                    var connection = new QueueConnection(transport, options, codec.AfterInitialize(request, response), endPoint);
                     connection.Start();
                     return connection;
                 }
 
-                var read = await socket.ReceiveAsync(buffer.AsMemory(received, IcRespPdu.Length - received), SocketFlags.None, timeout.Token).ConfigureAwait(false);
+                var read = await transport.ReceiveAsync(buffer.AsMemory(received, IcRespPdu.Length - received), timeout.Token).ConfigureAwait(false);
                 if (read == 0)
                 {
                     throw new NvmeTransportException($"Queue {options.QueueId}: the controller closed the connection before its ICResp ({received} of 128 bytes).", options.QueueId, isRetryable: true);
@@ -162,24 +184,24 @@ internal sealed partial class QueueConnection : IAsyncDisposable
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            CloseSocket(socket, options.Resources);
+            CloseTransport(transport, options.Resources);
             throw new NvmeTimeoutException($"Queue {options.QueueId}: no ICResp from {endPoint} within {options.ConnectTimeout.TotalSeconds:0.#} s.", options.QueueId, options.ConnectTimeout);
         }
-        catch (SocketException e)
+        catch (Exception e) when (e is SocketException or IOException)
         {
-            CloseSocket(socket, options.Resources);
+            CloseTransport(transport, options.Resources);
             throw new NvmeTransportException($"Queue {options.QueueId}: connection to {endPoint} lost during ICReq/ICResp: {e.Message}", options.QueueId, isRetryable: true, e);
         }
         catch
         {
-            CloseSocket(socket, options.Resources);
+            CloseTransport(transport, options.Resources);
             throw;
         }
     }
 
-    private static void CloseSocket(Socket socket, ResourceCounters resources)
+    private static void CloseTransport(ConnectionTransport transport, ResourceCounters resources)
     {
-        socket.Dispose();
+        transport.Dispose();
         resources.SocketClosed();
     }
 
@@ -387,18 +409,8 @@ internal sealed partial class QueueConnection : IAsyncDisposable
         }
 
         _shutdown.Cancel();
-        try
-        {
-            _socket.Shutdown(SocketShutdown.Both);
-        }
-        catch (SocketException)
-        {
-        }
-        catch (ObjectDisposedException)
-        {
-        }
-
-        CloseSocket(_socket, _resources);
+        _transport.Abort();
+        CloseTransport(_transport, _resources);
         TryFailPending();
     }
 

@@ -1,3 +1,4 @@
+using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
 using NvmeTcp.Protocol;
@@ -12,8 +13,10 @@ namespace NvmeTcp.Client.Tests.Transport;
 internal sealed class ScriptedController : IAsyncDisposable
 {
     private static readonly TimeSpan Step = TimeSpan.FromSeconds(10);
-    private readonly TcpListener _listener;
+    private readonly TcpListener? _listener;
+    private readonly InMemoryLink? _link;
     private Socket? _socket;
+    private Stream? _stream;
     private byte[] _buffer = new byte[1 << 20];
     private int _start;
     private int _end;
@@ -23,7 +26,12 @@ internal sealed class ScriptedController : IAsyncDisposable
         _listener = listener;
     }
 
-    public IPEndPoint EndPoint => (IPEndPoint)_listener.LocalEndpoint;
+    private ScriptedController(InMemoryLink link)
+    {
+        _link = link;
+    }
+
+    public IPEndPoint EndPoint => (IPEndPoint?)_listener?.LocalEndpoint ?? InMemoryLink.EndPoint;
 
     public PduCodecOptions Codec { get; private set; } = PduCodecOptions.ControllerBeforeInitialize(1 << 20);
 
@@ -34,18 +42,58 @@ internal sealed class ScriptedController : IAsyncDisposable
         return new ScriptedController(listener);
     }
 
+    /// <summary>
+    /// A controller over an in-memory pipe instead of a socket: the host's sends complete only as this side reads
+    /// them (at most <paramref name="hostSendWindow"/> bytes ahead), so a test decides when the host's writer is stuck.
+    /// </summary>
+    public static ScriptedController InMemory(int hostSendWindow = 1 << 20, Func<ConnectionTransport, ConnectionTransport>? wrap = null) =>
+        new(new InMemoryLink(hostSendWindow)) { _wrap = wrap };
+
+    private Func<ConnectionTransport, ConnectionTransport>? _wrap;
+
+    /// <summary>The host's end of an in-memory link, once connected.</summary>
+    public ConnectionTransport? HostTransport { get; private set; }
+
+    /// <summary>Waits (polling, bounded) until the host has sent at least <paramref name="bytes"/> this side has not read.</summary>
+    public async Task WaitForUnreadAsync(int bytes, TimeSpan bound)
+    {
+        var deadline = Environment.TickCount64 + (long)bound.TotalMilliseconds;
+        while (_link!.UnreadHostBytes() < bytes)
+        {
+            Assert.True(Environment.TickCount64 < deadline, $"the host sent {_link.UnreadHostBytes()} bytes, not {bytes}");
+            await Task.Delay(1);
+        }
+    }
+
     /// <summary>Connects a client queue and answers its ICReq with <paramref name="response"/> (default: grant what was asked).</summary>
     public async Task<QueueConnection> ConnectAsync(QueueConnectionOptions options, Func<IcReqPdu, IcRespPdu>? response = null)
     {
-        var client = QueueConnection.ConnectAsync(EndPoint, options, CancellationToken.None);
+        if (_link is { } link)
+        {
+            HostTransport = link.HostTransport();
+            HostTransport = _wrap?.Invoke(HostTransport) ?? HostTransport;
+        }
+
+        var client = HostTransport is { } transport
+            ? QueueConnection.StartAsync(transport, options, CancellationToken.None)
+            : QueueConnection.ConnectAsync(EndPoint, options, CancellationToken.None);
         await AcceptAsync(response);
         return await client.WaitAsync(Step);
     }
 
     public async Task AcceptAsync(Func<IcReqPdu, IcRespPdu>? response = null)
     {
-        _socket?.Dispose();
-        _socket = await _listener.AcceptSocketAsync().WaitAsync(Step);
+        if (_link is { } link)
+        {
+            _stream = link.ControllerStream;
+        }
+        else
+        {
+            _stream?.Dispose();
+            _socket?.Dispose();
+            _socket = await _listener!.AcceptSocketAsync().WaitAsync(Step);
+            _stream = new NetworkStream(_socket, ownsSocket: false);
+        }
 
         // A controller may serve one connection after another: nothing of the last one's stream is kept.
         _start = _end = 0;
@@ -85,7 +133,7 @@ internal sealed class ScriptedController : IAsyncDisposable
                 _start = 0;
             }
 
-            var read = await _socket!.ReceiveAsync(_buffer.AsMemory(_end), SocketFlags.None, timeout.Token);
+            var read = await _stream!.ReadAsync(_buffer.AsMemory(_end), timeout.Token);
             if (read == 0)
             {
                 throw new EndOfStreamException("host closed");
@@ -103,7 +151,7 @@ internal sealed class ScriptedController : IAsyncDisposable
         return (header.Sqe, data);
     }
 
-    public Task SendAsync(ReadOnlyMemory<byte> bytes) => _socket!.SendAsync(bytes, SocketFlags.None).AsTask().WaitAsync(Step);
+    public Task SendAsync(ReadOnlyMemory<byte> bytes) => _stream!.WriteAsync(bytes).AsTask().WaitAsync(Step);
 
     public Task SendResponseAsync(ushort cid, NvmeStatus status = default, uint dw0 = 0)
     {
@@ -147,7 +195,7 @@ internal sealed class ScriptedController : IAsyncDisposable
                     Array.Resize(ref _buffer, _buffer.Length * 2);
                 }
 
-                var read = await _socket!.ReceiveAsync(_buffer.AsMemory(_end), SocketFlags.None, timeout.Token);
+                var read = await _stream!.ReadAsync(_buffer.AsMemory(_end), timeout.Token);
                 if (read == 0)
                 {
                     break;
@@ -156,7 +204,7 @@ internal sealed class ScriptedController : IAsyncDisposable
                 _end += read;
             }
         }
-        catch (SocketException)
+        catch (IOException)
         {
         }
 
@@ -164,18 +212,36 @@ internal sealed class ScriptedController : IAsyncDisposable
     }
 
     /// <summary>Sends FIN after what was sent (unlike a close, unread host data does not turn it into a RST).</summary>
-    public void CloseSend() => _socket!.Shutdown(SocketShutdown.Send);
+    public void CloseSend()
+    {
+        if (_link is { } link)
+        {
+            link.CloseControllerSend();
+        }
+        else
+        {
+            _socket!.Shutdown(SocketShutdown.Send);
+        }
+    }
 
     public void Abort()
     {
+        if (_link is { } link)
+        {
+            link.Abort();
+            return;
+        }
+
         _socket!.LingerState = new LingerOption(true, 0);
         _socket.Dispose();
     }
 
     public ValueTask DisposeAsync()
     {
+        _stream?.Dispose();
         _socket?.Dispose();
-        _listener.Stop();
+        _listener?.Stop();
+        _link?.Abort();
         return ValueTask.CompletedTask;
     }
 }

@@ -1,0 +1,176 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+
+namespace NvmeTcp.Client.Transport;
+
+/// <summary>
+/// The byte stream under one queue's connection: a TCP socket in production, an in-memory pipe in tests, a TLS
+/// session over a socket. The connection above it knows PDUs; this knows only bytes.
+/// </summary>
+/// <remarks>
+/// One receiver and one sender may use it at once (the receive loop and the send path). Any exception from it means
+/// the stream is broken; <see cref="Abort"/> makes pending and later calls fail promptly.
+/// </remarks>
+internal abstract class ConnectionTransport : IDisposable
+{
+    /// <summary>The peer, for messages.</summary>
+    public abstract EndPoint RemoteEndPoint { get; }
+
+    /// <summary>Reads what has arrived into <paramref name="buffer"/>; 0 at the end of the stream.</summary>
+    public abstract ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken);
+
+    /// <summary>Sends all of <paramref name="data"/>.</summary>
+    public abstract ValueTask SendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Sends <paramref name="first"/>, <paramref name="second"/> and <paramref name="third"/> in that order, as one
+    /// gathered write where the transport can (writev), so a PDU's header, its data in the caller's memory and its
+    /// digest leave in one system call without being copied together first.
+    /// </summary>
+    public virtual async ValueTask SendAsync(ReadOnlyMemory<byte> first, ReadOnlyMemory<byte> second, ReadOnlyMemory<byte> third, CancellationToken cancellationToken)
+    {
+        await SendAsync(first, cancellationToken).ConfigureAwait(false);
+        await SendAsync(second, cancellationToken).ConfigureAwait(false);
+        await SendAsync(third, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Breaks the stream in both directions; calls in progress end with an exception.</summary>
+    public abstract void Abort();
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        Dispose(true);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Releases the underlying stream.</summary>
+    protected abstract void Dispose(bool disposing);
+}
+
+/// <summary>A TCP socket (TCP_NODELAY), with gathered sends through one reused <see cref="SocketAsyncEventArgs"/>.</summary>
+internal sealed class SocketTransport : ConnectionTransport
+{
+    private readonly Socket _socket;
+    private readonly GatherSender _gather;
+
+    private SocketTransport(Socket socket, EndPoint remote)
+    {
+        _socket = socket;
+        RemoteEndPoint = remote;
+        _gather = new GatherSender(socket);
+    }
+
+    /// <inheritdoc/>
+    public override EndPoint RemoteEndPoint { get; }
+
+    /// <summary>Opens a TCP connection to <paramref name="endPoint"/>.</summary>
+    /// <exception cref="SocketException">The connection was refused or could not be made.</exception>
+    public static async Task<SocketTransport> ConnectAsync(EndPoint endPoint, CancellationToken cancellationToken)
+    {
+        var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(endPoint, cancellationToken).ConfigureAwait(false);
+            return new SocketTransport(socket, endPoint);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <inheritdoc/>
+    public override ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken) =>
+        _socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken);
+
+    /// <inheritdoc/>
+    public override ValueTask SendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    {
+        var pending = _socket.SendAsync(data, SocketFlags.None, cancellationToken);
+        if (!pending.IsCompletedSuccessfully)
+        {
+            return SendRestAsync(pending, data, cancellationToken);
+        }
+
+        var sent = pending.Result;
+        return sent == data.Length ? ValueTask.CompletedTask : SendRestAsync(ValueTask.FromResult(sent), data, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public override ValueTask SendAsync(ReadOnlyMemory<byte> first, ReadOnlyMemory<byte> second, ReadOnlyMemory<byte> third, CancellationToken cancellationToken)
+    {
+        // writev needs arrays; caller memory that is not array-backed (native, pinned elsewhere) goes piece by piece.
+        if (MemoryMarshal.TryGetArray(first, out var a) && MemoryMarshal.TryGetArray(second, out var b) && MemoryMarshal.TryGetArray(third, out var c))
+        {
+            return _gather.SendAsync(a, b, c, cancellationToken);
+        }
+
+        return base.SendAsync(first, second, third, cancellationToken);
+    }
+
+    private async ValueTask SendRestAsync(ValueTask<int> pending, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    {
+        var sent = await pending.ConfigureAwait(false);
+        data = data[sent..];
+        while (!data.IsEmpty)
+        {
+            sent = await _socket.SendAsync(data, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            data = data[sent..];
+        }
+    }
+
+    /// <inheritdoc/>
+    public override void Abort()
+    {
+        try
+        {
+            _socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // Already reset or closed: nothing left to break.
+        }
+
+        _socket.Dispose();
+    }
+
+    /// <inheritdoc/>
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _socket.Dispose();
+            _gather.Dispose();
+        }
+    }
+}
+
+/// <summary>Any <see cref="Stream"/>: an in-memory duplex pipe in tests, a TLS session.</summary>
+internal sealed class StreamTransport(Stream stream, EndPoint remote) : ConnectionTransport
+{
+    /// <inheritdoc/>
+    public override EndPoint RemoteEndPoint { get; } = remote;
+
+    /// <inheritdoc/>
+    public override ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken) =>
+        stream.ReadAsync(buffer, cancellationToken);
+
+    /// <inheritdoc/>
+    public override ValueTask SendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
+        stream.WriteAsync(data, cancellationToken);
+
+    /// <inheritdoc/>
+    public override void Abort() => stream.Dispose();
+
+    /// <inheritdoc/>
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            stream.Dispose();
+        }
+    }
+}
