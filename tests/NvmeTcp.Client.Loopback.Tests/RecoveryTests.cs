@@ -133,6 +133,33 @@ public sealed class RecoveryTests : IAsyncLifetime
         Assert.Equal(NvmeControllerState.Live, controller.State);
     }
 
+    // Defect 4 of the core issue: a queue pair kept the MDTS of the association it was created in, so after a reconnect
+    // to a controller with a smaller MDTS a valid read was refused (ArgumentOutOfRangeException) instead of split.
+    [Fact]
+    public async Task A_smaller_MDTS_after_a_reconnect_splits_transfers_by_the_new_limit()
+    {
+        var first = await StartAsync(subsystem: s => s.Mdts = 5);
+        var options = Reconnecting(first);
+        var port = first.EndPoint.Port;
+        await using var controller = await NvmeController.ConnectAsync(options).WaitAsync(Bound);
+        var ns = controller.GetNamespace(1);
+        var data = Pattern(128 * 1024, 40);
+        await controller.IoQueues[0].WriteAsync(ns, 0, data).AsTask().WaitAsync(Bound);
+        await first.DisposeAsync();
+        await WaitForStateAsync(controller, NvmeControllerState.Connecting);
+
+        // The same subsystem comes back on the same port with MDTS 3 (32 KiB).
+        await using var second = await StartAsync(
+            configure: o => o.ListenEndPoint = new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, port),
+            subsystem: s => s.Mdts = 3);
+        await WaitForStateAsync(controller, NvmeControllerState.Live);
+        Assert.Equal(32 * 1024, controller.MaxTransferSize);
+        var buffer = new byte[data.Length];
+        await controller.IoQueues[0].WriteAsync(ns, 0, data).AsTask().WaitAsync(Bound);
+        await controller.IoQueues[0].ReadAsync(ns, 0, buffer).AsTask().WaitAsync(Bound);
+        Assert.Equal(data, buffer);
+    }
+
     [Fact]
     public async Task Target_gone_for_longer_than_ctrl_loss_tmo_deletes_the_controller()
     {

@@ -1,0 +1,179 @@
+using System.Buffers.Binary;
+using NvmeTcp.Client.Transport;
+using NvmeTcp.Protocol;
+using NvmeTcp.Protocol.Nvm;
+
+namespace NvmeTcp.Client.Tests.Transport;
+
+/// <summary>
+/// Defects found by reading the core (the "core" issue): each test drives the transport into the exact interleaving
+/// over an in-memory link, where the test decides when the host's sends complete.
+/// </summary>
+public sealed class CoreDefectTests
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(10);
+
+    private static QueueConnectionOptions Options(int inCapsule = 4096) => new()
+    {
+        QueueId = 1,
+        QueueSize = 32,
+        InCapsuleDataSize = inCapsule,
+        ConnectTimeout = TimeSpan.FromSeconds(5),
+        CommandTimeout = TimeSpan.FromSeconds(60),
+    };
+
+    private static Sqe Write(int length, bool inCapsule) => ReadWriteCommands.Write(1, 0, length / 512, (uint)length, inCapsule);
+
+    // Defect 1: an exception from the transport other than a SocketException (a Stream transport throws IOException)
+    // escaped the send path and left it marked busy for ever: the command never failed and dispose hung.
+    [Fact]
+    public async Task A_send_failure_of_any_kind_fails_the_pending_commands_and_dispose_completes()
+    {
+        await using var target = ScriptedController.InMemory(wrap: t => new FailingTransport(t));
+        var connection = await target.ConnectAsync(Options());
+        FailingTransport.Of(target).FailSends = true;
+
+        var read = connection.SubmitNoResultAsync(ReadWriteCommands.Read(1, 0, 1, 512), CommandKind.Io, default, new byte[512], CancellationToken.None).AsTask();
+        var error = await Assert.ThrowsAsync<NvmeTransportException>(() => read.WaitAsync(Bound));
+        Assert.IsType<IOException>(error.InnerException);
+        await connection.DisposeAsync().AsTask().WaitAsync(Bound);
+    }
+
+    // Defect 2: the H2CData sender checked that the write was still outstanding, then waited for room in its buffer,
+    // then read the slot's data. A write the controller failed meanwhile had its slot recycled: Slice on default
+    // memory threw, and (defect 1) the send path died with it.
+    [Fact]
+    public async Task A_write_failed_while_its_H2CData_waits_for_room_is_skipped_and_the_queue_goes_on()
+    {
+        // Every host send waits until the controller has read it: the test holds the host's writer where it wants it.
+        await using var target = ScriptedController.InMemory(hostSendWindow: 1);
+        var connection = await target.ConnectAsync(Options(inCapsule: 4096));
+        var r2tWrite = connection.SubmitNoResultAsync(Write(8192, inCapsule: false), CommandKind.Io, new byte[8192], default, CancellationToken.None).AsTask();
+        var (b, _) = await target.ReadCommandAsync();
+
+        // W1 goes out and its send blocks (the controller does not read it); W2..W15 queue behind it.
+        var small = Enumerable.Range(0, 15).Select(_ => connection.SubmitNoResultAsync(Write(4096, inCapsule: true), CommandKind.Io, new byte[4096], default, CancellationToken.None).AsTask()).ToArray();
+        var firstCid = (ushort)(b.Cid + 1);
+
+        // The R2T for B queues B's H2CData behind W15; W1's completion, read after it, shows the R2T was taken.
+        await target.SendR2TAsync(b.Cid, 1, 0, 8192);
+        await target.SendResponseAsync(firstCid);
+        await small[0].WaitAsync(Bound);
+
+        // Releasing W1's bytes lets the sender encode W2..W15 and reach B's H2CData, which needs more room: it waits
+        // for the send of W2..W15, which the controller does not read yet.
+        var (w1, _) = await target.ReadCommandAsync();
+        Assert.Equal(firstCid, w1.Cid);
+        await target.WaitForUnreadAsync(14 * (72 + 4096), Bound);
+
+        // Now the controller fails B: its caller is released and its slot free again.
+        await target.SendResponseAsync(b.Cid, new NvmeStatus(NvmeStatusCodeType.Generic, 0x80, doNotRetry: true));
+        await Assert.ThrowsAsync<NvmeStatusException>(() => r2tWrite.WaitAsync(Bound));
+
+        // The sender goes on: W2..W15 reach the controller, then a new command does.
+        for (var i = 1; i < small.Length; i++)
+        {
+            var (sqe, _) = await target.ReadCommandAsync();
+            await target.SendResponseAsync(sqe.Cid);
+        }
+
+        await Task.WhenAll(small).WaitAsync(Bound);
+        var flush = connection.SubmitNoResultAsync(ReadWriteCommands.Flush(1), CommandKind.Io, default, default, CancellationToken.None).AsTask();
+        (ushort Cid, bool IsH2CData) next;
+        do
+        {
+            var (header, _) = await target.ReadPduAsync();
+            next = header.Type == PduType.CapsuleCmd ? (header.Sqe.Cid, false) : (header.H2CData.Cccid, true);
+            Assert.False(next.IsH2CData && next.Cid != b.Cid, "H2CData for a command other than B");
+        }
+        while (next.IsH2CData);
+
+        await target.SendResponseAsync(next.Cid);
+        await flush.WaitAsync(Bound);
+        await connection.DisposeAsync().AsTask().WaitAsync(Bound);
+    }
+
+    // Defect 3: GetResult on a command not yet complete marked its caller done and recycled the slot when the real
+    // completion came; the caller's later (legitimate) await then failed or hung, and the slot's next command could
+    // see the old result. The runtime's own sources throw before touching any state; so must ours.
+    [Fact]
+    public async Task GetResult_before_completion_throws_and_leaves_the_command_intact()
+    {
+        await using var target = ScriptedController.InMemory();
+        await using var connection = await target.ConnectAsync(Options());
+        var buffer = new byte[512];
+        var pending = connection.SubmitNoResultAsync(ReadWriteCommands.Read(1, 0, 1, 512), CommandKind.Io, default, buffer, CancellationToken.None);
+        Assert.Throws<InvalidOperationException>(() => pending.GetAwaiter().GetResult());
+
+        var (sqe, _) = await target.ReadCommandAsync();
+        var data = Enumerable.Range(0, 512).Select(i => (byte)i).ToArray();
+        await target.SendC2HDataAsync(sqe.Cid, 0, data, last: true);
+        await target.SendResponseAsync(sqe.Cid);
+        await pending.AsTask().WaitAsync(Bound);
+        Assert.Equal(data, buffer);
+    }
+
+    // Defect 5a: for a violation found from connection state (here a CapsuleResp for a CID that is not outstanding),
+    // the receive loop had consumed the PDU before checking it, so the H2CTermReq carried the bytes after it.
+    [Fact]
+    public async Task H2CTermReq_for_a_stateful_violation_carries_the_offending_header()
+    {
+        await using var target = ScriptedController.InMemory();
+        var connection = await target.ConnectAsync(Options());
+        var response = new byte[CapsuleRespPdu.HeaderLength];
+        CapsuleRespPdu.Encode(response, new Cqe(0, 0, 0, 0, 0x0ABC, NvmeStatus.Success), target.Codec);
+        await target.SendAsync(response);
+
+        var sent = await target.ReadUntilClosedAsync();
+        Assert.Equal((byte)PduType.H2CTermReq, sent[0]);
+        var plen = BinaryPrimitives.ReadUInt32LittleEndian(sent.AsSpan(4));
+        Assert.Equal(response, sent.AsSpan(TermReqPdu.HeaderLength, (int)plen - TermReqPdu.HeaderLength).ToArray());
+        await connection.DisposeAsync().AsTask().WaitAsync(Bound);
+    }
+
+    // Defect 5b: a C2HTermReq whose PDO (reserved for TermReqs) is not zero was refused as a violation of ours, and
+    // the controller's own reason (FES/FEI) was lost; the association is ending anyway, so report what it said.
+    [Fact]
+    public async Task C2HTermReq_with_a_nonzero_PDO_still_reports_the_controller_FES_and_FEI()
+    {
+        await using var target = ScriptedController.InMemory();
+        var connection = await target.ConnectAsync(Options());
+        var read = connection.SubmitNoResultAsync(ReadWriteCommands.Read(1, 0, 1, 512), CommandKind.Io, default, new byte[512], CancellationToken.None).AsTask();
+        await target.ReadCommandAsync();
+        var term = new byte[TermReqPdu.HeaderLength];
+        new TermReqPdu(PduType.C2HTermReq, FatalErrorStatus.PduSequenceError, 0x10).Encode(term, default);
+        term[PduHeader.PdoOffset] = TermReqPdu.HeaderLength;
+        await target.SendAsync(term);
+
+        var error = await Assert.ThrowsAsync<NvmeTcpProtocolException>(() => read.WaitAsync(Bound));
+        Assert.True(error.SentByController);
+        Assert.Equal((int)FatalErrorStatus.PduSequenceError, error.FatalErrorStatus);
+        Assert.Equal(0x10u, error.FatalErrorInformation);
+        await connection.DisposeAsync().AsTask().WaitAsync(Bound);
+    }
+
+    /// <summary>A transport whose sends fail with an <see cref="IOException"/> once told to, as a broken TLS stream would.</summary>
+    private sealed class FailingTransport(ConnectionTransport inner) : ConnectionTransport
+    {
+        public bool FailSends { get; set; }
+
+        public static FailingTransport Of(ScriptedController target) => (FailingTransport)target.HostTransport!;
+
+        public override System.Net.EndPoint RemoteEndPoint => inner.RemoteEndPoint;
+
+        public override ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken) => inner.ReceiveAsync(buffer, cancellationToken);
+
+        public override ValueTask SendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
+            FailSends ? ValueTask.FromException(new IOException("the stream broke")) : inner.SendAsync(data, cancellationToken);
+
+        public override void Abort() => inner.Abort();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                inner.Dispose();
+            }
+        }
+    }
+}
