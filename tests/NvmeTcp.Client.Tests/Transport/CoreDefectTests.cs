@@ -22,7 +22,7 @@ public sealed class CoreDefectTests
         CommandTimeout = TimeSpan.FromSeconds(60),
     };
 
-    private static Sqe Write(int length, bool inCapsule) => ReadWriteCommands.Write(1, 0, length / 512, (uint)length, inCapsule);
+    private static Sqe Write(int length) => ReadWriteCommands.Write(1, 0, length / 512, (uint)length, length <= 4096);
 
     // Defect 1: an exception from the transport other than a SocketException (a Stream transport throws IOException)
     // escaped the send path and left it marked busy for ever: the command never failed and dispose hung.
@@ -45,47 +45,60 @@ public sealed class CoreDefectTests
     [Fact]
     public async Task A_write_failed_while_its_H2CData_waits_for_room_is_skipped_and_the_queue_goes_on()
     {
-        // Every host send waits until the controller has read it: the test holds the host's writer where it wants it.
-        // On a new connection slots are taken in order, so the CIDs are 0, 1, 2...
+        // Every host send waits until the controller has read it, so the test decides where the host's writer stops.
+        // On a new connection slots are taken in order: the CIDs are 0, 1, 2...
+        const int Capsule = 72 + 4096;
         await using var target = ScriptedController.InMemory(hostSendWindow: 1);
         var connection = await target.ConnectAsync(Options(inCapsule: 4096));
-        var readBuffer = new byte[512];
-        var read = connection.SubmitNoResultAsync(ReadWriteCommands.Read(1, 0, 1, 512), CommandKind.Io, default, readBuffer, CancellationToken.None).AsTask();
-        var (r, _) = await target.ReadCommandAsync();
+        Task Submit(Sqe sqe, int length) => connection.SubmitNoResultAsync(sqe, CommandKind.Io, new byte[length], default, CancellationToken.None).AsTask();
 
-        // B's capsule goes out and its send blocks (the controller does not read it yet); W1..W15 queue behind it.
-        var r2tWrite = connection.SubmitNoResultAsync(Write(8192, inCapsule: false), CommandKind.Io, new byte[8192], default, CancellationToken.None).AsTask();
-        var b = (ushort)(r.Cid + 1);
-        var small = Enumerable.Range(0, 15).Select(_ => connection.SubmitNoResultAsync(Write(4096, inCapsule: true), CommandKind.Io, new byte[4096], default, CancellationToken.None).AsTask()).ToArray();
-        await target.WaitForUnreadAsync(72, Bound);
+        // R's capsule holds the writer (the controller does not read it yet) while the rest queues behind it:
+        // P1..P15 (in-capsule writes), B (a write whose data goes by R2T), W1..W14.
+        var read = connection.SubmitNoResultAsync(ReadWriteCommands.Read(1, 0, 1, 512), CommandKind.Io, default, new byte[512], CancellationToken.None).AsTask();
+        var p = Enumerable.Range(0, 15).Select(_ => Submit(Write(4096), 4096)).ToArray();
+        var r2tWrite = Submit(Write(8192), 8192);
+        var w = Enumerable.Range(0, 14).Select(_ => Submit(Write(4096), 4096)).ToArray();
+        const ushort r = 0, b = 16;
 
-        // The R2T for B queues B's H2CData behind W15; the read's completion, received after it, shows it was taken.
+        // Reading R lets the writer encode P1..P15 and B; W1 does not fit beside them, so their send waits for the
+        // controller: B's capsule has gone out, W1..W14 have not.
+        await target.ReadCommandAsync();
+        await target.WaitForUnreadAsync((15 * Capsule) + 72, Bound);
+
+        // The R2T for B queues B's H2CData behind W14; R's completion, read after it, shows the R2T was taken.
         await target.SendR2TAsync(b, 1, 0, 8192);
-        await target.SendC2HDataAsync(r.Cid, 0, new byte[512], last: true, success: true);
+        await target.SendC2HDataAsync(r, 0, new byte[512], last: true, success: true);
         await read.WaitAsync(Bound);
 
-        // Reading B's capsule lets the sender encode W1..W15 and reach B's H2CData, which needs more room than is left:
-        // it waits for the send of W1..W15, which the controller does not read yet.
-        var (sqe, _) = await target.ReadCommandAsync();
-        Assert.Equal(b, sqe.Cid);
-        await target.WaitForUnreadAsync(15 * (72 + 4096), Bound);
+        // Reading P1..P15 and B lets the writer encode W1..W14 and reach B's H2CData, which needs more room than is
+        // left: it waits for the send of W1..W14.
+        for (var i = 0; i < 16; i++)
+        {
+            await target.ReadCommandAsync();
+        }
+
+        await target.WaitForUnreadAsync(14 * Capsule, Bound);
 
         // Now the controller fails B: its caller is released and its slot free again.
         await target.SendResponseAsync(b, new NvmeStatus(NvmeStatusCodeType.Generic, 0x80, doNotRetry: true));
         await Assert.ThrowsAsync<NvmeStatusException>(() => r2tWrite.WaitAsync(Bound));
 
-        // The sender goes on, without B's data: W1..W15 reach the controller, then a new command does.
-        for (var i = 0; i < small.Length; i++)
+        // The sender goes on without B's data: W1..W14 reach the controller, then a new command does.
+        for (var i = 0; i < w.Length; i++)
         {
-            (sqe, _) = await target.ReadCommandAsync();
-            await target.SendResponseAsync(sqe.Cid);
+            var (sqe, _) = await target.ReadCommandAsync();
+            Assert.NotEqual(b, sqe.Cid);
         }
 
-        await Task.WhenAll(small).WaitAsync(Bound);
         var flush = connection.SubmitNoResultAsync(ReadWriteCommands.Flush(1), CommandKind.Io, default, default, CancellationToken.None).AsTask();
-        (sqe, _) = await target.ReadCommandAsync();
-        await target.SendResponseAsync(sqe.Cid);
-        await flush.WaitAsync(Bound);
+        var (flushSqe, _) = await target.ReadCommandAsync();
+        Assert.Equal(0x00, flushSqe.Opcode);
+        foreach (var cid in Enumerable.Range(1, 15).Concat(Enumerable.Range(17, 14)).Append(flushSqe.Cid))
+        {
+            await target.SendResponseAsync((ushort)cid);
+        }
+
+        await Task.WhenAll(p.Concat(w).Append(flush)).WaitAsync(Bound);
         await connection.DisposeAsync().AsTask().WaitAsync(Bound);
     }
 
