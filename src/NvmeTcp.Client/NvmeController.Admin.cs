@@ -115,29 +115,17 @@ public sealed partial class NvmeController
         NvmeDiscovery.ReadLogAsync(this, cancellationToken);
 
     // A caller's admin command: while the association is being re-established it waits for the controller to be
-    // live again (or fails as I/O does); bring-up's own commands use AdminAsync directly.
+    // live again (or fails as I/O does); bring-up's own commands go to the association being built.
     internal async ValueTask<Cqe> UserAdminAsync(Sqe sqe, ReadOnlyMemory<byte> writeData, Memory<byte> readBuffer, CancellationToken cancellationToken)
     {
-        var admin = Volatile.Read(ref _admin);
+        var admin = Current.Admin;
         if (admin.Failure is not null || State != NvmeControllerState.Live)
         {
             await WaitUntilLiveAsync(cancellationToken).ConfigureAwait(false);
-            admin = Volatile.Read(ref _admin);
+            admin = Current.Admin;
         }
 
         var kind = sqe.Opcode == FabricsCommand.Opcode ? CommandKind.Fabrics : CommandKind.Admin;
         return await admin.SubmitAsync(sqe, kind, writeData, readBuffer, cancellationToken).ConfigureAwait(false);
     }
-
-    internal ValueTask<Cqe> AdminAsync(Sqe sqe, ReadOnlyMemory<byte> writeData, Memory<byte> readBuffer, CancellationToken cancellationToken)
-    {
-        var kind = sqe.Opcode == FabricsCommand.Opcode ? CommandKind.Fabrics : CommandKind.Admin;
-        return _admin.SubmitAsync(sqe, kind, writeData, readBuffer, cancellationToken);
-    }
-
-    internal async Task<ulong> GetPropertyAsync(uint offset, CancellationToken cancellationToken) =>
-        (await AdminAsync(PropertyCommands.Get(offset), default, default, cancellationToken).ConfigureAwait(false)).Value64;
-
-    internal async Task SetPropertyAsync(uint offset, uint value, CancellationToken cancellationToken) =>
-        await AdminAsync(PropertyCommands.Set(offset, value), default, default, cancellationToken).ConfigureAwait(false);
 }

@@ -5,15 +5,15 @@ using Microsoft.Extensions.Logging;
 using NvmeTcp.Protocol.Admin;
 using NvmeTcp.Protocol.Fabrics;
 using NvmeTcp.Protocol;
+using NvmeTcp.Client.Core;
 using NvmeTcp.Client.Transport;
 
 namespace NvmeTcp.Client;
 
 public sealed partial class NvmeController
 {
-    // The admin queue: 32 entries and 8 KiB of in-capsule data, as Linux uses (NVME_AQ_DEPTH, NVME_TCP_ADMIN_CCSZ).
+    // The admin queue: 32 entries, as Linux uses (NVME_AQ_DEPTH); its in-capsule size is the transport's.
     private const int AdminQueueSize = 32;
-    private const int AdminInCapsuleDataSize = 8192;
 
     // CC fields (NVMe Base 2.0, 3.1.4.5): IOSQES 6 (64-byte SQE), IOCQES 4 (16-byte CQE), MPS 0 (4 KiB pages).
     private const uint CcEnable = 1;
@@ -31,9 +31,10 @@ public sealed partial class NvmeController
         HeaderDigest = options.HeaderDigest,
         DataDigest = options.DataDigest,
         MaxTransferSize = Math.Max(options.MaxTransferSize, 64 * 1024),
-        InCapsuleDataSize = AdminInCapsuleDataSize,
+        InCapsuleDataSize = QueueConnection.AdminInCapsuleDataSize,
         ConnectTimeout = options.ConnectTimeout,
         CommandTimeout = options.AdminTimeout,
+        TimeProvider = options.TimeProvider,
         Resources = options.Resources ?? new ResourceCounters(),
     };
 
@@ -55,86 +56,116 @@ public sealed partial class NvmeController
         }
     }
 
-    private async Task BringUpAsync(EndPoint endPoint, CancellationToken cancellationToken)
+    // Builds a whole association: admin queue, enable, Identify, I/O queues, namespaces. Whatever it opened is closed
+    // again when a step fails.
+    private static async Task<Association> BringUpAsync(NvmeTcpOptions options, EndPoint endPoint, ILogger logger, CancellationToken cancellationToken)
     {
-        // Connect the admin queue: a new dynamic controller (CNTLID 0xFFFF), SQSIZE 31, KATO in ms.
-        var kato = (uint)_options.KeepAliveTimeout.TotalMilliseconds;
-        ControllerId = await ConnectQueueAsync(_admin, 0xFFFF, kato, cancellationToken).ConfigureAwait(false);
+        var admin = await QueueConnection.ConnectAsync(endPoint, AdminQueueOptions(options), cancellationToken).ConfigureAwait(false);
+        var association = new Association(admin, endPoint);
+        try
+        {
+            await BringUpAsync(association, options, logger, cancellationToken).ConfigureAwait(false);
+            return association;
+        }
+        catch (Exception e)
+        {
+            await association.CloseAsync(e).ConfigureAwait(false);
+            throw;
+        }
+    }
 
-        Capabilities = await GetPropertyAsync(ControllerProperty.Cap, cancellationToken).ConfigureAwait(false);
-        var vs = (uint)await GetPropertyAsync(ControllerProperty.Vs, cancellationToken).ConfigureAwait(false);
-        Version = new Version((int)(vs >> 16), (int)((vs >> 8) & 0xFF), (int)(vs & 0xFF));
-        await EnableAsync(cancellationToken).ConfigureAwait(false);
+    private static async Task BringUpAsync(Association association, NvmeTcpOptions options, ILogger logger, CancellationToken cancellationToken)
+    {
+        var admin = association.Admin;
+
+        // Connect the admin queue: a new dynamic controller (CNTLID 0xFFFF), SQSIZE 31, KATO in ms.
+        var kato = (uint)options.KeepAliveTimeout.TotalMilliseconds;
+        association.ControllerId = await ConnectQueueAsync(admin, options, logger, ConnectData.DynamicControllerId, kato, cancellationToken).ConfigureAwait(false);
+
+        association.Capabilities = await GetPropertyAsync(admin, ControllerProperty.Cap, cancellationToken).ConfigureAwait(false);
+        var vs = (uint)await GetPropertyAsync(admin, ControllerProperty.Vs, cancellationToken).ConfigureAwait(false);
+        association.Version = new Version((int)(vs >> 16), (int)((vs >> 8) & 0xFF), (int)(vs & 0xFF));
+        await EnableAsync(association, options.TimeProvider, cancellationToken).ConfigureAwait(false);
 
         var identify = new byte[4096];
-        await AdminAsync(IdentifyCommand.Controller(), default, identify, cancellationToken).ConfigureAwait(false);
-        Identify = NvmeIdentifyController.Parse(identify);
+        await admin.SubmitAsync(IdentifyCommand.Controller(), CommandKind.Admin, default, identify, cancellationToken).ConfigureAwait(false);
+        association.Identify = NvmeIdentifyController.Parse(identify);
 
-        var mpsMin = 1 << (12 + (int)((Capabilities >> 48) & 0xF));
-        var mdts = Identify.MaxDataTransferBytes(mpsMin);
-        MaxTransferSize = (int)Math.Min(_options.MaxTransferSize, mdts ?? long.MaxValue);
-        if (IsDiscoveryController)
+        var mpsMin = 1 << (12 + (int)((association.Capabilities >> 48) & 0xF));
+        var mdts = association.Identify.MaxDataTransferBytes(mpsMin);
+        association.MaxTransferSize = (int)Math.Min(options.MaxTransferSize, mdts ?? long.MaxValue);
+        if (association.Identify.IsDiscoveryController || options.SubsystemNqn == NvmeTcpOptions.DiscoveryNqn)
         {
             return;
         }
 
-        await ConnectIoQueuesAsync(endPoint, cancellationToken).ConfigureAwait(false);
-        await ReadNamespacesAsync(cancellationToken).ConfigureAwait(false);
-        if (_logger.IsEnabled(LogLevel.Information))
+        await ConnectIoQueuesAsync(association, options, logger, cancellationToken).ConfigureAwait(false);
+        association.Namespaces = await ReadNamespacesAsync(admin, cancellationToken).ConfigureAwait(false);
+        if (logger.IsEnabled(LogLevel.Information))
         {
-            Log.Connected(_logger, _options.SubsystemNqn, endPoint, ControllerId, _ioConnections.Length, _ioConnections.Length > 0 ? _ioConnections[0].QueueSize : 0, _admin.Codec.HeaderDigest, _admin.Codec.DataDigest);
+            Log.Connected(logger, options.SubsystemNqn, association.EndPoint, association.ControllerId, association.IoQueues.Length, association.IoQueues.Length > 0 ? association.IoQueues[0].QueueSize : 0, admin.Codec.HeaderDigest, admin.Codec.DataDigest);
         }
     }
 
-    private async Task<ushort> ConnectQueueAsync(QueueConnection queue, ushort controllerId, uint kato, CancellationToken cancellationToken)
+    private static async Task<ushort> ConnectQueueAsync(QueueConnection queue, NvmeTcpOptions options, ILogger logger, ushort controllerId, uint kato, CancellationToken cancellationToken)
     {
         var data = new byte[ConnectData.Size];
-        ConnectData.Write(data, _options.HostId, controllerId, _options.SubsystemNqn, _options.HostNqn);
+        ConnectData.Write(data, options.HostId, controllerId, options.SubsystemNqn, options.HostNqn);
         var sqe = ConnectCommand.Create(queue.QueueId, queue.QueueSize, ConnectAttributes.None, queue.QueueId == 0 ? kato : 0);
         var cqe = await queue.SubmitAsync(sqe, CommandKind.Fabrics, data, default, cancellationToken).ConfigureAwait(false);
 
         // DW0: CNTLID in bits 0-15, AUTHREQ in bits 16-31 (bit 17 DH-HMAC-CHAP, bit 18 secure channel).
-        if ((cqe.Dw0 >> 16 & 0x6) != 0)
+        var authenticationRequired = (ushort)(cqe.Dw0 >> 16) & 0x6;
+        if (authenticationRequired != 0)
         {
-            // Not retryable: reconnecting would meet the same demand (no reconnect after an authentication refusal).
-            throw new NvmeTransportException($"The controller at {queue.RemoteEndPoint} requires in-band authentication (AUTHREQ 0x{cqe.Dw0 >> 16:X}), which this connection was not configured for.", queue.QueueId, isRetryable: false);
+            // Not transient: reconnecting would meet the same demand.
+            throw new NvmeAuthenticationException(
+                $"The controller at {queue.RemoteEndPoint} requires in-band authentication (AUTHREQ 0x{cqe.Dw0 >> 16:X}) on queue {queue.QueueId}, which this connection was not configured for.",
+                NvmeAuthenticationFailure.Required,
+                (ushort)(cqe.Dw0 >> 16));
         }
 
-        if (_logger.IsEnabled(Microsoft.Extensions.Logging.LogLevel.Debug))
+        if (logger.IsEnabled(LogLevel.Debug))
         {
-            Log.QueueConnected(_logger, queue.QueueId, queue.RemoteEndPoint);
+            Log.QueueConnected(logger, queue.QueueId, queue.RemoteEndPoint);
         }
+
         return (ushort)cqe.Dw0;
     }
 
-    private async Task EnableAsync(CancellationToken cancellationToken)
+    private static async Task EnableAsync(Association association, TimeProvider time, CancellationToken cancellationToken)
     {
+        var admin = association.Admin;
+
         // A static controller may come up enabled: disable it first and wait for RDY to clear (as Linux does).
-        var cc = (uint)await GetPropertyAsync(ControllerProperty.Cc, cancellationToken).ConfigureAwait(false);
+        var cc = (uint)await GetPropertyAsync(admin, ControllerProperty.Cc, cancellationToken).ConfigureAwait(false);
         if ((cc & CcEnable) != 0)
         {
-            await SetPropertyAsync(ControllerProperty.Cc, cc & ~CcEnable, cancellationToken).ConfigureAwait(false);
-            await WaitForStatusAsync(CstsReady, 0, "CSTS.RDY to clear", cancellationToken).ConfigureAwait(false);
+            await SetPropertyAsync(admin, ControllerProperty.Cc, cc & ~CcEnable, cancellationToken).ConfigureAwait(false);
+            await WaitForStatusAsync(association, time, CstsReady, 0, "CSTS.RDY to clear", cancellationToken).ConfigureAwait(false);
         }
 
         // CSS 110b (all supported I/O command sets) when CAP.CSS bit 43 says so, else NVM (000b).
-        var css = (Capabilities & (1UL << 43)) != 0 ? CcCssAllSupported : 0;
-        await SetPropertyAsync(ControllerProperty.Cc, CcEnable | CcQueueEntrySizes | css, cancellationToken).ConfigureAwait(false);
-        await WaitForStatusAsync(CstsReady, CstsReady, "CSTS.RDY", cancellationToken).ConfigureAwait(false);
+        var css = (association.Capabilities & (1UL << 43)) != 0 ? CcCssAllSupported : 0;
+        await SetPropertyAsync(admin, ControllerProperty.Cc, CcEnable | CcQueueEntrySizes | css, cancellationToken).ConfigureAwait(false);
+        await WaitForStatusAsync(association, time, CstsReady, CstsReady, "CSTS.RDY", cancellationToken).ConfigureAwait(false);
     }
 
     // Polls CSTS until (CSTS & mask) == value, within CAP.TO (500 ms units); CSTS.CFS is fatal.
-    private async Task WaitForStatusAsync(uint mask, uint value, string what, CancellationToken cancellationToken)
+    private static async Task WaitForStatusAsync(Association association, TimeProvider time, uint mask, uint value, string what, CancellationToken cancellationToken)
     {
-        var timeout = TimeSpan.FromMilliseconds(Math.Max(1, (Capabilities >> 24) & 0xFF) * 500);
-        var deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        var timeout = TimeSpan.FromMilliseconds(Math.Max(1, (association.Capabilities >> 24) & 0xFF) * 500);
+        var started = time.GetTimestamp();
         var delay = 1;
         while (true)
         {
-            var csts = (uint)await GetPropertyAsync(ControllerProperty.Csts, cancellationToken).ConfigureAwait(false);
+            var csts = (uint)await GetPropertyAsync(association.Admin, ControllerProperty.Csts, cancellationToken).ConfigureAwait(false);
             if ((csts & CstsFatal) != 0)
             {
-                throw new NvmeException($"Controller {ControllerId} at {_admin.RemoteEndPoint} reports a fatal status (CSTS.CFS) while waiting for {what}.");
+                throw new NvmeControllerFatalException(
+                    $"Controller {association.ControllerId} at {association.EndPoint} reports a fatal status (CSTS.CFS, CSTS 0x{csts:X}) while waiting for {what}.",
+                    association.ControllerId,
+                    csts);
             }
 
             if ((csts & mask) == value)
@@ -142,85 +173,65 @@ public sealed partial class NvmeController
                 return;
             }
 
-            if (Environment.TickCount64 > deadline)
+            if (time.GetElapsedTime(started) > timeout)
             {
-                throw new NvmeTimeoutException($"Controller {ControllerId} at {_admin.RemoteEndPoint}: no {what} within CAP.TO ({timeout.TotalSeconds:0.#} s).", 0, timeout);
+                throw new NvmeTimeoutException($"Controller {association.ControllerId} at {association.EndPoint}: no {what} within CAP.TO ({timeout.TotalSeconds:0.#} s).", 0, timeout);
             }
 
-            await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+            await Task.Delay(TimeSpan.FromMilliseconds(delay), time, cancellationToken).ConfigureAwait(false);
             delay = Math.Min(delay * 2, 100);
         }
     }
 
-    private async Task ConnectIoQueuesAsync(EndPoint endPoint, CancellationToken cancellationToken)
+    private static async Task ConnectIoQueuesAsync(Association association, NvmeTcpOptions options, ILogger logger, CancellationToken cancellationToken)
     {
-        var requested = _options.IoQueueCount;
+        var requested = options.IoQueueCount;
         if (requested == 0)
         {
             return;
         }
 
         // Number of Queues (FID 07h): ask for NSQR = NCQR = n - 1, use what was granted (both 0's based in DW0).
-        var cqe = await AdminAsync(FeatureCommands.SetNumberOfQueues(requested, requested), default, default, cancellationToken).ConfigureAwait(false);
+        var cqe = await association.Admin.SubmitAsync(FeatureCommands.SetNumberOfQueues(requested, requested), CommandKind.Admin, default, default, cancellationToken).ConfigureAwait(false);
         var granted = Math.Min(requested, (int)Math.Min((cqe.Dw0 & 0xFFFF) + 1, (cqe.Dw0 >> 16) + 1));
-        Log.QueuesGranted(_logger, requested, granted);
+        Log.QueuesGranted(logger, requested, granted);
 
-        var mqes = (int)(Capabilities & 0xFFFF) + 1;
-        var size = Math.Min(_options.IoQueueSize, mqes);
-        var inCapsule = (int)Math.Clamp(Identify.InCapsuleDataSize, 0, int.MaxValue);
+        var mqes = (int)(association.Capabilities & 0xFFFF) + 1;
+        var size = Math.Min(options.IoQueueSize, mqes);
+        var inCapsule = (int)Math.Clamp(association.Identify!.InCapsuleDataSize, 0, int.MaxValue);
         var connections = new List<QueueConnection>(granted);
         try
         {
             for (ushort qid = 1; qid <= granted; qid++)
             {
-                var connection = await QueueConnection.ConnectAsync(endPoint, IoQueueOptions(qid, size, inCapsule), cancellationToken).ConfigureAwait(false);
+                var connection = await QueueConnection.ConnectAsync(association.EndPoint, IoQueueOptions(options, association, qid, size, inCapsule), cancellationToken).ConfigureAwait(false);
                 connections.Add(connection);
-                await ConnectQueueAsync(connection, ControllerId, 0, cancellationToken).ConfigureAwait(false);
+                await ConnectQueueAsync(connection, options, logger, association.ControllerId, 0, cancellationToken).ConfigureAwait(false);
             }
         }
-        catch
+        finally
         {
-            foreach (var connection in connections)
-            {
-                await connection.DisposeAsync().ConfigureAwait(false);
-            }
-
-            throw;
-        }
-
-        _ioConnections = [.. connections];
-
-        // As many queue pairs as asked for, whatever was granted: pair i uses connection i mod granted (as blk-mq
-        // maps hardware contexts). After a reconnect the pairs the caller holds stay valid and follow the new grant,
-        // fewer queues (pairs share) or more, up to one connection each.
-        if (_ioQueues.Length == 0)
-        {
-            _ioQueues = [.. Enumerable.Range(0, requested).Select(i => new NvmeQueuePair(this, connections[i % connections.Count], MaxTransferSize))];
-        }
-        else
-        {
-            for (var i = 0; i < _ioQueues.Length; i++)
-            {
-                _ioQueues[i].Rebind(connections[i % connections.Count]);
-            }
+            // Kept by the association even when a step failed, so that closing it closes them.
+            association.IoQueues = [.. connections];
         }
     }
 
-    private QueueConnectionOptions IoQueueOptions(ushort qid, int size, int inCapsule) => new()
+    private static QueueConnectionOptions IoQueueOptions(NvmeTcpOptions options, Association association, ushort qid, int size, int inCapsule) => new()
     {
         QueueId = qid,
         QueueSize = size,
-        HeaderDigest = _options.HeaderDigest,
-        DataDigest = _options.DataDigest,
-        MaxR2T = (uint)_options.MaxR2T,
-        MaxTransferSize = MaxTransferSize,
+        HeaderDigest = options.HeaderDigest,
+        DataDigest = options.DataDigest,
+        MaxR2T = (uint)options.MaxR2T,
+        MaxTransferSize = association.MaxTransferSize,
         InCapsuleDataSize = inCapsule,
-        ConnectTimeout = _options.ConnectTimeout,
-        CommandTimeout = _options.IoTimeout,
-        Resources = Resources,
+        ConnectTimeout = options.ConnectTimeout,
+        CommandTimeout = options.IoTimeout,
+        TimeProvider = options.TimeProvider,
+        Resources = options.Resources!,
     };
 
-    private async Task ReadNamespacesAsync(CancellationToken cancellationToken)
+    private static async Task<NvmeNamespace[]> ReadNamespacesAsync(QueueConnection admin, CancellationToken cancellationToken)
     {
         var namespaces = new List<NvmeNamespace>();
         var list = new byte[4096];
@@ -228,11 +239,11 @@ public sealed partial class NvmeController
         while (true)
         {
             // Active Namespace ID list (CNS 02h): up to 1024 NSIDs greater than the one given.
-            await AdminAsync(IdentifyCommand.ActiveNamespaces(after), default, list, cancellationToken).ConfigureAwait(false);
+            await admin.SubmitAsync(IdentifyCommand.ActiveNamespaces(after), CommandKind.Admin, default, list, cancellationToken).ConfigureAwait(false);
             var ids = NvmeNamespaceList.Parse(list);
             foreach (var id in ids)
             {
-                namespaces.Add(await ReadNamespaceAsync(id, cancellationToken).ConfigureAwait(false));
+                namespaces.Add(await ReadNamespaceAsync(admin, id, cancellationToken).ConfigureAwait(false));
             }
 
             if (ids.Count < 1024)
@@ -243,19 +254,19 @@ public sealed partial class NvmeController
             after = ids[^1];
         }
 
-        _namespaces = [.. namespaces];
+        return [.. namespaces];
     }
 
-    private async Task<NvmeNamespace> ReadNamespaceAsync(uint id, CancellationToken cancellationToken)
+    private static async Task<NvmeNamespace> ReadNamespaceAsync(QueueConnection admin, uint id, CancellationToken cancellationToken)
     {
         var data = new byte[4096];
-        await AdminAsync(IdentifyCommand.Namespace(id), default, data, cancellationToken).ConfigureAwait(false);
+        await admin.SubmitAsync(IdentifyCommand.Namespace(id), CommandKind.Admin, default, data, cancellationToken).ConfigureAwait(false);
         var identify = NvmeIdentifyNamespace.Parse(data);
         IReadOnlyList<NvmeNamespaceDescriptor> descriptors = [];
         var descriptorData = new byte[4096];
         try
         {
-            await AdminAsync(IdentifyCommand.NamespaceDescriptors(id), default, descriptorData, cancellationToken).ConfigureAwait(false);
+            await admin.SubmitAsync(IdentifyCommand.NamespaceDescriptors(id), CommandKind.Admin, default, descriptorData, cancellationToken).ConfigureAwait(false);
             descriptors = NvmeNamespaceDescriptor.ParseList(descriptorData);
         }
         catch (NvmeStatusException)
@@ -266,23 +277,24 @@ public sealed partial class NvmeController
         return new NvmeNamespace(id, identify, descriptors);
     }
 
-    private async Task<string> ShutdownAsync()
+    private async Task<string> ShutdownAsync(Association association)
     {
         // CC.SHN = 01b keeping EN, then CSTS.SHST = 10b within RTD3E (µs) or, when it is 0, CAP.TO.
+        var admin = association.Admin;
         try
         {
-            using var timeout = new CancellationTokenSource(ShutdownTimeout());
-            var cc = (uint)await GetPropertyAsync(ControllerProperty.Cc, timeout.Token).ConfigureAwait(false);
-            await SetPropertyAsync(ControllerProperty.Cc, (cc & ~(3u << 14)) | CcShutdownNormal, timeout.Token).ConfigureAwait(false);
+            using var timeout = new CancellationTokenSource(ShutdownTimeout(association), _time);
+            var cc = (uint)await GetPropertyAsync(admin, ControllerProperty.Cc, timeout.Token).ConfigureAwait(false);
+            await SetPropertyAsync(admin, ControllerProperty.Cc, (cc & ~(3u << 14)) | CcShutdownNormal, timeout.Token).ConfigureAwait(false);
             while (true)
             {
-                var csts = (uint)await GetPropertyAsync(ControllerProperty.Csts, timeout.Token).ConfigureAwait(false);
+                var csts = (uint)await GetPropertyAsync(admin, ControllerProperty.Csts, timeout.Token).ConfigureAwait(false);
                 if ((csts & (3 << 2)) == CstsShutdownComplete)
                 {
                     return "orderly shutdown complete";
                 }
 
-                await Task.Delay(10, timeout.Token).ConfigureAwait(false);
+                await Task.Delay(TimeSpan.FromMilliseconds(10), _time, timeout.Token).ConfigureAwait(false);
             }
         }
         catch (Exception e) when (e is NvmeException or OperationCanceledException)
@@ -291,14 +303,15 @@ public sealed partial class NvmeController
         }
     }
 
-    private TimeSpan ShutdownTimeout()
+    private static TimeSpan ShutdownTimeout(Association association)
     {
-        var rtd3e = Identify?.Rtd3e ?? 0;
-        return rtd3e != 0 ? TimeSpan.FromMilliseconds(Math.Clamp(rtd3e / 1000.0, 1000, 60_000)) : TimeSpan.FromMilliseconds(Math.Max(1, (Capabilities >> 24) & 0xFF) * 500);
+        var rtd3e = association.Identify?.Rtd3e ?? 0;
+        return rtd3e != 0 ? TimeSpan.FromMilliseconds(Math.Clamp(rtd3e / 1000.0, 1000, 60_000)) : TimeSpan.FromMilliseconds(Math.Max(1, (association.Capabilities >> 24) & 0xFF) * 500);
     }
 
-    private Task StartKeepAlive(uint katoMs, QueueConnection admin, IReadOnlyList<QueueConnection> association, CancellationToken token)
+    private Task StartKeepAlive(Association association)
     {
+        var katoMs = (uint)_options.KeepAliveTimeout.TotalMilliseconds;
         if (katoMs == 0)
         {
             return Task.CompletedTask;
@@ -307,12 +320,14 @@ public sealed partial class NvmeController
         // Keep Alive every KATO/2, as Linux does. With Traffic Based Keep Alive (CTRATT bit 6) any completion resets
         // the controller's timer, so a tick that saw completions sends nothing; the ticks come twice as often, since
         // one completion can then postpone the next Keep Alive by up to two of them (Linux's reasoning, core.c).
-        var trafficBased = (Identify.Ctratt & (1u << 6)) != 0;
+        var trafficBased = (association.Identify!.Ctratt & (1u << 6)) != 0;
         var period = TimeSpan.FromMilliseconds(katoMs / (trafficBased ? 4.0 : 2.0));
+        var admin = association.Admin;
+        var token = association.Stopping.Token;
         return Background(
             async () =>
             {
-                using var timer = new PeriodicTimer(period);
+                using var timer = new PeriodicTimer(period, _time);
                 var seen = TotalCompletions(association);
                 while (await timer.WaitForNextTickAsync(token).ConfigureAwait(false))
                 {
@@ -331,7 +346,7 @@ public sealed partial class NvmeController
                     }
                     catch (NvmeException e)
                     {
-                        Log.KeepAliveFailed(_logger, ControllerId, e.Message);
+                        Log.KeepAliveFailed(_logger, association.ControllerId, e.Message);
                         admin.Fail(e);
                         return;
                     }
@@ -339,14 +354,40 @@ public sealed partial class NvmeController
             });
     }
 
-    private static long TotalCompletions(IReadOnlyList<QueueConnection> association)
+    private static long TotalCompletions(Association association)
     {
-        var total = 0L;
-        foreach (var connection in association)
+        var total = association.Admin.Completions;
+        foreach (var connection in association.IoQueues)
         {
             total += connection.Completions;
         }
 
         return total;
     }
+
+    // Runs background work of the controller on the thread pool, counted in Resources until it ends.
+    private Task Background(Func<Task> work)
+    {
+        var resources = Resources;
+        resources.TaskStarted();
+        return Task.Run(
+            async () =>
+            {
+                try
+                {
+                    await work().ConfigureAwait(false);
+                }
+                finally
+                {
+                    resources.TaskEnded();
+                }
+            },
+            CancellationToken.None);
+    }
+
+    private static async Task<ulong> GetPropertyAsync(QueueConnection admin, uint offset, CancellationToken cancellationToken) =>
+        (await admin.SubmitAsync(PropertyCommands.Get(offset), CommandKind.Fabrics, default, default, cancellationToken).ConfigureAwait(false)).Value64;
+
+    private static async Task SetPropertyAsync(QueueConnection admin, uint offset, uint value, CancellationToken cancellationToken) =>
+        await admin.SubmitAsync(PropertyCommands.Set(offset, value), CommandKind.Fabrics, default, default, cancellationToken).ConfigureAwait(false);
 }

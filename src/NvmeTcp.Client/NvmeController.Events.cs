@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using NvmeTcp.Protocol.Admin;
 using NvmeTcp.Protocol;
+using NvmeTcp.Client.Core;
 using NvmeTcp.Client.Transport;
 
 namespace NvmeTcp.Client;
@@ -20,16 +21,18 @@ public sealed partial class NvmeController
     /// <summary>Raised for every asynchronous event, after the library has refreshed what it changed (namespaces).</summary>
     public event EventHandler<NvmeAsyncEventArgs>? AsyncEvent;
 
-    private IEnumerable<Task> StartAsyncEvents(QueueConnection admin, CancellationToken token)
+    private IEnumerable<Task> StartAsyncEvents(Association association)
     {
-        var wanted = Identify.Oaes & (NamespaceAttributeNotices | DiscoveryLogChangeNotices);
+        var wanted = association.Identify!.Oaes & (NamespaceAttributeNotices | DiscoveryLogChangeNotices);
         if (wanted == 0)
         {
             return [];
         }
 
         // Up to AERL + 1 requests outstanding (AERL is 0's based), no more than a few: each holds an admin slot.
-        var count = Math.Min(Identify.Aerl + 1, MaxAsyncEventRequests);
+        var count = Math.Min(association.Identify.Aerl + 1, MaxAsyncEventRequests);
+        var admin = association.Admin;
+        var token = association.Stopping.Token;
         return [Background(async () =>
         {
             try
@@ -40,34 +43,39 @@ public sealed partial class NvmeController
             {
                 // The controller takes its defaults; events may still come.
             }
+            catch (Exception e) when (e is OperationCanceledException or NvmeException)
+            {
+                // The association is going down.
+                return;
+            }
 
-            await Task.WhenAll(Enumerable.Range(0, count).Select(_ => AsyncEventLoopAsync(admin, token))).ConfigureAwait(false);
+            await Task.WhenAll(Enumerable.Range(0, count).Select(_ => AsyncEventLoopAsync(association, token))).ConfigureAwait(false);
         })];
     }
 
-    private async Task AsyncEventLoopAsync(QueueConnection admin, CancellationToken token)
+    private async Task AsyncEventLoopAsync(Association association, CancellationToken token)
     {
         while (!token.IsCancellationRequested)
         {
             Cqe cqe;
             try
             {
-                cqe = await admin.SubmitAsync(AdminCommands.AsynchronousEventRequest(), CommandKind.Admin, default, default, token, Timeout.InfiniteTimeSpan).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is OperationCanceledException or NvmeTransportException or NvmeTcpProtocolException or NvmeTimeoutException)
-            {
-                // The association is going down; the next one sends its own requests.
-                return;
+                cqe = await association.Admin.SubmitAsync(AdminCommands.AsynchronousEventRequest(), CommandKind.Admin, default, default, token, Timeout.InfiniteTimeSpan).ConfigureAwait(false);
             }
             catch (NvmeStatusException)
             {
                 // E.g. Asynchronous Event Request Limit Exceeded: fewer requests than hoped, which is fine.
                 return;
             }
+            catch (Exception e) when (e is OperationCanceledException or NvmeException)
+            {
+                // The association is going down; the next one sends its own requests.
+                return;
+            }
 
             try
             {
-                await OnAsyncEventAsync(admin, cqe.Dw0, token).ConfigureAwait(false);
+                await OnAsyncEventAsync(association, cqe.Dw0, token).ConfigureAwait(false);
             }
             catch (Exception e) when (e is OperationCanceledException or NvmeException)
             {
@@ -76,20 +84,21 @@ public sealed partial class NvmeController
         }
     }
 
-    private async Task OnAsyncEventAsync(QueueConnection admin, uint dw0, CancellationToken token)
+    private async Task OnAsyncEventAsync(Association association, uint dw0, CancellationToken token)
     {
         var type = (byte)(dw0 & 0x7);
         var information = (byte)((dw0 >> 8) & 0xFF);
         var logPage = (byte)((dw0 >> 16) & 0xFF);
         if (_logger.IsEnabled(LogLevel.Information))
         {
-            Log.AsyncEvent(_logger, ControllerId, type, information, logPage);
+            Log.AsyncEvent(_logger, association.ControllerId, type, information, logPage);
         }
 
+        var admin = association.Admin;
         IReadOnlyList<uint> changed = [];
         if (type == 2 && information == 0x00)
         {
-            changed = await RefreshChangedNamespacesAsync(admin, token).ConfigureAwait(false);
+            changed = await RefreshChangedNamespacesAsync(association, token).ConfigureAwait(false);
         }
         else if (logPage != 0)
         {
@@ -112,13 +121,13 @@ public sealed partial class NvmeController
     }
 
     // Changed Namespace List (LID 04h): up to 1024 NSIDs; FFFFFFFFh first means more changed than fit: re-read all.
-    private async Task<IReadOnlyList<uint>> RefreshChangedNamespacesAsync(QueueConnection admin, CancellationToken token)
+    private static async Task<IReadOnlyList<uint>> RefreshChangedNamespacesAsync(Association association, CancellationToken token)
     {
         var data = new byte[4096];
-        await admin.SubmitAsync(GetLogPageCommand.Create(LogPageId.ChangedNamespaceList, 4096, 0xFFFFFFFF), CommandKind.Admin, default, data, token).ConfigureAwait(false);
+        await association.Admin.SubmitAsync(GetLogPageCommand.Create(LogPageId.ChangedNamespaceList, 4096, 0xFFFFFFFF), CommandKind.Admin, default, data, token).ConfigureAwait(false);
         var changed = NvmeNamespaceList.Parse(data);
         var all = changed.Count > 0 && changed[0] == 0xFFFFFFFF;
-        await ReadNamespacesAsync(token).ConfigureAwait(false);
-        return all ? [.. _namespaces.Select(n => n.Id)] : changed;
+        association.Namespaces = await ReadNamespacesAsync(association.Admin, token).ConfigureAwait(false);
+        return all ? [.. association.Namespaces.Select(n => n.Id)] : changed;
     }
 }

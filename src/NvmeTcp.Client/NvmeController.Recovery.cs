@@ -1,5 +1,5 @@
-using System.Net;
 using Microsoft.Extensions.Logging;
+using NvmeTcp.Client.Core;
 using NvmeTcp.Client.Transport;
 
 namespace NvmeTcp.Client;
@@ -23,11 +23,7 @@ public sealed partial class NvmeController
     private TaskCompletionSource _live = NewSignal();
     private TaskCompletionSource _fastIoFail = NewSignal();
     private Exception? _lastFailure;
-    private QueueConnection[] _ioConnections = [];
-    private CancellationTokenSource _association = new();
-    private Task _associationTasks = Task.CompletedTask;
     private Task _recovery = Task.CompletedTask;
-    private EndPoint? _endPoint;
 
     // StateChanged and AsyncEvent, raised in order, one at a time.
     private readonly SerialEvents _events = new();
@@ -58,30 +54,32 @@ public sealed partial class NvmeController
         _ = signal.Task.Exception;
     }
 
-    private void BecomeLive(EndPoint endPoint)
+    // Publishes a brought-up association (the first, or one rebuilt after a failure) and starts its background work.
+    private void BecomeLive(Association association)
     {
-        _endPoint = endPoint;
-        foreach (var connection in (QueueConnection[])[_admin, .. _ioConnections])
+        Volatile.Write(ref _current, association);
+        foreach (var connection in association.Connections)
         {
             connection.FailureObserver = OnConnectionFailed;
         }
 
-        var token = _association.Token;
         var tasks = new List<Task>
         {
-            StartKeepAlive((uint)_options.KeepAliveTimeout.TotalMilliseconds, _admin, [_admin, .. _ioConnections], token),
-            Background(() => WatchAsync([_admin, .. _ioConnections], token)),
+            StartKeepAlive(association),
+            Background(() => WatchAsync(association)),
         };
-        tasks.AddRange(StartAsyncEvents(_admin, token));
-        _associationTasks = Task.WhenAll(tasks);
+        tasks.AddRange(StartAsyncEvents(association));
+        association.BackgroundWork = Task.WhenAll(tasks);
         SetState(NvmeControllerState.Live, null);
     }
 
     // The first queue of the association to fail starts recovery.
-    private async Task WatchAsync(QueueConnection[] association, CancellationToken token)
+    private async Task WatchAsync(Association association)
     {
-        var stopped = Task.Delay(Timeout.Infinite, token);
-        var failed = await Task.WhenAny(association.Select(c => c.Completion).Append(stopped)).ConfigureAwait(false);
+        var token = association.Stopping.Token;
+        var connections = association.Connections;
+        var stopped = Task.Delay(Timeout.InfiniteTimeSpan, _time, token);
+        var failed = await Task.WhenAny(connections.Select(c => c.Completion).Append(stopped)).ConfigureAwait(false);
         if (failed == stopped)
         {
             return;
@@ -90,7 +88,7 @@ public sealed partial class NvmeController
         // Two paths on purpose: a failing connection reports itself synchronously (OnConnectionFailed), so new commands
         // wait at once; this watcher catches what that cannot, a queue that failed before its observer was attached or
         // before the association became Live.
-        var connection = association.First(c => c.Completion == failed);
+        var connection = connections.First(c => c.Completion == failed);
         OnConnectionFailed(connection, connection.Failure ?? new NvmeTransportException($"Queue {connection.QueueId} closed.", connection.QueueId, isRetryable: true));
     }
 
@@ -99,26 +97,27 @@ public sealed partial class NvmeController
     {
         lock (_stateLock)
         {
+            var association = Current;
             if (_state != NvmeControllerState.Live || Volatile.Read(ref _disposed) != 0
-                || (connection != _admin && Array.IndexOf(_ioConnections, connection) < 0))
+                || Array.IndexOf(association.Connections, connection) < 0)
             {
                 return;
             }
 
             // Inside the lock (Monitor is re-entrant): of two queues failing at once, exactly one starts recovery.
             SetState(NvmeControllerState.Resetting, reason);
+            Log.QueueFailed(_logger, connection.QueueId, reason.Message);
+            _recovery = Background(() => RecoverAsync(association, reason));
         }
-
-        Log.QueueFailed(_logger, connection.QueueId, reason.Message);
-        _recovery = Background(() => RecoverAsync(reason));
     }
 
-    private async Task RecoverAsync(Exception reason)
+    private async Task RecoverAsync(Association failed, Exception reason)
     {
         _lastFailure = reason;
-        SetState(NvmeControllerState.Resetting, reason);
-        var failedAt = Environment.TickCount64;
-        await TearDownAssociationAsync(reason).ConfigureAwait(false);
+        var failedAt = _time.GetTimestamp();
+
+        // Every queue goes down; only when each has completed its pending commands (no buffer in use) do we go on.
+        await failed.CloseAsync(new NvmeTransportException($"Queue reset: the association with {failed.EndPoint} failed ({reason.Message}).", 0, isRetryable: true, reason)).ConfigureAwait(false);
 
         if (_options.FastIoFailTimeout is { } fastIoFail)
         {
@@ -137,11 +136,11 @@ public sealed partial class NvmeController
         while (Volatile.Read(ref _disposed) == 0)
         {
             // As Linux: wait reconnect_delay, and give up when the next attempt would start past ctrl_loss_tmo.
-            var elapsed = TimeSpan.FromMilliseconds(Environment.TickCount64 - failedAt);
+            var elapsed = _time.GetElapsedTime(failedAt);
             if (!forever && elapsed + _options.ReconnectDelay > lossTimeout)
             {
                 await DeleteAsync(new NvmeTransportException(
-                    $"Controller at {_endPoint}: no reconnect within ctrl_loss_tmo ({lossTimeout.TotalSeconds:0.#} s) after {attempt} attempts; last error: {reason.Message}",
+                    $"Controller at {failed.EndPoint}: no reconnect within ctrl_loss_tmo ({lossTimeout.TotalSeconds:0.#} s) after {attempt} attempts; last error: {reason.Message}",
                     0,
                     isRetryable: false,
                     reason)).ConfigureAwait(false);
@@ -151,17 +150,27 @@ public sealed partial class NvmeController
             SetState(NvmeControllerState.Connecting, reason);
             try
             {
-                await Task.Delay(_options.ReconnectDelay, _stop.Token).ConfigureAwait(false);
+                await Task.Delay(_options.ReconnectDelay, _time, _stop.Token).ConfigureAwait(false);
                 attempt++;
-                await ReconnectAsync(_stop.Token).ConfigureAwait(false);
-                BecomeLive(_endPoint!);
+                var association = await BringUpAsync(_options, failed.EndPoint, _logger, _stop.Token).ConfigureAwait(false);
+                lock (_stateLock)
+                {
+                    if (Volatile.Read(ref _disposed) == 0)
+                    {
+                        BecomeLive(association);
+                        return;
+                    }
+                }
+
+                // Disposed while it was being brought up: nobody will use it.
+                await association.CloseAsync(Deleted()).ConfigureAwait(false);
                 return;
             }
             catch (OperationCanceledException) when (_stop.IsCancellationRequested)
             {
                 return;
             }
-            catch (NvmeException e) when (e is NvmeStatusException { Status.DoNotRetry: true } or NvmeTransportException { IsRetryable: false })
+            catch (NvmeException e) when (!e.IsTransient)
             {
                 // A controller that refuses with DNR (e.g. this host is no longer allowed), or demands authentication
                 // this host cannot give, will refuse again.
@@ -170,62 +179,11 @@ public sealed partial class NvmeController
             }
             catch (Exception e) when (e is NvmeException or System.Net.Sockets.SocketException)
             {
-                Log.ReconnectFailed(_logger, attempt, _endPoint, e.Message);
+                Log.ReconnectFailed(_logger, attempt, failed.EndPoint, e.Message);
                 reason = e;
                 _lastFailure = e;
             }
         }
-    }
-
-    private async Task ReconnectAsync(CancellationToken cancellationToken)
-    {
-        var admin = await QueueConnection.ConnectAsync(_endPoint!, AdminQueueOptions(_options), cancellationToken).ConfigureAwait(false);
-        Volatile.Write(ref _admin, admin);
-        try
-        {
-            await BringUpAsync(_endPoint!, cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            // A bring-up that failed after its I/O queues connected (reading the namespaces, say) leaves them in
-            // _ioConnections; close them too, or each failed attempt would leave sockets open until the target closes
-            // them. Those of the torn-down association are already closed; closing them again does nothing.
-            foreach (var connection in _ioConnections)
-            {
-                await connection.DisposeAsync().ConfigureAwait(false);
-            }
-
-            await admin.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
-    }
-
-    // Every queue goes down; only when each has completed its pending commands (no buffer in use) do we go on.
-    private async Task TearDownAssociationAsync(Exception reason)
-    {
-        await _association.CancelAsync().ConfigureAwait(false);
-        var reset = new NvmeTransportException($"Queue reset: the association with {_endPoint} failed ({reason.Message}).", 0, isRetryable: true, reason);
-        QueueConnection[] connections = [Volatile.Read(ref _admin), .. _ioConnections];
-        foreach (var connection in connections)
-        {
-            connection.Fail(reset);
-        }
-
-        foreach (var connection in connections)
-        {
-            await connection.DisposeAsync().ConfigureAwait(false);
-        }
-
-        try
-        {
-            await _associationTasks.ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is OperationCanceledException or NvmeException)
-        {
-        }
-
-        _association.Dispose();
-        _association = new CancellationTokenSource();
     }
 
     private async Task FailWaitingIoAfterAsync(TimeSpan delay, Exception reason)
@@ -233,7 +191,7 @@ public sealed partial class NvmeController
         var signal = _fastIoFail;
         try
         {
-            await Task.Delay(delay, _stop.Token).ConfigureAwait(false);
+            await Task.Delay(delay, _time, _stop.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
@@ -249,7 +207,7 @@ public sealed partial class NvmeController
         }
 
         FaultSignal(signal, new NvmeTransportException(
-            $"Controller at {_endPoint} is not live {delay.TotalSeconds:0.#} s after it failed (fast_io_fail_tmo); the I/O was not sent. Last error: {reason.Message}",
+            $"Controller at {RemoteEndPoint} is not live {delay.TotalSeconds:0.#} s after it failed (fast_io_fail_tmo); the I/O was not sent. Last error: {reason.Message}",
             0,
             isRetryable: true,
             reason));
@@ -272,15 +230,6 @@ public sealed partial class NvmeController
         try
         {
             await _recovery.ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is OperationCanceledException or NvmeException)
-        {
-        }
-
-        await _association.CancelAsync().ConfigureAwait(false);
-        try
-        {
-            await _associationTasks.ConfigureAwait(false);
         }
         catch (Exception e) when (e is OperationCanceledException or NvmeException)
         {
@@ -312,7 +261,7 @@ public sealed partial class NvmeController
     }
 
     private NvmeTransportException Deleted() => new NvmeTransportException(
-        $"Controller at {_endPoint} was deleted{(_lastFailure is { } e ? $": {e.Message}" : string.Empty)}.",
+        $"Controller at {RemoteEndPoint} was deleted{(_lastFailure is { } e ? $": {e.Message}" : string.Empty)}.",
         0,
         isRetryable: false,
         _lastFailure);

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using NvmeTcp.Client.Core;
 using NvmeTcp.Client.Transport;
 
 namespace NvmeTcp.Client;
@@ -10,68 +11,58 @@ namespace NvmeTcp.Client;
 /// the controller down in order (CC.SHN, then wait for CSTS.SHST).
 /// </summary>
 /// <remarks>
-/// Errors are typed (see <see cref="NvmeException"/>). If a queue's connection fails, the commands on it fail and
-/// the controller is no longer usable; connect again.
+/// <para>Errors are typed (see <see cref="NvmeException"/>). When any queue's connection fails, the commands on it fail
+/// with a transient error, and the controller reconnects by itself with the Linux host's knobs
+/// (<see cref="NvmeTcpOptions.ReconnectDelay"/>, <see cref="NvmeTcpOptions.ControllerLossTimeout"/>,
+/// <see cref="NvmeTcpOptions.FastIoFailTimeout"/>); <see cref="State"/> and <see cref="StateChanged"/> tell where it is.
+/// Commands submitted meanwhile wait for it. Only a refusal that reconnecting cannot fix (DNR, authentication) or the
+/// controller loss timeout deletes it for good.</para>
+/// <para>The identity properties (<see cref="ControllerId"/>, <see cref="Identify"/>, <see cref="Namespaces"/>,
+/// <see cref="MaxTransferSize"/>, ...) describe the current association and change after a reconnect.</para>
 /// </remarks>
 public sealed partial class NvmeController : IAsyncDisposable
 {
     private readonly NvmeTcpOptions _options;
-    private QueueConnection _admin;
     private readonly ILogger _logger;
+    private readonly TimeProvider _time;
     private readonly CancellationTokenSource _stop = new();
+    private Association _current;
     private NvmeQueuePair[] _ioQueues = [];
-    private NvmeNamespace[] _namespaces = [];
     private int _nextQueue = -1;
     private int _disposed;
 
-    private NvmeController(NvmeTcpOptions options, QueueConnection admin, ILogger logger)
+    private NvmeController(NvmeTcpOptions options, Association association, ILogger logger)
     {
         _options = options;
-        _admin = admin;
+        _current = association;
         _logger = logger;
+        _time = options.TimeProvider;
         Resources = options.Resources!;
     }
 
     /// <summary>Sockets, background work and command slots this controller holds: all zero once it is disposed.</summary>
     internal ResourceCounters Resources { get; }
 
-    /// <summary>I/O connections of the current association (the queues the controller granted, which the <see cref="IoQueues"/> share).</summary>
-    internal int IoConnectionCount => _ioConnections.Length;
+    /// <summary>The association in use now (or being replaced, while the controller is not live).</summary>
+    internal Association Current => Volatile.Read(ref _current);
 
-    // Runs background work of the controller on the thread pool, counted in Resources until it ends.
-    private Task Background(Func<Task> work)
-    {
-        var resources = Resources;
-        resources.TaskStarted();
-        return Task.Run(
-            async () =>
-            {
-                try
-                {
-                    await work().ConfigureAwait(false);
-                }
-                finally
-                {
-                    resources.TaskEnded();
-                }
-            },
-            CancellationToken.None);
-    }
+    /// <summary>I/O connections of the current association (the queues the controller granted, which the <see cref="IoQueues"/> share).</summary>
+    internal int IoConnectionCount => Current.IoQueues.Length;
 
     /// <summary>The controller ID (CNTLID) the target assigned in the admin Connect.</summary>
-    public ushort ControllerId { get; private set; }
+    public ushort ControllerId => Current.ControllerId;
 
     /// <summary>CAP: the controller capabilities property.</summary>
-    public ulong Capabilities { get; private set; }
+    public ulong Capabilities => Current.Capabilities;
 
     /// <summary>VS: the NVMe version the controller implements.</summary>
-    public Version Version { get; private set; } = new(0, 0);
+    public Version Version => Current.Version;
 
     /// <summary>Identify Controller (CNS 01h), read at bring-up.</summary>
-    public NvmeIdentifyController Identify { get; private set; } = null!;
+    public NvmeIdentifyController Identify => Current.Identify!;
 
-    /// <summary>The active namespaces found at bring-up (none on a discovery controller).</summary>
-    public IReadOnlyList<NvmeNamespace> Namespaces => _namespaces;
+    /// <summary>The active namespaces (none on a discovery controller), refreshed when the controller reports a change.</summary>
+    public IReadOnlyList<NvmeNamespace> Namespaces => Current.Namespaces;
 
     /// <summary>
     /// The I/O queue pairs: always as many as <see cref="NvmeTcpOptions.IoQueueCount"/> asked for, spread over the I/O
@@ -86,7 +77,7 @@ public sealed partial class NvmeController : IAsyncDisposable
     internal ILogger Logger => _logger;
 
     /// <summary>The target's endpoint.</summary>
-    public System.Net.EndPoint RemoteEndPoint => _admin.RemoteEndPoint;
+    public System.Net.EndPoint RemoteEndPoint => Current.EndPoint;
 
     /// <summary>The subsystem NQN connected to.</summary>
     public string SubsystemNqn => _options.SubsystemNqn;
@@ -95,7 +86,7 @@ public sealed partial class NvmeController : IAsyncDisposable
     public string HostNqn => _options.HostNqn;
 
     /// <summary>The largest data transfer of one command: the smaller of MDTS and <see cref="NvmeTcpOptions.MaxTransferSize"/>.</summary>
-    public int MaxTransferSize { get; private set; }
+    public int MaxTransferSize => Current.MaxTransferSize;
 
     /// <summary>Whether this is a discovery controller (no I/O queues; its data is the discovery log).</summary>
     public bool IsDiscoveryController => Identify.IsDiscoveryController || _options.SubsystemNqn == NvmeTcpOptions.DiscoveryNqn;
@@ -103,7 +94,7 @@ public sealed partial class NvmeController : IAsyncDisposable
     /// <summary>The namespace with NSID <paramref name="namespaceId"/>.</summary>
     /// <exception cref="KeyNotFoundException">The controller has no such active namespace.</exception>
     public NvmeNamespace GetNamespace(uint namespaceId) =>
-        Array.Find(_namespaces, n => n.Id == namespaceId) ?? throw new KeyNotFoundException($"Controller {ControllerId} has no active namespace {namespaceId}.");
+        Array.Find(Current.Namespaces, n => n.Id == namespaceId) ?? throw new KeyNotFoundException($"Controller {ControllerId} has no active namespace {namespaceId}.");
 
     /// <summary>The I/O queue pairs in turn, for spreading callers over them.</summary>
     /// <exception cref="InvalidOperationException">The controller has no I/O queues.</exception>
@@ -127,8 +118,10 @@ public sealed partial class NvmeController : IAsyncDisposable
     /// <param name="cancellationToken">Cancels the bring-up; everything opened so far is closed.</param>
     /// <returns>A live controller.</returns>
     /// <remarks>Throws <see cref="NvmeStatusException"/> when the target refuses (e.g. Connect Invalid Host, Connect Invalid
-    /// Parameters for an unknown NQN), <see cref="NvmeTransportException"/> when it cannot be reached,
-    /// <see cref="NvmeTimeoutException"/>, and <see cref="NvmeTcpProtocolException"/>.</remarks>
+    /// Parameters for an unknown NQN), <see cref="NvmeAuthenticationException"/> when it demands in-band
+    /// authentication, <see cref="NvmeControllerFatalException"/> when it reports a fatal status while enabling,
+    /// <see cref="NvmeTransportException"/> when it cannot be reached, <see cref="NvmeTimeoutException"/>, and
+    /// <see cref="NvmeTcpProtocolException"/>.</remarks>
     public static async Task<NvmeController> ConnectAsync(NvmeTcpOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -137,26 +130,16 @@ public sealed partial class NvmeController : IAsyncDisposable
         options.Resources ??= new ResourceCounters();
         var logger = options.LoggerFactory?.CreateLogger<NvmeController>() ?? (ILogger)NullLogger.Instance;
         var endPoint = await ResolveAsync(options, cancellationToken).ConfigureAwait(false);
-        var admin = await QueueConnection.ConnectAsync(endPoint, AdminQueueOptions(options), cancellationToken).ConfigureAwait(false);
-        var controller = new NvmeController(options, admin, logger);
-        try
-        {
-            await controller.BringUpAsync(endPoint, cancellationToken).ConfigureAwait(false);
-            controller.BecomeLive(endPoint);
-            return controller;
-        }
-        catch
-        {
-            await controller.CloseAsync(orderly: false).ConfigureAwait(false);
-            throw;
-        }
+        var association = await BringUpAsync(options, endPoint, logger, cancellationToken).ConfigureAwait(false);
+        var controller = new NvmeController(options, association, logger);
+        controller._ioQueues = [.. Enumerable.Range(0, association.IoQueues.Length == 0 ? 0 : options.IoQueueCount).Select(i => new NvmeQueuePair(controller, i))];
+        controller.BecomeLive(association);
+        return controller;
     }
 
     /// <summary>Shuts the controller down in order (CC.SHN, CSTS.SHST) and closes every connection.</summary>
     /// <returns>Completes when every connection is closed.</returns>
-    public ValueTask DisposeAsync() => CloseAsync(orderly: true);
-
-    private async ValueTask CloseAsync(bool orderly)
+    public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
@@ -168,23 +151,26 @@ public sealed partial class NvmeController : IAsyncDisposable
         await StopRecoveryAsync().ConfigureAwait(false);
 
         // Like Linux: I/O queues are just closed, then the controller is told to shut down on the admin queue.
-        foreach (var connection in _ioConnections)
+        var association = Current;
+        await association.Stopping.CancelAsync().ConfigureAwait(false);
+        foreach (var connection in association.IoQueues)
         {
             await connection.DisposeAsync().ConfigureAwait(false);
         }
 
         var outcome = "closed";
-        if (orderly && _admin.Failure is null)
+        if (association.Admin.Failure is null)
         {
-            outcome = await ShutdownAsync().ConfigureAwait(false);
+            outcome = await ShutdownAsync(association).ConfigureAwait(false);
         }
 
-        await _admin.DisposeAsync().ConfigureAwait(false);
+        await association.CloseAsync(new NvmeTransportException($"Controller {association.ControllerId}: closed by the host.", 0, isRetryable: false)).ConfigureAwait(false);
         SetState(NvmeControllerState.Deleted, null);
         if (_logger.IsEnabled(LogLevel.Information))
         {
-            Log.ShutDown(_logger, ControllerId, _admin.RemoteEndPoint, outcome);
+            Log.ShutDown(_logger, association.ControllerId, association.EndPoint, outcome);
         }
+
         _stop.Dispose();
     }
 }

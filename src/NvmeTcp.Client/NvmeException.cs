@@ -12,7 +12,12 @@ namespace NvmeTcp.Client;
 /// <item><see cref="NvmeTransportException"/>: the connection was lost or a data digest did not match; the command may be retried
 /// (<see cref="NvmeTransportException.IsRetryable"/>). Commands are never replayed by the library.</item>
 /// <item><see cref="NvmeTimeoutException"/>: a command or connection step took longer than its timeout; the association is reset.</item>
+/// <item><see cref="NvmeControllerFatalException"/>: the controller reported a fatal status (CSTS.CFS); the association is reset.</item>
+/// <item><see cref="NvmeAuthenticationException"/>: the controller demands in-band authentication this host cannot give, or
+/// refused it. Reconnecting does not help.</item>
 /// </list>
+/// <para><see cref="IsTransient"/> says, from the base type, whether the same operation may succeed if tried again (after the
+/// controller has reconnected by itself); a caller can classify any error of this library with it alone.</para>
 /// <para>Mistakes of the caller (a buffer of the wrong size, a disposed object) raise the usual CLR exceptions instead.</para>
 /// </remarks>
 public class NvmeException : Exception
@@ -33,6 +38,13 @@ public class NvmeException : Exception
         : base(message, innerException)
     {
     }
+
+    /// <summary>
+    /// Whether the operation may succeed if tried again: the controller did not refuse it for good (no DNR), and the
+    /// failure was of the path (connection lost, timeout, protocol error, fatal controller status), which the library
+    /// recovers from by reconnecting. False for a refusal that repeats (DNR, authentication) or a controller deleted.
+    /// </summary>
+    public virtual bool IsTransient => false;
 }
 
 /// <summary>A command completed with a non-zero NVMe status. The queue is still usable.</summary>
@@ -93,7 +105,7 @@ public class NvmeStatusException : NvmeException
     public uint Dword0 { get; }
 
     /// <summary>Whether a retry might succeed: the controller did not set DNR.</summary>
-    public bool IsTransient => !Status.DoNotRetry;
+    public override bool IsTransient => !Status.DoNotRetry;
 }
 
 /// <summary>The connection was lost, or one command's data failed its digest. The command may be retried; the library never replays it.</summary>
@@ -129,6 +141,9 @@ public class NvmeTransportException : NvmeException
 
     /// <summary>Whether the same command may succeed if submitted again (on this or a new connection).</summary>
     public bool IsRetryable { get; } = true;
+
+    /// <inheritdoc/>
+    public override bool IsTransient => IsRetryable;
 }
 
 /// <summary>A peer broke the NVMe/TCP protocol; the connection was closed and every pending command failed with this error.</summary>
@@ -192,6 +207,9 @@ public class NvmeTcpProtocolException : NvmeException
 
     /// <summary>True when the controller ended the connection with a C2HTermReq.</summary>
     public bool SentByController { get; }
+
+    /// <summary>True: the association is rebuilt, and the command may succeed on the new one.</summary>
+    public override bool IsTransient => true;
 }
 
 /// <summary>A command or a connection step took longer than its timeout. The association was reset.</summary>
@@ -227,4 +245,100 @@ public class NvmeTimeoutException : NvmeException
 
     /// <summary>The timeout that expired.</summary>
     public TimeSpan Timeout { get; }
+
+    /// <summary>True: the association is reset and rebuilt.</summary>
+    public override bool IsTransient => true;
+}
+
+/// <summary>
+/// The controller reported a fatal status (CSTS.CFS: NVMe Base, "Controller Fatal Status"): it cannot go on without a
+/// reset. The library resets the association (a new Connect), as Linux does; the operation may succeed after it.
+/// </summary>
+public class NvmeControllerFatalException : NvmeException
+{
+    /// <summary>Creates the exception.</summary>
+    public NvmeControllerFatalException()
+    {
+    }
+
+    /// <summary>Creates the exception with a message.</summary>
+    public NvmeControllerFatalException(string message)
+        : base(message)
+    {
+    }
+
+    /// <summary>Creates the exception with a message and a cause.</summary>
+    public NvmeControllerFatalException(string message, Exception? innerException)
+        : base(message, innerException)
+    {
+    }
+
+    /// <summary>Creates the exception for a controller and the CSTS value read.</summary>
+    public NvmeControllerFatalException(string message, ushort controllerId, uint controllerStatus)
+        : base(message)
+    {
+        ControllerId = controllerId;
+        ControllerStatus = controllerStatus;
+    }
+
+    /// <summary>The CNTLID.</summary>
+    public ushort ControllerId { get; }
+
+    /// <summary>CSTS as read (bit 1 CFS set).</summary>
+    public uint ControllerStatus { get; }
+
+    /// <summary>True: a reset may bring the controller back.</summary>
+    public override bool IsTransient => true;
+}
+
+/// <summary>Why in-band authentication stopped a connection.</summary>
+public enum NvmeAuthenticationFailure
+{
+    /// <summary>The controller requires authentication (Connect AUTHREQ, or status Authentication Required) and this host has no secret for it.</summary>
+    Required,
+
+    /// <summary>The exchange ran and failed (a wrong secret, a refused hash or group).</summary>
+    Failed,
+}
+
+/// <summary>
+/// In-band authentication (NVMe Base, "Authentication"; DH-HMAC-CHAP) stopped the connection: the controller demands
+/// it and this host cannot give it, or it failed. Not transient: reconnecting meets the same demand, so the library
+/// does not retry.
+/// </summary>
+public class NvmeAuthenticationException : NvmeException
+{
+    /// <summary>Creates the exception.</summary>
+    public NvmeAuthenticationException()
+    {
+    }
+
+    /// <summary>Creates the exception with a message.</summary>
+    public NvmeAuthenticationException(string message)
+        : base(message)
+    {
+    }
+
+    /// <summary>Creates the exception with a message and a cause.</summary>
+    public NvmeAuthenticationException(string message, Exception? innerException)
+        : base(message, innerException)
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    /// <param name="message">What happened; never a secret.</param>
+    /// <param name="failure">Why.</param>
+    /// <param name="requirements">AUTHREQ from the Connect response (bit 1 ATR: DH-HMAC-CHAP; bit 2 ASCR: then a secure channel).</param>
+    public NvmeAuthenticationException(string message, NvmeAuthenticationFailure failure, ushort requirements)
+        : base(message)
+    {
+        Failure = failure;
+        Requirements = requirements;
+    }
+
+    /// <summary>Why authentication stopped the connection.</summary>
+    public NvmeAuthenticationFailure Failure { get; }
+
+    /// <summary>AUTHREQ (Connect response DW0 bits 16-31): bit 1 ATR, authentication required; bit 2 ASCR, a secure channel after it.</summary>
+    public ushort Requirements { get; }
 }

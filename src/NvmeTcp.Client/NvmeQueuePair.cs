@@ -30,13 +30,12 @@ namespace NvmeTcp.Client;
 public sealed class NvmeQueuePair
 {
     private readonly NvmeController _controller;
-    private QueueConnection _connection;
+    private readonly int _index;
 
-    internal NvmeQueuePair(NvmeController controller, QueueConnection connection, int maxTransferSize)
+    internal NvmeQueuePair(NvmeController controller, int index)
     {
         _controller = controller;
-        _connection = connection;
-        MaxTransferSize = maxTransferSize;
+        _index = index;
     }
 
     /// <summary>The queue ID (1 and up) of the connection this pair uses now; pairs sharing a connection have the same one.</summary>
@@ -45,21 +44,20 @@ public sealed class NvmeQueuePair
     /// <summary>Commands that can be outstanding at once.</summary>
     public int QueueSize => Connection.QueueSize;
 
-    /// <summary>The largest transfer sent as one command.</summary>
-    public int MaxTransferSize { get; }
+    /// <summary>The largest transfer sent as one command, as the current association allows (it can change at a reconnect).</summary>
+    public int MaxTransferSize => _controller.Current.MaxTransferSize;
 
     /// <summary>The largest write sent inside the command capsule (IOCCSZ); larger writes go by R2T.</summary>
     public int InCapsuleDataSize => Connection.InCapsuleDataSize;
 
-    internal QueueConnection Connection => Volatile.Read(ref _connection);
+    // The connection of the current association this pair is mapped to.
+    internal QueueConnection Connection => _controller.Current.IoQueueFor(_index);
 
-    /// <summary>After a reconnect: the queue pair goes on over the new association's connection.</summary>
-    internal void Rebind(QueueConnection connection) => Volatile.Write(ref _connection, connection);
-
-    // The connection to use now: the live one, or none while the controller recovers (then the caller waits).
+    // The connection to use now, if it is up; null while the controller recovers (then the caller waits). The limits
+    // come from the same association as the connection, so a transfer is never sized for another one.
     private QueueConnection? Live()
     {
-        var connection = Volatile.Read(ref _connection);
+        var connection = _controller.Current.IoQueueFor(_index);
         return connection.Failure is null ? connection : null;
     }
 
@@ -72,15 +70,12 @@ public sealed class NvmeQueuePair
     public ValueTask ReadAsync(NvmeNamespace ns, ulong startLba, Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         var blocks = BlockCount(ns, buffer.Length);
-        if (buffer.Length <= MaxTransferSize)
+        if (Live() is { } connection && buffer.Length <= connection.MaxTransferSize)
         {
-            var sqe = ReadWriteCommands.Read(ns.Id, startLba, blocks, (uint)buffer.Length);
-            return Live() is { } connection
-                ? connection.SubmitNoResultAsync(sqe, CommandKind.Io, default, buffer, cancellationToken)
-                : SubmitWhenLiveAsync(sqe, default, buffer, cancellationToken);
+            return connection.SubmitNoResultAsync(ReadWriteCommands.Read(ns.Id, startLba, blocks, (uint)buffer.Length), CommandKind.Io, default, buffer, cancellationToken);
         }
 
-        return SplitAsync(ns, startLba, buffer, default, NvmOpcode.Read, false, cancellationToken);
+        return ReadSlowAsync(ns, startLba, buffer, cancellationToken);
     }
 
     /// <summary>Writes whole logical blocks from <paramref name="data"/> starting at <paramref name="startLba"/>.</summary>
@@ -93,15 +88,12 @@ public sealed class NvmeQueuePair
     public ValueTask WriteAsync(NvmeNamespace ns, ulong startLba, ReadOnlyMemory<byte> data, bool forceUnitAccess = false, CancellationToken cancellationToken = default)
     {
         var blocks = BlockCount(ns, data.Length);
-        if (data.Length <= MaxTransferSize)
+        if (Live() is { } connection && data.Length <= connection.MaxTransferSize)
         {
-            var sqe = ReadWriteCommands.Write(ns.Id, startLba, blocks, (uint)data.Length, data.Length <= InCapsuleDataSize, forceUnitAccess);
-            return Live() is { } connection
-                ? connection.SubmitNoResultAsync(sqe, CommandKind.Io, data, default, cancellationToken)
-                : SubmitWhenLiveAsync(sqe, data, default, cancellationToken);
+            return connection.SubmitNoResultAsync(ReadWriteCommands.Write(ns.Id, startLba, blocks, (uint)data.Length, forceUnitAccess), CommandKind.Io, data, default, cancellationToken);
         }
 
-        return SplitAsync(ns, startLba, default, data, NvmOpcode.Write, forceUnitAccess, cancellationToken);
+        return WriteSlowAsync(ns, startLba, data, NvmOpcode.Write, forceUnitAccess, cancellationToken);
     }
 
     /// <summary>Compares <paramref name="data"/> with the blocks at <paramref name="startLba"/>; a mismatch throws <see cref="NvmeStatusException"/> with Compare Failure.</summary>
@@ -113,15 +105,12 @@ public sealed class NvmeQueuePair
     public ValueTask CompareAsync(NvmeNamespace ns, ulong startLba, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
     {
         var blocks = BlockCount(ns, data.Length);
-        if (data.Length <= MaxTransferSize)
+        if (Live() is { } connection && data.Length <= connection.MaxTransferSize)
         {
-            var sqe = ReadWriteCommands.Compare(ns.Id, startLba, blocks, (uint)data.Length, data.Length <= InCapsuleDataSize);
-            return Live() is { } connection
-                ? connection.SubmitNoResultAsync(sqe, CommandKind.Io, data, default, cancellationToken)
-                : SubmitWhenLiveAsync(sqe, data, default, cancellationToken);
+            return connection.SubmitNoResultAsync(ReadWriteCommands.Compare(ns.Id, startLba, blocks, (uint)data.Length), CommandKind.Io, data, default, cancellationToken);
         }
 
-        return SplitAsync(ns, startLba, default, data, NvmOpcode.Compare, false, cancellationToken);
+        return WriteSlowAsync(ns, startLba, data, NvmOpcode.Compare, false, cancellationToken);
     }
 
     /// <summary>Flush: commits volatile write cache contents of the namespace to non-volatile media.</summary>
@@ -177,7 +166,7 @@ public sealed class NvmeQueuePair
             DatasetManagementCommand.WriteRange(data, i, ranges[i].StartLba, ranges[i].BlockCount);
         }
 
-        var sqe = DatasetManagementCommand.Create(ns.Id, ranges.Count, DatasetAttributes.Deallocate, data.Length <= InCapsuleDataSize);
+        var sqe = DatasetManagementCommand.Create(ns.Id, ranges.Count, DatasetAttributes.Deallocate);
         await SubmitAsync(sqe, data, default, cancellationToken).ConfigureAwait(false);
     }
 
@@ -224,12 +213,44 @@ public sealed class NvmeQueuePair
         return length / ns.BlockSize;
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask SplitAsync(NvmeNamespace ns, ulong startLba, Memory<byte> readBuffer, ReadOnlyMemory<byte> writeData, NvmOpcode opcode, bool forceUnitAccess, CancellationToken cancellationToken)
+    // A read while the controller recovers, or one larger than the association's MDTS: wait until live, then send it
+    // whole or split by the limit of the association it goes to.
+    private async ValueTask ReadSlowAsync(NvmeNamespace ns, ulong startLba, Memory<byte> buffer, CancellationToken cancellationToken)
     {
-        // One command per MaxTransferSize bytes (a whole number of blocks), all outstanding at once.
+        await _controller.WaitUntilLiveAsync(cancellationToken).ConfigureAwait(false);
+        var connection = Connection;
+        if (buffer.Length <= connection.MaxTransferSize)
+        {
+            await connection.SubmitNoResultAsync(ReadWriteCommands.Read(ns.Id, startLba, buffer.Length / ns.BlockSize, (uint)buffer.Length), CommandKind.Io, default, buffer, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        await SplitAsync(ns, startLba, buffer, default, NvmOpcode.Read, false, connection.MaxTransferSize, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async ValueTask WriteSlowAsync(NvmeNamespace ns, ulong startLba, ReadOnlyMemory<byte> data, NvmOpcode opcode, bool forceUnitAccess, CancellationToken cancellationToken)
+    {
+        await _controller.WaitUntilLiveAsync(cancellationToken).ConfigureAwait(false);
+        var connection = Connection;
+        if (data.Length <= connection.MaxTransferSize)
+        {
+            var blocks = data.Length / ns.BlockSize;
+            var sqe = opcode == NvmOpcode.Write
+                ? ReadWriteCommands.Write(ns.Id, startLba, blocks, (uint)data.Length, forceUnitAccess)
+                : ReadWriteCommands.Compare(ns.Id, startLba, blocks, (uint)data.Length);
+            await connection.SubmitNoResultAsync(sqe, CommandKind.Io, data, default, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        await SplitAsync(ns, startLba, default, data, opcode, forceUnitAccess, connection.MaxTransferSize, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async ValueTask SplitAsync(NvmeNamespace ns, ulong startLba, Memory<byte> readBuffer, ReadOnlyMemory<byte> writeData, NvmOpcode opcode, bool forceUnitAccess, int maxTransferSize, CancellationToken cancellationToken)
+    {
+        // One command per maxTransferSize bytes (a whole number of blocks), all outstanding at once. Each part checks
+        // the limit again, so a reconnect to a smaller MDTS meanwhile splits it further.
         var length = readBuffer.IsEmpty ? writeData.Length : readBuffer.Length;
-        var chunk = MaxTransferSize / ns.BlockSize * ns.BlockSize;
+        var chunk = Math.Max(ns.BlockSize, maxTransferSize / ns.BlockSize * ns.BlockSize);
         var parts = new List<Task>((length + chunk - 1) / chunk);
         for (var offset = 0; offset < length; offset += chunk)
         {

@@ -91,6 +91,9 @@ public sealed class NvmeTcpOptions
     /// <summary>Largest data transfer of one command; larger reads and writes are split. The controller's MDTS caps it further.</summary>
     public int MaxTransferSize { get; set; } = 1 << 20;
 
+    /// <summary>The clock of every timeout, delay and keep-alive; tests pass a fake one. Default: <see cref="TimeProvider.System"/>.</summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
     /// <summary>Where logs go; nothing is logged per I/O above Trace, and no secret ever is.</summary>
     public ILoggerFactory? LoggerFactory { get; set; }
 
@@ -103,6 +106,7 @@ public sealed class NvmeTcpOptions
     /// <summary>Checks the values; throws <see cref="ArgumentException"/> naming the first bad one.</summary>
     public void Validate()
     {
+        ArgumentNullException.ThrowIfNull(TimeProvider);
         if (string.IsNullOrWhiteSpace(Address))
         {
             throw new ArgumentException("Address is required.", nameof(Address));

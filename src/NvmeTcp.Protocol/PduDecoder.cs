@@ -236,11 +236,8 @@ public static class PduDecoder
                     : Fail(out error, FatalErrorStatus.InvalidHeaderField, PduHeader.PlenOffset, PduRule.PduLength, type);
 
             case PduType.H2CTermReq or PduType.C2HTermReq:
-                if (common.Pdo != 0)
-                {
-                    return Fail(out error, FatalErrorStatus.InvalidHeaderField, PduHeader.PdoOffset, PduRule.DataOffset, type);
-                }
-
+                // PDO is reserved in a TermReq (its data always starts at HLEN), and receivers do not check reserved
+                // fields: a peer's reason for ending the connection is read whatever it put there.
                 if (common.Plen < hlen)
                 {
                     return Fail(out error, FatalErrorStatus.InvalidHeaderField, PduHeader.PlenOffset, PduRule.PduLength, type);

@@ -57,7 +57,7 @@ public class AdminTests
         var (admin, cntlid) = await RawHost.AdminAsync(target.EndPoint, TestTargets.Nqn);
         await using var _1 = admin;
         await using var io = await RawHost.IoAsync(target.EndPoint, TestTargets.Nqn, cntlid);
-        await io.ExecuteAsync(Protocol.Nvm.ReadWriteCommands.Write(1, 0, 8, 4096, inCapsule: true), new byte[4096]);
+        await io.ExecuteAsync(Protocol.Nvm.ReadWriteCommands.Write(1, 0, 8, 4096).InCapsule(), new byte[4096]);
         var (failed, _) = await io.ExecuteAsync(Protocol.Nvm.ReadWriteCommands.Read(1, 1UL << 40, 1, 512));
         Assert.False(failed.Status.IsSuccess);
 

@@ -29,7 +29,7 @@ public class DataPathTests
         await using var _2 = io;
         Assert.Equal(digests, io.IcResp.Digests);
         var data = TestTargets.Pattern(4096, 1);
-        var (write, _) = await io.ExecuteAsync(ReadWriteCommands.Write(1, 100, 8, 4096, inCapsule: true), data);
+        var (write, _) = await io.ExecuteAsync(ReadWriteCommands.Write(1, 100, 8, 4096).InCapsule(), data);
         Assert.True(write.Status.IsSuccess, write.Status.ToString());
         Assert.Empty(io.R2Ts);
         var (read, back) = await io.ExecuteAsync(ReadWriteCommands.Read(1, 100, 8, 4096));
@@ -52,7 +52,7 @@ public class DataPathTests
         await using var _1 = admin;
         await using var _2 = io;
         var data = TestTargets.Pattern(64 * 1024, 2);
-        var (write, _) = await io.ExecuteAsync(ReadWriteCommands.Write(2, 3, 16, (uint)data.Length, inCapsule: false), writeData: data);
+        var (write, _) = await io.ExecuteAsync(ReadWriteCommands.Write(2, 3, 16, (uint)data.Length), writeData: data);
         Assert.True(write.Status.IsSuccess, write.Status.ToString());
         Assert.Equal(4, io.R2Ts.Count);
         Assert.All(io.R2Ts, r => Assert.Equal(16384u, r.R2tl));
@@ -71,7 +71,7 @@ public class DataPathTests
         await using var _1 = admin;
         await using var _2 = io;
         var data = TestTargets.Pattern(65536, 3);
-        var (write, _) = await io.ExecuteAsync(ReadWriteCommands.Write(1, 0, 128, 65536, inCapsule: false), writeData: data);
+        var (write, _) = await io.ExecuteAsync(ReadWriteCommands.Write(1, 0, 128, 65536), writeData: data);
         Assert.True(write.Status.IsSuccess);
         var r2t = Assert.Single(io.R2Ts);
         Assert.Equal(65536u, r2t.R2tl);
@@ -92,7 +92,7 @@ public class DataPathTests
         await using var _1 = admin;
         await using var _2 = io;
         var data = TestTargets.Pattern(16384, 4);
-        await io.ExecuteAsync(ReadWriteCommands.Write(1, 8, 32, 16384, inCapsule: false), writeData: data);
+        await io.ExecuteAsync(ReadWriteCommands.Write(1, 8, 32, 16384), writeData: data);
         io.C2HData.Clear();
         var (read, back) = await io.ExecuteAsync(ReadWriteCommands.Read(1, 8, 32, 16384));
         Assert.True(read.Status.IsSuccess);
@@ -137,7 +137,7 @@ public class DataPathTests
         StatusAssert.Is(StatusCodes.DataSglLengthInvalid, badLength, dnr: true);
         var (noNamespace, _) = await io.ExecuteAsync(ReadWriteCommands.Read(9, 0, 1, 512));
         StatusAssert.Is(StatusCodes.InvalidNamespaceOrFormat, noNamespace, dnr: true);
-        var (writeOutOfRange, _) = await io.ExecuteAsync(ReadWriteCommands.Write(1, (ulong)blocks, 1, 512, inCapsule: false), writeData: new byte[512]);
+        var (writeOutOfRange, _) = await io.ExecuteAsync(ReadWriteCommands.Write(1, (ulong)blocks, 1, 512), writeData: new byte[512]);
         StatusAssert.Is(StatusCodes.LbaOutOfRange, writeOutOfRange, dnr: true);
         Assert.Empty(io.R2Ts); // refused before any R2T, as nvmet
     }
@@ -149,9 +149,9 @@ public class DataPathTests
         var (admin, io) = await OpenAsync(target);
         await using var _1 = admin;
         await using var _2 = io;
-        var (cqe, _) = await io.ExecuteAsync(ReadWriteCommands.Write(1, 0, 16, 8192, inCapsule: true), new byte[8192]);
+        var (cqe, _) = await io.ExecuteAsync(ReadWriteCommands.Write(1, 0, 16, 8192).InCapsule(), new byte[8192]);
         StatusAssert.Is(StatusCodes.DataSglLengthInvalid, cqe, dnr: true);
-        var (offset, _) = await io.ExecuteAsync(WithSglAddress(ReadWriteCommands.Write(1, 0, 1, 512, inCapsule: true), 4), new byte[512]);
+        var (offset, _) = await io.ExecuteAsync(WithSglAddress(ReadWriteCommands.Write(1, 0, 1, 512).InCapsule(), 4), new byte[512]);
         StatusAssert.Is(StatusCodes.SglOffsetInvalid, offset, dnr: true);
         var sqe = ReadWriteCommands.Read(1, 0, 1, 512);
         sqe.SglType = 0x20;
@@ -166,7 +166,7 @@ public class DataPathTests
         var (admin, io) = await OpenAsync(target, DigestTypes.Data);
         await using var _1 = admin;
         await using var _2 = io;
-        var sqe = ReadWriteCommands.Write(1, 0, 1, 512, inCapsule: true);
+        var sqe = ReadWriteCommands.Write(1, 0, 1, 512).InCapsule();
         sqe.Cid = io.NextCid();
         var pdu = io.EncodeCommand(sqe, new byte[512]);
         pdu[^1] ^= 0xFF;
@@ -186,12 +186,12 @@ public class DataPathTests
         await using var _1 = admin;
         await using var _2 = io;
         var data = TestTargets.Pattern(8192, 5);
-        await io.ExecuteAsync(ReadWriteCommands.Write(2, 10, 2, 8192, inCapsule: true), data);
-        var (same, _) = await io.ExecuteAsync(ReadWriteCommands.Compare(2, 10, 2, 8192, inCapsule: true), data);
+        await io.ExecuteAsync(ReadWriteCommands.Write(2, 10, 2, 8192).InCapsule(), data);
+        var (same, _) = await io.ExecuteAsync(ReadWriteCommands.Compare(2, 10, 2, 8192).InCapsule(), data);
         Assert.True(same.Status.IsSuccess);
         var other = (byte[])data.Clone();
         other[5000] ^= 1;
-        var (differs, _) = await io.ExecuteAsync(ReadWriteCommands.Compare(2, 10, 2, 8192, inCapsule: false), writeData: other);
+        var (differs, _) = await io.ExecuteAsync(ReadWriteCommands.Compare(2, 10, 2, 8192), writeData: other);
         StatusAssert.Is(StatusCodes.CompareFailure, differs, dnr: true);
         Assert.Equal(2, target.GetAllocatedPageCount(TestTargets.Nqn, 2));
 
@@ -200,7 +200,7 @@ public class DataPathTests
         Assert.Equal(1, target.GetAllocatedPageCount(TestTargets.Nqn, 2));
         var ranges = new byte[16];
         DatasetManagementCommand.WriteRange(ranges, 0, 11, 1);
-        var (dsm, _) = await io.ExecuteAsync(DatasetManagementCommand.Create(2, 1, DatasetAttributes.Deallocate, inCapsule: true), ranges);
+        var (dsm, _) = await io.ExecuteAsync(DatasetManagementCommand.Create(2, 1, DatasetAttributes.Deallocate).InCapsule(), ranges);
         Assert.True(dsm.Status.IsSuccess);
         Assert.Equal(0, target.GetAllocatedPageCount(TestTargets.Nqn, 2));
         var (_, back) = await io.ExecuteAsync(ReadWriteCommands.Read(2, 10, 2, 8192));
@@ -216,7 +216,7 @@ public class DataPathTests
         var (admin, io) = await OpenAsync(target);
         await using var _1 = admin;
         await using var _2 = io;
-        await io.ExecuteAsync(ReadWriteCommands.Write(3, 5, 1, 4096, inCapsule: true), TestTargets.Pattern(4096, 6));
+        await io.ExecuteAsync(ReadWriteCommands.Write(3, 5, 1, 4096).InCapsule(), TestTargets.Pattern(4096, 6));
         var (_, back) = await io.ExecuteAsync(ReadWriteCommands.Read(3, 5, 1, 4096));
         Assert.Equal(new byte[4096], back);
         Assert.Equal(0, target.GetAllocatedPageCount(TestTargets.Nqn, 3));
@@ -232,7 +232,7 @@ public class DataPathTests
         ulong[] lbas = [0, 12345, 1L << 27, (1UL << 28) - 1];
         foreach (var lba in lbas)
         {
-            var (w, _) = await io.ExecuteAsync(ReadWriteCommands.Write(3, lba, 1, 4096, inCapsule: true), TestTargets.Pattern(4096, (int)lba));
+            var (w, _) = await io.ExecuteAsync(ReadWriteCommands.Write(3, lba, 1, 4096).InCapsule(), TestTargets.Pattern(4096, (int)lba));
             Assert.True(w.Status.IsSuccess, w.Status.ToString());
         }
 

@@ -87,7 +87,7 @@ public class FaultTests
         await using var _1 = admin;
         await using var _2 = io;
         target.Faults.Add(new NvmeTargetFault { Pdu = NvmeFaultPdu.CapsuleResp, QueueId = 1, Action = NvmeFaultAction.InjectC2HData, Offset = 512 });
-        var write = ReadWriteCommands.Write(1, 0, 1, 512, inCapsule: true);
+        var write = ReadWriteCommands.Write(1, 0, 1, 512).InCapsule();
         write.Cid = 44;
         await io.SendAsync(io.EncodeCommand(write, new byte[512]));
         var data = await io.ReceiveAsync();
@@ -170,7 +170,7 @@ public class FaultTests
         await using var _1 = admin;
         await using var _2 = io;
         target.Faults.Add(new NvmeTargetFault { Pdu = NvmeFaultPdu.R2T, Action = NvmeFaultAction.Duplicate });
-        var write = ReadWriteCommands.Write(1, 0, 16, 8192, inCapsule: false);
+        var write = ReadWriteCommands.Write(1, 0, 16, 8192);
         write.Cid = 12;
         await io.SendAsync(io.EncodeCommand(write));
         var first = (await io.ReceiveAsync()).Header.R2T;
@@ -193,7 +193,7 @@ public class FaultTests
                 {
                     var lba = (ulong)((i * 1000) + (n * 8));
                     var data = TestTargets.Pattern(4096, (i * 100) + n);
-                    var (w, _) = await io.ExecuteAsync(ReadWriteCommands.Write(1, lba, 8, 4096, inCapsule: n % 2 == 0), n % 2 == 0 ? data : default, data);
+                    var (w, _) = await io.ExecuteAsync(ReadWriteCommands.Write(1, lba, 8, 4096).InCapsule(n % 2 == 0), n % 2 == 0 ? data : default, data);
                     Assert.True(w.Status.IsSuccess);
                     var (_, back) = await io.ExecuteAsync(ReadWriteCommands.Read(1, lba, 8, 4096));
                     Assert.Equal(data, back);

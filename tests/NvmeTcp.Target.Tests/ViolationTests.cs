@@ -24,7 +24,7 @@ public class ViolationTests
         var (admin, cntlid) = await RawHost.AdminAsync(target.EndPoint, TestTargets.Nqn);
         await using var _1 = admin;
         await using var io = await RawHost.IoAsync(target.EndPoint, TestTargets.Nqn, cntlid);
-        var sqe = ReadWriteCommands.Write(1, 0, 1, 512, inCapsule: true);
+        var sqe = ReadWriteCommands.Write(1, 0, 1, 512).InCapsule();
         sqe.Cid = 9;
         var pdu = io.EncodeCommand(sqe, new byte[512]);
         pdu[3] = 74;
@@ -71,7 +71,7 @@ public class ViolationTests
         var (admin, cntlid) = await RawHost.AdminAsync(target.EndPoint, TestTargets.Nqn);
         await using var _1 = admin;
         await using var io = await RawHost.IoAsync(target.EndPoint, TestTargets.Nqn, cntlid);
-        var sqe = ReadWriteCommands.Write(1, 0, 16, 8192, inCapsule: false);
+        var sqe = ReadWriteCommands.Write(1, 0, 16, 8192);
         sqe.Cid = 5;
         await io.SendAsync(io.EncodeCommand(sqe));
         var r2t = (await io.ReceiveAsync()).Header.R2T;
@@ -87,7 +87,7 @@ public class ViolationTests
         var (admin, cntlid) = await RawHost.AdminAsync(target.EndPoint, TestTargets.Nqn);
         await using var _1 = admin;
         await using var io = await RawHost.IoAsync(target.EndPoint, TestTargets.Nqn, cntlid);
-        var sqe = ReadWriteCommands.Write(1, 0, 16, 8192, inCapsule: false);
+        var sqe = ReadWriteCommands.Write(1, 0, 16, 8192);
         sqe.Cid = 6;
         await io.SendAsync(io.EncodeCommand(sqe));
         var r2t = (await io.ReceiveAsync()).Header.R2T;

@@ -3,6 +3,19 @@ using NvmeTcp.Protocol;
 
 namespace NvmeTcp.Client.Transport;
 
+/// <summary>What a slot needs from the queue it belongs to.</summary>
+internal interface ICommandSlotOwner
+{
+    /// <summary>The queue ID, for messages.</summary>
+    public ushort QueueId { get; }
+
+    /// <summary>The receive loop completed the slot: its caller is signalled with the rest of this socket read's.</summary>
+    public void DeferCompletion(CommandSlot slot);
+
+    /// <summary>Both lifetimes of the slot ended: it may carry a new command.</summary>
+    public void ReturnSlot(CommandSlot slot);
+}
+
 /// <summary>
 /// One command in flight on a queue: its CID, its buffers and transfer progress, and the reusable
 /// <see cref="IValueTaskSource"/> its caller awaits. Slots live in a fixed array indexed by the low 12 bits of the CID;
@@ -10,12 +23,14 @@ namespace NvmeTcp.Client.Transport;
 /// slot is recognised as stale (as Linux's <c>nvme_cid</c> does).
 /// </summary>
 /// <remarks>
-/// Two lifetimes meet here. The caller's ends when the caller has its result; the wire's ends when the controller has
-/// completed the CID (or the connection is gone). The slot is reused only when both have ended. The caller gets its
-/// result only when no loop is touching its buffer (<see cref="EnterBuffer"/>), and a write's caller only once all its
-/// data went to the socket, so a cancelled or failed command never hands back memory a socket could still use.
-/// One state word, changed by compare-and-swap, holds the buffer users and the release flags, so "use the buffer" and
-/// "release the caller" can never both win.
+/// <para>Two lifetimes meet here. The wire's ends when the controller has completed the CID (or the connection is
+/// gone); the caller's when it has taken its result. The slot is reused only when both have ended.</para>
+/// <para>Everything that can happen concurrently is one state word, <see cref="_state"/>, changed only by
+/// compare-and-swap (<see cref="Transition"/>). Exactly one of wire completion, cancellation and connection failure
+/// decides the outcome; the caller is released only once no loop uses its buffer (and, for a cancelled write, once all
+/// data a controller may still ask for went out), so a cancelled or failed command never hands back memory a socket
+/// could still use. <see cref="GetResult(short)"/> checks its token and that the result is there before touching
+/// anything, as the runtime's own sources do.</para>
 /// </remarks>
 internal sealed class CommandSlot : IValueTaskSource<Cqe>, IValueTaskSource, IThreadPoolWorkItem
 {
@@ -25,31 +40,69 @@ internal sealed class CommandSlot : IValueTaskSource<Cqe>, IValueTaskSource, ITh
     /// <summary>The most slots a queue may have.</summary>
     public const int MaxSlots = 1 << IndexBits;
 
-    private const int Released = 1;
-    private const int ReleaseWanted = 2;
-    private const int OneUser = 256;
-
-    private readonly QueueConnection _owner;
+    private readonly ICommandSlotOwner _owner;
     private ManualResetValueTaskSourceCore<Cqe> _core;
-    private int _sync;
-    private int _abandoned;
-    private int _wireDone;
-    private int _callerDone;
+    private int _state = (int)SlotState.Free;
     private int _dataSent;
     private int _r2tsUnanswered;
-    private Exception? _pendingError;
-    private Cqe _pendingResult;
+    private Cqe _wireResult;
+    private Exception? _wireError;
+    private Exception? _cancelError;
+    private Exception? _connectionError;
     private CancellationTokenRegistration _cancellation;
 
-    public CommandSlot(QueueConnection owner, ushort index)
+    public CommandSlot(ICommandSlotOwner owner, ushort index)
     {
         _owner = owner;
         Index = index;
-        _wireDone = 2; // free: not outstanding, nothing to recycle
 
         // Continuations never run on a loop: completions from the wire are signalled in batches by the connection's
-        // dispatcher (a thread pool work item), any other completion by a work item of its own (see Deliver).
+        // dispatcher, any other by a work item of the slot's own (see Release).
         _core.RunContinuationsAsynchronously = false;
+    }
+
+    /// <summary>The state word: flags, and in the bits above them the number of loops using the caller's buffer.</summary>
+    [Flags]
+    private enum SlotState
+    {
+        /// <summary>Nothing has happened to the command yet: it is outstanding and its caller waits.</summary>
+        Outstanding = 0,
+
+        /// <summary>In the free list.</summary>
+        Free = 1 << 0,
+
+        /// <summary>The capsule went to the send path's buffer: from here the controller may execute the command.</summary>
+        Sent = 1 << 1,
+
+        /// <summary>The CID is no longer outstanding: completed by the controller, never sent, or the connection is gone.</summary>
+        WireDone = 1 << 2,
+
+        /// <summary>The outcome is decided: the controller's result.</summary>
+        ByWire = 1 << 3,
+
+        /// <summary>The outcome is decided: the caller cancelled.</summary>
+        ByCancellation = 1 << 4,
+
+        /// <summary>The outcome is decided: the connection failed.</summary>
+        ByConnection = 1 << 5,
+
+        /// <summary>The caller's result is (being) delivered; no loop may touch its buffer from now on.</summary>
+        Released = 1 << 6,
+
+        /// <summary>The caller is taking its result (guards against a second, concurrent GetResult).</summary>
+        Taking = 1 << 7,
+
+        /// <summary>The caller took its result.</summary>
+        Taken = 1 << 8,
+
+        /// <summary>One loop using the caller's buffer; the count is kept from this bit up.</summary>
+        OneUser = 1 << 9,
+
+        /// <summary>Any decided outcome.</summary>
+        Decided = ByWire | ByCancellation | ByConnection,
+
+        /// <summary>The flags, without the user count.</summary>
+        Flags = OneUser - 1,
     }
 
     /// <summary>The slot's index (low 12 bits of the CID).</summary>
@@ -82,10 +135,10 @@ internal sealed class CommandSlot : IValueTaskSource<Cqe>, IValueTaskSource, ITh
     /// <summary>Whether <see cref="WriteData"/> travels in the capsule.</summary>
     public bool InCapsule { get; private set; }
 
-    /// <summary>Bytes of C2HData received so far: the next DATAO must equal it.</summary>
+    /// <summary>Bytes of C2HData received so far: the next DATAO must equal it (receive loop only).</summary>
     public int DataReceived { get; set; }
 
-    /// <summary>Bytes requested by R2Ts so far: the next R2TO must equal it.</summary>
+    /// <summary>Bytes requested by R2Ts so far: the next R2TO must equal it (receive loop only).</summary>
     public int DataRequested { get; set; }
 
     /// <summary>Bytes of write data handed to the socket so far.</summary>
@@ -98,13 +151,19 @@ internal sealed class CommandSlot : IValueTaskSource<Cqe>, IValueTaskSource, ITh
     public bool DataDigestFailed { get; set; }
 
     /// <summary>The command's timeout, for messages.</summary>
-    public TimeSpan Timeout { get; set; }
+    public TimeSpan Timeout { get; private set; }
 
-    /// <summary>When the command times out, in <see cref="Environment.TickCount64"/> milliseconds.</summary>
+    /// <summary>When the command times out, as a <see cref="TimeProvider"/> timestamp; <see cref="long.MaxValue"/> for never.</summary>
     public long Deadline { get; private set; }
 
-    /// <summary>Whether the CID is outstanding at the controller.</summary>
-    public bool InFlight => Volatile.Read(ref _wireDone) == 0;
+    /// <summary>Whether the CID is outstanding at the controller: its capsule went out, and it has not completed.</summary>
+    public bool InFlight => (State & (SlotState.Sent | SlotState.Free | SlotState.WireDone)) == SlotState.Sent;
+
+    /// <summary>Whether the slot carries a command not yet completed, sent or still queued (what a timeout watches).</summary>
+    public bool IsOutstanding => (State & (SlotState.Free | SlotState.WireDone)) == 0;
+
+    /// <summary>Whether the caller's result is decided and delivered (or on its way): no loop touches its buffer any more.</summary>
+    public bool IsReleased => (State & SlotState.Released) != 0;
 
     /// <summary>Whether this command moves data from the controller to the host.</summary>
     public bool IsRead => !ReadBuffer.IsEmpty;
@@ -115,8 +174,10 @@ internal sealed class CommandSlot : IValueTaskSource<Cqe>, IValueTaskSource, ITh
     /// <summary>The caller's token for the current use.</summary>
     public short Version => _core.Version;
 
-    /// <summary>Prepares the slot for a new command (called with the slot taken from the free list).</summary>
-    public void Start(byte opcode, byte fabricsType, CommandKind kind, Memory<byte> readBuffer, ReadOnlyMemory<byte> writeData, bool inCapsule, long deadline)
+    private SlotState State => (SlotState)Volatile.Read(ref _state);
+
+    /// <summary>Prepares the slot, taken from the free list, for a new command.</summary>
+    public void Start(byte opcode, byte fabricsType, CommandKind kind, Memory<byte> readBuffer, ReadOnlyMemory<byte> writeData, bool inCapsule, TimeSpan timeout, long deadline)
     {
         Opcode = opcode;
         FabricsType = fabricsType;
@@ -127,15 +188,15 @@ internal sealed class CommandSlot : IValueTaskSource<Cqe>, IValueTaskSource, ITh
         DataReceived = 0;
         DataRequested = 0;
         DataDigestFailed = false;
+        Timeout = timeout;
         Deadline = deadline;
         _dataSent = 0;
         _r2tsUnanswered = 0;
-        _pendingError = null;
-        _pendingResult = default;
-        _sync = 0;
-        _abandoned = 0;
-        _callerDone = 0;
-        Volatile.Write(ref _wireDone, 0);
+        _wireResult = default;
+        _wireError = null;
+        _cancelError = null;
+        _connectionError = null;
+        Volatile.Write(ref _state, (int)SlotState.Outstanding);
     }
 
     /// <summary>Registers the caller's cancellation once the command is submitted.</summary>
@@ -143,27 +204,63 @@ internal sealed class CommandSlot : IValueTaskSource<Cqe>, IValueTaskSource, ITh
     {
         if (cancellationToken.CanBeCanceled)
         {
-            _cancellation = cancellationToken.UnsafeRegister(static (state, token) => ((CommandSlot)state!).Abandon(token), this);
+            _cancellation = cancellationToken.UnsafeRegister(static (state, token) => ((CommandSlot)state!).Cancel(token), this);
         }
     }
 
     /// <summary>
-    /// A loop is about to touch the caller's buffer. False when it must not: the caller was released, or (for reads,
-    /// <paramref name="evenIfAbandoned"/> false) gave up on the command, whose data is then discarded.
+    /// The send path is about to put the capsule in its buffer; with <paramref name="enterBuffer"/> it also takes the
+    /// caller's buffer (in-capsule data follows the header), as <see cref="EnterBuffer"/> does. False when the caller
+    /// cancelled first: the command is withdrawn, never reaches the controller, and its CID is free once the caller
+    /// has its result.
     /// </summary>
-    public bool EnterBuffer(bool evenIfAbandoned)
+    public bool TryMarkSent(bool enterBuffer)
+    {
+        var taken = enterBuffer ? (int)SlotState.Sent + (int)SlotState.OneUser : (int)SlotState.Sent;
+        while (true)
+        {
+            var state = State;
+            var withdrawn = (state & SlotState.ByCancellation) != 0;
+            var next = withdrawn ? state | SlotState.WireDone : state + taken;
+            if (Interlocked.CompareExchange(ref _state, (int)next, (int)state) != (int)state)
+            {
+                continue;
+            }
+
+            if (withdrawn)
+            {
+                RecycleIfDone(next);
+            }
+
+            return !withdrawn;
+        }
+    }
+
+    /// <summary>
+    /// A loop is about to touch the buffer of command <paramref name="cid"/>. False when it must not: that command is no
+    /// longer the slot's, its caller was released, or (<paramref name="evenIfCancelled"/> false, for reads) it gave up
+    /// on the command, whose data is then discarded. While entered, the caller is not released and the slot not reused.
+    /// </summary>
+    public bool EnterBuffer(ushort cid, bool evenIfCancelled)
     {
         while (true)
         {
-            var state = Volatile.Read(ref _sync);
-            if ((state & Released) != 0 || (!evenIfAbandoned && Volatile.Read(ref _abandoned) != 0))
+            var state = State;
+            if ((state & (SlotState.Released | SlotState.Free)) != 0 || (!evenIfCancelled && (state & SlotState.ByCancellation) != 0))
             {
                 return false;
             }
 
-            if (Interlocked.CompareExchange(ref _sync, state + OneUser, state) == state)
+            if (Interlocked.CompareExchange(ref _state, (int)(state + (int)SlotState.OneUser), (int)state) == (int)state)
             {
-                return true;
+                // Entered: this use of the slot cannot end before ExitBuffer, so its CID is stable; is it the one meant?
+                if (Cid == cid)
+                {
+                    return true;
+                }
+
+                ExitBuffer();
+                return false;
             }
         }
     }
@@ -171,35 +268,15 @@ internal sealed class CommandSlot : IValueTaskSource<Cqe>, IValueTaskSource, ITh
     /// <summary>A loop is done with the caller's buffer; a release waiting for it happens now.</summary>
     public void ExitBuffer()
     {
-        while (true)
-        {
-            var state = Volatile.Read(ref _sync);
-            var next = state - OneUser;
-            var releaseNow = next < OneUser && (next & ReleaseWanted) != 0 && (next & Released) == 0;
-            if (releaseNow)
-            {
-                next |= Released;
-            }
-
-            if (Interlocked.CompareExchange(ref _sync, next, state) == state)
-            {
-                if (releaseNow)
-                {
-                    DeliverToCaller();
-                }
-
-                return;
-            }
-        }
+        var state = (SlotState)Interlocked.Add(ref _state, -(int)SlotState.OneUser);
+        TryRelease(state);
     }
 
     /// <summary>The send path handed <paramref name="bytes"/> more of the write data to the socket.</summary>
     public void OnDataSent(int bytes)
     {
-        if (Interlocked.Add(ref _dataSent, bytes) >= WriteData.Length && Volatile.Read(ref _abandoned) != 0)
-        {
-            RequestRelease();
-        }
+        Interlocked.Add(ref _dataSent, bytes);
+        TryRelease(State);
     }
 
     /// <summary>An R2T was accepted for this command.</summary>
@@ -208,131 +285,163 @@ internal sealed class CommandSlot : IValueTaskSource<Cqe>, IValueTaskSource, ITh
     /// <summary>All H2CData answering one R2T were handed to the socket.</summary>
     public void OnR2TAnswered() => Interlocked.Decrement(ref _r2tsUnanswered);
 
-    /// <summary>The controller completed the command (CapsuleResp, or C2HData with SUCCESS).</summary>
-    public void CompleteFromWire(in Cqe cqe)
+    /// <summary>The controller completed the command (CapsuleResp, or C2HData with SUCCESS). Receive loop only.</summary>
+    /// <returns>False when the CID was not outstanding, which changes nothing.</returns>
+    public bool CompleteFromWire(in Cqe cqe)
     {
-        var status = cqe.Status;
-        if (!status.IsSuccess)
+        if (!InFlight)
         {
-            _pendingError = new NvmeStatusException(status, _owner.QueueId, cqe.Cid, Opcode, Name, cqe.Dw0, status.NameFor(Kind));
-        }
-        else if (DataDigestFailed)
-        {
-            _pendingError = new NvmeTransportException(
-                $"Data digest mismatch in the data of {Name} on queue {_owner.QueueId} (CID {cqe.Cid}); the data was discarded.",
-                _owner.QueueId,
-                isRetryable: true);
+            return false;
         }
 
-        _pendingResult = cqe;
-        Volatile.Write(ref _wireDone, 1);
-        RequestRelease(fromReceiveLoop: true);
-        RecycleIfDone();
+        var status = cqe.Status;
+        _wireError = !status.IsSuccess
+            ? new NvmeStatusException(status, _owner.QueueId, cqe.Cid, Opcode, Name, cqe.Dw0, status.NameFor(Kind))
+            : DataDigestFailed
+                ? new NvmeTransportException($"Data digest mismatch in the data of {Name} on queue {_owner.QueueId} (CID {cqe.Cid}); the data was discarded.", _owner.QueueId, isRetryable: true)
+                : null;
+
+        // Written before the transition that publishes them; read only by whoever finds ByWire set.
+        _wireResult = cqe;
+        var after = Transition(static s => (s & SlotState.Decided) == 0 ? s | SlotState.WireDone | SlotState.ByWire : s | SlotState.WireDone);
+        TryRelease(after, fromReceiveLoop: true);
+        RecycleIfDone(after);
+        return true;
     }
 
-    /// <summary>The connection is gone and the CID will never complete. Called only after both loops stopped.</summary>
+    /// <summary>The connection is gone and the CID will never complete. Called only once both loops stopped.</summary>
     public void FailFromConnection(Exception error)
     {
-        if (Interlocked.CompareExchange(ref _wireDone, 1, 0) != 0)
+        if (!IsOutstanding)
         {
             return;
         }
 
-        // A caller that abandoned the command keeps its cancellation exception.
-        _pendingError ??= error;
-        RequestRelease();
-        RecycleIfDone();
+        _connectionError = error;
+        var after = Transition(static s => (s & SlotState.Decided) == 0 ? s | SlotState.WireDone | SlotState.ByConnection : s | SlotState.WireDone);
+        TryRelease(after);
+        RecycleIfDone(after);
     }
 
-    private void Abandon(CancellationToken token)
+    // The caller gave up. The first to decide wins: a command already completed keeps its result.
+    private void Cancel(CancellationToken token)
     {
-        if (Interlocked.Exchange(ref _abandoned, 1) != 0 || Volatile.Read(ref _wireDone) != 0)
+        if ((State & (SlotState.Decided | SlotState.Free)) != 0)
         {
             return;
         }
 
-        _pendingError ??= new OperationCanceledException(
+        _cancelError = new OperationCanceledException(
             $"{Name} on queue {_owner.QueueId} (CID {Cid}) was cancelled; it may still complete at the controller.",
             token);
-
-        // A write's data may still be requested by R2T: its caller waits until all of it went to the socket.
-        if (WriteData.IsEmpty || DataSent >= WriteData.Length)
-        {
-            RequestRelease();
-        }
-    }
-
-    private void RequestRelease(bool fromReceiveLoop = false)
-    {
         while (true)
         {
-            var state = Volatile.Read(ref _sync);
-            if ((state & Released) != 0)
+            var state = State;
+            if ((state & (SlotState.Decided | SlotState.Free)) != 0)
             {
                 return;
             }
 
-            var users = state >= OneUser;
-            var next = users ? state | ReleaseWanted : state | Released;
-            if (Interlocked.CompareExchange(ref _sync, next, state) == state)
+            if (Interlocked.CompareExchange(ref _state, (int)(state | SlotState.ByCancellation), (int)state) == (int)state)
             {
-                if (!users)
+                TryRelease(state | SlotState.ByCancellation);
+                return;
+            }
+        }
+    }
+
+    // Releases the caller once the outcome is decided and nothing holds its buffer. A cancelled write whose capsule went
+    // out keeps its caller until all its data did too: the controller may still ask for it by R2T.
+    private void TryRelease(SlotState state, bool fromReceiveLoop = false)
+    {
+        while (true)
+        {
+            if ((state & SlotState.Decided) == 0 || (state & SlotState.Released) != 0 || state >= SlotState.OneUser)
+            {
+                return;
+            }
+
+            if ((state & (SlotState.ByCancellation | SlotState.Sent | SlotState.WireDone)) == (SlotState.ByCancellation | SlotState.Sent)
+                && IsR2TWrite && DataSent < WriteData.Length)
+            {
+                return;
+            }
+
+            var seen = (SlotState)Interlocked.CompareExchange(ref _state, (int)(state | SlotState.Released), (int)state);
+            if (seen == state)
+            {
+                _cancellation.Unregister();
+                _cancellation = default;
+                if (fromReceiveLoop)
                 {
-                    DeliverToCaller(fromReceiveLoop);
+                    _owner.DeferCompletion(this);
+                }
+                else
+                {
+                    ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
                 }
 
                 return;
             }
+
+            state = seen;
         }
     }
 
-    // The result is final: hand it to the caller, never on the calling loop's thread. The receive loop batches its
-    // completions (one work item per socket read, not one per command); any other path queues this slot itself.
-    private void DeliverToCaller(bool fromReceiveLoop = false)
-    {
-        _cancellation.Dispose();
-        _cancellation = default;
-        if (fromReceiveLoop)
-        {
-            _owner.DeferCompletion(this);
-        }
-        else
-        {
-            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
-        }
-    }
-
-    /// <summary>Runs the caller's continuation, inline on the dispatching thread.</summary>
+    /// <summary>Hands the result to the caller, running its continuation inline on the dispatching thread.</summary>
     public void Signal()
     {
-        if (_pendingError is { } error)
+        var state = State;
+        if ((state & SlotState.ByWire) != 0)
         {
-            _core.SetException(error);
+            if (_wireError is { } wireError)
+            {
+                _core.SetException(wireError);
+            }
+            else
+            {
+                _core.SetResult(_wireResult);
+            }
         }
         else
         {
-            _core.SetResult(_pendingResult);
+            _core.SetException((state & SlotState.ByCancellation) != 0 ? _cancelError! : _connectionError!);
         }
     }
 
     /// <inheritdoc/>
     void IThreadPoolWorkItem.Execute() => Signal();
 
-    private void RecycleIfDone()
+    // Each use of the slot ends once, from whichever side finished last.
+    private void RecycleIfDone(SlotState state)
     {
-        if (Volatile.Read(ref _callerDone) == 0)
+        if ((state & (SlotState.WireDone | SlotState.Taken | SlotState.Free)) != (SlotState.WireDone | SlotState.Taken)
+            || Interlocked.CompareExchange(ref _state, (int)SlotState.Free, (int)state) != (int)state)
         {
             return;
         }
 
-        // Each use of the slot ends once, from whichever side finished last.
-        if (Interlocked.CompareExchange(ref _wireDone, 2, 1) == 1)
+        ReadBuffer = default;
+        WriteData = default;
+        _wireError = null;
+        _cancelError = null;
+        _connectionError = null;
+        Generation = (Generation + 1) & 0xF;
+        _core.Reset();
+        _owner.ReturnSlot(this);
+    }
+
+    // Applies `change` atomically to the state word; returns the state it left (unchanged when `change` returns it as is).
+    private SlotState Transition(Func<SlotState, SlotState> change)
+    {
+        while (true)
         {
-            ReadBuffer = default;
-            WriteData = default;
-            Generation = (Generation + 1) & 0xF;
-            _core.Reset();
-            _owner.ReturnSlot(this);
+            var state = State;
+            var next = change(state);
+            if (next == state || Interlocked.CompareExchange(ref _state, (int)next, (int)state) == (int)state)
+            {
+                return next;
+            }
         }
     }
 
@@ -346,14 +455,33 @@ internal sealed class CommandSlot : IValueTaskSource<Cqe>, IValueTaskSource, ITh
     /// <inheritdoc/>
     public Cqe GetResult(short token)
     {
+        // A wrong token, a result not there yet or already taken: refuse before changing anything.
+        if (_core.GetStatus(token) == ValueTaskSourceStatus.Pending)
+        {
+            throw new InvalidOperationException($"The command on queue {_owner.QueueId} has not completed; await it instead of reading its result.");
+        }
+
+        while (true)
+        {
+            var state = State;
+            if ((state & (SlotState.Taking | SlotState.Free)) != 0 || token != _core.Version)
+            {
+                throw new InvalidOperationException($"The result of the command on queue {_owner.QueueId} was already taken.");
+            }
+
+            if (Interlocked.CompareExchange(ref _state, (int)(state | SlotState.Taking), (int)state) == (int)state)
+            {
+                break;
+            }
+        }
+
         try
         {
             return _core.GetResult(token);
         }
         finally
         {
-            Volatile.Write(ref _callerDone, 1);
-            RecycleIfDone();
+            RecycleIfDone(Transition(static s => s | SlotState.Taken));
         }
     }
 

@@ -4,12 +4,21 @@ namespace NvmeTcp.Client.Transport;
 /// Completion dispatch. The receive loop never runs callers' continuations (a caller that blocks there would stall
 /// the queue, or deadlock waiting for its own completion). It collects the commands completed by one socket read and
 /// hands them, as one batch, to a thread pool work item that runs their continuations one after the other.
-/// While it does, the dispatcher holds the send path ("corked"), so the commands those continuations submit leave in
-/// one socket write when the batch ends, not one write each. A queue at depth 32 thus costs one thread hand-off and
-/// one send per socket read instead of one per command, which on a small machine is most of the CPU per I/O.
 /// </summary>
+/// <remarks>
+/// What those continuations submit is batched without holding anything across them: a submission made by a
+/// continuation that has others after it in the batch is queued (<see cref="SendMode.Batched"/>), and the batch's
+/// end sends everything queued in one write, as blk-mq's <c>bd-&gt;last</c> tells a driver that more requests follow.
+/// The send path schedules a background send for a batched request too, so a continuation that blocks (waiting
+/// synchronously for its own command) cannot hold that command back. A queue at depth 32 thus costs one hand-off and
+/// about one send per socket read instead of one per command, which on a small machine is most of the CPU per I/O.
+/// </remarks>
 internal sealed partial class QueueConnection
 {
+    // The connection whose batch this thread is running, while more continuations follow the current one.
+    [ThreadStatic]
+    private static QueueConnection? t_batching;
+
     private readonly object _dispatchLock = new();
     private readonly CompletionDispatcher _dispatcher;
 
@@ -22,11 +31,11 @@ internal sealed partial class QueueConnection
     private int _dispatchers;
     private long _dispatchProgressAt;
 
-    // When the dispatcher corked the send path (Environment.TickCount64), 0 when it has not; see CheckCork.
-    private long _corkedAt;
+    /// <summary>Whether the calling thread runs a continuation of this connection's batch with others still to come.</summary>
+    private bool IsBatching => ReferenceEquals(t_batching, this);
 
-    /// <summary>A command completed by the receive loop; its caller is signalled with the rest of this read's.</summary>
-    internal void DeferCompletion(CommandSlot slot) => _completed[_completedCount++] = slot;
+    /// <inheritdoc/>
+    public void DeferCompletion(CommandSlot slot) => _completed[_completedCount++] = slot;
 
     // Before the receive loop waits for the socket, and when it ends.
     private void DispatchCompleted()
@@ -48,7 +57,7 @@ internal sealed partial class QueueConnection
             if (start)
             {
                 _dispatchers = 1;
-                _dispatchProgressAt = Environment.TickCount64;
+                _dispatchProgressAt = _time.GetTimestamp();
             }
         }
 
@@ -64,7 +73,7 @@ internal sealed partial class QueueConnection
     {
         while (true)
         {
-            // One round signals what is ready now, corked; what arrives meanwhile is the next round's.
+            // One round signals what is ready now; what arrives meanwhile is the next round's.
             int count;
             lock (_dispatchLock)
             {
@@ -76,7 +85,6 @@ internal sealed partial class QueueConnection
                 }
             }
 
-            var corked = Cork();
             try
             {
                 for (var i = 0; i < count; i++)
@@ -90,28 +98,32 @@ internal sealed partial class QueueConnection
                             break;
                         }
 
-                        _dispatchProgressAt = Environment.TickCount64;
+                        _dispatchProgressAt = _time.GetTimestamp();
                     }
 
+                    t_batching = i < count - 1 ? this : null;
                     slot.Signal();
                 }
             }
             finally
             {
-                Uncork(corked);
+                t_batching = null;
             }
+
+            // The batch's end: what its continuations queued leaves now, in one write.
+            _send.Flush();
         }
     }
 
-    // A continuation that blocks (say, waiting synchronously for a command it just submitted) holds up the dispatcher
-    // running it. The timeout timer starts another when completions have waited longer than one of its ticks, so the
-    // blocked caller's own completion is delivered.
-    private void CheckDispatch(long now, long tickMilliseconds)
+    // A continuation that blocks (say, waiting synchronously for a command that completed in the same batch) holds up
+    // the dispatcher running it. The timeout timer starts another when completions have waited longer than one of its
+    // ticks, so the blocked caller's own completion is delivered.
+    private void CheckDispatch(long now)
     {
         bool start;
         lock (_dispatchLock)
         {
-            start = _ready.Count > 0 && _dispatchers > 0 && now - _dispatchProgressAt >= tickMilliseconds;
+            start = _ready.Count > 0 && _dispatchers > 0 && _time.GetElapsedTime(_dispatchProgressAt, now) >= _timerPeriod;
             if (start)
             {
                 _dispatchers++;
@@ -122,44 +134,6 @@ internal sealed partial class QueueConnection
         if (start)
         {
             ThreadPool.UnsafeQueueUserWorkItem(_dispatcher, preferLocal: false);
-        }
-    }
-
-    // Takes the send path when it is idle, so that what the continuations submit is queued, not sent one by one.
-    private bool Cork()
-    {
-        lock (_sendQueue)
-        {
-            if (_sending)
-            {
-                // Someone is sending already and will drain what the continuations queue.
-                return false;
-            }
-
-            _sending = true;
-            Volatile.Write(ref _corkedAt, Environment.TickCount64);
-            return true;
-        }
-    }
-
-    private void Uncork(bool corked)
-    {
-        // The timeout timer may have taken the send path over (CheckCork): then it is not ours to drain.
-        if (corked && Interlocked.Exchange(ref _corkedAt, 0) != 0)
-        {
-            _ = DrainAsync();
-        }
-    }
-
-    // A continuation that blocks (say, waiting synchronously for a command it just submitted) would hold the cork and
-    // with it its own command. The timeout timer takes over the send path of a cork older than one of its ticks.
-    // (The cork is taken once per dispatcher run, which covers a whole batch.)
-    private void CheckCork(long now, long tickMilliseconds)
-    {
-        var corkedAt = Volatile.Read(ref _corkedAt);
-        if (corkedAt != 0 && now - corkedAt >= tickMilliseconds && Interlocked.CompareExchange(ref _corkedAt, 0, corkedAt) == corkedAt)
-        {
-            _ = DrainAsync();
         }
     }
 

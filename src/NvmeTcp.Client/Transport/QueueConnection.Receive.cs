@@ -1,4 +1,3 @@
-using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using NvmeTcp.Protocol;
 
@@ -46,15 +45,16 @@ internal sealed partial class QueueConnection
                     throw new PduViolation(error, null, _rx[_rxStart]);
                 }
 
+                // Stateful checks below report the header validated here, not what follows it in the buffer.
                 switch (header.Type)
                 {
                     case PduType.CapsuleResp:
                         _rxStart += header.Length;
-                        OnCapsuleResp(header.Cqe);
+                        OnCapsuleResp(header);
                         break;
                     case PduType.R2T:
                         _rxStart += header.Length;
-                        OnR2T(header.R2T);
+                        OnR2T(header);
                         break;
                     case PduType.C2HData:
                         var transfer = BeginC2HData(header);
@@ -105,14 +105,14 @@ internal sealed partial class QueueConnection
                             OnReceived(await _transport.ReceiveAsync(PrepareReceive(Crc32C.Size - Buffered), _shutdown.Token).ConfigureAwait(false));
                         }
 
-                        EndC2HData(header.C2HData, transfer);
+                        EndC2HData(header, transfer);
                         break;
                     case PduType.C2HTermReq:
                         // The header is enough to report; the controller is closing anyway.
                         Fail(TermReqReceived(QueueId, header.TermReq));
                         return;
                     default:
-                        throw new PduViolation(new PduError(FatalErrorStatus.InvalidHeaderField, 0, PduRule.UnexpectedPdu, header.Type), null, (byte)header.Type);
+                        throw new PduViolation(new PduError(FatalErrorStatus.InvalidHeaderField, 0, PduRule.UnexpectedPdu, header.Type), null, (byte)header.Type) { Header = header };
                 }
             }
         }
@@ -120,9 +120,9 @@ internal sealed partial class QueueConnection
         {
             await TerminateAsync(violation).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException or EndOfStreamException)
+        catch (Exception e) when (e is System.Net.Sockets.SocketException or IOException or ObjectDisposedException or OperationCanceledException)
         {
-            Fail(new NvmeTransportException($"Queue {QueueId}: connection to {RemoteEndPoint} lost: {e.Message}", QueueId, isRetryable: true, e));
+            Fail(Volatile.Read(ref _sendFailure) ?? new NvmeTransportException($"Queue {QueueId}: connection to {RemoteEndPoint} lost: {e.Message}", QueueId, isRetryable: true, e));
         }
         catch (Exception e)
         {
@@ -166,21 +166,22 @@ internal sealed partial class QueueConnection
         _rxEnd += read;
     }
 
-    private void OnCapsuleResp(in Cqe cqe)
+    private void OnCapsuleResp(in ReceivedHeader header)
     {
+        var cqe = header.Cqe;
         var slot = FindInFlight(cqe.Cid)
-            ?? throw Violation(FatalErrorStatus.InvalidHeaderField, CapsuleRespCidFei, PduType.CapsuleResp, cqe.Cid, "CapsuleResp for a CID that is not outstanding");
+            ?? throw Violation(header, FatalErrorStatus.InvalidHeaderField, CapsuleRespCidFei, cqe.Cid, "CapsuleResp for a CID that is not outstanding");
         if (cqe.Status.IsSuccess)
         {
             // NVMe has no short read: success means every byte arrived (as Linux's nvme_tcp_data_in_short checks).
             if (slot.IsRead && slot.DataReceived != slot.ReadBuffer.Length)
             {
-                throw Violation(FatalErrorStatus.PduSequenceError, 0, PduType.CapsuleResp, cqe.Cid, $"success after {slot.DataReceived} of {slot.ReadBuffer.Length} data bytes");
+                throw Violation(header, FatalErrorStatus.PduSequenceError, 0, cqe.Cid, $"success after {slot.DataReceived} of {slot.ReadBuffer.Length} data bytes");
             }
 
             if (slot.IsR2TWrite && slot.DataRequested != slot.WriteData.Length)
             {
-                throw Violation(FatalErrorStatus.PduSequenceError, 0, PduType.CapsuleResp, cqe.Cid, $"success after requesting {slot.DataRequested} of {slot.WriteData.Length} data bytes");
+                throw Violation(header, FatalErrorStatus.PduSequenceError, 0, cqe.Cid, $"success after requesting {slot.DataRequested} of {slot.WriteData.Length} data bytes");
             }
         }
 
@@ -188,53 +189,56 @@ internal sealed partial class QueueConnection
         slot.CompleteFromWire(cqe);
     }
 
-    private void OnR2T(in R2TPdu r2t)
+    private void OnR2T(in ReceivedHeader header)
     {
+        var r2t = header.R2T;
         var slot = FindInFlight(r2t.Cccid)
-            ?? throw Violation(FatalErrorStatus.InvalidHeaderField, CccidFei, PduType.R2T, r2t.Cccid, "R2T for a CID that is not outstanding");
+            ?? throw Violation(header, FatalErrorStatus.InvalidHeaderField, CccidFei, r2t.Cccid, "R2T for a CID that is not outstanding");
         if (!slot.IsR2TWrite)
         {
-            throw Violation(FatalErrorStatus.InvalidHeaderField, CccidFei, PduType.R2T, r2t.Cccid, "R2T for a command with no data to fetch");
+            throw Violation(header, FatalErrorStatus.InvalidHeaderField, CccidFei, r2t.Cccid, "R2T for a command with no data to fetch");
         }
 
         if ((long)r2t.R2to + r2t.R2tl > slot.WriteData.Length)
         {
-            throw Violation(FatalErrorStatus.DataTransferOutOfRange, 0, PduType.R2T, r2t.Cccid, $"R2T for bytes {r2t.R2to}+{r2t.R2tl} of a {slot.WriteData.Length}-byte write");
+            throw Violation(header, FatalErrorStatus.DataTransferOutOfRange, 0, r2t.Cccid, $"R2T for bytes {r2t.R2to}+{r2t.R2tl} of a {slot.WriteData.Length}-byte write");
         }
 
         if (r2t.R2to != slot.DataRequested)
         {
-            throw Violation(FatalErrorStatus.PduSequenceError, 0, PduType.R2T, r2t.Cccid, $"R2T at offset {r2t.R2to}, expected {slot.DataRequested}");
+            throw Violation(header, FatalErrorStatus.PduSequenceError, 0, r2t.Cccid, $"R2T at offset {r2t.R2to}, expected {slot.DataRequested}");
         }
 
         if (slot.R2TsUnanswered > _options.MaxR2T)
         {
-            throw Violation(FatalErrorStatus.LimitExceeded, 0, PduType.R2T, r2t.Cccid, $"more than MAXR2T+1 = {_options.MaxR2T + 1} R2Ts outstanding");
+            throw Violation(header, FatalErrorStatus.LimitExceeded, 0, r2t.Cccid, $"more than MAXR2T+1 = {_options.MaxR2T + 1} R2Ts outstanding");
         }
 
         slot.DataRequested += (int)r2t.R2tl;
         slot.OnR2TAccepted();
-        EnqueueH2CData(slot, r2t.Ttag, (int)r2t.R2to, (int)r2t.R2tl);
+
+        // The receive loop never sends: a controller that stops reading must not stall the receive side.
+        _send.Enqueue(SendRequest.H2CData(slot, r2t.Ttag, (int)r2t.R2to, (int)r2t.R2tl), SendMode.Background);
     }
 
     private C2HTransfer BeginC2HData(in ReceivedHeader header)
     {
         var pdu = header.C2HData;
         var slot = FindInFlight(pdu.Cccid)
-            ?? throw Violation(FatalErrorStatus.InvalidHeaderField, CccidFei, PduType.C2HData, pdu.Cccid, "C2HData for a CID that is not outstanding");
+            ?? throw Violation(header, FatalErrorStatus.InvalidHeaderField, CccidFei, pdu.Cccid, "C2HData for a CID that is not outstanding");
         if (!slot.IsRead)
         {
-            throw Violation(FatalErrorStatus.InvalidHeaderField, CccidFei, PduType.C2HData, pdu.Cccid, "C2HData for a command that reads no data");
+            throw Violation(header, FatalErrorStatus.InvalidHeaderField, CccidFei, pdu.Cccid, "C2HData for a command that reads no data");
         }
 
         if ((long)pdu.Datao + pdu.Datal > slot.ReadBuffer.Length)
         {
-            throw Violation(FatalErrorStatus.DataTransferOutOfRange, 0, PduType.C2HData, pdu.Cccid, $"data at {pdu.Datao}+{pdu.Datal} of a {slot.ReadBuffer.Length}-byte read");
+            throw Violation(header, FatalErrorStatus.DataTransferOutOfRange, 0, pdu.Cccid, $"data at {pdu.Datao}+{pdu.Datal} of a {slot.ReadBuffer.Length}-byte read");
         }
 
         if (pdu.Datao != slot.DataReceived)
         {
-            throw Violation(FatalErrorStatus.PduSequenceError, 0, PduType.C2HData, pdu.Cccid, $"data at offset {pdu.Datao}, expected {slot.DataReceived}");
+            throw Violation(header, FatalErrorStatus.PduSequenceError, 0, pdu.Cccid, $"data at offset {pdu.Datao}, expected {slot.DataReceived}");
         }
 
         var checkDigest = header.DataDigestLength != 0;
@@ -244,7 +248,7 @@ internal sealed partial class QueueConnection
         }
 
         // A caller that abandoned the read gets nothing more in its buffer: the data is read and dropped.
-        var destination = slot.EnterBuffer(evenIfAbandoned: false) ? slot.ReadBuffer.Slice((int)pdu.Datao, (int)pdu.Datal) : Memory<byte>.Empty;
+        var destination = slot.EnterBuffer(pdu.Cccid, evenIfCancelled: false) ? slot.ReadBuffer.Slice((int)pdu.Datao, (int)pdu.Datal) : Memory<byte>.Empty;
         return new C2HTransfer(slot, destination, (int)pdu.Datal, checkDigest);
     }
 
@@ -271,8 +275,9 @@ internal sealed partial class QueueConnection
         }
     }
 
-    private void EndC2HData(in C2HDataPdu pdu, in C2HTransfer transfer)
+    private void EndC2HData(in ReceivedHeader header, in C2HTransfer transfer)
     {
+        var pdu = header.C2HData;
         var slot = transfer.Slot;
         if (transfer.CheckDigest)
         {
@@ -289,7 +294,7 @@ internal sealed partial class QueueConnection
         var complete = slot.DataReceived == slot.ReadBuffer.Length;
         if (pdu.Last != complete)
         {
-            throw Violation(FatalErrorStatus.PduSequenceError, 0, PduType.C2HData, pdu.Cccid, pdu.Last ? $"LAST_PDU after {slot.DataReceived} of {slot.ReadBuffer.Length} bytes" : "all data received without LAST_PDU");
+            throw Violation(header, FatalErrorStatus.PduSequenceError, 0, pdu.Cccid, pdu.Last ? $"LAST_PDU after {slot.DataReceived} of {slot.ReadBuffer.Length} bytes" : "all data received without LAST_PDU");
         }
 
         if (pdu.Success)
@@ -305,19 +310,18 @@ internal sealed partial class QueueConnection
         public int Done { get; set; }
     }
 
-    private static PduViolation Violation(FatalErrorStatus fes, uint fei, PduType type, ushort cid, string rule) =>
-        new(new PduError(fes, fei, PduRule.None, type), cid, (byte)type, rule);
+    private static PduViolation Violation(in ReceivedHeader header, FatalErrorStatus fes, uint fei, ushort cid, string rule) =>
+        new(new PduError(fes, fei, PduRule.None, header.Type), cid, (byte)header.Type, rule) { Header = header };
 
     // Reports a violation with an H2CTermReq when the send path is idle (a PDU half sent cannot be interrupted),
-    // then closes the connection.
+    // then closes the connection. The offending header is the one validated (for checks of connection state), or
+    // what sits at the head of the buffer (for a header the decoder refused).
     private async ValueTask TerminateAsync(PduViolation violation)
     {
         var error = violation.Error;
-        var context = violation.Rule ?? "invalid PDU";
-        var exception = ProtocolError(QueueId, violation.Cid, violation.PduType, error, context);
-        if (violation.Rule is not null)
-        {
-            exception = new NvmeTcpProtocolException(
+        var exception = violation.Rule is null
+            ? ProtocolError(QueueId, violation.Cid, violation.PduType, error, "invalid PDU")
+            : new NvmeTcpProtocolException(
                 $"Queue {QueueId}{(violation.Cid is { } c ? $" (CID {c})" : string.Empty)}: {violation.Rule} in {(PduType)violation.PduType} PDU (FES {(int)error.Fes}).",
                 QueueId,
                 violation.Cid,
@@ -326,38 +330,23 @@ internal sealed partial class QueueConnection
                 (int)error.Fes,
                 error.Fei,
                 sentByController: false);
-        }
 
-        bool idle;
-        lock (_sendQueue)
+        var offending = new byte[PduCodecOptions.MaxTermReqData];
+        int length;
+        if (violation.Header is { } header)
         {
-            idle = !_sending;
-            _sending |= idle;
+            length = header.CopyHeaderTo(offending);
         }
-
-        if (idle)
+        else
         {
-            try
-            {
-                var pdu = new byte[TermReqPdu.MaxLength];
-                var offending = _rx.AsSpan(_rxStart, Math.Min(Buffered, Math.Max((int)PduHeader.Size, Buffered > 2 ? _rx[_rxStart + 2] : 0)));
-                var length = TermReqPdu.For(error, PduDirection.HostToController).Encode(pdu, offending[..Math.Min(offending.Length, PduCodecOptions.MaxTermReqData)]);
-                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(1));
-                await _transport.SendAsync(pdu.AsMemory(0, length), timeout.Token).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException)
-            {
-                // Best effort: the connection is being closed either way.
-            }
-            finally
-            {
-                lock (_sendQueue)
-                {
-                    _sending = false;
-                }
-            }
+            var hlen = Buffered > 2 ? _rx[_rxStart + 2] : 0;
+            length = Math.Min(Math.Min(Buffered, offending.Length), Math.Max((int)PduHeader.Size, hlen));
+            _rx.AsSpan(_rxStart, length).CopyTo(offending);
         }
 
+        var pdu = new byte[TermReqPdu.MaxLength];
+        var size = TermReqPdu.For(error, PduDirection.HostToController).Encode(pdu, offending.AsSpan(0, length));
+        await _send.TryTerminateAsync(pdu.AsMemory(0, size), _time).ConfigureAwait(false);
         Fail(exception);
     }
 
@@ -370,5 +359,8 @@ internal sealed partial class QueueConnection
         public byte PduType { get; } = pduType;
 
         public string? Rule { get; } = rule;
+
+        /// <summary>The validated header the violation is about, when a check of connection state found it.</summary>
+        public ReceivedHeader? Header { get; init; }
     }
 }

@@ -5,33 +5,39 @@ using NvmeTcp.Protocol;
 namespace NvmeTcp.Client.Transport;
 
 /// <summary>
-/// One NVMe/TCP connection carrying one queue (NVMe/TCP 3.3: a queue pair per connection). It owns the socket, the
-/// command slots, a send path and a receive loop. It knows PDUs and CIDs, not what the commands mean.
+/// One NVMe/TCP connection carrying one queue (NVMe/TCP 3.3: a queue pair per connection). It owns the transport, the
+/// command slots and the failure of the connection; its <see cref="SendPath"/> owns the writer, its receive loop the
+/// reader. It knows PDUs and CIDs, not what the commands mean.
 /// </summary>
 /// <remarks>
-/// Failure is one-way: the first fatal error (protocol violation, socket loss, timeout, dispose) closes the socket; once
-/// both the receive loop and any send in progress have stopped, every outstanding command fails with that error. Only
-/// then, so no command's memory is handed back while a socket operation could still touch it.
+/// Failure is one-way: the first fatal error (protocol violation, transport loss, timeout, dispose) aborts the
+/// transport; once both the receive loop and the send path have stopped, every outstanding command fails with that
+/// error. Only then, so no command's memory is handed back while a transport operation could still touch it.
 /// </remarks>
-internal sealed partial class QueueConnection : IAsyncDisposable
+internal sealed partial class QueueConnection : IAsyncDisposable, ICommandSlotOwner
 {
     private readonly ConnectionTransport _transport;
     private readonly QueueConnectionOptions _options;
+    private readonly TimeProvider _time;
     private readonly CommandSlot[] _slots;
     private readonly Stack<CommandSlot> _freeSlots;
     private readonly SemaphoreSlim _slotsAvailable;
     private readonly object _slotLock = new();
     private readonly CancellationTokenSource _shutdown = new();
     private readonly ResourceCounters _resources;
-    private PduCodecOptions _codec;
+    private readonly PduCodecOptions _codec;
+    private readonly SendPath _send;
+    private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Exception? _failure;
+    private Exception? _sendFailure;
     private int _receiveStopped;
+    private int _sendStopped;
     private int _failing;
     private long _completions;
     private int _pendingFailed;
     private Task _receiveLoop = Task.CompletedTask;
     private ITimer? _timeoutTimer;
-    private long _timerPeriodMilliseconds;
+    private TimeSpan _timerPeriod;
 
     // Set (under _slotLock) once the connection has closed: from then on, slots taken and returned are counted.
     private bool _countSlots;
@@ -40,6 +46,7 @@ internal sealed partial class QueueConnection : IAsyncDisposable
     {
         _transport = transport;
         _options = options;
+        _time = options.TimeProvider;
         _resources = options.Resources;
         _codec = codec;
         RemoteEndPoint = remote;
@@ -56,8 +63,7 @@ internal sealed partial class QueueConnection : IAsyncDisposable
         _completed = new CommandSlot[size];
         _ready = new Queue<CommandSlot>(size);
         _dispatcher = new CompletionDispatcher(this);
-        _sendQueue = new Queue<SendRequest>(size * 2);
-        _tx = GC.AllocateUninitializedArray<byte>(TxBufferSize, pinned: true);
+        _send = new SendPath(this, transport, codec, size, _shutdown.Token);
         _rx = GC.AllocateUninitializedArray<byte>(RxBufferSize, pinned: true);
     }
 
@@ -73,12 +79,11 @@ internal sealed partial class QueueConnection : IAsyncDisposable
     /// <summary>What was negotiated in ICReq/ICResp.</summary>
     public PduCodecOptions Codec => _codec;
 
-    /// <summary>Largest write that goes in the capsule.</summary>
-    public int InCapsuleDataSize
-    {
-        get => _options.InCapsuleDataSize;
-        set => _options.InCapsuleDataSize = value;
-    }
+    /// <summary>Largest write that goes in the capsule (IOCCSZ on I/O queues, 8 KiB on the admin queue).</summary>
+    public int InCapsuleDataSize => _options.InCapsuleDataSize;
+
+    /// <summary>The largest transfer of one command on this connection.</summary>
+    public int MaxTransferSize => _options.MaxTransferSize;
 
     /// <summary>Told, once, when the connection starts to fail (on the failing thread; must not block).</summary>
     public Action<QueueConnection, Exception>? FailureObserver { get; set; }
@@ -91,8 +96,6 @@ internal sealed partial class QueueConnection : IAsyncDisposable
 
     /// <summary>Completes when the connection has failed or closed and every pending command has completed.</summary>
     public Task Completion => _closed.Task;
-
-    private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>
     /// Opens the TCP connection (TCP_NODELAY) and exchanges ICReq/ICResp (NVMe/TCP 3.6.2.2-3) before anything else,
@@ -207,26 +210,25 @@ internal sealed partial class QueueConnection : IAsyncDisposable
 
     private void Start()
     {
-        // Three pieces of background work end with the connection: the receive loop, the send path (ends when
-        // TryFailPending finds it idle for good) and the timeout timer.
+        // Three pieces of background work end with the connection: the receive loop, the send path (ends when the
+        // connection has failed and no send is in progress) and the timeout timer.
         _resources.TaskStarted();
         _resources.TaskStarted();
         _resources.TaskStarted();
         _receiveLoop = Task.Run(ReceiveLoopAsync);
-        var period = TimeSpan.FromMilliseconds(Math.Clamp(_options.CommandTimeout.TotalMilliseconds / 10, 10, 1000));
-        _timerPeriodMilliseconds = (long)period.TotalMilliseconds;
-        _timeoutTimer = TimeProvider.System.CreateTimer(static s => ((QueueConnection)s!).CheckTimeouts(), this, period, period);
+        _timerPeriod = TimeSpan.FromMilliseconds(Math.Clamp(_options.CommandTimeout.TotalMilliseconds / 10, 10, 1000));
+        _timeoutTimer = _time.CreateTimer(static s => ((QueueConnection)s!).CheckTimeouts(), this, _timerPeriod, _timerPeriod);
     }
 
     /// <summary>
     /// Submits a command and returns what its caller awaits: the CQE, or an exception (status, transport, protocol,
     /// timeout, cancellation). Waits for a free slot when the queue is full; never fails for that.
     /// </summary>
-    /// <param name="sqe">The command; its CID, PSDT and SGL are set here.</param>
+    /// <param name="sqe">The command; its CID, PSDT and SGL1 are set here.</param>
     /// <param name="kind">Admin, I/O or fabrics, for status names.</param>
-    /// <param name="writeData">Data to send: in the capsule up to <see cref="InCapsuleDataSize"/>, else by R2T.</param>
+    /// <param name="writeData">Data to send: in the capsule when it fits (see <see cref="Submit"/>), else by R2T.</param>
     /// <param name="readBuffer">Where the controller's data goes.</param>
-    /// <param name="cancellationToken">Cancels the wait for a slot, or abandons the command once sent.</param>
+    /// <param name="cancellationToken">Cancels the wait for a slot, withdraws the command before it is sent, or abandons it after.</param>
     /// <param name="timeout">This command's timeout instead of the queue's: KATO for Keep Alive, infinite for Asynchronous Event Requests (they complete only when an event happens).</param>
     public ValueTask<Cqe> SubmitAsync(Sqe sqe, CommandKind kind, ReadOnlyMemory<byte> writeData, Memory<byte> readBuffer, CancellationToken cancellationToken, TimeSpan? timeout = null)
     {
@@ -284,7 +286,6 @@ internal sealed partial class QueueConnection : IAsyncDisposable
         {
             throw new ArgumentOutOfRangeException(nameof(writeData), $"A transfer on queue {QueueId} may not exceed {_options.MaxTransferSize} bytes.");
         }
-
     }
 
     private async ValueTask<Cqe> SubmitSlowAsync(Sqe sqe, CommandKind kind, ReadOnlyMemory<byte> writeData, Memory<byte> readBuffer, CancellationToken cancellationToken, TimeSpan? timeout = null)
@@ -304,6 +305,7 @@ internal sealed partial class QueueConnection : IAsyncDisposable
         return await new ValueTask<Cqe>(slot, version).ConfigureAwait(false);
     }
 
+    // Takes a slot, decides where the data goes and points SGL1 at it, and hands the capsule to the send path.
     private CommandSlot Submit(Sqe sqe, CommandKind kind, ReadOnlyMemory<byte> writeData, Memory<byte> readBuffer, CancellationToken cancellationToken, out short version, TimeSpan? timeout = null)
     {
         CommandSlot slot;
@@ -316,29 +318,38 @@ internal sealed partial class QueueConnection : IAsyncDisposable
             }
         }
 
-        var inCapsule = !writeData.IsEmpty && writeData.Length <= _options.InCapsuleDataSize;
-        var length = writeData.IsEmpty ? readBuffer.Length : writeData.Length;
+        // The one place that decides in-capsule data against R2T. Fabrics commands (Connect's 1024 bytes) may use the
+        // admin queue's 8 KiB on every queue, as Linux's nvme_tcp_inline_data_size allows them.
+        var inCapsuleLimit = kind == CommandKind.Fabrics ? Math.Max(AdminInCapsuleDataSize, _options.InCapsuleDataSize) : _options.InCapsuleDataSize;
+        var inCapsule = DataPointer.FitsInCapsule((uint)writeData.Length, (uint)inCapsuleLimit);
         sqe.Cid = slot.Cid;
         sqe.Flags = (byte)((sqe.Flags & 0x3F) | Sqe.PsdtSgl);
-        sqe.SglAddress = 0;
-        sqe.SglLength = (uint)length;
-
-        // One SGL descriptor (NVMe/TCP 3.3.2): data block with an offset into the capsule for in-capsule data,
-        // otherwise a transport data block moved by C2HData or R2T/H2CData (length 0 when there is no data).
-        sqe.SglType = inCapsule ? (byte)0x01 : (byte)0x5A;
-        slot.Start(sqe.Opcode, sqe.FabricsCommandType, kind, readBuffer, writeData, inCapsule, Deadline(timeout ?? _options.CommandTimeout));
-        slot.Timeout = timeout ?? _options.CommandTimeout;
+        DataPointer.Set(ref sqe, (uint)(writeData.IsEmpty ? readBuffer.Length : writeData.Length), inCapsule);
+        var limit = timeout ?? _options.CommandTimeout;
+        slot.Start(sqe.Opcode, sqe.FabricsCommandType, kind, readBuffer, writeData, inCapsule, limit, Deadline(limit));
         version = slot.Version;
         slot.RegisterCancellation(cancellationToken);
-        EnqueueCapsule(slot, sqe, inCapsule ? writeData : default);
+
+        // In a completion batch with more continuations to run, the capsule waits for the batch's end (see Dispatch).
+        var mode = IsBatching ? SendMode.Batched : SendMode.Now;
+        if (!_send.Enqueue(SendRequest.Capsule(slot, sqe, inCapsule ? writeData : default), mode))
+        {
+            // The connection failed after the check above. The capsule never reached the send path, so nothing can
+            // touch its buffers: it fails now (the sweep of pending commands may be over already).
+            slot.FailFromConnection(Volatile.Read(ref _failure) ?? Volatile.Read(ref _sendFailure)!);
+        }
+
         return slot;
     }
 
-    private static long Deadline(TimeSpan timeout) =>
-        timeout == Timeout.InfiniteTimeSpan ? long.MaxValue : Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+    /// <summary>In-capsule data the admin queue takes (Linux's NVME_TCP_ADMIN_CCSZ).</summary>
+    public const int AdminInCapsuleDataSize = 8192;
 
-    /// <summary>Returns a slot whose caller and wire lifetimes both ended.</summary>
-    internal void ReturnSlot(CommandSlot slot)
+    private long Deadline(TimeSpan timeout) =>
+        timeout == Timeout.InfiniteTimeSpan ? long.MaxValue : _time.GetTimestamp() + (long)(timeout.TotalSeconds * _time.TimestampFrequency);
+
+    /// <inheritdoc/>
+    public void ReturnSlot(CommandSlot slot)
     {
         lock (_slotLock)
         {
@@ -372,12 +383,11 @@ internal sealed partial class QueueConnection : IAsyncDisposable
             return;
         }
 
-        var now = Environment.TickCount64;
-        CheckCork(now, _timerPeriodMilliseconds);
-        CheckDispatch(now, _timerPeriodMilliseconds);
+        var now = _time.GetTimestamp();
+        CheckDispatch(now);
         foreach (var slot in _slots)
         {
-            if (slot.InFlight && now > slot.Deadline)
+            if (slot.IsOutstanding && now > slot.Deadline)
             {
                 // As Linux does for a command past its timeout: reset the association; every pending command fails.
                 Fail(new NvmeTimeoutException(
@@ -389,7 +399,7 @@ internal sealed partial class QueueConnection : IAsyncDisposable
         }
     }
 
-    /// <summary>Ends the connection with <paramref name="error"/> (the first error wins) and closes the socket.</summary>
+    /// <summary>Ends the connection with <paramref name="error"/> (the first error wins) and aborts the transport.</summary>
     public void Fail(Exception error)
     {
         if (Interlocked.Exchange(ref _failing, 1) != 0)
@@ -411,32 +421,48 @@ internal sealed partial class QueueConnection : IAsyncDisposable
         _shutdown.Cancel();
         _transport.Abort();
         CloseTransport(_transport, _resources);
+        if (_send.Close())
+        {
+            OnSendPathStopped();
+        }
+
         TryFailPending();
+    }
+
+    /// <summary>
+    /// The send path broke. A reset by the peer (a controller that sent a C2HTermReq and closed, say) also ends the
+    /// receive side, after what already arrived: the receive loop reads that first, so the controller's own reason
+    /// wins over "connection reset". Anything else fails the connection now.
+    /// </summary>
+    internal void OnSendFailed(NvmeTransportException error)
+    {
+        if (error.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionReset or SocketError.ConnectionAborted or SocketError.Shutdown }
+            && Volatile.Read(ref _receiveStopped) == 0)
+        {
+            Volatile.Write(ref _sendFailure, error);
+            _send.Close();
+            return;
+        }
+
+        Fail(error);
+    }
+
+    /// <summary>The send path will send no more (the connection failed and no send is in progress).</summary>
+    internal void OnSendPathStopped()
+    {
+        if (Interlocked.Exchange(ref _sendStopped, 1) == 0)
+        {
+            _resources.TaskEnded();
+            TryFailPending();
+        }
     }
 
     // Pending commands fail only when neither loop can touch their buffers any more.
     private void TryFailPending()
     {
-        if (Volatile.Read(ref _receiveStopped) == 0 || Volatile.Read(ref _failure) is not { } failure)
+        if (Volatile.Read(ref _receiveStopped) == 0 || Volatile.Read(ref _sendStopped) == 0 || Volatile.Read(ref _failure) is not { } failure)
         {
             return;
-        }
-
-        lock (_sendQueue)
-        {
-            // A cork sends nothing: a dispatcher still holding one (its continuation may be blocked waiting for a
-            // command that will now fail) must not keep the pending commands from failing.
-            if (_sending && Interlocked.Exchange(ref _corkedAt, 0) != 0)
-            {
-                _sending = false;
-            }
-
-            if (_sending)
-            {
-                return;
-            }
-
-            _sendQueue.Clear();
         }
 
         if (Interlocked.Exchange(ref _pendingFailed, 1) != 0)
@@ -444,8 +470,6 @@ internal sealed partial class QueueConnection : IAsyncDisposable
             return;
         }
 
-        // The send path is idle and, the connection having failed, will not start again.
-        _resources.TaskEnded();
         lock (_slotLock)
         {
             _countSlots = true;
@@ -460,19 +484,11 @@ internal sealed partial class QueueConnection : IAsyncDisposable
         _closed.TrySetResult();
     }
 
-    /// <summary>Closes the connection; pending commands fail with <see cref="ObjectDisposedException"/>-free transport errors.</summary>
+    /// <summary>Closes the connection; pending commands fail with a retryable transport error.</summary>
     public async ValueTask DisposeAsync()
     {
         Fail(new NvmeTransportException($"Queue {QueueId}: the connection was closed by the host.", QueueId, isRetryable: true));
-        try
-        {
-            await _receiveLoop.ConfigureAwait(false);
-        }
-        catch (Exception)
-        {
-            // The loop reports through Fail; nothing escapes here.
-        }
-
+        await _receiveLoop.ConfigureAwait(false);
         await _closed.Task.ConfigureAwait(false);
         _shutdown.Dispose();
 

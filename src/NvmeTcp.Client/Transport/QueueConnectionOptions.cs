@@ -25,13 +25,16 @@ internal sealed record QueueConnectionOptions
     public int MaxTransferSize { get; init; } = 1 << 20;
 
     /// <summary>Largest write sent in the capsule (the admin queue allows 8 KiB; I/O queues IOCCSZ * 16 - 64).</summary>
-    public int InCapsuleDataSize { get; set; } = 8192;
+    public int InCapsuleDataSize { get; init; } = QueueConnection.AdminInCapsuleDataSize;
 
     /// <summary>Time for TCP connect plus ICReq/ICResp.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Time a command may be outstanding before the association is reset.</summary>
     public TimeSpan CommandTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The clock of command deadlines and the timeout timer.</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
     /// <summary>Where the connection counts its socket, loops and slots (the controller's, shared by its queues).</summary>
     public ResourceCounters Resources { get; init; } = new();

@@ -38,13 +38,12 @@ public static class AuthenticationCommands
 
     /// <summary>Authentication Send of a <paramref name="transferLength"/>-byte message.</summary>
     /// <param name="transferLength">TL, the message length; the SGL length too.</param>
-    /// <param name="inCapsule">Whether the message rides in the capsule (see <see cref="DataPointer.FitsInCapsule"/>).</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="transferLength"/> is 0.</exception>
-    public static Sqe Send(uint transferLength, bool inCapsule)
+    public static Sqe Send(uint transferLength)
     {
         ArgumentOutOfRangeException.ThrowIfZero(transferLength);
         var sqe = Create(FabricsCommandType.AuthenticationSend, transferLength);
-        DataPointer.Set(ref sqe, transferLength, inCapsule);
+        DataPointer.SetTransport(ref sqe, transferLength);
         return sqe;
     }
 

@@ -30,15 +30,14 @@ public static class DatasetManagementCommand
     /// <param name="nsid">NSID.</param>
     /// <param name="rangeCount">Ranges in the list, 1 to 256; the data length is 16 bytes each.</param>
     /// <param name="attributes">CDW11, e.g. <see cref="DatasetAttributes.Deallocate"/>.</param>
-    /// <param name="inCapsule">Whether the range list rides in the capsule (see <see cref="DataPointer.FitsInCapsule"/>).</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="rangeCount"/> outside 1..256.</exception>
-    public static Sqe Create(uint nsid, int rangeCount, DatasetAttributes attributes, bool inCapsule)
+    public static Sqe Create(uint nsid, int rangeCount, DatasetAttributes attributes)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(rangeCount, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(rangeCount, MaxRanges);
 
         var sqe = Sqe.Create((byte)NvmOpcode.DatasetManagement, nsid);
-        DataPointer.Set(ref sqe, (uint)(rangeCount * RangeSize), inCapsule);
+        DataPointer.SetTransport(ref sqe, (uint)(rangeCount * RangeSize));
         sqe.Cdw10 = (uint)(rangeCount - 1);
         sqe.Cdw11 = (uint)attributes;
         return sqe;

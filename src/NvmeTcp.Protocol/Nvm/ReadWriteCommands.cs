@@ -44,23 +44,22 @@ public static class ReadWriteCommands
     /// <param name="startLba">SLBA.</param>
     /// <param name="blockCount">Blocks, 1 to 65536.</param>
     /// <param name="dataLength">Bytes sent.</param>
-    /// <param name="inCapsule">Whether the data rides in the capsule (see <see cref="DataPointer.FitsInCapsule"/>) or waits for R2T.</param>
     /// <param name="forceUnitAccess">FUA: complete only once the data is on non-volatile media.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="blockCount"/> outside 1..65536.</exception>
-    public static Sqe Write(uint nsid, ulong startLba, int blockCount, uint dataLength, bool inCapsule, bool forceUnitAccess = false)
+    public static Sqe Write(uint nsid, ulong startLba, int blockCount, uint dataLength, bool forceUnitAccess = false)
     {
         var sqe = Blocks(NvmOpcode.Write, nsid, startLba, blockCount, forceUnitAccess);
-        DataPointer.Set(ref sqe, dataLength, inCapsule);
+        DataPointer.SetTransport(ref sqe, dataLength);
         return sqe;
     }
 
     /// <summary>Compare of <paramref name="blockCount"/> blocks at <paramref name="startLba"/> with <paramref name="dataLength"/> bytes sent.</summary>
     /// <remarks>A mismatch completes with Compare Failure (SCT 2, SC 0x85).</remarks>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="blockCount"/> outside 1..65536.</exception>
-    public static Sqe Compare(uint nsid, ulong startLba, int blockCount, uint dataLength, bool inCapsule, bool forceUnitAccess = false)
+    public static Sqe Compare(uint nsid, ulong startLba, int blockCount, uint dataLength, bool forceUnitAccess = false)
     {
         var sqe = Blocks(NvmOpcode.Compare, nsid, startLba, blockCount, forceUnitAccess);
-        DataPointer.Set(ref sqe, dataLength, inCapsule);
+        DataPointer.SetTransport(ref sqe, dataLength);
         return sqe;
     }
 

@@ -121,13 +121,13 @@ public class FabricsCommandTests
     public void Authentication_send_in_capsule() =>
         SqeAssert.Equal(
             "7f400000050000000000000000000000000000000000000000000000000000004000000000000001000101e94000000000000000000000000000000000000000",
-            AuthenticationCommands.Send(64, inCapsule: true));
+            AuthenticationCommands.Send(64).InCapsule());
 
     [Fact]
     public void Authentication_send_by_r2t() =>
         SqeAssert.Equal(
             "7f40000005000000000000000000000000000000000000000000000000000000002000000000005a000101e90020000000000000000000000000000000000000",
-            AuthenticationCommands.Send(0x2000, inCapsule: false));
+            AuthenticationCommands.Send(0x2000));
 
     [Fact]
     public void Authentication_receive() =>
@@ -138,7 +138,7 @@ public class FabricsCommandTests
     [Fact]
     public void Authentication_rejects_zero_length()
     {
-        Assert.Throws<ArgumentOutOfRangeException>(() => AuthenticationCommands.Send(0, inCapsule: true));
+        Assert.Throws<ArgumentOutOfRangeException>(() => AuthenticationCommands.Send(0).InCapsule());
         Assert.Throws<ArgumentOutOfRangeException>(() => AuthenticationCommands.Receive(0));
     }
 

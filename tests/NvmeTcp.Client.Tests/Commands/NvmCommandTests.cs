@@ -26,20 +26,20 @@ public class NvmCommandTests
     public void Write_in_capsule_matches_capture_frame_362() =>
         SqeAssert.Equal(
             "01400600010000000000000000000000000000000000000000000000000000000010000000000001000000000000000007000000000000000000000000000000",
-            ReadWriteCommands.Write(1, 0, 8, 4096, inCapsule: true),
+            ReadWriteCommands.Write(1, 0, 8, 4096).InCapsule(),
             0x0006);
 
     [Fact]
     public void Write_by_r2t_with_fua_a_64_bit_lba_and_the_most_blocks() =>
         SqeAssert.Equal(
             "0140000003000000000000000000000000000000000000000000000000000000000020000000005a8967452301000000ffff0040000000000000000000000000",
-            ReadWriteCommands.Write(3, 0x1_2345_6789, ReadWriteCommands.MaxBlocks, 0x200000, inCapsule: false, forceUnitAccess: true));
+            ReadWriteCommands.Write(3, 0x1_2345_6789, ReadWriteCommands.MaxBlocks, 0x200000, forceUnitAccess: true));
 
     [Fact]
     public void Compare_in_capsule() =>
         SqeAssert.Equal(
             "05400000010000000000000000000000000000000000000000000000000000000010000000000001200000000000000007000000000000000000000000000000",
-            ReadWriteCommands.Compare(1, 0x20, 8, 4096, inCapsule: true));
+            ReadWriteCommands.Compare(1, 0x20, 8, 4096).InCapsule());
 
     [Fact]
     public void Flush_matches_capture_frame_371() =>
@@ -61,8 +61,8 @@ public class NvmCommandTests
     public void Block_commands_reject_counts_nlb_cannot_hold(int blocks)
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => ReadWriteCommands.Read(1, 0, blocks, 512));
-        Assert.Throws<ArgumentOutOfRangeException>(() => ReadWriteCommands.Write(1, 0, blocks, 512, inCapsule: false));
-        Assert.Throws<ArgumentOutOfRangeException>(() => ReadWriteCommands.Compare(1, 0, blocks, 512, inCapsule: false));
+        Assert.Throws<ArgumentOutOfRangeException>(() => ReadWriteCommands.Write(1, 0, blocks, 512));
+        Assert.Throws<ArgumentOutOfRangeException>(() => ReadWriteCommands.Compare(1, 0, blocks, 512));
         Assert.Throws<ArgumentOutOfRangeException>(() => ReadWriteCommands.WriteZeroes(1, 0, blocks));
     }
 
@@ -70,19 +70,19 @@ public class NvmCommandTests
     public void Dataset_management_deallocate_in_capsule() =>
         SqeAssert.Equal(
             "09400000010000000000000000000000000000000000000000000000000000003000000000000001020000000400000000000000000000000000000000000000",
-            DatasetManagementCommand.Create(1, 3, DatasetAttributes.Deallocate, inCapsule: true));
+            DatasetManagementCommand.Create(1, 3, DatasetAttributes.Deallocate).InCapsule());
 
     [Fact]
     public void Dataset_management_with_the_most_ranges_by_r2t() =>
         SqeAssert.Equal(
             "0940000001000000000000000000000000000000000000000000000000000000001000000000005aff0000000400000000000000000000000000000000000000",
-            DatasetManagementCommand.Create(1, DatasetManagementCommand.MaxRanges, DatasetAttributes.Deallocate, inCapsule: false));
+            DatasetManagementCommand.Create(1, DatasetManagementCommand.MaxRanges, DatasetAttributes.Deallocate));
 
     [Theory]
     [InlineData(0)]
     [InlineData(257)]
     public void Dataset_management_rejects_range_counts_outside_1_to_256(int ranges) =>
-        Assert.Throws<ArgumentOutOfRangeException>(() => DatasetManagementCommand.Create(1, ranges, DatasetAttributes.Deallocate, inCapsule: true));
+        Assert.Throws<ArgumentOutOfRangeException>(() => DatasetManagementCommand.Create(1, ranges, DatasetAttributes.Deallocate).InCapsule());
 
     [Fact]
     public void Dataset_management_ranges_are_attributes_nlb_then_slba()

@@ -82,7 +82,6 @@ public class CorruptionTests
         ["CapsuleResp PDO 24"] = new(() => Resp(HostOpts), HostOpts, p => p[3] = 24, Fes1, 3, PduRule.DataOffset),
         ["R2T PDO 24"] = new(() => R2TBytes(HostOpts), HostOpts, p => p[3] = 24, Fes1, 3, PduRule.DataOffset),
         ["ICResp PDO 128"] = new(ICRespBytes, HostPre, p => p[3] = 128, Fes1, 3, PduRule.DataOffset),
-        ["C2HTermReq PDO 24"] = new(C2HTerm, HostOpts, p => p[3] = 24, Fes1, 3, PduRule.DataOffset),
         ["C2HData PDO 0"] = new(() => C2H(HostOpts), HostOpts, p => p[3] = 0, Fes1, 3, PduRule.DataOffset),
         ["H2CData PDO 0"] = new(() => H2C(CtrlOpts), CtrlOpts, p => p[3] = 0, Fes1, 3, PduRule.DataOffset),
         ["C2HData PDO 20, inside the header"] = new(() => C2H(HostOpts), HostOpts, p => p[3] = 20, Fes1, 3, PduRule.DataOffsetTooSmall),

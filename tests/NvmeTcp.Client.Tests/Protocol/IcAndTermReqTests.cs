@@ -28,6 +28,24 @@ public class IcAndTermReqTests
             error);
     }
 
+    // PDO is reserved in a TermReq (its data starts at HLEN): a peer's reason for closing is read whatever PDO holds.
+    [Theory]
+    [InlineData(PduType.C2HTermReq, PduDirection.ControllerToHost)]
+    [InlineData(PduType.H2CTermReq, PduDirection.HostToController)]
+    public void A_TermReq_with_PDO_set_still_decodes_with_its_FES_FEI_and_offending_header(PduType type, PduDirection receiving)
+    {
+        var offending = Enumerable.Range(0, 24).Select(i => (byte)i).ToArray();
+        var pdu = new byte[TermReqPdu.MaxLength];
+        var length = new TermReqPdu(type, FatalErrorStatus.PduSequenceError, 0x10).Encode(pdu, offending);
+        pdu[PduHeader.PdoOffset] = 0xCF;
+        var options = new PduCodecOptions(receiving, true, false, false, 4, 4, 4096, 4096, CheckReserved: false);
+
+        Assert.Equal(DecodeStatus.Done, PduDecoder.TryDecode(pdu.AsSpan(0, length), options, out var header, out var data, out _));
+        Assert.Equal(FatalErrorStatus.PduSequenceError, header.TermReq.Fes);
+        Assert.Equal(0x10u, header.TermReq.Fei);
+        Assert.Equal(offending, data.ToArray());
+    }
+
     [Theory]
     [InlineData(0, 4096u)]
     [InlineData(31, 0xFFFFFFFCu)]

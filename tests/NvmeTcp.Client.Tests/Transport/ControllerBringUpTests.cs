@@ -71,12 +71,14 @@ public sealed class ControllerBringUpTests
         var connect = NvmeController.ConnectAsync(options);
         await ScriptUntilEnableAsync(target, options.HostId);
         await AnswerPropertyGetAsync(target, ControllerProperty.Csts, 0b10);
-        var error = await Assert.ThrowsAsync<NvmeException>(() => connect.WaitAsync(Bound));
+        var error = await Assert.ThrowsAsync<NvmeControllerFatalException>(() => connect.WaitAsync(Bound));
         Assert.Contains("CSTS.CFS", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0b10u, error.ControllerStatus);
+        Assert.True(error.IsTransient);
     }
 
     // DW0 bits 16-31 are AUTHREQ: bit 17 ATR (DH-HMAC-CHAP required), bit 18 ASCR (a secure channel, TLS, required).
-    // This host does neither; both end the connect with a non-retryable error.
+    // This host does neither; both end the connect with a typed error that is not transient.
     [Theory]
     [InlineData(1u << 17)]
     [InlineData(1u << 18)]
@@ -89,8 +91,10 @@ public sealed class ControllerBringUpTests
         Assert.Equal((byte)FabricsCommandType.Connect, sqe.FabricsCommandType);
 
         await target.SendResponseAsync(sqe.Cid, dw0: 7 | authreq);
-        var error = await Assert.ThrowsAsync<NvmeTransportException>(() => connect.WaitAsync(Bound));
-        Assert.False(error.IsRetryable);
+        var error = await Assert.ThrowsAsync<NvmeAuthenticationException>(() => connect.WaitAsync(Bound));
+        Assert.False(error.IsTransient);
+        Assert.Equal(NvmeAuthenticationFailure.Required, error.Failure);
+        Assert.Equal((ushort)(authreq >> 16), error.Requirements);
         Assert.Contains("authentication", error.Message, StringComparison.Ordinal);
     }
 

@@ -22,7 +22,7 @@ public sealed class CoreDefectTests
         CommandTimeout = TimeSpan.FromSeconds(60),
     };
 
-    private static Sqe Write(int length) => ReadWriteCommands.Write(1, 0, length / 512, (uint)length, length <= 4096);
+    private static Sqe Write(int length) => ReadWriteCommands.Write(1, 0, length / 512, (uint)length);
 
     // Defect 1: an exception from the transport other than a SocketException (a Stream transport throws IOException)
     // escaped the send path and left it marked busy for ever: the command never failed and dispose hung.

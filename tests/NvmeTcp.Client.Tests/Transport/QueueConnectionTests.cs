@@ -24,7 +24,7 @@ public sealed class QueueConnectionTests
 
     private static Sqe ReadCommand(int length) => ReadWriteCommands.Read(1, 0, length / 512, (uint)length);
 
-    private static Sqe WriteCommand(int length, bool inCapsule) => ReadWriteCommands.Write(1, 0, length / 512, (uint)length, inCapsule);
+    private static Sqe WriteCommand(int length) => ReadWriteCommands.Write(1, 0, length / 512, (uint)length);
 
     private static byte[] Pattern(int length, int seed)
     {
@@ -74,7 +74,7 @@ public sealed class QueueConnectionTests
         await using var target = ScriptedController.Start();
         await using var connection = await target.ConnectAsync(Options(digests: true, inCapsule: 8192));
         var data = Pattern(8192, 3);
-        var write = connection.SubmitNoResultAsync(WriteCommand(8192, true), CommandKind.Io, data, default, CancellationToken.None).AsTask();
+        var write = connection.SubmitNoResultAsync(WriteCommand(8192), CommandKind.Io, data, default, CancellationToken.None).AsTask();
         var (sqe, inCapsule) = await target.ReadCommandAsync();
         Assert.Equal(0x01, sqe.SglType);
         Assert.Equal(data, inCapsule);
@@ -93,7 +93,7 @@ public sealed class QueueConnectionTests
         await target.AcceptAsync(request => new IcRespPdu(0, 0, request.Digests, 4096));
         await using var connection = await connect.WaitAsync(Bound);
         var data = Pattern(20480, 4);
-        var write = connection.SubmitNoResultAsync(WriteCommand(data.Length, false), CommandKind.Io, data, default, CancellationToken.None).AsTask();
+        var write = connection.SubmitNoResultAsync(WriteCommand(data.Length), CommandKind.Io, data, default, CancellationToken.None).AsTask();
         var (sqe, inCapsule) = await target.ReadCommandAsync();
         Assert.Empty(inCapsule);
         Assert.Equal(0x5A, sqe.SglType);
@@ -138,7 +138,7 @@ public sealed class QueueConnectionTests
         await using var connection = await connect.WaitAsync(Bound);
         Assert.Equal(1u, seen!.Value.MaxR2T);
         var data = Pattern(16384, 14);
-        var write = connection.SubmitNoResultAsync(WriteCommand(data.Length, false), CommandKind.Io, data, default, CancellationToken.None).AsTask();
+        var write = connection.SubmitNoResultAsync(WriteCommand(data.Length), CommandKind.Io, data, default, CancellationToken.None).AsTask();
         var (sqe, _) = await target.ReadCommandAsync();
 
         // Both R2Ts go out before any data comes back.
@@ -222,7 +222,7 @@ public sealed class QueueConnectionTests
         await using var _ = connection;
         var read = connection.SubmitNoResultAsync(ReadCommand(8192), CommandKind.Io, default, new byte[8192], CancellationToken.None).AsTask();
         var (readSqe, _) = await target.ReadCommandAsync();
-        var write = connection.SubmitNoResultAsync(WriteCommand(8192, false), CommandKind.Io, Pattern(8192, 7), default, CancellationToken.None).AsTask();
+        var write = connection.SubmitNoResultAsync(WriteCommand(8192), CommandKind.Io, Pattern(8192, 7), default, CancellationToken.None).AsTask();
         var (writeSqe, _) = await target.ReadCommandAsync();
         var stale = (ushort)(readSqe.Cid ^ (1 << CommandSlot.IndexBits));
         switch (violation)

@@ -122,7 +122,7 @@ public sealed class ReceiveFuzzTests
                 await controller.SendAsync(chunk);
             }
         }
-        catch (System.Net.Sockets.SocketException)
+        catch (IOException)
         {
             // The host found the stream bad and closed the connection before it all went out.
         }
@@ -133,7 +133,7 @@ public sealed class ReceiveFuzzTests
         {
             controller.CloseSend();
         }
-        catch (System.Net.Sockets.SocketException)
+        catch (IOException)
         {
             // Already reset by the host.
         }

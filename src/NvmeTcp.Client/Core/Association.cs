@@ -1,0 +1,118 @@
+using System.Net;
+using NvmeTcp.Client.Transport;
+
+namespace NvmeTcp.Client.Core;
+
+/// <summary>
+/// One association with a controller (NVMe-oF "association": the admin queue's Connect up to its teardown): its
+/// connections, what bring-up learnt (CNTLID, CAP, VS, Identify, the limits MDTS and IOCCSZ set, the namespaces) and
+/// the background work that keeps it alive (keep-alive, asynchronous event requests, the failure watcher).
+/// </summary>
+/// <remarks>
+/// Built whole by bring-up and then published by the controller in one write, so that a reader sees either the old
+/// association or the new one, never a mix; a reconnect builds a new one. Everything but <see cref="Namespaces"/>
+/// (refreshed on a namespace-change event) is fixed once it is published.
+/// </remarks>
+internal sealed class Association
+{
+    private NvmeNamespace[] _namespaces = [];
+
+    public Association(QueueConnection admin, EndPoint endPoint)
+    {
+        Admin = admin;
+        EndPoint = endPoint;
+    }
+
+    /// <summary>The target's endpoint.</summary>
+    public EndPoint EndPoint { get; }
+
+    /// <summary>The admin queue.</summary>
+    public QueueConnection Admin { get; }
+
+    /// <summary>The I/O queues the controller granted (each a connection); empty on a discovery controller.</summary>
+    public QueueConnection[] IoQueues { get; set; } = [];
+
+    /// <summary>CNTLID from the admin Connect.</summary>
+    public ushort ControllerId { get; set; }
+
+    /// <summary>CAP.</summary>
+    public ulong Capabilities { get; set; }
+
+    /// <summary>VS.</summary>
+    public Version Version { get; set; } = new(0, 0);
+
+    /// <summary>Identify Controller, read at bring-up.</summary>
+    public NvmeIdentifyController? Identify { get; set; }
+
+    /// <summary>The largest transfer of one command: the smaller of MDTS and the configured maximum.</summary>
+    public int MaxTransferSize { get; set; }
+
+    /// <summary>The active namespaces; replaced whole when a namespace-change event says so.</summary>
+    public NvmeNamespace[] Namespaces
+    {
+        get => Volatile.Read(ref _namespaces);
+        set => Volatile.Write(ref _namespaces, value);
+    }
+
+    /// <summary>Cancels the association's background work.</summary>
+    public CancellationTokenSource Stopping { get; } = new();
+
+    /// <summary>The association's background work (keep-alive, event requests, watcher); completes once it is torn down.</summary>
+    public Task BackgroundWork { get; set; } = Task.CompletedTask;
+
+    /// <summary>The admin queue, then the I/O queues.</summary>
+    public QueueConnection[] Connections => [Admin, .. IoQueues];
+
+    /// <summary>The connection queue pair <paramref name="pair"/> uses: pairs share connections when fewer were granted.</summary>
+    public QueueConnection IoQueueFor(int pair) => IoQueues[pair % IoQueues.Length];
+
+    /// <summary>Whether every connection is still up.</summary>
+    public bool IsUp
+    {
+        get
+        {
+            if (Admin.Failure is not null)
+            {
+                return false;
+            }
+
+            foreach (var queue in IoQueues)
+            {
+                if (queue.Failure is not null)
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Tears the association down: every connection fails with <paramref name="reason"/> and is closed (its pending
+    /// commands completed), then the background work stops. Safe to call more than once.
+    /// </summary>
+    public async Task CloseAsync(Exception reason)
+    {
+        await Stopping.CancelAsync().ConfigureAwait(false);
+        var connections = Connections;
+        foreach (var connection in connections)
+        {
+            connection.Fail(reason);
+        }
+
+        foreach (var connection in connections)
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+        }
+
+        try
+        {
+            await BackgroundWork.ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException or NvmeException)
+        {
+            // The work ends with the connections it used.
+        }
+    }
+}
