@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using Microsoft.Extensions.Logging.Abstractions;
 using NvmeTcp.Client;
 using NvmeTcp.Target.Internal;
+using NvmeTcp.Target.Internal.Transport;
 
 namespace NvmeTcp.Target;
 

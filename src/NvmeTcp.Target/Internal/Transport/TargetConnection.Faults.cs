@@ -3,7 +3,7 @@ using System.Buffers.Binary;
 using System.Net.Sockets;
 using NvmeTcp.Protocol;
 
-namespace NvmeTcp.Target.Internal;
+namespace NvmeTcp.Target.Internal.Transport;
 
 /// <summary>What happened to a PDU on the fault path.</summary>
 internal enum FaultOutcome
