@@ -126,7 +126,7 @@ public class AdminTests
 
         var (ok, _) = await host.ConnectAdminAsync(TestTargets.Nqn, hostNqn: "nqn.2014-08.org.nvmexpress:uuid:allowed");
         Assert.True(ok.Status.IsSuccess);
-        Assert.Empty(target.Violations);
+        Assert.Empty(target.Testing.Violations);
     }
 
     [Fact]

@@ -33,7 +33,7 @@ public class FaultTests
         await using var _0 = target;
         await using var _1 = admin;
         await using var _2 = io;
-        var rule = target.Faults.Add(new NvmeTargetFault { Pdu = NvmeFaultPdu.C2HData, QueueId = 1, Ordinal = 2, Action = NvmeFaultAction.CorruptDataDigest });
+        var rule = target.Testing.Faults.Add(new NvmeTargetFault { Pdu = NvmeFaultPdu.C2HData, QueueId = 1, Ordinal = 2, Action = NvmeFaultAction.CorruptDataDigest });
         await SendReadAsync(io);
         Assert.Equal(DecodeStatus.Done, (await io.ReceiveAsync()).Status);
         Assert.Equal(DecodeStatus.DataDigestError, (await io.ReceiveAsync()).Status);
@@ -48,9 +48,9 @@ public class FaultTests
         await using var _0 = target;
         await using var _1 = admin;
         await using var _2 = io;
-        target.Faults.Add(NvmeTargetFault.PatchUInt16(NvmeFaultPdu.CapsuleResp, NvmeTargetFault.CqeCidOffset, 0xBEEF, queueId: 1, ordinal: 1));
-        target.Faults.Add(new NvmeTargetFault { Pdu = NvmeFaultPdu.CapsuleResp, QueueId = 1, Ordinal = 2, Action = NvmeFaultAction.Duplicate });
-        target.Faults.Add(new NvmeTargetFault { Pdu = NvmeFaultPdu.CapsuleResp, QueueId = 1, Ordinal = 3, Action = NvmeFaultAction.Drop });
+        target.Testing.Faults.Add(NvmeTargetFault.PatchUInt16(NvmeFaultPdu.CapsuleResp, NvmeTargetFault.CqeCidOffset, 0xBEEF, queueId: 1, ordinal: 1));
+        target.Testing.Faults.Add(new NvmeTargetFault { Pdu = NvmeFaultPdu.CapsuleResp, QueueId = 1, Ordinal = 2, Action = NvmeFaultAction.Duplicate });
+        target.Testing.Faults.Add(new NvmeTargetFault { Pdu = NvmeFaultPdu.CapsuleResp, QueueId = 1, Ordinal = 3, Action = NvmeFaultAction.Drop });
         var flush = ReadWriteCommands.Flush(1);
         flush.Cid = 1000;
         await io.SendAsync(io.EncodeCommand(flush));
@@ -73,7 +73,7 @@ public class FaultTests
         await using var _0 = target;
         await using var _1 = admin;
         await using var _2 = io;
-        target.Faults.Add(new NvmeTargetFault { Pdu = NvmeFaultPdu.C2HData, QueueId = 1, Action = NvmeFaultAction.Reorder });
+        target.Testing.Faults.Add(new NvmeTargetFault { Pdu = NvmeFaultPdu.C2HData, QueueId = 1, Action = NvmeFaultAction.Reorder });
         await SendReadAsync(io);
         Assert.Equal(4096u, (await io.ReceiveAsync()).Header.C2HData.Datao);
         Assert.Equal(0u, (await io.ReceiveAsync()).Header.C2HData.Datao);
@@ -86,7 +86,7 @@ public class FaultTests
         await using var _0 = target;
         await using var _1 = admin;
         await using var _2 = io;
-        target.Faults.Add(new NvmeTargetFault { Pdu = NvmeFaultPdu.CapsuleResp, QueueId = 1, Action = NvmeFaultAction.InjectC2HData, Offset = 512 });
+        target.Testing.Faults.Add(new NvmeTargetFault { Pdu = NvmeFaultPdu.CapsuleResp, QueueId = 1, Action = NvmeFaultAction.InjectC2HData, Offset = 512 });
         var write = ReadWriteCommands.Write(1, 0, 1, 512, inCapsule: true);
         write.Cid = 44;
         await io.SendAsync(io.EncodeCommand(write, new byte[512]));
@@ -103,7 +103,7 @@ public class FaultTests
         await using var _0 = target;
         await using var _1 = admin;
         await using var _2 = io;
-        target.Faults.Add(NvmeTargetFault.PatchUInt32(NvmeFaultPdu.C2HData, NvmeTargetFault.PlenOffset, 0xFFFFFFF0, queueId: 1));
+        target.Testing.Faults.Add(NvmeTargetFault.PatchUInt32(NvmeFaultPdu.C2HData, NvmeTargetFault.PlenOffset, 0xFFFFFFF0, queueId: 1));
         await SendReadAsync(io);
         var e = await Assert.ThrowsAsync<InvalidOperationException>(io.ReceiveAsync);
         Assert.Contains("PLEN", e.Message, StringComparison.Ordinal);
@@ -116,7 +116,7 @@ public class FaultTests
         await using var _0 = target;
         await using var _1 = admin;
         await using var _2 = io;
-        target.Faults.Add(new NvmeTargetFault { Pdu = NvmeFaultPdu.CapsuleResp, QueueId = 1, Action = NvmeFaultAction.Terminate, Fes = 2, Fei = 0 });
+        target.Testing.Faults.Add(new NvmeTargetFault { Pdu = NvmeFaultPdu.CapsuleResp, QueueId = 1, Action = NvmeFaultAction.Terminate, Fes = 2, Fei = 0 });
         var flush = ReadWriteCommands.Flush(1);
         flush.Cid = 3;
         await io.SendAsync(io.EncodeCommand(flush));
@@ -136,7 +136,7 @@ public class FaultTests
         await using var _0 = target;
         await using var _1 = admin;
         await using var _2 = io;
-        target.Faults.Add(new NvmeTargetFault { Pdu = NvmeFaultPdu.C2HData, QueueId = 1, Action = action, Offset = 10 });
+        target.Testing.Faults.Add(new NvmeTargetFault { Pdu = NvmeFaultPdu.C2HData, QueueId = 1, Action = action, Offset = 10 });
         await SendReadAsync(io);
         await Assert.ThrowsAnyAsync<Exception>(io.ReceiveAsync);
     }
@@ -148,13 +148,13 @@ public class FaultTests
         await using var _0 = target;
         await using var _1 = admin;
         await using var _2 = io;
-        var delay = target.Faults.Add(new NvmeTargetFault { Pdu = NvmeFaultPdu.CapsuleResp, QueueId = 0, Action = NvmeFaultAction.Delay, Delay = TimeSpan.FromMilliseconds(300) });
+        var delay = target.Testing.Faults.Add(new NvmeTargetFault { Pdu = NvmeFaultPdu.CapsuleResp, QueueId = 0, Action = NvmeFaultAction.Delay, Delay = TimeSpan.FromMilliseconds(300) });
         var watch = Stopwatch.StartNew();
         await admin.ExecuteAsync(AdminCommands.KeepAlive());
         Assert.True(watch.ElapsedMilliseconds >= 250, $"{watch.ElapsedMilliseconds} ms");
-        target.Faults.Remove(delay);
+        target.Testing.Faults.Remove(delay);
 
-        target.Faults.Add(new NvmeTargetFault { QueueId = 1, Action = NvmeFaultAction.BlackHole });
+        target.Testing.Faults.Add(new NvmeTargetFault { QueueId = 1, Action = NvmeFaultAction.BlackHole });
         var flush = ReadWriteCommands.Flush(1);
         flush.Cid = 8;
         await io.SendAsync(io.EncodeCommand(flush));
@@ -169,7 +169,7 @@ public class FaultTests
         await using var _0 = target;
         await using var _1 = admin;
         await using var _2 = io;
-        target.Faults.Add(new NvmeTargetFault { Pdu = NvmeFaultPdu.R2T, Action = NvmeFaultAction.Duplicate });
+        target.Testing.Faults.Add(new NvmeTargetFault { Pdu = NvmeFaultPdu.R2T, Action = NvmeFaultAction.Duplicate });
         var write = ReadWriteCommands.Write(1, 0, 16, 8192, inCapsule: false);
         write.Cid = 12;
         await io.SendAsync(io.EncodeCommand(write));

@@ -32,7 +32,7 @@ internal sealed partial class CommandExecutor
                 AsynchronousEventRequest(command, controller);
                 break;
             case AdminOpcode.KeepAlive:
-                _target.CountKeepAlive();
+                _target.Testing.CountKeepAlive();
                 Complete(command, NvmeStatus.Success);
                 break;
             case AdminOpcode.Abort when !discovery:

@@ -102,7 +102,7 @@ internal sealed partial class TargetConnection
             if (Buffered > 0 && Volatile.Read(ref _closing) == 0)
             {
                 // End of stream inside a PDU: the host broke the framing. Nobody is left to read a C2HTermReq, so only record it.
-                _target.AddViolation(new NvmeTargetViolation(QueueId, "ConnectionClosedMidPdu", 0, 0, _rx[_rxStart], $"connection closed with {Buffered} bytes of a PDU"));
+                _target.Testing.AddViolation(new NvmeTargetViolation(QueueId, "ConnectionClosedMidPdu", 0, 0, _rx[_rxStart], $"connection closed with {Buffered} bytes of a PDU"));
             }
 
             return false;

@@ -33,7 +33,7 @@ internal sealed partial class TargetConnection
 
     private void Enqueue(in OutgoingPdu pdu)
     {
-        if (_batchThread == Environment.CurrentManagedThreadId && !_target.Faults.IsArmed)
+        if (_batchThread == Environment.CurrentManagedThreadId && !_target.Testing.Faults.IsArmed)
         {
             _batch.Add(pdu);
             return;
@@ -69,7 +69,7 @@ internal sealed partial class TargetConnection
             return true;
         }
 
-        if (_target.Faults.IsArmed)
+        if (_target.Testing.Faults.IsArmed)
         {
             SpillBatch();
             return true;
@@ -182,7 +182,7 @@ internal sealed partial class TargetConnection
     private async Task SendLoopAsync()
     {
         var reader = _tx.Reader;
-        var faults = _target.Faults;
+        var faults = _target.Testing.Faults;
         var held = default(OutgoingPdu?);
         try
         {

@@ -15,7 +15,7 @@ namespace NvmeTcp.Target.Internal.Transport;
 /// <see cref="CommandExecutor"/> has accepted the command), hands the command to that executor inline (the backing
 /// stores are memory), and queues what goes back; a send loop writes it, applying fault rules on the way. A host
 /// violation queues a C2HTermReq (FES, FEI, the offending header), is recorded in
-/// <see cref="NvmeTcpTarget.Violations"/>, and closes the connection once the send loop has drained.
+/// <see cref="NvmeTargetTestHooks.Violations"/>, and closes the connection once the send loop has drained.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "RunAsync disposes everything the connection owns when its loops end.")]
 internal sealed partial class TargetConnection : ITargetQueue
@@ -141,7 +141,7 @@ internal sealed partial class TargetConnection : ITargetQueue
     private void Violate(string rule, FatalErrorStatus fes, uint fei, byte pduType, ReadOnlySpan<byte> offendingHeader, string message)
     {
         var violation = new NvmeTargetViolation(QueueId, rule, (int)fes, fei, pduType, message);
-        _target.AddViolation(violation);
+        _target.Testing.AddViolation(violation);
         _target.Log.Violation(QueueId, RemoteEndPoint, rule, (int)fes, fei, message);
         var term = new TermReqPdu(PduType.C2HTermReq, fes, fei);
         var buffer = ArrayPool<byte>.Shared.Rent(TermReqPdu.MaxLength);
