@@ -206,7 +206,10 @@ public sealed class NvmeTcpTarget : IAsyncDisposable
         }
     }
 
-    /// <summary>Stops listening, closes every connection and waits (up to 10 s) for them to finish.</summary>
+    /// <summary>
+    /// Stops listening, closes every connection and waits (up to 10 s of <see cref="NvmeTargetOptions.TimeProvider"/>
+    /// time) for them to finish.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -229,7 +232,7 @@ public sealed class NvmeTcpTarget : IAsyncDisposable
 
         try
         {
-            await Task.WhenAll(_connections.Values).WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+            await Task.WhenAll(_connections.Values).WaitAsync(TimeSpan.FromSeconds(10), Options.TimeProvider).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
@@ -268,6 +271,7 @@ public sealed class NvmeTcpTarget : IAsyncDisposable
     private static void Validate(NvmeTargetOptions options)
     {
         ArgumentNullException.ThrowIfNull(options.ListenEndPoint);
+        ArgumentNullException.ThrowIfNull(options.TimeProvider);
         if (options.MaxH2CData < 4096 || options.MaxH2CData % 4 != 0 || options.MaxH2CData > 64 * 1024 * 1024)
         {
             throw new ArgumentException("MaxH2CData must be a multiple of 4 from 4096 to 64 MiB.", nameof(options));

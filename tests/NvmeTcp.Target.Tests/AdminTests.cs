@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.Extensions.Time.Testing;
 using NvmeTcp.Client;
 using NvmeTcp.Protocol.Admin;
 using NvmeTcp.Protocol;
@@ -156,30 +157,50 @@ public class AdminTests
     [Fact]
     public async Task Keep_alive_expiry_tears_the_controller_down()
     {
-        await using var target = await TestTargets.StartAsync();
+        var time = new FakeTimeProvider();
+        var options = TestTargets.Options();
+        options.TimeProvider = time;
+        await using var target = await TestTargets.StartAsync(options);
         var (admin, cntlid) = await RawHost.AdminAsync(target.EndPoint, TestTargets.Nqn, katoMs: 1000);
         await using var _1 = admin;
         await using var io = await RawHost.IoAsync(target.EndPoint, TestTargets.Nqn, cntlid);
+
+        // Commands since CC.EN armed the timer (Property Get, the I/O Connect) count as traffic, as in nvmet's
+        // nvmet_keep_alive_timer: the first expiry only re-arms it. The fake clock runs timer callbacks inside Advance.
+        time.Advance(TimeSpan.FromMilliseconds(1000));
         Assert.Equal(1, target.ControllerCount);
-        Assert.True(await admin.WaitClosedAsync(TimeSpan.FromSeconds(5)));
-        Assert.True(await io.WaitClosedAsync(TimeSpan.FromSeconds(5)));
+        time.Advance(TimeSpan.FromMilliseconds(999));
+        Assert.Equal(1, target.ControllerCount);
+        time.Advance(TimeSpan.FromMilliseconds(1));
         Assert.Equal(0, target.ControllerCount);
+        Assert.True(await admin.WaitClosedAsync());
+        Assert.True(await io.WaitClosedAsync());
     }
 
     [Fact]
     public async Task Keep_alive_commands_keep_the_controller()
     {
-        await using var target = await TestTargets.StartAsync();
+        var time = new FakeTimeProvider();
+        var options = TestTargets.Options();
+        options.TimeProvider = time;
+        await using var target = await TestTargets.StartAsync(options);
         var (admin, _) = await RawHost.AdminAsync(target.EndPoint, TestTargets.Nqn, katoMs: 1000);
         await using var _1 = admin;
         for (var i = 0; i < 6; i++)
         {
-            await Task.Delay(400, TestContext.Current.CancellationToken);
+            time.Advance(TimeSpan.FromMilliseconds(400));
             var (ka, _) = await admin.ExecuteAsync(AdminCommands.KeepAlive());
             Assert.True(ka.Status.IsSuccess);
         }
 
         Assert.Equal(1, target.ControllerCount);
+        Assert.Equal(6, target.Testing.KeepAliveCount);
+
+        // Idle from here: the last Keep Alive re-arms the timer once more, and a whole KATO after that it expires. Two
+        // steps: a timer re-armed inside one Advance may count from the end of it.
+        time.Advance(TimeSpan.FromMilliseconds(1000));
+        time.Advance(TimeSpan.FromMilliseconds(1000));
+        Assert.Equal(0, target.ControllerCount);
     }
 
     [Fact]

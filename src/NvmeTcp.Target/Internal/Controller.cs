@@ -38,7 +38,7 @@ internal sealed partial class Controller
     private readonly object _sync = new();
     private readonly NvmeTcpTarget _target;
     private readonly ConcurrentDictionary<ushort, ITargetQueue> _queues = new();
-    private readonly Timer _keepAliveTimer;
+    private readonly ITimer _keepAliveTimer;
     private uint _cc;
     private uint _csts;
     private uint _katoMs;
@@ -55,7 +55,7 @@ internal sealed partial class Controller
         HostId = hostId;
         SupportedEvents = subsystem.IsDiscovery ? AsyncEventBits.DiscoveryLogChange : AsyncEventBits.NamespaceAttribute;
         _asyncEventConfig = SupportedEvents;
-        _keepAliveTimer = new Timer(static s => ((Controller)s!).OnKeepAliveTimer(), this, Timeout.Infinite, Timeout.Infinite);
+        _keepAliveTimer = target.Options.TimeProvider.CreateTimer(static s => ((Controller)s!).OnKeepAliveTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         SetKeepAliveTimeout(katoMs == 0 && subsystem.IsDiscovery ? DiscoveryDefaultKatoMs : katoMs);
     }
 
@@ -249,7 +249,7 @@ internal sealed partial class Controller
         }
 
         _traffic = false;
-        _keepAliveTimer.Change(_katoMs == 0 ? Timeout.Infinite : _katoMs, Timeout.Infinite);
+        _keepAliveTimer.Change(_katoMs == 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromMilliseconds(_katoMs), Timeout.InfiniteTimeSpan);
     }
 
     private void OnKeepAliveTimer()
