@@ -214,7 +214,8 @@ public class AdminTests
         var aer = AdminCommands.AsynchronousEventRequest();
         aer.Cid = 0x4000;
         await admin.SendAsync(admin.EncodeCommand(aer));
-        await Task.Delay(100, TestContext.Current.CancellationToken);
+        // Commands run in order: once a later one has completed, the AER is waiting for an event.
+        Assert.True((await admin.ExecuteAsync(AdminCommands.KeepAlive())).Cqe.Status.IsSuccess);
         target.AddNamespace(TestTargets.Nqn, new NvmeNamespaceOptions(5, 1 << 20));
         var pdu = await admin.ReceiveAsync();
         Assert.Equal(PduType.CapsuleResp, pdu.Header.Type);
@@ -311,7 +312,8 @@ public class AdminTests
         var aer = AdminCommands.AsynchronousEventRequest();
         aer.Cid = 0x5000;
         await disc.SendAsync(disc.EncodeCommand(aer));
-        await Task.Delay(100, TestContext.Current.CancellationToken);
+        // Commands run in order: once a later one has completed, the AER is waiting for an event.
+        Assert.True((await disc.ExecuteAsync(AdminCommands.KeepAlive())).Cqe.Status.IsSuccess);
         target.AddSubsystem(new NvmeSubsystemOptions("nqn.2026-11.dev.nvmetcp:new"));
         var evt = await disc.ReceiveAsync();
         Assert.Equal(0x0070F002u, evt.Header.Cqe.Dw0);
