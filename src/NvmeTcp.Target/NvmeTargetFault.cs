@@ -94,8 +94,8 @@ public enum NvmeFaultAction
 /// </summary>
 /// <example>
 /// <code>
-/// target.Faults.Add(new NvmeTargetFault { Pdu = NvmeFaultPdu.C2HData, QueueId = 1, Ordinal = 3, Action = NvmeFaultAction.CorruptDataDigest });
-/// target.Faults.Add(NvmeTargetFault.PatchUInt16(NvmeFaultPdu.CapsuleResp, NvmeTargetFault.CqeCidOffset, 0xBEEF, queueId: 1));
+/// target.Testing.Faults.Add(new NvmeTargetFault { Pdu = NvmeFaultPdu.C2HData, QueueId = 1, Ordinal = 3, Action = NvmeFaultAction.CorruptDataDigest });
+/// target.Testing.Faults.Add(NvmeTargetFault.PatchUInt16(NvmeFaultPdu.CapsuleResp, NvmeTargetFault.CqeCidOffset, 0xBEEF, queueId: 1));
 /// </code>
 /// </example>
 public sealed class NvmeTargetFault

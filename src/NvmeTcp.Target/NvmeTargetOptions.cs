@@ -105,4 +105,11 @@ public sealed class NvmeTargetOptions
 
     /// <summary>Where the target logs connections, controllers and every host violation; none by default.</summary>
     public ILogger? Logger { get; set; }
+
+    /// <summary>
+    /// The clock behind every timer and delay of the target: the keep-alive timers, fault delays
+    /// (<see cref="NvmeFaultAction.Delay"/>, <see cref="NvmeFaultAction.Split"/>) and the bound on disposal. Default
+    /// <see cref="TimeProvider.System"/>; tests pass a fake one to expire a keep-alive without waiting for it.
+    /// </summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 }

@@ -2,7 +2,7 @@ namespace NvmeTcp.Target;
 
 /// <summary>
 /// A rule the host broke, answered by a C2HTermReq and closing the connection. The target keeps every one in
-/// <see cref="NvmeTcpTarget.Violations"/> so that tests can assert on them.
+/// <see cref="NvmeTargetTestHooks.Violations"/> so that tests can assert on them.
 /// </summary>
 /// <param name="QueueId">The queue of the connection (0 for the admin queue, -1 before Connect).</param>
 /// <param name="Rule">

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using Microsoft.Extensions.Logging.Abstractions;
 using NvmeTcp.Client;
 using NvmeTcp.Target.Internal;
+using NvmeTcp.Target.Internal.Transport;
 
 namespace NvmeTcp.Target;
 
@@ -16,7 +17,8 @@ namespace NvmeTcp.Target;
 /// <para>
 /// Behaviour follows Linux nvmet (drivers/nvme/target) unless a comment in the source says otherwise. A host that
 /// breaks the transport rules gets a C2HTermReq (FES, FEI and its offending header), the connection closes, and the
-/// violation is kept in <see cref="Violations"/>. <see cref="Faults"/> makes the target misbehave on purpose.
+/// violation is kept in <see cref="NvmeTargetTestHooks.Violations"/>. What exists for tests and demos (that record,
+/// fault injection, counters) is grouped under <see cref="Testing"/>.
 /// </para>
 /// <para>
 /// <see cref="StartAsync"/> throws <see cref="ArgumentException"/> for inconsistent options and
@@ -27,15 +29,9 @@ namespace NvmeTcp.Target;
 /// </remarks>
 public sealed class NvmeTcpTarget : IAsyncDisposable
 {
-    private long _keepAlives;
-
-    /// <summary>Bytes per page of a memory namespace (see <see cref="GetAllocatedPageCount"/>).</summary>
-    public const int MemoryPageSize = SparseMemoryStore.PageSize;
-
     private readonly Socket _listener;
     private readonly ConcurrentDictionary<string, TargetSubsystem> _subsystems = new(StringComparer.Ordinal);
     private readonly TargetSubsystem? _discovery;
-    private readonly ConcurrentQueue<NvmeTargetViolation> _violations = new();
     private readonly ConcurrentDictionary<TargetConnection, Task> _connections = new();
     private readonly CancellationTokenSource _stopping = new();
     private Task _acceptLoop = Task.CompletedTask;
@@ -48,6 +44,7 @@ public sealed class NvmeTcpTarget : IAsyncDisposable
         _listener = listener;
         EndPoint = (IPEndPoint)listener.LocalEndPoint!;
         Log = new TargetLog(options.Logger ?? NullLogger.Instance);
+        Testing = new NvmeTargetTestHooks(this);
         _discovery = options.EnableDiscovery ? TargetSubsystem.CreateDiscovery() : null;
         foreach (var subsystem in options.Subsystems)
         {
@@ -61,19 +58,11 @@ public sealed class NvmeTcpTarget : IAsyncDisposable
     /// <summary>The options the target started with.</summary>
     public NvmeTargetOptions Options { get; }
 
-    /// <summary>Fault rules applied to every PDU the target sends.</summary>
-    public NvmeTargetFaults Faults { get; } = new();
-
-    /// <summary>Every host violation seen so far, oldest first (a snapshot).</summary>
-    public IReadOnlyList<NvmeTargetViolation> Violations => _violations.ToArray();
+    /// <summary>Hooks for tests and demos: fault injection, the host violations seen, counters.</summary>
+    public NvmeTargetTestHooks Testing { get; }
 
     /// <summary>Open connections.</summary>
     public int ConnectionCount => _connections.Count;
-
-    /// <summary>Keep Alive commands received, over every controller (for tests of a host's keep-alive).</summary>
-    public long KeepAliveCount => Interlocked.Read(ref _keepAlives);
-
-    internal void CountKeepAlive() => Interlocked.Increment(ref _keepAlives);
 
     /// <summary>Live controllers over every subsystem, discovery included.</summary>
     public int ControllerCount => AllSubsystems.Sum(s => s.Controllers.Count());
@@ -117,10 +106,6 @@ public sealed class NvmeTcpTarget : IAsyncDisposable
         }
     }
 
-    /// <summary>Memory pages a namespace holds (0 for a null namespace): what its sparse store costs.</summary>
-    /// <exception cref="ArgumentException">No such subsystem or namespace.</exception>
-    public long GetAllocatedPageCount(string subsystemNqn, uint nsid) => GetNamespace(subsystemNqn, nsid).Store.AllocatedPages;
-
     /// <summary>Adds a subsystem; hosts connected to the discovery controller get a discovery log change notice.</summary>
     /// <exception cref="ArgumentException">The NQN is already served, or the options are inconsistent.</exception>
     public void AddSubsystem(NvmeSubsystemOptions subsystem)
@@ -160,25 +145,6 @@ public sealed class NvmeTcpTarget : IAsyncDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(maxIoQueues, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(maxIoQueues, 65535);
         GetSubsystem(subsystemNqn).MaxIoQueues = maxIoQueues;
-    }
-
-    /// <summary>
-    /// Makes the subsystem's controllers fail, or stops it. While <paramref name="fatal"/>, every live controller
-    /// reports a fatal status (CSTS.CFS) and its association is deleted, as Linux nvmet's <c>nvmet_ctrl_fatal_error</c>
-    /// does, and every new controller reports CSTS.CFS when the host enables it (CC.EN), so bring-ups fail.
-    /// </summary>
-    /// <exception cref="ArgumentException">No such subsystem.</exception>
-    public void SetControllersFatal(string subsystemNqn, bool fatal)
-    {
-        var subsystem = GetSubsystem(subsystemNqn);
-        subsystem.ControllersFatal = fatal;
-        if (fatal)
-        {
-            foreach (var controller in subsystem.Controllers.ToArray())
-            {
-                controller.Fatal("controller fatal status");
-            }
-        }
     }
 
     /// <summary>Adds a namespace; the subsystem's controllers get a namespace attribute changed notice.</summary>
@@ -240,7 +206,10 @@ public sealed class NvmeTcpTarget : IAsyncDisposable
         }
     }
 
-    /// <summary>Stops listening, closes every connection and waits (up to 10 s) for them to finish.</summary>
+    /// <summary>
+    /// Stops listening, closes every connection and waits (up to 10 s of <see cref="NvmeTargetOptions.TimeProvider"/>
+    /// time) for them to finish.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -263,7 +232,7 @@ public sealed class NvmeTcpTarget : IAsyncDisposable
 
         try
         {
-            await Task.WhenAll(_connections.Values).WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+            await Task.WhenAll(_connections.Values).WaitAsync(TimeSpan.FromSeconds(10), Options.TimeProvider).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
@@ -273,18 +242,16 @@ public sealed class NvmeTcpTarget : IAsyncDisposable
         _stopping.Dispose();
     }
 
-    internal void AddViolation(NvmeTargetViolation violation) => _violations.Enqueue(violation);
-
     internal TargetSubsystem? FindSubsystem(string nqn) =>
         nqn == NvmeIdentifyController.DiscoveryNqn ? _discovery : _subsystems.GetValueOrDefault(nqn);
 
-    private TargetSubsystem GetSubsystem(string nqn)
+    internal TargetSubsystem GetSubsystem(string nqn)
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         return _subsystems.TryGetValue(nqn, out var subsystem) ? subsystem : throw new ArgumentException($"No subsystem {nqn}.", nameof(nqn));
     }
 
-    private TargetNamespace GetNamespace(string nqn, uint nsid) =>
+    internal TargetNamespace GetNamespace(string nqn, uint nsid) =>
         GetSubsystem(nqn).FindNamespace(nsid) ?? throw new ArgumentException($"Subsystem {nqn} has no namespace {nsid}.", nameof(nsid));
 
     private void AddSubsystemCore(NvmeSubsystemOptions options)
@@ -304,6 +271,7 @@ public sealed class NvmeTcpTarget : IAsyncDisposable
     private static void Validate(NvmeTargetOptions options)
     {
         ArgumentNullException.ThrowIfNull(options.ListenEndPoint);
+        ArgumentNullException.ThrowIfNull(options.TimeProvider);
         if (options.MaxH2CData < 4096 || options.MaxH2CData % 4 != 0 || options.MaxH2CData > 64 * 1024 * 1024)
         {
             throw new ArgumentException("MaxH2CData must be a multiple of 4 from 4096 to 64 MiB.", nameof(options));

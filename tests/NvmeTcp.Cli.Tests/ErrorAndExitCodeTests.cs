@@ -40,7 +40,7 @@ public sealed class ErrorAndExitCodeTests(TargetFixture target) : IClassFixture<
         var options = new NvmeTcp.Target.NvmeTargetOptions { ListenEndPoint = new IPEndPoint(IPAddress.Loopback, 0) };
         options.Subsystems.Add(subsystem);
         await using var slow = await NvmeTcp.Target.NvmeTcpTarget.StartAsync(options);
-        slow.Faults.Add(new NvmeTcp.Target.NvmeTargetFault { QueueId = 1, Pdu = NvmeTcp.Target.NvmeFaultPdu.CapsuleResp, Action = NvmeTcp.Target.NvmeFaultAction.Delay, Delay = TimeSpan.FromSeconds(3) });
+        slow.Testing.Faults.Add(new NvmeTcp.Target.NvmeTargetFault { QueueId = 1, Pdu = NvmeTcp.Target.NvmeFaultPdu.CapsuleResp, Action = NvmeTcp.Target.NvmeFaultAction.Delay, Delay = TimeSpan.FromSeconds(3) });
         var port = slow.EndPoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var result = await Cli.RunAsync(["flush", "-a", "127.0.0.1", "-s", port, "-n", TargetFixture.Nqn, "--namespace-id", "1", "-t", "200", "-l", "0"]);
         Assert.True(result.ExitCode == 5, result.ToString());

@@ -117,7 +117,7 @@ public sealed class PerfAndDemoTests(TargetFixture target) : IClassFixture<Targe
     public async Task Perf_verify_detects_data_damaged_on_the_wire()
     {
         // Every C2HData on I/O queue 1 gets bytes 40..47 overwritten: inside the data, after the PDU header.
-        var fault = target.Target.Faults.Add(new NvmeTargetFault
+        var fault = target.Target.Testing.Faults.Add(new NvmeTargetFault
         {
             Pdu = NvmeFaultPdu.C2HData,
             QueueId = 1,
@@ -138,7 +138,7 @@ public sealed class PerfAndDemoTests(TargetFixture target) : IClassFixture<Targe
         }
         finally
         {
-            target.Target.Faults.Remove(fault);
+            target.Target.Testing.Faults.Remove(fault);
         }
     }
 

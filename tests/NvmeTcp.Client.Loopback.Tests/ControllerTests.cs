@@ -47,7 +47,7 @@ public sealed class ControllerTests
             Assert.True(data.AsSpan().SequenceEqual(back), $"{size} bytes");
         }
 
-        Assert.Empty(target.Violations);
+        Assert.Empty(target.Testing.Violations);
     }
 
     [Fact]
@@ -79,7 +79,7 @@ public sealed class ControllerTests
         await controller.IoQueues[0].WriteAsync(ns, 0, data).AsTask().WaitAsync(Bound);
         await controller.IoQueues[0].ReadAsync(ns, 0, back).AsTask().WaitAsync(Bound);
         Assert.Equal(data, back);
-        Assert.Empty(target.Violations);
+        Assert.Empty(target.Testing.Violations);
     }
 
     [Fact]
@@ -177,7 +177,7 @@ public sealed class ControllerTests
             }
         });
         await Task.WhenAll(callers).WaitAsync(Bound);
-        Assert.Empty(target.Violations);
+        Assert.Empty(target.Testing.Violations);
     }
 
     [Fact]
@@ -215,7 +215,7 @@ public sealed class ControllerTests
     {
         // Every CapsuleResp on queue 1 is held back a little, so two slots stay busy while more callers arrive.
         await using var target = await StartAsync();
-        target.Faults.Add(new NvmeTargetFault { QueueId = 1, Pdu = NvmeFaultPdu.CapsuleResp, Action = NvmeFaultAction.Delay, Delay = TimeSpan.FromMilliseconds(300), Count = 1000 });
+        target.Testing.Faults.Add(new NvmeTargetFault { QueueId = 1, Pdu = NvmeFaultPdu.CapsuleResp, Action = NvmeFaultAction.Delay, Delay = TimeSpan.FromMilliseconds(300), Count = 1000 });
         var options = ClientOptions(target, queues: 1);
         options.IoQueueSize = 2;
         await using var controller = await NvmeController.ConnectAsync(options).WaitAsync(Bound);
@@ -277,7 +277,7 @@ public sealed class ControllerTests
 
             // Should the machine stall past a timer tick (so the cork is taken over and the flush sent), the flush
             // still cannot succeed: its completion is dropped.
-            target.Faults.Add(new NvmeTargetFault { QueueId = 1, Pdu = NvmeFaultPdu.CapsuleResp, Action = NvmeFaultAction.Drop, Count = 1 });
+            target.Testing.Faults.Add(new NvmeTargetFault { QueueId = 1, Pdu = NvmeFaultPdu.CapsuleResp, Action = NvmeFaultAction.Drop, Count = 1 });
             var flush = queue.FlushAsync(ns).AsTask();
             blocking.SetResult();
 #pragma warning disable xUnit1031
@@ -301,5 +301,5 @@ public sealed class ControllerTests
     // The first read's data is held back, so that its caller is already waiting when it completes: its continuation then
     // runs in the dispatcher (corked), not inline on the caller's own thread.
     private static void HoldFirstRead(NvmeTcpTarget target) =>
-        target.Faults.Add(new NvmeTargetFault { QueueId = 1, Pdu = NvmeFaultPdu.C2HData, Action = NvmeFaultAction.Delay, Delay = TimeSpan.FromMilliseconds(200), Count = 1 });
+        target.Testing.Faults.Add(new NvmeTargetFault { QueueId = 1, Pdu = NvmeFaultPdu.C2HData, Action = NvmeFaultAction.Delay, Delay = TimeSpan.FromMilliseconds(200), Count = 1 });
 }

@@ -29,7 +29,7 @@ public sealed partial class FaultMatrixTests
     public async Task F02_missing_or_short_ICResp_fails_the_connect(NvmeFaultAction action)
     {
         await using var target = await StartAsync();
-        target.Faults.Add(new NvmeTargetFault { Pdu = NvmeFaultPdu.ICResp, Action = action, Offset = 100 });
+        target.Testing.Faults.Add(new NvmeTargetFault { Pdu = NvmeFaultPdu.ICResp, Action = action, Offset = 100 });
         var options = ClientOptions(target);
         options.ConnectTimeout = TimeSpan.FromMilliseconds(500);
         var error = await OutcomeAsync(NvmeController.ConnectAsync(options));
@@ -42,7 +42,7 @@ public sealed partial class FaultMatrixTests
             Assert.True(Assert.IsType<NvmeTransportException>(error).IsRetryable);
         }
 
-        target.Faults.Clear();
+        target.Testing.Faults.Clear();
         await using var controller = await NvmeController.ConnectAsync(ClientOptions(target)).WaitAsync(Bound);
         await AssertUsableAsync(controller);
     }
@@ -62,10 +62,10 @@ public sealed partial class FaultMatrixTests
     public async Task F06_duplicate_ICResp_fails_the_connect()
     {
         await using var target = await StartAsync();
-        target.Faults.Add(new NvmeTargetFault { Pdu = NvmeFaultPdu.ICResp, Action = NvmeFaultAction.Duplicate });
+        target.Testing.Faults.Add(new NvmeTargetFault { Pdu = NvmeFaultPdu.ICResp, Action = NvmeFaultAction.Duplicate });
         var error = await OutcomeAsync(NvmeController.ConnectAsync(ClientOptions(target)));
         AssertProtocol(error, PduSequenceError);
-        target.Faults.Clear();
+        target.Testing.Faults.Clear();
         await using var controller = await NvmeController.ConnectAsync(ClientOptions(target)).WaitAsync(Bound);
         await AssertUsableAsync(controller);
     }

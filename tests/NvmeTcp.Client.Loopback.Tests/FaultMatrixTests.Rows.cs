@@ -12,15 +12,15 @@ public sealed partial class FaultMatrixTests
     {
         var controllerId = controller.ControllerId;
         var queue = controller.IoQueues.First(q => q.QueueId == 1);
-        var reset = target.Faults.Add(new NvmeTargetFault { QueueId = 1, Pdu = NvmeFaultPdu.CapsuleResp, Action = NvmeFaultAction.Reset });
+        var reset = target.Testing.Faults.Add(new NvmeTargetFault { QueueId = 1, Pdu = NvmeFaultPdu.CapsuleResp, Action = NvmeFaultAction.Reset });
         await OutcomeAsync(Flush(queue, controller.GetNamespace(1)));
-        target.Faults.Remove(reset);
+        target.Testing.Faults.Remove(reset);
         await WaitForNewAssociationAsync(controller, controllerId);
     }
 
     // A rule that changes nothing and counts the ICResps sent: one per connection attempt, admin or I/O.
     private static NvmeTargetFault CountConnections(NvmeTcpTarget target) =>
-        target.Faults.Add(new NvmeTargetFault { Pdu = NvmeFaultPdu.ICResp, Action = NvmeFaultAction.Delay, Delay = TimeSpan.Zero, Count = int.MaxValue });
+        target.Testing.Faults.Add(new NvmeTargetFault { Pdu = NvmeFaultPdu.ICResp, Action = NvmeFaultAction.Delay, Delay = TimeSpan.Zero, Count = int.MaxValue });
 
     // FAULTS.md row 17: every PDU type split at every byte of its header and digests (two TCP segments a millisecond
     // apart), and many PDUs coalesced in one segment: the same results as an unsplit stream, on the same association.
@@ -53,7 +53,7 @@ public sealed partial class FaultMatrixTests
             var points = Enumerable.Range(1, length - 1).Where(k => k <= 40 || k >= length - 12);
             foreach (var at in points)
             {
-                var split = target.Faults.Add(new NvmeTargetFault { QueueId = 1, Pdu = pdu, Action = NvmeFaultAction.Split, Offset = at, Delay = TimeSpan.FromMilliseconds(1) });
+                var split = target.Testing.Faults.Add(new NvmeTargetFault { QueueId = 1, Pdu = pdu, Action = NvmeFaultAction.Split, Offset = at, Delay = TimeSpan.FromMilliseconds(1) });
                 if (pdu == NvmeFaultPdu.R2T)
                 {
                     await queue.WriteAsync(ns, 64, data).AsTask().WaitAsync(Bound);
@@ -70,7 +70,7 @@ public sealed partial class FaultMatrixTests
                 }
 
                 Assert.Equal(1, split.Applied);
-                target.Faults.Remove(split);
+                target.Testing.Faults.Remove(split);
                 splits++;
             }
         }
@@ -82,7 +82,7 @@ public sealed partial class FaultMatrixTests
 
         Assert.True(splits >= 98, $"{splits} splits");
         Assert.Equal(controllerId, controller.ControllerId);
-        Assert.Empty(target.Violations);
+        Assert.Empty(target.Testing.Violations);
     }
 
     // FAULTS.md row 27: C2HData for a command after its completion (after its CapsuleResp, or after a C2HData with
@@ -111,13 +111,13 @@ public sealed partial class FaultMatrixTests
         var fault = success == NvmeC2HSuccessPolicy.Never
             ? new NvmeTargetFault { QueueId = 1, Pdu = NvmeFaultPdu.CapsuleResp, Action = NvmeFaultAction.AppendC2HData, Offset = 512 }
             : new NvmeTargetFault { QueueId = 1, Pdu = NvmeFaultPdu.C2HData, Action = NvmeFaultAction.Duplicate };
-        target.Faults.Add(fault);
+        target.Testing.Faults.Add(fault);
         var back = new byte[data.Length];
         var error = await OutcomeAsync(controller.IoQueues[0].ReadAsync(ns, 0, back).AsTask());
         Assert.Null(error);
         Assert.Equal(data, back);
         await WaitForNewAssociationAsync(controller, controllerId);
-        target.Faults.Clear();
+        target.Testing.Faults.Clear();
 
         Assert.Equal(data, back);
         Assert.True(reasons.TryPeek(out var reason), "no reset");
@@ -141,7 +141,7 @@ public sealed partial class FaultMatrixTests
             var controllerId = controller.ControllerId;
             var before = attempts.Applied;
             var inFlight = controller.IoQueues.Select(q => q.ReadAsync(ns, 0, new byte[4096]).AsTask()).ToArray();
-            target.SetControllersFatal(Nqn, fatal: true);
+            target.Testing.SetControllersFatal(Nqn, fatal: true);
 
             // Bring-ups fail at CC.EN (CSTS.CFS), before any I/O queue, and are retried every ReconnectDelay (100 ms).
             for (var i = 0; i < 400 && attempts.Applied - before < 3; i++)
@@ -151,7 +151,7 @@ public sealed partial class FaultMatrixTests
 
             var failedBringUps = attempts.Applied - before;
             var waiting = controller.IoQueues[round % 2].WriteAsync(ns, 8, Pattern(4096, round)).AsTask();
-            target.SetControllersFatal(Nqn, fatal: false);
+            target.Testing.SetControllersFatal(Nqn, fatal: false);
             foreach (var command in inFlight.Append(waiting))
             {
                 if (await OutcomeAsync(command) is { } error)
@@ -175,7 +175,7 @@ public sealed partial class FaultMatrixTests
         var options = Reconnecting(target);
         options.ControllerLossTimeout = TimeSpan.FromMilliseconds(600);
         await using var controller = await NvmeController.ConnectAsync(options).WaitAsync(Bound);
-        target.SetControllersFatal(Nqn, fatal: true);
+        target.Testing.SetControllersFatal(Nqn, fatal: true);
         for (var i = 0; i < 400 && controller.State != NvmeControllerState.Deleted; i++)
         {
             await Task.Delay(10);
@@ -237,10 +237,10 @@ public sealed partial class FaultMatrixTests
         var controllerId = controller.ControllerId;
         var first = Pattern(4096, 461);
         var second = Pattern(4096, 462);
-        var held = target.Faults.Add(new NvmeTargetFault { QueueId = 1, Pdu = NvmeFaultPdu.CapsuleResp, Action = NvmeFaultAction.Delay, Delay = TimeSpan.FromSeconds(1) });
+        var held = target.Testing.Faults.Add(new NvmeTargetFault { QueueId = 1, Pdu = NvmeFaultPdu.CapsuleResp, Action = NvmeFaultAction.Delay, Delay = TimeSpan.FromSeconds(1) });
         var started = Environment.TickCount64;
         Assert.IsType<NvmeTimeoutException>(await OutcomeAsync(controller.IoQueues[0].WriteAsync(ns, 4096, first).AsTask()));
-        target.Faults.Remove(held);
+        target.Testing.Faults.Remove(held);
         await WaitForNewAssociationAsync(controller, controllerId);
         await controller.IoQueues[0].WriteAsync(ns, 4096, second).AsTask().WaitAsync(Bound);
 
@@ -272,10 +272,10 @@ public sealed partial class FaultMatrixTests
 
         // AUTHREQ is DW0 bits 16-31 of the Connect CQE: byte 10 of the CapsuleResp. Every admin response from now on.
         var attempts = CountConnections(target);
-        var demand = target.Faults.Add(new NvmeTargetFault { QueueId = 0, Pdu = NvmeFaultPdu.CapsuleResp, Action = NvmeFaultAction.Patch, Offset = 10, Bytes = new byte[] { authreq }, Count = int.MaxValue });
+        var demand = target.Testing.Faults.Add(new NvmeTargetFault { QueueId = 0, Pdu = NvmeFaultPdu.CapsuleResp, Action = NvmeFaultAction.Patch, Offset = 10, Bytes = new byte[] { authreq }, Count = int.MaxValue });
         var states = new ConcurrentQueue<NvmeControllerStateChangedEventArgs>();
         controller.StateChanged += (_, e) => states.Enqueue(e);
-        var reset = target.Faults.Add(new NvmeTargetFault { QueueId = 1, Pdu = NvmeFaultPdu.CapsuleResp, Action = NvmeFaultAction.Reset });
+        var reset = target.Testing.Faults.Add(new NvmeTargetFault { QueueId = 1, Pdu = NvmeFaultPdu.CapsuleResp, Action = NvmeFaultAction.Reset });
         await OutcomeAsync(Flush(controller.IoQueues[0], controller.GetNamespace(1)));
         for (var i = 0; i < 400 && controller.State != NvmeControllerState.Deleted; i++)
         {

@@ -171,7 +171,7 @@ public sealed partial class FaultMatrixTests(UnobservedTaskExceptions unobserved
         var queue = controller.IoQueues[0];
         await queue.WriteAsync(ns, 0, Pattern(65536, 5)).AsTask().WaitAsync(Bound);
         var firstControllerId = controller.ControllerId;
-        target.Faults.Add(fault);
+        target.Testing.Faults.Add(fault);
         var failing = operation(queue, ns);
         var others = Enumerable.Range(0, 4).Select(i => queue.ReadAsync(ns, (ulong)(i * 8), new byte[4096]).AsTask()).ToArray();
         var error = await OutcomeAsync(failing);
@@ -185,7 +185,7 @@ public sealed partial class FaultMatrixTests(UnobservedTaskExceptions unobserved
         }
 
         Assert.True(fault.Applied >= 1, "the fault never fired");
-        target.Faults.Clear();
+        target.Testing.Faults.Clear();
         if (error is not null || alwaysResets)
         {
             // A command submitted between the queue's failure and the controller noticing it fails with the same
@@ -225,10 +225,10 @@ public sealed partial class FaultMatrixTests(UnobservedTaskExceptions unobserved
     public async Task F03_bad_ICResp_fails_the_connect_with_a_protocol_error(int offset, byte value)
     {
         await using var target = await StartAsync();
-        target.Faults.Add(new NvmeTargetFault { Pdu = NvmeFaultPdu.ICResp, Action = NvmeFaultAction.Patch, Offset = offset, Bytes = Bytes(value) });
+        target.Testing.Faults.Add(new NvmeTargetFault { Pdu = NvmeFaultPdu.ICResp, Action = NvmeFaultAction.Patch, Offset = offset, Bytes = Bytes(value) });
         var error = await OutcomeAsync(NvmeController.ConnectAsync(ClientOptions(target)));
         Assert.IsType<NvmeTcpProtocolException>(error);
-        target.Faults.Clear();
+        target.Testing.Faults.Clear();
         await using var controller = await NvmeController.ConnectAsync(ClientOptions(target)).WaitAsync(Bound);
         await AssertUsableAsync(controller);
     }
@@ -241,10 +241,10 @@ public sealed partial class FaultMatrixTests(UnobservedTaskExceptions unobserved
     public async Task F04_ICResp_digests_differing_from_the_request_fail_the_connect(bool requested, byte granted)
     {
         await using var target = await StartAsync();
-        target.Faults.Add(new NvmeTargetFault { Pdu = NvmeFaultPdu.ICResp, Action = NvmeFaultAction.Patch, Offset = IcRespDigestOffset, Bytes = Bytes(granted) });
+        target.Testing.Faults.Add(new NvmeTargetFault { Pdu = NvmeFaultPdu.ICResp, Action = NvmeFaultAction.Patch, Offset = IcRespDigestOffset, Bytes = Bytes(granted) });
         var error = await OutcomeAsync(NvmeController.ConnectAsync(ClientOptions(target, headerDigest: requested, dataDigest: requested)));
         Assert.IsType<NvmeTcpProtocolException>(error);
-        target.Faults.Clear();
+        target.Testing.Faults.Clear();
         await using var controller = await NvmeController.ConnectAsync(ClientOptions(target, headerDigest: requested, dataDigest: requested)).WaitAsync(Bound);
         await AssertUsableAsync(controller);
     }
@@ -259,10 +259,10 @@ public sealed partial class FaultMatrixTests(UnobservedTaskExceptions unobserved
     {
         await using var target = await StartAsync();
         var bytes = offset == IcRespCpdaOffset ? Bytes((byte)value) : UInt32(value);
-        target.Faults.Add(new NvmeTargetFault { Pdu = NvmeFaultPdu.ICResp, Action = NvmeFaultAction.Patch, Offset = offset, Bytes = bytes });
+        target.Testing.Faults.Add(new NvmeTargetFault { Pdu = NvmeFaultPdu.ICResp, Action = NvmeFaultAction.Patch, Offset = offset, Bytes = bytes });
         var error = await OutcomeAsync(NvmeController.ConnectAsync(ClientOptions(target)));
         Assert.IsType<NvmeTcpProtocolException>(error);
-        target.Faults.Clear();
+        target.Testing.Faults.Clear();
         await using var controller = await NvmeController.ConnectAsync(ClientOptions(target)).WaitAsync(Bound);
         await AssertUsableAsync(controller);
     }
@@ -272,7 +272,7 @@ public sealed partial class FaultMatrixTests(UnobservedTaskExceptions unobserved
     public async Task F05_huge_MAXH2CDATA_is_accepted_without_sizing_allocations_by_it()
     {
         await using var target = await StartAsync();
-        target.Faults.Add(new NvmeTargetFault { Pdu = NvmeFaultPdu.ICResp, Action = NvmeFaultAction.Patch, Offset = IcRespMaxH2CDataOffset, Bytes = UInt32(0xFFFFFFFC), Count = int.MaxValue });
+        target.Testing.Faults.Add(new NvmeTargetFault { Pdu = NvmeFaultPdu.ICResp, Action = NvmeFaultAction.Patch, Offset = IcRespMaxH2CDataOffset, Bytes = UInt32(0xFFFFFFFC), Count = int.MaxValue });
         var before = GC.GetTotalAllocatedBytes(true);
         await using var controller = await NvmeController.ConnectAsync(ClientOptions(target)).WaitAsync(Bound);
         Assert.True(GC.GetTotalAllocatedBytes(true) - before < 256L << 20, "connect allocated by MAXH2CDATA");
@@ -381,7 +381,7 @@ public sealed partial class FaultMatrixTests(UnobservedTaskExceptions unobserved
         var data = Pattern(16384, 16);
         await controller.IoQueues[0].WriteAsync(ns, 0, data).AsTask().WaitAsync(Bound);
         var controllerId = controller.ControllerId;
-        target.Faults.Add(new NvmeTargetFault { QueueId = 1, Pdu = NvmeFaultPdu.C2HData, Action = NvmeFaultAction.CorruptDataDigest });
+        target.Testing.Faults.Add(new NvmeTargetFault { QueueId = 1, Pdu = NvmeFaultPdu.C2HData, Action = NvmeFaultAction.CorruptDataDigest });
         var error = await OutcomeAsync(Read(controller.IoQueues[0], ns));
         var transport = Assert.IsType<NvmeTransportException>(error);
         Assert.True(transport.IsRetryable);
@@ -413,7 +413,7 @@ public sealed partial class FaultMatrixTests(UnobservedTaskExceptions unobserved
         var states = new ConcurrentQueue<NvmeControllerState>();
         controller.StateChanged += (_, e) => states.Enqueue(e.Current);
         var controllerId = controller.ControllerId;
-        target.Faults.Add(new NvmeTargetFault { QueueId = 1, Pdu = NvmeFaultPdu.CapsuleResp, Action = NvmeFaultAction.Duplicate });
+        target.Testing.Faults.Add(new NvmeTargetFault { QueueId = 1, Pdu = NvmeFaultPdu.CapsuleResp, Action = NvmeFaultAction.Duplicate });
         await OutcomeAsync(Flush(controller.IoQueues[0], ns));
 
         // Whatever was sent next on that queue either failed typed or waited for the reconnect; none took the replay.
@@ -429,7 +429,7 @@ public sealed partial class FaultMatrixTests(UnobservedTaskExceptions unobserved
 
         Assert.NotEqual(controllerId, controller.ControllerId);
         Assert.Contains(NvmeControllerState.Resetting, states);
-        target.Faults.Clear();
+        target.Testing.Faults.Clear();
         await AssertUsableAsync(controller);
     }
 
@@ -533,7 +533,7 @@ public sealed partial class FaultMatrixTests(UnobservedTaskExceptions unobserved
         var back = new byte[data.Length];
         await controller.IoQueues[1].ReadAsync(ns, 0, back).AsTask().WaitAsync(Bound);
         Assert.Equal(data, back);
-        Assert.Empty(target.Violations);
+        Assert.Empty(target.Testing.Violations);
     }
 
     // FAULTS.md row 34: a valid C2HTermReq (each FES) mid-I/O.
@@ -567,7 +567,7 @@ public sealed partial class FaultMatrixTests(UnobservedTaskExceptions unobserved
         await using var controller = await NvmeController.ConnectAsync(Reconnecting(target)).WaitAsync(Bound);
         var ns = controller.GetNamespace(1);
         var controllerId = controller.ControllerId;
-        target.Faults.Add(new NvmeTargetFault { QueueId = 1, Pdu = NvmeFaultPdu.CapsuleResp, Ordinal = 3, Action = NvmeFaultAction.Reset });
+        target.Testing.Faults.Add(new NvmeTargetFault { QueueId = 1, Pdu = NvmeFaultPdu.CapsuleResp, Ordinal = 3, Action = NvmeFaultAction.Reset });
         var commands = controller.IoQueues.SelectMany(q => Enumerable.Range(0, 16).Select(i => i % 2 == 0
             ? q.ReadAsync(ns, (ulong)(i * 8), new byte[4096]).AsTask()
             : q.WriteAsync(ns, (ulong)(i * 8), Pattern(4096, i)).AsTask())).ToArray();
@@ -582,7 +582,7 @@ public sealed partial class FaultMatrixTests(UnobservedTaskExceptions unobserved
         }
 
         Assert.True(failures > 0);
-        target.Faults.Clear();
+        target.Testing.Faults.Clear();
         await WaitForNewAssociationAsync(controller, controllerId);
         await AssertUsableAsync(controller);
     }
@@ -597,7 +597,7 @@ public sealed partial class FaultMatrixTests(UnobservedTaskExceptions unobserved
         await using var controller = await NvmeController.ConnectAsync(options).WaitAsync(Bound);
         var ns = controller.GetNamespace(1);
         var controllerId = controller.ControllerId;
-        target.Faults.Add(new NvmeTargetFault { QueueId = 1, Pdu = NvmeFaultPdu.CapsuleResp, Action = NvmeFaultAction.BlackHole });
+        target.Testing.Faults.Add(new NvmeTargetFault { QueueId = 1, Pdu = NvmeFaultPdu.CapsuleResp, Action = NvmeFaultAction.BlackHole });
         var pending = Enumerable.Range(0, 4).Select(_ => Flush(controller.IoQueues[0], ns)).ToArray();
         foreach (var command in pending)
         {
@@ -608,7 +608,7 @@ public sealed partial class FaultMatrixTests(UnobservedTaskExceptions unobserved
         }
 
         Assert.IsType<NvmeTimeoutException>(await OutcomeAsync(pending[0]));
-        target.Faults.Clear();
+        target.Testing.Faults.Clear();
         await WaitForNewAssociationAsync(controller, controllerId);
         await AssertUsableAsync(controller);
     }
@@ -636,7 +636,7 @@ public sealed partial class FaultMatrixTests(UnobservedTaskExceptions unobserved
         await using var controller = await NvmeController.ConnectAsync(options).WaitAsync(Bound);
         var ns = controller.GetNamespace(1);
         var controllerId = controller.ControllerId;
-        target.Faults.Add(new NvmeTargetFault { QueueId = 1, Pdu = NvmeFaultPdu.CapsuleResp, Action = NvmeFaultAction.Delay, Delay = TimeSpan.FromSeconds(3) });
+        target.Testing.Faults.Add(new NvmeTargetFault { QueueId = 1, Pdu = NvmeFaultPdu.CapsuleResp, Action = NvmeFaultAction.Delay, Delay = TimeSpan.FromSeconds(3) });
         var stuck = Flush(controller.IoQueues[0], ns);
         var others = controller.IoQueues.Select(q => q.ReadAsync(ns, 0, new byte[4096]).AsTask()).ToArray();
         Assert.IsType<NvmeTimeoutException>(await OutcomeAsync(stuck));
@@ -648,7 +648,7 @@ public sealed partial class FaultMatrixTests(UnobservedTaskExceptions unobserved
             }
         }
 
-        target.Faults.Clear();
+        target.Testing.Faults.Clear();
         await WaitForNewAssociationAsync(controller, controllerId);
         await AssertUsableAsync(controller);
     }
@@ -662,10 +662,10 @@ public sealed partial class FaultMatrixTests(UnobservedTaskExceptions unobserved
         var ns = controller.GetNamespace(1);
 
         // The association fails; the reconnect's ICResp never comes.
-        target.Faults.Add(new NvmeTargetFault { Pdu = NvmeFaultPdu.ICResp, Action = NvmeFaultAction.BlackHole, Count = int.MaxValue });
-        target.Faults.Add(new NvmeTargetFault { QueueId = 1, Pdu = NvmeFaultPdu.CapsuleResp, Action = NvmeFaultAction.Delay, Delay = TimeSpan.FromSeconds(2), Count = int.MaxValue });
+        target.Testing.Faults.Add(new NvmeTargetFault { Pdu = NvmeFaultPdu.ICResp, Action = NvmeFaultAction.BlackHole, Count = int.MaxValue });
+        target.Testing.Faults.Add(new NvmeTargetFault { QueueId = 1, Pdu = NvmeFaultPdu.CapsuleResp, Action = NvmeFaultAction.Delay, Delay = TimeSpan.FromSeconds(2), Count = int.MaxValue });
         var inFlight = controller.IoQueues.SelectMany(q => Enumerable.Range(0, 8).Select(i => q.ReadAsync(ns, (ulong)i, new byte[512]).AsTask())).ToArray();
-        target.Faults.Add(new NvmeTargetFault { QueueId = 2, Pdu = NvmeFaultPdu.CapsuleResp, Action = NvmeFaultAction.Reset });
+        target.Testing.Faults.Add(new NvmeTargetFault { QueueId = 2, Pdu = NvmeFaultPdu.CapsuleResp, Action = NvmeFaultAction.Reset });
         for (var i = 0; i < 200 && controller.State == NvmeControllerState.Live; i++)
         {
             await Task.Delay(10);
@@ -682,7 +682,7 @@ public sealed partial class FaultMatrixTests(UnobservedTaskExceptions unobserved
             }
         }
 
-        target.Faults.Clear();
+        target.Testing.Faults.Clear();
         await using var next = await NvmeController.ConnectAsync(ClientOptions(target)).WaitAsync(Bound);
         await AssertUsableAsync(next);
     }

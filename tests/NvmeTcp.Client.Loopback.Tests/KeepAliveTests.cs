@@ -28,9 +28,9 @@ public sealed class KeepAliveTests : IAsyncLifetime
     {
         await using var target = await StartAsync();
         await using var controller = await NvmeController.ConnectAsync(WithKato(target, TimeSpan.FromSeconds(1))).WaitAsync(Bound);
-        var before = target.KeepAliveCount;
+        var before = target.Testing.KeepAliveCount;
         await Task.Delay(1700);
-        Assert.True(target.KeepAliveCount - before >= 2, $"{target.KeepAliveCount - before} Keep Alive commands in 1.7 s with KATO 1 s");
+        Assert.True(target.Testing.KeepAliveCount - before >= 2, $"{target.Testing.KeepAliveCount - before} Keep Alive commands in 1.7 s with KATO 1 s");
         Assert.Equal(NvmeControllerState.Live, controller.State);
     }
 
@@ -42,18 +42,18 @@ public sealed class KeepAliveTests : IAsyncLifetime
         Assert.True((controller.Identify.Ctratt & (1u << 6)) != 0);
         var ns = controller.GetNamespace(1);
         var buffer = new byte[512];
-        var before = target.KeepAliveCount;
+        var before = target.Testing.KeepAliveCount;
         var until = Environment.TickCount64 + 2000;
         while (Environment.TickCount64 < until)
         {
             await controller.IoQueues[0].ReadAsync(ns, 0, buffer).AsTask().WaitAsync(Bound);
         }
 
-        var duringTraffic = target.KeepAliveCount - before;
+        var duringTraffic = target.Testing.KeepAliveCount - before;
         Assert.True(duringTraffic <= 1, $"{duringTraffic} Keep Alive commands during 2 s of continuous I/O with TBKAS");
-        before = target.KeepAliveCount;
+        before = target.Testing.KeepAliveCount;
         await Task.Delay(1800);
-        Assert.True(target.KeepAliveCount - before >= 2, $"{target.KeepAliveCount - before} Keep Alive commands in 1.8 s idle (period KATO/4)");
+        Assert.True(target.Testing.KeepAliveCount - before >= 2, $"{target.Testing.KeepAliveCount - before} Keep Alive commands in 1.8 s idle (period KATO/4)");
     }
 
     [Fact]
@@ -71,9 +71,9 @@ public sealed class KeepAliveTests : IAsyncLifetime
         };
 
         // The admin queue goes silent (a black hole): Keep Alive gets no answer.
-        var hole = target.Faults.Add(new NvmeTargetFault { QueueId = 0, Pdu = NvmeFaultPdu.CapsuleResp, Action = NvmeFaultAction.BlackHole });
+        var hole = target.Testing.Faults.Add(new NvmeTargetFault { QueueId = 0, Pdu = NvmeFaultPdu.CapsuleResp, Action = NvmeFaultAction.BlackHole });
         await resetting.Task.WaitAsync(TimeSpan.FromSeconds(8));
-        target.Faults.Remove(hole);
+        target.Testing.Faults.Remove(hole);
         for (var i = 0; i < 200 && controller.State != NvmeControllerState.Live; i++)
         {
             await Task.Delay(25);

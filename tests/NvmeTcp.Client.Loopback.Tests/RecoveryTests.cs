@@ -53,10 +53,10 @@ public sealed class RecoveryTests : IAsyncLifetime
         var firstControllerId = controller.ControllerId;
 
         // The next CapsuleResp on queue 1 is never sent: the connection is reset (RST) instead.
-        var reset = target.Faults.Add(new NvmeTargetFault { QueueId = 1, Pdu = NvmeFaultPdu.CapsuleResp, Action = NvmeFaultAction.Reset });
+        var reset = target.Testing.Faults.Add(new NvmeTargetFault { QueueId = 1, Pdu = NvmeFaultPdu.CapsuleResp, Action = NvmeFaultAction.Reset });
         var failed = await Assert.ThrowsAsync<NvmeTransportException>(async () => await controller.IoQueues[0].FlushAsync(ns).AsTask().WaitAsync(Bound));
         Assert.True(failed.IsRetryable);
-        target.Faults.Remove(reset);
+        target.Testing.Faults.Remove(reset);
 
         // New I/O waits for the reconnect rather than failing, on every queue pair the caller holds.
         var back = new byte[acknowledged.Length];
@@ -70,7 +70,7 @@ public sealed class RecoveryTests : IAsyncLifetime
         Assert.Equal(NvmeControllerState.Resetting, seen[0]);
         Assert.Contains(NvmeControllerState.Connecting, seen);
         Assert.Equal(NvmeControllerState.Live, seen[^1]);
-        Assert.Empty(target.Violations);
+        Assert.Empty(target.Testing.Violations);
     }
 
     [Fact]
@@ -92,9 +92,9 @@ public sealed class RecoveryTests : IAsyncLifetime
         var ns = controller.GetNamespace(1);
         for (var round = 0; round < 3; round++)
         {
-            var reset = target.Faults.Add(new NvmeTargetFault { QueueId = 1, Pdu = NvmeFaultPdu.CapsuleResp, Action = NvmeFaultAction.Reset });
+            var reset = target.Testing.Faults.Add(new NvmeTargetFault { QueueId = 1, Pdu = NvmeFaultPdu.CapsuleResp, Action = NvmeFaultAction.Reset });
             await Assert.ThrowsAsync<NvmeTransportException>(async () => await controller.IoQueues[0].FlushAsync(ns).AsTask().WaitAsync(Bound));
-            target.Faults.Remove(reset);
+            target.Testing.Faults.Remove(reset);
             await controller.IoQueues[0].FlushAsync(ns).AsTask().WaitAsync(Bound);
         }
 
@@ -123,11 +123,11 @@ public sealed class RecoveryTests : IAsyncLifetime
         var ns = controller.GetNamespace(1);
 
         // One CapsuleResp held back far longer than the I/O timeout.
-        var delay = target.Faults.Add(new NvmeTargetFault { QueueId = 2, Pdu = NvmeFaultPdu.CapsuleResp, Action = NvmeFaultAction.Delay, Delay = TimeSpan.FromSeconds(5) });
+        var delay = target.Testing.Faults.Add(new NvmeTargetFault { QueueId = 2, Pdu = NvmeFaultPdu.CapsuleResp, Action = NvmeFaultAction.Delay, Delay = TimeSpan.FromSeconds(5) });
         var stuck = controller.IoQueues[1].FlushAsync(ns).AsTask();
         var other = controller.IoQueues[0].ReadAsync(ns, 0, new byte[512]).AsTask();
         await Assert.ThrowsAsync<NvmeTimeoutException>(() => stuck.WaitAsync(Bound));
-        target.Faults.Remove(delay);
+        target.Testing.Faults.Remove(delay);
         await other.WaitAsync(Bound);
         await controller.IoQueues[1].FlushAsync(ns).AsTask().WaitAsync(Bound);
         Assert.Equal(NvmeControllerState.Live, controller.State);
@@ -216,7 +216,7 @@ public sealed class RecoveryTests : IAsyncLifetime
 
         // The subsystem goes away; the connection drops; the reconnect's Connect gets Invalid Parameters with DNR.
         Assert.True(target.RemoveSubsystem(RestrictedNqn));
-        target.Faults.Add(new NvmeTargetFault { QueueId = 1, Pdu = NvmeFaultPdu.CapsuleResp, Action = NvmeFaultAction.Reset });
+        target.Testing.Faults.Add(new NvmeTargetFault { QueueId = 1, Pdu = NvmeFaultPdu.CapsuleResp, Action = NvmeFaultAction.Reset });
         await Assert.ThrowsAsync<NvmeTransportException>(async () => await controller.IoQueues[0].FlushAsync(controller.GetNamespace(1)).AsTask().WaitAsync(Bound));
         await WaitForStateAsync(controller, NvmeControllerState.Deleted);
     }

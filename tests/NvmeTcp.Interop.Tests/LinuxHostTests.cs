@@ -67,7 +67,7 @@ public sealed partial class LinuxHostTests(NvmetVms vms)
             output?.WriteLine($"target {level}: {text}");
         }
 
-        Assert.True(target.Violations.Count == 0, "The Linux host tripped the target's validation:\n" + string.Join('\n', target.Violations));
+        Assert.True(target.Testing.Violations.Count == 0, "The Linux host tripped the target's validation:\n" + string.Join('\n', target.Testing.Violations));
         Assert.True(run.Outcome == "done", $"The Linux host VM ended '{run.Outcome}' instead of {LinuxHostVm.DoneMarker}; console tail:\n{CommandRunner.Tail(run.Console, 60)}");
         Assert.Empty(run.Lines(LinuxHostVm.FailedMarker));
 
@@ -147,7 +147,7 @@ public sealed partial class LinuxHostTests(NvmetVms vms)
                 $"{m.Value}: the target holds other data at LBA {offset / ns.BlockSize}.");
         }
 
-        Assert.Empty(target.Violations);
+        Assert.Empty(target.Testing.Violations);
     }
 
     private static NvmeTargetOptions TargetOptions(ILogger logger)

@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.Extensions.Time.Testing;
 using NvmeTcp.Client;
 using NvmeTcp.Protocol.Admin;
 using NvmeTcp.Protocol;
@@ -126,7 +127,7 @@ public class AdminTests
 
         var (ok, _) = await host.ConnectAdminAsync(TestTargets.Nqn, hostNqn: "nqn.2014-08.org.nvmexpress:uuid:allowed");
         Assert.True(ok.Status.IsSuccess);
-        Assert.Empty(target.Violations);
+        Assert.Empty(target.Testing.Violations);
     }
 
     [Fact]
@@ -156,30 +157,50 @@ public class AdminTests
     [Fact]
     public async Task Keep_alive_expiry_tears_the_controller_down()
     {
-        await using var target = await TestTargets.StartAsync();
+        var time = new FakeTimeProvider();
+        var options = TestTargets.Options();
+        options.TimeProvider = time;
+        await using var target = await TestTargets.StartAsync(options);
         var (admin, cntlid) = await RawHost.AdminAsync(target.EndPoint, TestTargets.Nqn, katoMs: 1000);
         await using var _1 = admin;
         await using var io = await RawHost.IoAsync(target.EndPoint, TestTargets.Nqn, cntlid);
+
+        // Commands since CC.EN armed the timer (Property Get, the I/O Connect) count as traffic, as in nvmet's
+        // nvmet_keep_alive_timer: the first expiry only re-arms it. The fake clock runs timer callbacks inside Advance.
+        time.Advance(TimeSpan.FromMilliseconds(1000));
         Assert.Equal(1, target.ControllerCount);
-        Assert.True(await admin.WaitClosedAsync(TimeSpan.FromSeconds(5)));
-        Assert.True(await io.WaitClosedAsync(TimeSpan.FromSeconds(5)));
+        time.Advance(TimeSpan.FromMilliseconds(999));
+        Assert.Equal(1, target.ControllerCount);
+        time.Advance(TimeSpan.FromMilliseconds(1));
         Assert.Equal(0, target.ControllerCount);
+        Assert.True(await admin.WaitClosedAsync());
+        Assert.True(await io.WaitClosedAsync());
     }
 
     [Fact]
     public async Task Keep_alive_commands_keep_the_controller()
     {
-        await using var target = await TestTargets.StartAsync();
+        var time = new FakeTimeProvider();
+        var options = TestTargets.Options();
+        options.TimeProvider = time;
+        await using var target = await TestTargets.StartAsync(options);
         var (admin, _) = await RawHost.AdminAsync(target.EndPoint, TestTargets.Nqn, katoMs: 1000);
         await using var _1 = admin;
         for (var i = 0; i < 6; i++)
         {
-            await Task.Delay(400, TestContext.Current.CancellationToken);
+            time.Advance(TimeSpan.FromMilliseconds(400));
             var (ka, _) = await admin.ExecuteAsync(AdminCommands.KeepAlive());
             Assert.True(ka.Status.IsSuccess);
         }
 
         Assert.Equal(1, target.ControllerCount);
+        Assert.Equal(6, target.Testing.KeepAliveCount);
+
+        // Idle from here: the last Keep Alive re-arms the timer once more, and a whole KATO after that it expires. Two
+        // steps: a timer re-armed inside one Advance may count from the end of it.
+        time.Advance(TimeSpan.FromMilliseconds(1000));
+        time.Advance(TimeSpan.FromMilliseconds(1000));
+        Assert.Equal(0, target.ControllerCount);
     }
 
     [Fact]
@@ -193,7 +214,8 @@ public class AdminTests
         var aer = AdminCommands.AsynchronousEventRequest();
         aer.Cid = 0x4000;
         await admin.SendAsync(admin.EncodeCommand(aer));
-        await Task.Delay(100, TestContext.Current.CancellationToken);
+        // Commands run in order: once a later one has completed, the AER is waiting for an event.
+        Assert.True((await admin.ExecuteAsync(AdminCommands.KeepAlive())).Cqe.Status.IsSuccess);
         target.AddNamespace(TestTargets.Nqn, new NvmeNamespaceOptions(5, 1 << 20));
         var pdu = await admin.ReceiveAsync();
         Assert.Equal(PduType.CapsuleResp, pdu.Header.Type);
@@ -290,7 +312,8 @@ public class AdminTests
         var aer = AdminCommands.AsynchronousEventRequest();
         aer.Cid = 0x5000;
         await disc.SendAsync(disc.EncodeCommand(aer));
-        await Task.Delay(100, TestContext.Current.CancellationToken);
+        // Commands run in order: once a later one has completed, the AER is waiting for an event.
+        Assert.True((await disc.ExecuteAsync(AdminCommands.KeepAlive())).Cqe.Status.IsSuccess);
         target.AddSubsystem(new NvmeSubsystemOptions("nqn.2026-11.dev.nvmetcp:new"));
         var evt = await disc.ReceiveAsync();
         Assert.Equal(0x0070F002u, evt.Header.Cqe.Dw0);

@@ -175,7 +175,7 @@ public class DataPathTests
         StatusAssert.Is(StatusCodes.TransientTransportError, resp.Header.Cqe, dnr: false);
         var (read, _) = await io.ExecuteAsync(ReadWriteCommands.Read(1, 0, 1, 512));
         Assert.True(read.Status.IsSuccess);
-        Assert.Empty(target.Violations);
+        Assert.Empty(target.Testing.Violations);
     }
 
     [Fact]
@@ -193,16 +193,16 @@ public class DataPathTests
         other[5000] ^= 1;
         var (differs, _) = await io.ExecuteAsync(ReadWriteCommands.Compare(2, 10, 2, 8192), writeData: other);
         StatusAssert.Is(StatusCodes.CompareFailure, differs, dnr: true);
-        Assert.Equal(2, target.GetAllocatedPageCount(TestTargets.Nqn, 2));
+        Assert.Equal(2, target.Testing.GetAllocatedPageCount(TestTargets.Nqn, 2));
 
         var (zeroes, _) = await io.ExecuteAsync(ReadWriteCommands.WriteZeroes(2, 10, 1));
         Assert.True(zeroes.Status.IsSuccess);
-        Assert.Equal(1, target.GetAllocatedPageCount(TestTargets.Nqn, 2));
+        Assert.Equal(1, target.Testing.GetAllocatedPageCount(TestTargets.Nqn, 2));
         var ranges = new byte[16];
         DatasetManagementCommand.WriteRange(ranges, 0, 11, 1);
         var (dsm, _) = await io.ExecuteAsync(DatasetManagementCommand.Create(2, 1, DatasetAttributes.Deallocate).InCapsule(), ranges);
         Assert.True(dsm.Status.IsSuccess);
-        Assert.Equal(0, target.GetAllocatedPageCount(TestTargets.Nqn, 2));
+        Assert.Equal(0, target.Testing.GetAllocatedPageCount(TestTargets.Nqn, 2));
         var (_, back) = await io.ExecuteAsync(ReadWriteCommands.Read(2, 10, 2, 8192));
         Assert.Equal(new byte[8192], back);
         var (flush, _) = await io.ExecuteAsync(ReadWriteCommands.Flush(2));
@@ -219,7 +219,7 @@ public class DataPathTests
         await io.ExecuteAsync(ReadWriteCommands.Write(3, 5, 1, 4096).InCapsule(), TestTargets.Pattern(4096, 6));
         var (_, back) = await io.ExecuteAsync(ReadWriteCommands.Read(3, 5, 1, 4096));
         Assert.Equal(new byte[4096], back);
-        Assert.Equal(0, target.GetAllocatedPageCount(TestTargets.Nqn, 3));
+        Assert.Equal(0, target.Testing.GetAllocatedPageCount(TestTargets.Nqn, 3));
     }
 
     [Fact]
@@ -236,7 +236,7 @@ public class DataPathTests
             Assert.True(w.Status.IsSuccess, w.Status.ToString());
         }
 
-        Assert.Equal(lbas.Length, target.GetAllocatedPageCount(TestTargets.Nqn, 3));
+        Assert.Equal(lbas.Length, target.Testing.GetAllocatedPageCount(TestTargets.Nqn, 3));
         foreach (var lba in lbas)
         {
             var (_, back) = await io.ExecuteAsync(ReadWriteCommands.Read(3, lba, 1, 4096));

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using NvmeTcp.Protocol.Admin;
 using NvmeTcp.Protocol.Nvm;
 using NvmeTcp.Protocol;
@@ -8,10 +7,11 @@ namespace NvmeTcp.Target.Tests;
 /// <summary>The fault rules make the target misbehave in the ways FAULTS.md lists; each is checked from the wire.</summary>
 public class FaultTests
 {
-    private static async Task<(NvmeTcpTarget Target, RawHost Admin, RawHost Io)> OpenAsync(DigestTypes digests = DigestTypes.None, int chunk = 4096)
+    private static async Task<(NvmeTcpTarget Target, RawHost Admin, RawHost Io)> OpenAsync(DigestTypes digests = DigestTypes.None, int chunk = 4096, TimeProvider? time = null)
     {
         var options = TestTargets.Options();
         options.C2HDataChunkSize = chunk;
+        options.TimeProvider = time ?? TimeProvider.System;
         var target = await TestTargets.StartAsync(options);
         var (admin, cntlid) = await RawHost.AdminAsync(target.EndPoint, TestTargets.Nqn, digests);
         var io = await RawHost.IoAsync(target.EndPoint, TestTargets.Nqn, cntlid, digests: digests);
@@ -33,7 +33,7 @@ public class FaultTests
         await using var _0 = target;
         await using var _1 = admin;
         await using var _2 = io;
-        var rule = target.Faults.Add(new NvmeTargetFault { Pdu = NvmeFaultPdu.C2HData, QueueId = 1, Ordinal = 2, Action = NvmeFaultAction.CorruptDataDigest });
+        var rule = target.Testing.Faults.Add(new NvmeTargetFault { Pdu = NvmeFaultPdu.C2HData, QueueId = 1, Ordinal = 2, Action = NvmeFaultAction.CorruptDataDigest });
         await SendReadAsync(io);
         Assert.Equal(DecodeStatus.Done, (await io.ReceiveAsync()).Status);
         Assert.Equal(DecodeStatus.DataDigestError, (await io.ReceiveAsync()).Status);
@@ -48,9 +48,9 @@ public class FaultTests
         await using var _0 = target;
         await using var _1 = admin;
         await using var _2 = io;
-        target.Faults.Add(NvmeTargetFault.PatchUInt16(NvmeFaultPdu.CapsuleResp, NvmeTargetFault.CqeCidOffset, 0xBEEF, queueId: 1, ordinal: 1));
-        target.Faults.Add(new NvmeTargetFault { Pdu = NvmeFaultPdu.CapsuleResp, QueueId = 1, Ordinal = 2, Action = NvmeFaultAction.Duplicate });
-        target.Faults.Add(new NvmeTargetFault { Pdu = NvmeFaultPdu.CapsuleResp, QueueId = 1, Ordinal = 3, Action = NvmeFaultAction.Drop });
+        target.Testing.Faults.Add(NvmeTargetFault.PatchUInt16(NvmeFaultPdu.CapsuleResp, NvmeTargetFault.CqeCidOffset, 0xBEEF, queueId: 1, ordinal: 1));
+        target.Testing.Faults.Add(new NvmeTargetFault { Pdu = NvmeFaultPdu.CapsuleResp, QueueId = 1, Ordinal = 2, Action = NvmeFaultAction.Duplicate });
+        target.Testing.Faults.Add(new NvmeTargetFault { Pdu = NvmeFaultPdu.CapsuleResp, QueueId = 1, Ordinal = 3, Action = NvmeFaultAction.Drop });
         var flush = ReadWriteCommands.Flush(1);
         flush.Cid = 1000;
         await io.SendAsync(io.EncodeCommand(flush));
@@ -73,7 +73,7 @@ public class FaultTests
         await using var _0 = target;
         await using var _1 = admin;
         await using var _2 = io;
-        target.Faults.Add(new NvmeTargetFault { Pdu = NvmeFaultPdu.C2HData, QueueId = 1, Action = NvmeFaultAction.Reorder });
+        target.Testing.Faults.Add(new NvmeTargetFault { Pdu = NvmeFaultPdu.C2HData, QueueId = 1, Action = NvmeFaultAction.Reorder });
         await SendReadAsync(io);
         Assert.Equal(4096u, (await io.ReceiveAsync()).Header.C2HData.Datao);
         Assert.Equal(0u, (await io.ReceiveAsync()).Header.C2HData.Datao);
@@ -86,7 +86,7 @@ public class FaultTests
         await using var _0 = target;
         await using var _1 = admin;
         await using var _2 = io;
-        target.Faults.Add(new NvmeTargetFault { Pdu = NvmeFaultPdu.CapsuleResp, QueueId = 1, Action = NvmeFaultAction.InjectC2HData, Offset = 512 });
+        target.Testing.Faults.Add(new NvmeTargetFault { Pdu = NvmeFaultPdu.CapsuleResp, QueueId = 1, Action = NvmeFaultAction.InjectC2HData, Offset = 512 });
         var write = ReadWriteCommands.Write(1, 0, 1, 512).InCapsule();
         write.Cid = 44;
         await io.SendAsync(io.EncodeCommand(write, new byte[512]));
@@ -103,7 +103,7 @@ public class FaultTests
         await using var _0 = target;
         await using var _1 = admin;
         await using var _2 = io;
-        target.Faults.Add(NvmeTargetFault.PatchUInt32(NvmeFaultPdu.C2HData, NvmeTargetFault.PlenOffset, 0xFFFFFFF0, queueId: 1));
+        target.Testing.Faults.Add(NvmeTargetFault.PatchUInt32(NvmeFaultPdu.C2HData, NvmeTargetFault.PlenOffset, 0xFFFFFFF0, queueId: 1));
         await SendReadAsync(io);
         var e = await Assert.ThrowsAsync<InvalidOperationException>(io.ReceiveAsync);
         Assert.Contains("PLEN", e.Message, StringComparison.Ordinal);
@@ -116,7 +116,7 @@ public class FaultTests
         await using var _0 = target;
         await using var _1 = admin;
         await using var _2 = io;
-        target.Faults.Add(new NvmeTargetFault { Pdu = NvmeFaultPdu.CapsuleResp, QueueId = 1, Action = NvmeFaultAction.Terminate, Fes = 2, Fei = 0 });
+        target.Testing.Faults.Add(new NvmeTargetFault { Pdu = NvmeFaultPdu.CapsuleResp, QueueId = 1, Action = NvmeFaultAction.Terminate, Fes = 2, Fei = 0 });
         var flush = ReadWriteCommands.Flush(1);
         flush.Cid = 3;
         await io.SendAsync(io.EncodeCommand(flush));
@@ -136,30 +136,54 @@ public class FaultTests
         await using var _0 = target;
         await using var _1 = admin;
         await using var _2 = io;
-        target.Faults.Add(new NvmeTargetFault { Pdu = NvmeFaultPdu.C2HData, QueueId = 1, Action = action, Offset = 10 });
+        target.Testing.Faults.Add(new NvmeTargetFault { Pdu = NvmeFaultPdu.C2HData, QueueId = 1, Action = action, Offset = 10 });
         await SendReadAsync(io);
         await Assert.ThrowsAnyAsync<Exception>(io.ReceiveAsync);
     }
 
     [Fact]
-    public async Task Black_hole_and_delay()
+    public async Task Delay_holds_the_pdu_for_its_time_on_the_target_clock()
+    {
+        var time = new TestTime();
+        var (target, admin, io) = await OpenAsync(time: time);
+        await using var _0 = target;
+        await using var _1 = admin;
+        await using var _2 = io;
+        var delay = target.Testing.Faults.Add(new NvmeTargetFault { Pdu = NvmeFaultPdu.CapsuleResp, QueueId = 0, Action = NvmeFaultAction.Delay, Delay = TimeSpan.FromMilliseconds(300) });
+        var timers = time.TimersCreated;
+        var keepAlive = AdminCommands.KeepAlive();
+        keepAlive.Cid = admin.NextCid();
+        await admin.SendAsync(admin.EncodeCommand(keepAlive));
+        await TestTime.UntilAsync(() => time.TimersCreated > timers, "the delay to start");
+
+        // The send loop waits on the fake clock: nothing can leave before it reaches 300 ms.
+        time.Advance(TimeSpan.FromMilliseconds(299));
+        Assert.Equal(0, admin.Available);
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        var response = await admin.ReceiveAsync();
+        Assert.Equal(keepAlive.Cid, response.Header.Cqe.Cid);
+        Assert.Equal(1, delay.Applied);
+    }
+
+    [Fact]
+    public async Task Black_hole_swallows_everything_and_keeps_reading()
     {
         var (target, admin, io) = await OpenAsync();
         await using var _0 = target;
         await using var _1 = admin;
         await using var _2 = io;
-        var delay = target.Faults.Add(new NvmeTargetFault { Pdu = NvmeFaultPdu.CapsuleResp, QueueId = 0, Action = NvmeFaultAction.Delay, Delay = TimeSpan.FromMilliseconds(300) });
-        var watch = Stopwatch.StartNew();
-        await admin.ExecuteAsync(AdminCommands.KeepAlive());
-        Assert.True(watch.ElapsedMilliseconds >= 250, $"{watch.ElapsedMilliseconds} ms");
-        target.Faults.Remove(delay);
-
-        target.Faults.Add(new NvmeTargetFault { QueueId = 1, Action = NvmeFaultAction.BlackHole });
+        var hole = target.Testing.Faults.Add(new NvmeTargetFault { QueueId = 1, Action = NvmeFaultAction.BlackHole });
         var flush = ReadWriteCommands.Flush(1);
         flush.Cid = 8;
         await io.SendAsync(io.EncodeCommand(flush));
-        Assert.False(await io.WaitClosedAsync(TimeSpan.FromMilliseconds(500)));
-        Assert.Equal(1, target.ConnectionCount - 1); // still connected: admin and I/O
+        await TestTime.UntilAsync(() => hole.Applied == 1, "the black hole to take the Flush's CapsuleResp");
+        Assert.Equal(0, io.Available);
+        Assert.Equal(2, target.ConnectionCount); // still connected: admin and I/O
+
+        // Still reading: a violation on that connection is seen, its C2HTermReq swallowed too, and only then it closes.
+        await io.SendAsync(io.EncodeH2CData(0x99, 0, 0, new byte[4], last: true));
+        await TestTime.UntilAsync(() => target.Testing.Violations.Any(v => v.Rule == "UnexpectedH2CData"), "the violation");
+        Assert.True(await io.WaitClosedAsync());
     }
 
     [Fact]
@@ -169,7 +193,7 @@ public class FaultTests
         await using var _0 = target;
         await using var _1 = admin;
         await using var _2 = io;
-        target.Faults.Add(new NvmeTargetFault { Pdu = NvmeFaultPdu.R2T, Action = NvmeFaultAction.Duplicate });
+        target.Testing.Faults.Add(new NvmeTargetFault { Pdu = NvmeFaultPdu.R2T, Action = NvmeFaultAction.Duplicate });
         var write = ReadWriteCommands.Write(1, 0, 16, 8192);
         write.Cid = 12;
         await io.SendAsync(io.EncodeCommand(write));

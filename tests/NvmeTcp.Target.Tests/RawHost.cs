@@ -194,6 +194,9 @@ internal sealed class RawHost : IAsyncDisposable
         throw new InvalidOperationException("No PDU.");
     }
 
+    /// <summary>Bytes received and not yet read: buffered here, or waiting in the socket.</summary>
+    public int Available => _end - _start + _socket.Available;
+
     /// <summary>True once the target closes (end of stream or reset) within the timeout.</summary>
     public async Task<bool> WaitClosedAsync(TimeSpan? timeout = null)
     {

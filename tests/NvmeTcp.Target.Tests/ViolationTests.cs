@@ -138,7 +138,7 @@ public class ViolationTests
 
     private static async Task ExpectTermAsync(NvmeTcpTarget target, RawHost host, byte[] pdu, FatalErrorStatus fes, uint fei, string rule)
     {
-        var before = target.Violations.Count;
+        var before = target.Testing.Violations.Count;
         await host.SendAsync(pdu);
         var term = await host.ReceiveAsync();
         Assert.Equal(PduType.C2HTermReq, term.Header.Type);
@@ -147,7 +147,7 @@ public class ViolationTests
         var hlen = Math.Min(Math.Max((int)pdu[2], 8), 128);
         Assert.Equal(pdu.AsSpan(0, Math.Min(hlen, pdu.Length)).ToArray(), term.Data);
         Assert.True(await host.WaitClosedAsync());
-        var violation = Assert.Single(target.Violations.Skip(before));
+        var violation = Assert.Single(target.Testing.Violations.Skip(before));
         Assert.Equal(rule, violation.Rule);
         Assert.Equal((int)fes, violation.Fes);
         Assert.Equal(fei, violation.Fei);

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using NvmeTcp.Client;
 using NvmeTcp.Protocol.Admin;
 using NvmeTcp.Protocol;
+using NvmeTcp.Target.Internal.Execution;
 
 namespace NvmeTcp.Target.Internal;
 
@@ -17,7 +18,7 @@ internal sealed partial class Controller
     /// <summary>Notice: discovery log page changed (read log 0x70).</summary>
     public const byte NoticeDiscoveryLog = 0xF0;
 
-    private readonly Queue<(TargetConnection Connection, ushort Cid)> _pendingAers = new();
+    private readonly Queue<(ITargetQueue Connection, ushort Cid)> _pendingAers = new();
     private readonly Queue<uint> _pendingEvents = new();
     private readonly SortedSet<uint> _changedNamespaces = [];
     private readonly (ulong Count, ushort Sqid, ushort Cid, ushort Status)[] _errors = new (ulong, ushort, ushort, ushort)[ErrorLogEntries];
@@ -61,7 +62,7 @@ internal sealed partial class Controller
     /// <see cref="MaxAsyncEvents"/> outstanding is refused with Asynchronous Event Request Limit Exceeded.
     /// </summary>
     /// <returns>The status to complete it with now, or null when it now waits for an event.</returns>
-    public (NvmeStatus Status, uint Dw0)? SubmitAsyncEventRequest(TargetConnection connection, ushort cid)
+    public (NvmeStatus Status, uint Dw0)? SubmitAsyncEventRequest(ITargetQueue connection, ushort cid)
     {
         lock (_sync)
         {
@@ -100,7 +101,7 @@ internal sealed partial class Controller
     /// </summary>
     public void RaiseNotice(byte info, byte logPage, uint configBit)
     {
-        (TargetConnection Connection, ushort Cid) aer;
+        (ITargetQueue Connection, ushort Cid) aer;
         var dw0 = EventTypeNotice | ((uint)info << 8) | ((uint)logPage << 16);
         lock (_sync)
         {
@@ -118,7 +119,7 @@ internal sealed partial class Controller
         }
 
         _target.Log.AsyncEventSent(Cntlid, dw0);
-        aer.Connection.CompleteAsyncEvent(aer.Cid, dw0);
+        aer.Connection.CompleteDeferred(aer.Cid, NvmeStatus.Success, dw0);
     }
 
     /// <summary>A log page was read with RAE 0: its notice may be sent again (nvmet_clear_aen_bit).</summary>

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using NvmeTcp.Client;
 using NvmeTcp.Protocol;
+using NvmeTcp.Target.Internal.Execution;
 
 namespace NvmeTcp.Target.Internal;
 
@@ -36,8 +37,8 @@ internal sealed partial class Controller
 
     private readonly object _sync = new();
     private readonly NvmeTcpTarget _target;
-    private readonly ConcurrentDictionary<ushort, TargetConnection> _queues = new();
-    private readonly Timer _keepAliveTimer;
+    private readonly ConcurrentDictionary<ushort, ITargetQueue> _queues = new();
+    private readonly ITimer _keepAliveTimer;
     private uint _cc;
     private uint _csts;
     private uint _katoMs;
@@ -54,7 +55,7 @@ internal sealed partial class Controller
         HostId = hostId;
         SupportedEvents = subsystem.IsDiscovery ? AsyncEventBits.DiscoveryLogChange : AsyncEventBits.NamespaceAttribute;
         _asyncEventConfig = SupportedEvents;
-        _keepAliveTimer = new Timer(static s => ((Controller)s!).OnKeepAliveTimer(), this, Timeout.Infinite, Timeout.Infinite);
+        _keepAliveTimer = target.Options.TimeProvider.CreateTimer(static s => ((Controller)s!).OnKeepAliveTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         SetKeepAliveTimeout(katoMs == 0 && subsystem.IsDiscovery ? DiscoveryDefaultKatoMs : katoMs);
     }
 
@@ -181,12 +182,12 @@ internal sealed partial class Controller
     }
 
     /// <summary>Registers the connection of queue <paramref name="qid"/>; false if that queue is already connected.</summary>
-    public bool AddQueue(ushort qid, TargetConnection connection) => !IsTornDown && _queues.TryAdd(qid, connection);
+    public bool AddQueue(ushort qid, ITargetQueue connection) => !IsTornDown && _queues.TryAdd(qid, connection);
 
     /// <summary>A queue's connection closed. When it is the admin queue, the whole association ends.</summary>
-    public void OnQueueClosed(ushort qid, TargetConnection connection)
+    public void OnQueueClosed(ushort qid, ITargetQueue connection)
     {
-        _queues.TryRemove(new KeyValuePair<ushort, TargetConnection>(qid, connection));
+        _queues.TryRemove(new KeyValuePair<ushort, ITargetQueue>(qid, connection));
         if (qid == 0)
         {
             TearDown("admin queue closed");
@@ -248,7 +249,7 @@ internal sealed partial class Controller
         }
 
         _traffic = false;
-        _keepAliveTimer.Change(_katoMs == 0 ? Timeout.Infinite : _katoMs, Timeout.Infinite);
+        _keepAliveTimer.Change(_katoMs == 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromMilliseconds(_katoMs), Timeout.InfiniteTimeSpan);
     }
 
     private void OnKeepAliveTimer()

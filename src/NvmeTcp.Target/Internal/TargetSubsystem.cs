@@ -132,7 +132,7 @@ internal sealed class TargetSubsystem
 
     public uint Ioccsz { get; }
 
-    /// <summary>Controllers report a fatal status (CSTS.CFS) when enabled (NvmeTcpTarget.SetControllersFatal).</summary>
+    /// <summary>Controllers report a fatal status (CSTS.CFS) when enabled (NvmeTargetTestHooks.SetControllersFatal).</summary>
     public bool ControllersFatal
     {
         get => Volatile.Read(ref _controllersFatal);

@@ -3,8 +3,9 @@ using System.Net.Sockets;
 using System.Threading.Channels;
 using NvmeTcp.Client;
 using NvmeTcp.Protocol;
+using NvmeTcp.Target.Internal.Execution;
 
-namespace NvmeTcp.Target.Internal;
+namespace NvmeTcp.Target.Internal.Transport;
 
 /// <summary>A PDU waiting to be sent: a rented buffer holding the whole PDU.</summary>
 internal readonly record struct OutgoingPdu(byte[] Buffer, int Length, PduType Type);
@@ -32,7 +33,7 @@ internal sealed partial class TargetConnection
 
     private void Enqueue(in OutgoingPdu pdu)
     {
-        if (_batchThread == Environment.CurrentManagedThreadId && !_target.Faults.IsArmed)
+        if (_batchThread == Environment.CurrentManagedThreadId && !_target.Testing.Faults.IsArmed)
         {
             _batch.Add(pdu);
             return;
@@ -68,7 +69,7 @@ internal sealed partial class TargetConnection
             return true;
         }
 
-        if (_target.Faults.IsArmed)
+        if (_target.Testing.Faults.IsArmed)
         {
             SpillBatch();
             return true;
@@ -178,19 +179,10 @@ internal sealed partial class TargetConnection
         }
     }
 
-    /// <summary>Sends a small structure already in memory (Identify data, a log page slice).</summary>
-    private void SendData(TargetCommand command, ReadOnlySpan<byte> data)
-    {
-        var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(1, data.Length));
-        data.CopyTo(buffer);
-        SendData(command, data.Length, buffer, static (b, offset, d) => b.AsSpan(offset, d.Length).CopyTo(d));
-        ArrayPool<byte>.Shared.Return(buffer);
-    }
-
     private async Task SendLoopAsync()
     {
         var reader = _tx.Reader;
-        var faults = _target.Faults;
+        var faults = _target.Testing.Faults;
         var held = default(OutgoingPdu?);
         try
         {
@@ -320,6 +312,3 @@ internal sealed partial class TargetConnection
         }
     }
 }
-
-/// <summary>Fills <paramref name="destination"/> with the data at <paramref name="offset"/> of a transfer.</summary>
-internal delegate void C2HFill<in TState>(TState state, int offset, Span<byte> destination);

@@ -3,7 +3,7 @@ using System.Buffers.Binary;
 using System.Net.Sockets;
 using NvmeTcp.Protocol;
 
-namespace NvmeTcp.Target.Internal;
+namespace NvmeTcp.Target.Internal.Transport;
 
 /// <summary>What happened to a PDU on the fault path.</summary>
 internal enum FaultOutcome
@@ -53,7 +53,7 @@ internal sealed partial class TargetConnection
 
                     break;
                 case NvmeFaultAction.Delay:
-                    await Task.Delay(rule.Delay).ConfigureAwait(false);
+                    await Task.Delay(rule.Delay, _target.Options.TimeProvider).ConfigureAwait(false);
                     break;
                 case NvmeFaultAction.InjectC2HData:
                     await InjectC2HDataAsync(pdu, rule.Offset > 0 ? rule.Offset : 4).ConfigureAwait(false);
@@ -96,7 +96,7 @@ internal sealed partial class TargetConnection
             case NvmeFaultAction.Split:
                 var at = Math.Clamp(decisive.Offset, 0, pdu.Length);
                 await SendRawAsync(bytes[..at]).ConfigureAwait(false);
-                await Task.Delay(decisive.Delay).ConfigureAwait(false);
+                await Task.Delay(decisive.Delay, _target.Options.TimeProvider).ConfigureAwait(false);
                 await SendRawAsync(bytes[at..]).ConfigureAwait(false);
                 return FaultOutcome.Done;
             case NvmeFaultAction.AppendC2HData:

@@ -3,14 +3,14 @@ using NvmeTcp.Client;
 using NvmeTcp.Protocol.Admin;
 using NvmeTcp.Protocol;
 
-namespace NvmeTcp.Target.Internal;
+namespace NvmeTcp.Target.Internal.Execution;
 
 /// <summary>Admin commands (NVMe Base 2.0 chapter 5), for I/O and discovery controllers (nvmet's admin-cmd.c and discovery.c).</summary>
-internal sealed partial class TargetConnection
+internal sealed partial class CommandExecutor
 {
     private const ushort FeatureNotSaveable = 0x10D;
 
-    private void ExecuteAdmin(TargetCommand command, ReadOnlySpan<byte> data)
+    private void ExecuteAdmin(TargetRequest command, ReadOnlySpan<byte> data)
     {
         var controller = Controller!;
         var discovery = controller.Subsystem.IsDiscovery;
@@ -32,7 +32,7 @@ internal sealed partial class TargetConnection
                 AsynchronousEventRequest(command, controller);
                 break;
             case AdminOpcode.KeepAlive:
-                _target.CountKeepAlive();
+                _target.Testing.CountKeepAlive();
                 Complete(command, NvmeStatus.Success);
                 break;
             case AdminOpcode.Abort when !discovery:
@@ -45,7 +45,7 @@ internal sealed partial class TargetConnection
         }
     }
 
-    private void Identify(TargetCommand command, Controller controller)
+    private void Identify(TargetRequest command, Controller controller)
     {
         ref readonly var sqe = ref command.Sqe;
         if (sqe.SglLength != IdentifyWriter.Size)
@@ -101,7 +101,7 @@ internal sealed partial class TargetConnection
     /// Get Log Page: NUMD (0's based dwords across CDW10/CDW11) and the dword-aligned offset (CDW12/13) may select
     /// any part of the log; bytes past its end read as zeros. Reading with RAE clear re-arms the log's event.
     /// </summary>
-    private void GetLogPage(TargetCommand command, Controller controller)
+    private void GetLogPage(TargetRequest command, Controller controller)
     {
         ref readonly var sqe = ref command.Sqe;
         var lid = (byte)sqe.Cdw10;
@@ -176,7 +176,7 @@ internal sealed partial class TargetConnection
         }
     }
 
-    private void SetFeatures(TargetCommand command, Controller controller)
+    private void SetFeatures(TargetRequest command, Controller controller)
     {
         ref readonly var sqe = ref command.Sqe;
         var fid = (byte)sqe.Cdw10;
@@ -216,7 +216,7 @@ internal sealed partial class TargetConnection
         }
     }
 
-    private void GetFeatures(TargetCommand command, Controller controller)
+    private void GetFeatures(TargetRequest command, Controller controller)
     {
         var fid = (byte)command.Sqe.Cdw10;
         var discovery = controller.Subsystem.IsDiscovery;
@@ -231,17 +231,16 @@ internal sealed partial class TargetConnection
     }
 
     /// <summary>
-    /// Asynchronous Event Request: the CID leaves the command table for <c>_asyncEventCids</c> before the controller
-    /// sees it, so that an event raised on another thread completes it without touching the receive loop's state.
+    /// Asynchronous Event Request: deferred before the controller sees it, so that an event raised on another thread
+    /// completes it without touching the receive loop's state.
     /// </summary>
-    private void AsynchronousEventRequest(TargetCommand command, Controller controller)
+    private void AsynchronousEventRequest(TargetRequest command, Controller controller)
     {
         var cid = command.Cid;
-        _asyncEventCids[cid] = 0;
-        ReturnCommand(command);
-        if (controller.SubmitAsyncEventRequest(this, cid) is { } now && _asyncEventCids.TryRemove(cid, out _))
+        _queue.Defer(command);
+        if (controller.SubmitAsyncEventRequest(_queue, cid) is { } now)
         {
-            SendResponse(cid, now.Status, now.Dw0, 0);
+            _queue.CompleteDeferred(cid, now.Status, now.Dw0);
         }
     }
 }

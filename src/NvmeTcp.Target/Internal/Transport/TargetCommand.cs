@@ -1,15 +1,16 @@
 using System.Buffers;
 using NvmeTcp.Protocol;
+using NvmeTcp.Target.Internal.Execution;
 
-namespace NvmeTcp.Target.Internal;
+namespace NvmeTcp.Target.Internal.Transport;
 
 /// <summary>
-/// A command received on a queue and not yet completed: its SQE and, for host-to-controller data moved by R2T, the
-/// buffer being filled and the R2Ts outstanding (served in order, so a ring of their end offsets is enough).
-/// Slots are reused: nothing is allocated per command once a connection has warmed up, but the data buffer, which
-/// comes from <see cref="ArrayPool{T}.Shared"/>.
+/// A command received on a queue and not yet completed: its SQE (the <see cref="TargetRequest"/> command execution
+/// sees) and, for host-to-controller data moved by R2T, the buffer being filled and the R2Ts outstanding (served in
+/// order, so a ring of their end offsets is enough). Slots are reused: nothing is allocated per command once a
+/// connection has warmed up, but the data buffer, which comes from <see cref="ArrayPool{T}.Shared"/>.
 /// </summary>
-internal sealed class TargetCommand
+internal sealed class TargetCommand : TargetRequest
 {
     private readonly uint[] _r2tEnds;
     private readonly ushort[] _r2tTags;
@@ -24,10 +25,6 @@ internal sealed class TargetCommand
 
     /// <summary>Index of this slot in its connection; the low 12 bits of every TTAG it hands out.</summary>
     public int Slot { get; }
-
-    public Sqe Sqe;
-
-    public ushort Cid => Sqe.Cid;
 
     /// <summary>The host-to-controller data being collected, rented.</summary>
     public byte[]? Buffer { get; private set; }

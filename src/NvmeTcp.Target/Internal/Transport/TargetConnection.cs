@@ -4,18 +4,21 @@ using System.Net;
 using System.Net.Sockets;
 using System.Threading.Channels;
 using NvmeTcp.Protocol;
+using NvmeTcp.Target.Internal.Execution;
 
-namespace NvmeTcp.Target.Internal;
+namespace NvmeTcp.Target.Internal.Transport;
 
 /// <summary>
-/// One accepted TCP connection: one queue (NVMe/TCP maps each queue to its own connection). A receive loop
-/// validates every host PDU with <see cref="PduDecoder"/> and the connection state, runs commands inline (the
-/// backing stores are memory), and queues what goes back; a send loop writes it, applying fault rules on the way.
-/// A host violation queues a C2HTermReq (FES, FEI, the offending header), is recorded in
-/// <see cref="NvmeTcpTarget.Violations"/>, and closes the connection once the send loop has drained.
+/// One accepted TCP connection: one queue (NVMe/TCP maps each queue to its own connection), the transport side
+/// only, as nvmet's <c>tcp.c</c>. A receive loop validates every host PDU with <see cref="PduDecoder"/> and the
+/// connection state, collects each command's host data (in-capsule, or solicited by R2T once the
+/// <see cref="CommandExecutor"/> has accepted the command), hands the command to that executor inline (the backing
+/// stores are memory), and queues what goes back; a send loop writes it, applying fault rules on the way. A host
+/// violation queues a C2HTermReq (FES, FEI, the offending header), is recorded in
+/// <see cref="NvmeTargetTestHooks.Violations"/>, and closes the connection once the send loop has drained.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "RunAsync disposes everything the connection owns when its loops end.")]
-internal sealed partial class TargetConnection
+internal sealed partial class TargetConnection : ITargetQueue
 {
     /// <summary>Most commands outstanding on one connection, bounded so TTAGs fit 12 bits.</summary>
     private const int MaxSlots = 4096;
@@ -28,10 +31,11 @@ internal sealed partial class TargetConnection
     private readonly Channel<OutgoingPdu> _tx = Channel.CreateUnbounded<OutgoingPdu>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _abort = new();
     private readonly Dictionary<ushort, TargetCommand> _outstanding = [];
-    private readonly ConcurrentDictionary<ushort, byte> _asyncEventCids = new();
+    private readonly ConcurrentDictionary<ushort, byte> _deferredCids = new();
     private readonly Stack<TargetCommand> _freeCommands = new();
     private readonly Crc32C _digest = new();
     private readonly int _maxDataLength;
+    private readonly CommandExecutor _executor;
     private PduCodecOptions _codec;
     private TargetCommand[] _slots = [];
     private int _maxR2Ts = 1;
@@ -49,6 +53,7 @@ internal sealed partial class TargetConnection
         _maxDataLength = maxDataLength;
         _codec = PduCodecOptions.ControllerBeforeInitialize((uint)maxDataLength);
         RemoteEndPoint = socket.RemoteEndPoint;
+        _executor = new CommandExecutor(target, this);
         // Room for the largest PDU: header, digest and padding (PDO is at most 255), data, data digest.
         _rx = ArrayPool<byte>.Shared.Rent(maxDataLength + 512);
     }
@@ -97,22 +102,46 @@ internal sealed partial class TargetConnection
     }
 
     /// <summary>
-    /// Completes an Asynchronous Event Request from another thread (an event was raised). The CQE goes through the
-    /// send queue, which is thread-safe; the receive loop's state is not touched.
+    /// Completes a deferred command (an Asynchronous Event Request), maybe from another thread (an event was raised).
+    /// The CQE goes through the send queue, which is thread-safe; the receive loop's state is not touched.
     /// </summary>
-    public void CompleteAsyncEvent(ushort cid, uint dw0)
+    public void CompleteDeferred(ushort cid, NvmeStatus status, uint dw0)
     {
-        if (_asyncEventCids.TryRemove(cid, out _))
+        if (_deferredCids.TryRemove(cid, out _))
         {
-            SendResponse(cid, Protocol.NvmeStatus.Success, dw0, 0);
+            SendResponse(cid, status, dw0, 0);
         }
     }
+
+    /// <summary>On the receive loop: the CID leaves the command table for <c>_deferredCids</c>, which stays thread-safe.</summary>
+    void ITargetQueue.Defer(TargetRequest request)
+    {
+        var command = (TargetCommand)request;
+        _deferredCids[command.Cid] = 0;
+        ReturnCommand(command);
+    }
+
+    void ITargetQueue.Bind(Controller controller, ushort queueId, int sqSize, bool sqFlowControlDisabled)
+    {
+        _sqSize = sqSize;
+        // The Connect itself is the first entry consumed: its CQE reports SQHD 1, as nvmet's does.
+        _sqHead = 1 % _sqSize;
+        _sqFlowControlDisabled = sqFlowControlDisabled;
+        Volatile.Write(ref _controller, controller);
+        Volatile.Write(ref _queueId, queueId);
+    }
+
+    void ITargetQueue.Complete(TargetRequest request, NvmeStatus status, uint dw0, uint dw1) =>
+        Complete((TargetCommand)request, status, dw0, dw1);
+
+    void ITargetQueue.SendData<TState>(TargetRequest request, int length, TState state, C2HFill<TState> fill, uint dw0) =>
+        SendData((TargetCommand)request, length, state, fill, dw0);
 
     /// <summary>Records a host violation, queues the C2HTermReq reporting it and stops receiving.</summary>
     private void Violate(string rule, FatalErrorStatus fes, uint fei, byte pduType, ReadOnlySpan<byte> offendingHeader, string message)
     {
         var violation = new NvmeTargetViolation(QueueId, rule, (int)fes, fei, pduType, message);
-        _target.AddViolation(violation);
+        _target.Testing.AddViolation(violation);
         _target.Log.Violation(QueueId, RemoteEndPoint, rule, (int)fes, fei, message);
         var term = new TermReqPdu(PduType.C2HTermReq, fes, fei);
         var buffer = ArrayPool<byte>.Shared.Rent(TermReqPdu.MaxLength);

@@ -4,85 +4,18 @@ using NvmeTcp.Client;
 using NvmeTcp.Protocol.Fabrics;
 using NvmeTcp.Protocol;
 
-namespace NvmeTcp.Target.Internal;
+namespace NvmeTcp.Target.Internal.Execution;
 
 /// <summary>
-/// Command dispatch and the fabrics commands (NVMe-oF 1.1 chapter 3): Connect, Property Get and Property Set,
-/// following nvmet's <c>fabrics-cmd.c</c> for statuses and the CQE DW0 of a refused Connect.
+/// The fabrics commands (NVMe-oF 1.1 chapter 3): Connect, Property Get and Property Set, following nvmet's
+/// <c>fabrics-cmd.c</c> for statuses and the CQE DW0 of a refused Connect.
 /// </summary>
-internal sealed partial class TargetConnection
+internal sealed partial class CommandExecutor
 {
     /// <summary>IPO_IATTR_CONNECT_DATA: bit 16 says the offset in DW0 points into the Connect data.</summary>
     private const uint ConnectDataAttribute = 1u << 16;
 
-    /// <summary>Runs a command whose data (if any) has all arrived.</summary>
-    private void Execute(TargetCommand command, ReadOnlySpan<byte> data)
-    {
-        if (command.Sqe.Opcode == FabricsCommand.Opcode)
-        {
-            ExecuteFabrics(command, data);
-            return;
-        }
-
-        var gate = Gate(command);
-        if (!gate.IsSuccess)
-        {
-            Complete(command, gate);
-            return;
-        }
-
-        if (QueueId == 0)
-        {
-            ExecuteAdmin(command, data);
-        }
-        else
-        {
-            ExecuteIo(command, data);
-        }
-    }
-
-    /// <summary>
-    /// What nvmet checks before it parses a non-fabrics command: the queue is connected (else Invalid Opcode, as
-    /// <c>nvmet_parse_connect_cmd</c>), and the controller enabled and ready (else Command Sequence Error, as
-    /// <c>nvmet_check_ctrl_status</c>; a discovery controller answers Invalid Opcode, as
-    /// <c>nvmet_parse_discovery_cmd</c>).
-    /// </summary>
-    private NvmeStatus Gate(TargetCommand command)
-    {
-        var controller = Controller;
-        if (controller is null)
-        {
-            return Status.Of(StatusCodes.InvalidOpcode);
-        }
-
-        if (command.Sqe.Opcode == FabricsCommand.Opcode || controller.IsReady)
-        {
-            return NvmeStatus.Success;
-        }
-
-        return Status.Of(controller.Subsystem.IsDiscovery ? StatusCodes.InvalidOpcode : StatusCodes.CommandSequenceError);
-    }
-
-    /// <summary>Checks a command that will move host data by R2T, before any R2T goes out.</summary>
-    private NvmeStatus PrecheckHostData(TargetCommand command, uint length)
-    {
-        var gate = Gate(command);
-        if (!gate.IsSuccess)
-        {
-            return gate;
-        }
-
-        var controller = Controller;
-        var limit = Math.Min(controller?.Subsystem.MaxTransferBytes ?? ConnectData.Size, MaxHostTransfer);
-        if (length > limit)
-        {
-            return Status.Of(StatusCodes.InvalidField);
-        }
-
-        return QueueId > 0 ? PrecheckIo(command, length) : NvmeStatus.Success;
-    }
-
-    private void ExecuteFabrics(TargetCommand command, ReadOnlySpan<byte> data)
+    private void ExecuteFabrics(TargetRequest command, ReadOnlySpan<byte> data)
     {
         var type = (FabricsCommandType)command.Sqe.FabricsCommandType;
         if (Controller is null)
@@ -118,7 +51,7 @@ internal sealed partial class TargetConnection
     /// named by CNTLID, for the same host. Refusals carry DNR and, for Connect Invalid Parameters, DW0 locating the
     /// field: an SQE byte offset, or bit 16 plus a byte offset into the Connect data (nvmet's IPO_IATTR_*).
     /// </summary>
-    private NvmeStatus Connect(TargetCommand command, ReadOnlySpan<byte> data, out uint dw0)
+    private NvmeStatus Connect(TargetRequest command, ReadOnlySpan<byte> data, out uint dw0)
     {
         dw0 = 0;
         ref readonly var sqe = ref command.Sqe;
@@ -179,7 +112,7 @@ internal sealed partial class TargetConnection
                 return Status.Of(StatusCodes.ConnectControllerBusy);
             }
 
-            controller.AddQueue(0, this);
+            controller.AddQueue(0, _queue);
             _target.Log.ControllerCreated(controller.Cntlid, subsystem.Nqn, hostNqn, controller.KeepAliveTimeoutMs);
         }
         else
@@ -198,24 +131,19 @@ internal sealed partial class TargetConnection
                 return Status.Of(StatusCodes.ConnectInvalidParameters);
             }
 
-            if (!controller.AddQueue(qid, this))
+            if (!controller.AddQueue(qid, _queue))
             {
                 return Status.Of(StatusCodes.CommandSequenceError);
             }
         }
 
-        _sqSize = sqsize + 1;
-        // The Connect itself is the first entry consumed: its CQE reports SQHD 1, as nvmet's does.
-        _sqHead = 1 % _sqSize;
-        _sqFlowControlDisabled = (cattr & (byte)ConnectAttributes.DisableSqFlowControl) != 0;
-        Volatile.Write(ref _controller, controller);
-        Volatile.Write(ref _queueId, qid);
+        _queue.Bind(controller, qid, sqsize + 1, (cattr & (byte)ConnectAttributes.DisableSqFlowControl) != 0);
         dw0 = controller.Cntlid;
         return NvmeStatus.Success;
     }
 
     /// <summary>Property Get: CAP as 8 bytes only; VS, CC and CSTS as 4 bytes (nvmet_execute_prop_get).</summary>
-    private void PropertyGet(TargetCommand command)
+    private void PropertyGet(TargetRequest command)
     {
         var controller = Controller!;
         var eightBytes = (command.Sqe[PropertyCommands.AttributesOffset] & 1) != 0;
@@ -239,7 +167,7 @@ internal sealed partial class TargetConnection
     }
 
     /// <summary>Property Set: only CC, 4 bytes (nvmet_execute_prop_set).</summary>
-    private void PropertySet(TargetCommand command)
+    private void PropertySet(TargetRequest command)
     {
         var eightBytes = (command.Sqe[PropertyCommands.AttributesOffset] & 1) != 0;
         var offset = command.Sqe.ReadUInt32(PropertyCommands.PropertyOffsetOffset);

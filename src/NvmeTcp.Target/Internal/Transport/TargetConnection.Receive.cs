@@ -1,10 +1,10 @@
-using System.Buffers.Binary;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using NvmeTcp.Client;
 using NvmeTcp.Protocol;
+using NvmeTcp.Target.Internal.Execution;
 
-namespace NvmeTcp.Target.Internal;
+namespace NvmeTcp.Target.Internal.Transport;
 
 /// <summary>
 /// The receive loop: a whole PDU is buffered (its size was validated against the most data this end accepts
@@ -102,7 +102,7 @@ internal sealed partial class TargetConnection
             if (Buffered > 0 && Volatile.Read(ref _closing) == 0)
             {
                 // End of stream inside a PDU: the host broke the framing. Nobody is left to read a C2HTermReq, so only record it.
-                _target.AddViolation(new NvmeTargetViolation(QueueId, "ConnectionClosedMidPdu", 0, 0, _rx[_rxStart], $"connection closed with {Buffered} bytes of a PDU"));
+                _target.Testing.AddViolation(new NvmeTargetViolation(QueueId, "ConnectionClosedMidPdu", 0, 0, _rx[_rxStart], $"connection closed with {Buffered} bytes of a PDU"));
             }
 
             return false;
@@ -164,7 +164,7 @@ internal sealed partial class TargetConnection
     {
         var sqe = header.Sqe;
         var cid = sqe.Cid;
-        if (_outstanding.ContainsKey(cid) || _asyncEventCids.ContainsKey(cid))
+        if (_outstanding.ContainsKey(cid) || _deferredCids.ContainsKey(cid))
         {
             // Two outstanding commands with one CID would make their CQEs ambiguous: the host's bookkeeping is broken.
             Violate("DuplicateCid", FatalErrorStatus.InvalidHeaderField, FeiCid, (byte)PduType.CapsuleCmd, pdu[..CapsuleCmdPdu.HeaderLength], $"CID {cid} is already outstanding");
@@ -184,7 +184,7 @@ internal sealed partial class TargetConnection
 
         Controller?.NoteTraffic();
         var command = RentCommand(sqe);
-        var transfer = TransferOf(sqe);
+        var transfer = CommandExecutor.TransferOf(sqe);
         var sglType = sqe.SglType;
         var sglLength = sqe.SglLength;
 
@@ -209,7 +209,7 @@ internal sealed partial class TargetConnection
                 return true;
             }
 
-            Execute(command, data);
+            _executor.Execute(command, data);
             return true;
         }
 
@@ -228,7 +228,7 @@ internal sealed partial class TargetConnection
         if (transfer == DataTransfer.HostToController && sglLength > 0)
         {
             // Refuse before asking for data, as nvmet does when nvmet_req_init fails: no R2T for a doomed command.
-            var status = PrecheckHostData(command, sglLength);
+            var status = _executor.PrecheckHostData(command, sglLength);
             if (!status.IsSuccess)
             {
                 Complete(command, status);
@@ -240,7 +240,7 @@ internal sealed partial class TargetConnection
             return true;
         }
 
-        Execute(command, default);
+        _executor.Execute(command, default);
         return true;
     }
 
@@ -305,7 +305,7 @@ internal sealed partial class TargetConnection
                 }
                 else
                 {
-                    Execute(command, command.Buffer.AsSpan(0, (int)command.Length));
+                    _executor.Execute(command, command.Buffer.AsSpan(0, (int)command.Length));
                 }
             }
             else
@@ -337,22 +337,4 @@ internal sealed partial class TargetConnection
 
     /// <summary>In-capsule data this queue takes: 8 KiB on the admin queue (and before Connect), IOCCSZ * 16 - 64 on I/O queues.</summary>
     private int InCapsuleLimit => QueueId > 0 && Controller is { } c ? c.Subsystem.IoInCapsuleSize : TargetSubsystem.AdminInCapsuleSize;
-
-    /// <summary>The data direction of a command: bits 0-1 of the opcode (of FCTYPE for fabrics commands).</summary>
-    private static DataTransfer TransferOf(in Sqe sqe)
-    {
-        var code = sqe.Opcode == Protocol.Fabrics.FabricsCommand.Opcode ? sqe.FabricsCommandType : sqe.Opcode;
-        return (DataTransfer)(code & 0x3);
-    }
-
-    private static uint ReadUInt32(ReadOnlySpan<byte> data, int offset) => BinaryPrimitives.ReadUInt32LittleEndian(data[offset..]);
-}
-
-/// <summary>Bits 0-1 of an opcode: the direction of its data.</summary>
-internal enum DataTransfer : byte
-{
-    None = 0,
-    HostToController = 1,
-    ControllerToHost = 2,
-    Bidirectional = 3,
 }

@@ -3,15 +3,15 @@ using NvmeTcp.Client;
 using NvmeTcp.Protocol.Nvm;
 using NvmeTcp.Protocol;
 
-namespace NvmeTcp.Target.Internal;
+namespace NvmeTcp.Target.Internal.Execution;
 
 /// <summary>NVM command set I/O commands (NVM Command Set 1.0 chapter 3), on the namespaces' stores.</summary>
-internal sealed partial class TargetConnection
+internal sealed partial class CommandExecutor
 {
     /// <summary>Most host data one command may make the target buffer, whatever MDTS says (MDTS 0 means no limit).</summary>
     private const uint MaxHostTransfer = 64 * 1024 * 1024;
 
-    private void ExecuteIo(TargetCommand command, ReadOnlySpan<byte> data)
+    private void ExecuteIo(TargetRequest command, ReadOnlySpan<byte> data)
     {
         ref readonly var sqe = ref command.Sqe;
         var opcode = (NvmOpcode)sqe.Opcode;
@@ -56,7 +56,7 @@ internal sealed partial class TargetConnection
     }
 
     /// <summary>The checks a write, compare or DSM passes before any R2T is sent.</summary>
-    private NvmeStatus PrecheckIo(TargetCommand command, uint length)
+    private NvmeStatus PrecheckIo(TargetRequest command, uint length)
     {
         ref readonly var sqe = ref command.Sqe;
         var ns = Controller!.Subsystem.FindNamespace(sqe.Nsid);
@@ -78,7 +78,7 @@ internal sealed partial class TargetConnection
     /// transfer, at most MDTS (else Invalid Field) and exactly the SGL length (else Data SGL Length Invalid, as
     /// nvmet_check_transfer_len).
     /// </summary>
-    private NvmeStatus CheckBlocks(TargetCommand command, TargetNamespace ns, bool transfer, out long offset, out int length)
+    private NvmeStatus CheckBlocks(TargetRequest command, TargetNamespace ns, bool transfer, out long offset, out int length)
     {
         ref readonly var sqe = ref command.Sqe;
         var slba = sqe.Cdw10 | ((ulong)sqe.Cdw11 << 32);
@@ -109,7 +109,7 @@ internal sealed partial class TargetConnection
         return NvmeStatus.Success;
     }
 
-    private void Read(TargetCommand command, TargetNamespace ns)
+    private void Read(TargetRequest command, TargetNamespace ns)
     {
         var status = CheckBlocks(command, ns, transfer: true, out var offset, out var length);
         if (!status.IsSuccess)
@@ -122,7 +122,7 @@ internal sealed partial class TargetConnection
         SendData(command, length, (Store: ns.Store, Offset: offset), static (s, at, d) => s.Store.Read(s.Offset + at, d));
     }
 
-    private void Write(TargetCommand command, TargetNamespace ns, ReadOnlySpan<byte> data)
+    private void Write(TargetRequest command, TargetNamespace ns, ReadOnlySpan<byte> data)
     {
         var status = CheckBlocks(command, ns, transfer: true, out var offset, out var length);
         if (status.IsSuccess && data.Length != length)
@@ -139,7 +139,7 @@ internal sealed partial class TargetConnection
         Complete(command, status);
     }
 
-    private void CompareBlocks(TargetCommand command, TargetNamespace ns, ReadOnlySpan<byte> data)
+    private void CompareBlocks(TargetRequest command, TargetNamespace ns, ReadOnlySpan<byte> data)
     {
         var status = CheckBlocks(command, ns, transfer: true, out var offset, out var length);
         if (status.IsSuccess && data.Length != length)
@@ -156,7 +156,7 @@ internal sealed partial class TargetConnection
     }
 
     /// <summary>Write Zeroes: no data moves, so MDTS does not apply; the blocks read as zeros (and their pages are freed).</summary>
-    private void WriteZeroes(TargetCommand command, TargetNamespace ns)
+    private void WriteZeroes(TargetRequest command, TargetNamespace ns)
     {
         var status = CheckBlocks(command, ns, transfer: false, out var offset, out _);
         if (status.IsSuccess)
@@ -172,7 +172,7 @@ internal sealed partial class TargetConnection
     /// Dataset Management: NR + 1 ranges of 16 bytes (4-7 NLB, 1's based; 8-15 SLBA). With AD (CDW11 bit 2) every
     /// range is deallocated (its pages freed; DLFEAT says it then reads as zeros). All ranges are checked first.
     /// </summary>
-    private void DatasetManagement(TargetCommand command, TargetNamespace ns, ReadOnlySpan<byte> data)
+    private void DatasetManagement(TargetRequest command, TargetNamespace ns, ReadOnlySpan<byte> data)
     {
         ref readonly var sqe = ref command.Sqe;
         var length = DsmLength(sqe);

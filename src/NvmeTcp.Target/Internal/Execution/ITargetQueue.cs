@@ -1,0 +1,66 @@
+using NvmeTcp.Protocol;
+
+namespace NvmeTcp.Target.Internal.Execution;
+
+/// <summary>
+/// A command as command execution sees it: its SQE and nothing of how it travelled. The transport's own command
+/// record (R2T bookkeeping, the host data buffer) derives from it, as nvmet's <c>nvmet_tcp_cmd</c> embeds an
+/// <c>nvmet_req</c>.
+/// </summary>
+internal abstract class TargetRequest
+{
+    public Sqe Sqe;
+
+    public ushort Cid => Sqe.Cid;
+}
+
+/// <summary>
+/// What command execution and the controller see of the queue a command arrived on: who it is, and ways to complete
+/// a command (nvmet's <c>nvmet_req_complete</c> and the fabrics ops behind it). The transport implements it; nothing
+/// here names a socket, a PDU or a codec option.
+/// </summary>
+internal interface ITargetQueue
+{
+    /// <summary>QID once Connect succeeded, else -1.</summary>
+    public int QueueId { get; }
+
+    /// <summary>The controller of the association, once Connect succeeded.</summary>
+    public Controller? Controller { get; }
+
+    /// <summary>Connect succeeded: the queue now belongs to <paramref name="controller"/> as QID <paramref name="queueId"/>.</summary>
+    public void Bind(Controller controller, ushort queueId, int sqSize, bool sqFlowControlDisabled);
+
+    /// <summary>Completes <paramref name="request"/> with a CQE carrying <paramref name="status"/>, DW0 and DW1.</summary>
+    public void Complete(TargetRequest request, NvmeStatus status, uint dw0 = 0, uint dw1 = 0);
+
+    /// <summary>
+    /// Sends <paramref name="length"/> bytes of controller-to-host data, which <paramref name="fill"/> writes chunk by
+    /// chunk straight into the outgoing buffers, then completes <paramref name="request"/> with success (and
+    /// <paramref name="dw0"/>), in the data's last PDU when the transport may, else in a CQE.
+    /// </summary>
+    public void SendData<TState>(TargetRequest request, int length, TState state, C2HFill<TState> fill, uint dw0 = 0);
+
+    /// <summary>
+    /// Frees the request's slot but keeps its CID taken until <see cref="CompleteDeferred"/> (an Asynchronous Event
+    /// Request waits for an event raised on another thread).
+    /// </summary>
+    public void Defer(TargetRequest request);
+
+    /// <summary>Completes a deferred CID; callable from any thread, and a no-op once the CID was completed.</summary>
+    public void CompleteDeferred(ushort cid, NvmeStatus status, uint dw0);
+
+    /// <summary>Closes the queue's connection (controller teardown, target disposal).</summary>
+    public void Abort();
+}
+
+/// <summary>Fills <paramref name="destination"/> with the data at <paramref name="offset"/> of a transfer.</summary>
+internal delegate void C2HFill<in TState>(TState state, int offset, Span<byte> destination);
+
+/// <summary>Bits 0-1 of an opcode: the direction of its data.</summary>
+internal enum DataTransfer : byte
+{
+    None = 0,
+    HostToController = 1,
+    ControllerToHost = 2,
+    Bidirectional = 3,
+}

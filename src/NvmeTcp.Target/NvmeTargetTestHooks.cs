@@ -1,0 +1,62 @@
+using System.Collections.Concurrent;
+using NvmeTcp.Target.Internal;
+
+namespace NvmeTcp.Target;
+
+/// <summary>
+/// What a target offers tests and demos beside serving hosts: fault injection, the record of host violations, a
+/// keep-alive counter, a namespace's memory use, and a switch that makes controllers fail. Reached through
+/// <see cref="NvmeTcpTarget.Testing"/>; a target serving hosts needs none of it.
+/// </summary>
+/// <remarks>
+/// Thread-safe. <see cref="SetControllersFatal"/> and <see cref="GetAllocatedPageCount"/> throw
+/// <see cref="ObjectDisposedException"/> after the target is disposed and <see cref="ArgumentException"/> for an
+/// unknown subsystem or namespace.
+/// </remarks>
+public sealed class NvmeTargetTestHooks
+{
+    /// <summary>Bytes per page of a memory namespace (see <see cref="GetAllocatedPageCount"/>).</summary>
+    public const int MemoryPageSize = SparseMemoryStore.PageSize;
+
+    private readonly NvmeTcpTarget _target;
+    private readonly ConcurrentQueue<NvmeTargetViolation> _violations = new();
+    private long _keepAlives;
+
+    internal NvmeTargetTestHooks(NvmeTcpTarget target) => _target = target;
+
+    /// <summary>Fault rules applied to every PDU the target sends.</summary>
+    public NvmeTargetFaults Faults { get; } = new();
+
+    /// <summary>Every host violation seen so far, oldest first (a snapshot).</summary>
+    public IReadOnlyList<NvmeTargetViolation> Violations => _violations.ToArray();
+
+    /// <summary>Keep Alive commands received, over every controller (for tests of a host's keep-alive).</summary>
+    public long KeepAliveCount => Interlocked.Read(ref _keepAlives);
+
+    /// <summary>Memory pages a namespace holds (0 for a null namespace): what its sparse store costs.</summary>
+    /// <exception cref="ArgumentException">No such subsystem or namespace.</exception>
+    public long GetAllocatedPageCount(string subsystemNqn, uint nsid) => _target.GetNamespace(subsystemNqn, nsid).Store.AllocatedPages;
+
+    /// <summary>
+    /// Makes the subsystem's controllers fail, or stops it. While <paramref name="fatal"/>, every live controller
+    /// reports a fatal status (CSTS.CFS) and its association is deleted, as Linux nvmet's <c>nvmet_ctrl_fatal_error</c>
+    /// does, and every new controller reports CSTS.CFS when the host enables it (CC.EN), so bring-ups fail.
+    /// </summary>
+    /// <exception cref="ArgumentException">No such subsystem.</exception>
+    public void SetControllersFatal(string subsystemNqn, bool fatal)
+    {
+        var subsystem = _target.GetSubsystem(subsystemNqn);
+        subsystem.ControllersFatal = fatal;
+        if (fatal)
+        {
+            foreach (var controller in subsystem.Controllers.ToArray())
+            {
+                controller.Fatal("controller fatal status");
+            }
+        }
+    }
+
+    internal void AddViolation(NvmeTargetViolation violation) => _violations.Enqueue(violation);
+
+    internal void CountKeepAlive() => Interlocked.Increment(ref _keepAlives);
+}
