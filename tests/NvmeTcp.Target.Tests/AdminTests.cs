@@ -1,6 +1,7 @@
 using System.Net;
 using NvmeTcp.Client;
 using NvmeTcp.Protocol.Admin;
+using NvmeTcp.Protocol.Spec;
 using NvmeTcp.Protocol;
 
 namespace NvmeTcp.Target.Tests;

@@ -46,8 +46,20 @@ public static class LogPageId
     /// <summary>Commands Supported and Effects: 4096 bytes.</summary>
     public const byte CommandsSupportedAndEffects = 0x05;
 
+    /// <summary>Telemetry Controller-Initiated.</summary>
+    public const byte TelemetryControllerInitiated = 0x08;
+
+    /// <summary>Predictable Latency Event Aggregate.</summary>
+    public const byte PredictableLatencyEventAggregate = 0x0B;
+
     /// <summary>Asymmetric Namespace Access.</summary>
     public const byte AsymmetricNamespaceAccess = 0x0C;
+
+    /// <summary>LBA Status Information.</summary>
+    public const byte LbaStatusInformation = 0x0E;
+
+    /// <summary>Endurance Group Event Aggregate.</summary>
+    public const byte EnduranceGroupEventAggregate = 0x0F;
 
     /// <summary>Discovery (discovery controllers only).</summary>
     public const byte Discovery = 0x70;
