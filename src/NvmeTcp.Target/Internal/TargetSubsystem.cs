@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
-using NvmeTcp.Client;
+using NvmeTcp.Protocol.Spec;
 
 namespace NvmeTcp.Target.Internal;
 
@@ -101,13 +101,13 @@ internal sealed class TargetSubsystem
 
     private TargetSubsystem()
     {
-        Nqn = NvmeIdentifyController.DiscoveryNqn;
+        Nqn = NvmeQualifiedName.Discovery;
         IsDiscovery = true;
         SerialNumber = DeriveSerial(Nqn);
         ModelNumber = "NvmeTcp.Target discovery";
         FirmwareRevision = "1.0";
         AllowedHosts = [];
-        Ioccsz = (AdminInCapsuleSize + 64) / 16;
+        Ioccsz = IdentifyControllerLayout.CommandCapsuleSize(AdminInCapsuleSize);
         MaxQueueSize = 128;
         Kas = 10;
         _namespaces = [];
@@ -153,11 +153,11 @@ internal sealed class TargetSubsystem
     /// <summary>CTRATT bit 6 (TBKAS) reported.</summary>
     public bool TrafficBasedKeepAlive { get; }
 
-    /// <summary>In-capsule data an I/O queue takes: IOCCSZ * 16 - 64.</summary>
-    public int IoInCapsuleSize => (int)Math.Min(int.MaxValue / 2, (Ioccsz * 16L) - 64);
+    /// <summary>In-capsule data an I/O queue takes: IOCCSZ less the SQE.</summary>
+    public int IoInCapsuleSize => (int)Math.Min(int.MaxValue / 2, IdentifyControllerLayout.InCapsuleDataSize(Ioccsz));
 
     /// <summary>Largest data transfer in bytes, or <see cref="long.MaxValue"/> without a limit.</summary>
-    public long MaxTransferBytes => Mdts == 0 ? long.MaxValue : 4096L << Mdts;
+    public long MaxTransferBytes => Mdts == 0 ? long.MaxValue : (long)ControllerCapabilities.BasePageSize << Mdts;
 
     /// <summary>Namespaces by ascending NSID (an immutable snapshot).</summary>
     public IReadOnlyList<TargetNamespace> Namespaces => Volatile.Read(ref _namespaces);
