@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using NvmeTcp.Protocol.Admin;
 using NvmeTcp.Protocol.Fabrics;
+using NvmeTcp.Protocol.Spec;
 using NvmeTcp.Protocol;
 using NvmeTcp.Client.Core;
 using NvmeTcp.Client.Transport;

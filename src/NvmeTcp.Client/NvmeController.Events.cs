@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using NvmeTcp.Protocol.Admin;
+using NvmeTcp.Protocol.Spec;
 using NvmeTcp.Protocol;
 using NvmeTcp.Client.Core;
 using NvmeTcp.Client.Transport;

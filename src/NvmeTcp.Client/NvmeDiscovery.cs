@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using NvmeTcp.Protocol.Admin;
 
 namespace NvmeTcp.Client;
 
@@ -97,13 +98,13 @@ public static class NvmeDiscovery
         var logger = controller.Logger;
         for (var attempt = 0; attempt < MaxGenerationRetries; attempt++)
         {
-            var headerData = await controller.GetLogPageAsync(0x70, NvmeDiscoveryLogHeader.Size, 0, 0, retainAsyncEvent: true, cancellationToken).ConfigureAwait(false);
+            var headerData = await controller.GetLogPageAsync(LogPageId.Discovery, NvmeDiscoveryLogHeader.Size, 0, 0, retainAsyncEvent: true, cancellationToken).ConfigureAwait(false);
             var header = NvmeDiscoveryLogHeader.Parse(headerData);
             var count = (int)Math.Min(header.Numrec, 4096);
             var entries = count == 0
                 ? []
-                : await controller.GetLogPageAsync(0x70, count * NvmeDiscoveryLogEntry.Size, 0, NvmeDiscoveryLogHeader.Size, retainAsyncEvent: true, cancellationToken).ConfigureAwait(false);
-            var again = NvmeDiscoveryLogHeader.Parse(await controller.GetLogPageAsync(0x70, NvmeDiscoveryLogHeader.Size, 0, 0, retainAsyncEvent: false, cancellationToken).ConfigureAwait(false));
+                : await controller.GetLogPageAsync(LogPageId.Discovery, count * NvmeDiscoveryLogEntry.Size, 0, NvmeDiscoveryLogHeader.Size, retainAsyncEvent: true, cancellationToken).ConfigureAwait(false);
+            var again = NvmeDiscoveryLogHeader.Parse(await controller.GetLogPageAsync(LogPageId.Discovery, NvmeDiscoveryLogHeader.Size, 0, 0, retainAsyncEvent: false, cancellationToken).ConfigureAwait(false));
             if (again.Genctr == header.Genctr)
             {
                 var page = new byte[NvmeDiscoveryLogHeader.Size + entries.Length];

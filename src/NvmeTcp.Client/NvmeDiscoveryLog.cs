@@ -1,28 +1,25 @@
 using System.Buffers.Binary;
 using NvmeTcp.Protocol.Admin;
+using NvmeTcp.Protocol.Spec;
+using Layout = NvmeTcp.Protocol.Spec.DiscoveryLogEntryLayout;
 
 namespace NvmeTcp.Client;
 
 /// <summary>
-/// The header of the Discovery log page (LID 70h; NVMe over Fabrics 1.1, Figure 38), the first 1024 bytes.
-/// <code>
-/// byte 0-7      GENCTR   generation counter, changes whenever the log changes
-/// byte 8-15     NUMREC   number of records (entries) in the log
-/// byte 16-17    RECFMT   record format (0)
-/// byte 18-1023  reserved
-/// </code>
+/// The header of the Discovery log page (LID 70h; NVMe over Fabrics 1.1, Figure 38), the first 1024 bytes: GENCTR,
+/// NUMREC and RECFMT as <see cref="DiscoveryLogHeaderLayout"/> says.
 /// </summary>
 /// <remarks>Parsing never fails on content.</remarks>
 public sealed class NvmeDiscoveryLogHeader
 {
     /// <summary>Size of the header; the first entry follows it.</summary>
-    public const int Size = 1024;
+    public const int Size = DiscoveryLogHeaderLayout.Size;
 
     private NvmeDiscoveryLogHeader(ReadOnlySpan<byte> d)
     {
-        Genctr = BinaryPrimitives.ReadUInt64LittleEndian(d);
-        Numrec = BinaryPrimitives.ReadUInt64LittleEndian(d[8..]);
-        Recfmt = BinaryPrimitives.ReadUInt16LittleEndian(d[16..]);
+        Genctr = BinaryPrimitives.ReadUInt64LittleEndian(d[DiscoveryLogHeaderLayout.Genctr..]);
+        Numrec = BinaryPrimitives.ReadUInt64LittleEndian(d[DiscoveryLogHeaderLayout.Numrec..]);
+        Recfmt = BinaryPrimitives.ReadUInt16LittleEndian(d[DiscoveryLogHeaderLayout.Recfmt..]);
     }
 
     /// <summary>GENCTR: generation counter. Read it again after the entries; if it changed, read the log again.</summary>
@@ -38,50 +35,35 @@ public sealed class NvmeDiscoveryLogHeader
     /// <exception cref="ArgumentException"><paramref name="data"/> is shorter than 18 bytes.</exception>
     internal static NvmeDiscoveryLogHeader Parse(ReadOnlySpan<byte> data)
     {
-        AdminData.EnsureLength(data, 18, "Discovery log page header");
+        AdminData.EnsureLength(data, DiscoveryLogHeaderLayout.DefinedLength, "Discovery log page header");
         return new NvmeDiscoveryLogHeader(data);
     }
 }
 
 /// <summary>
-/// One Discovery Log Page Entry (NVMe over Fabrics 1.1, Figure 39), 1024 bytes.
-/// <code>
-/// byte 0         TRTYPE   transport type
-/// byte 1         ADRFAM   address family
-/// byte 2         SUBTYPE  subsystem type
-/// byte 3         TREQ     transport requirements (bits 0-1 secure channel, bit 2 SQ flow control disable supported)
-/// byte 4-5       PORTID
-/// byte 6-7       CNTLID   (FFFFh dynamic controller model, FFFEh static: any)
-/// byte 8-9       ASQSZ    admin max submission queue size
-/// byte 10-11     EFLAGS   entry flags
-/// byte 32-63     TRSVCID  transport service identifier (ASCII; the TCP port)
-/// byte 256-511   SUBNQN
-/// byte 512-767   TRADDR   transport address (ASCII)
-/// byte 768-1023  TSAS     transport specific address subtype (TCP: byte 0 SECTYPE)
-/// </code>
+/// One Discovery Log Page Entry (NVMe over Fabrics 1.1, Figure 39), 1024 bytes laid out as
+/// <see cref="DiscoveryLogEntryLayout"/> says.
 /// </summary>
 /// <remarks>Parsing never fails on content.</remarks>
 public sealed class NvmeDiscoveryLogEntry
 {
     /// <summary>Size of one entry.</summary>
-    public const int Size = 1024;
-
-    private const int TsasOffset = 768;
+    public const int Size = Layout.Size;
 
     private NvmeDiscoveryLogEntry(ReadOnlySpan<byte> d)
     {
-        TransportType = (NvmeTransportType)d[0];
-        AddressFamily = (NvmeAddressFamily)d[1];
-        SubsystemType = (NvmeSubsystemType)d[2];
-        Treq = d[3];
-        Portid = BinaryPrimitives.ReadUInt16LittleEndian(d[4..]);
-        Cntlid = BinaryPrimitives.ReadUInt16LittleEndian(d[6..]);
-        Asqsz = BinaryPrimitives.ReadUInt16LittleEndian(d[8..]);
-        Eflags = BinaryPrimitives.ReadUInt16LittleEndian(d[10..]);
-        TransportServiceId = AdminData.ReadAscii(d.Slice(32, 32));
-        SubsystemNqn = AdminData.ReadNqn(d.Slice(256, 256));
-        TransportAddress = AdminData.ReadAscii(d.Slice(512, 256));
-        Tsas = AdminData.Copy(d.Slice(TsasOffset, 256));
+        TransportType = (NvmeTransportType)d[Layout.Trtype];
+        AddressFamily = (NvmeAddressFamily)d[Layout.Adrfam];
+        SubsystemType = (NvmeSubsystemType)d[Layout.Subtype];
+        Treq = d[Layout.Treq];
+        Portid = BinaryPrimitives.ReadUInt16LittleEndian(d[Layout.Portid..]);
+        Cntlid = BinaryPrimitives.ReadUInt16LittleEndian(d[Layout.Cntlid..]);
+        Asqsz = BinaryPrimitives.ReadUInt16LittleEndian(d[Layout.Asqsz..]);
+        Eflags = BinaryPrimitives.ReadUInt16LittleEndian(d[Layout.Eflags..]);
+        TransportServiceId = AdminData.ReadAscii(d.Slice(Layout.Trsvcid, Layout.TrsvcidLength));
+        SubsystemNqn = AdminData.ReadNqn(d.Slice(Layout.Subnqn, Layout.SubnqnLength));
+        TransportAddress = AdminData.ReadAscii(d.Slice(Layout.Traddr, Layout.TraddrLength));
+        Tsas = AdminData.Copy(d.Slice(Layout.Tsas, Layout.TsasLength));
     }
 
     /// <summary>TRTYPE: transport type.</summary>
@@ -97,10 +79,10 @@ public sealed class NvmeDiscoveryLogEntry
     public byte Treq { get; }
 
     /// <summary>TREQ bits 0-1: whether a secure channel is required.</summary>
-    public NvmeSecureChannelRequirement SecureChannel => (NvmeSecureChannelRequirement)(Treq & 0x3);
+    public NvmeSecureChannelRequirement SecureChannel => (NvmeSecureChannelRequirement)(Treq & Layout.TreqSecureChannelMask);
 
     /// <summary>TREQ bit 2: the controller can disable SQ flow control (Connect CATTR bit 2).</summary>
-    public bool SqFlowControlDisableSupported => (Treq & 0x4) != 0;
+    public bool SqFlowControlDisableSupported => (Treq & Layout.TreqSqFlowControlDisable) != 0;
 
     /// <summary>PORTID: the NVM subsystem port.</summary>
     public ushort Portid { get; }
@@ -111,7 +93,7 @@ public sealed class NvmeDiscoveryLogEntry
     /// <summary>ASQSZ: admin max submission queue size, in entries.</summary>
     public ushort Asqsz { get; }
 
-    /// <summary>EFLAGS: entry flags (bit 0 explicit persistent connection support for discovery, bit 1 duplicate returned information, bit 2 no CDC connectivity).</summary>
+    /// <summary>EFLAGS: entry flags (bit 0 duplicate returned information, bit 1 explicit persistent connection support for discovery, bit 2 no CDC connectivity).</summary>
     public ushort Eflags { get; }
 
     /// <summary>TRSVCID: transport service identifier (for TCP the port number, e.g. "4420"), ASCII.</summary>
@@ -128,7 +110,7 @@ public sealed class NvmeDiscoveryLogEntry
 
     /// <summary>TSAS byte 0 for TCP: SECTYPE, the security type (0 none, 1 TLS 1.2, 2 TLS 1.3); null for other transports.</summary>
     public NvmeTcpSecurityType? TcpSecurityType =>
-        TransportType == NvmeTransportType.Tcp ? (NvmeTcpSecurityType)Tsas.Span[0] : null;
+        TransportType == NvmeTransportType.Tcp ? (NvmeTcpSecurityType)Tsas.Span[Layout.Sectype - Layout.Tsas] : null;
 
     /// <summary>Parses one 1024-byte entry.</summary>
     /// <exception cref="ArgumentException"><paramref name="data"/> is shorter than 1024 bytes.</exception>
@@ -163,7 +145,7 @@ public sealed class NvmeDiscoveryLog
     public static long RequiredLength(ulong numrec) =>
         numrec >= (ulong)((long.MaxValue - NvmeDiscoveryLogHeader.Size) / NvmeDiscoveryLogEntry.Size)
             ? long.MaxValue
-            : NvmeDiscoveryLogHeader.Size + ((long)numrec * NvmeDiscoveryLogEntry.Size);
+            : DiscoveryLogHeaderLayout.Entry((long)numrec);
 
     /// <summary>Parses the header and min(NUMREC, whole entries present) entries.</summary>
     /// <exception cref="ArgumentException"><paramref name="data"/> is shorter than the 1024-byte header.</exception>
@@ -176,7 +158,7 @@ public sealed class NvmeDiscoveryLog
         var entries = new NvmeDiscoveryLogEntry[count];
         for (int i = 0; i < count; i++)
         {
-            entries[i] = NvmeDiscoveryLogEntry.Parse(data.Slice(NvmeDiscoveryLogHeader.Size + (i * NvmeDiscoveryLogEntry.Size), NvmeDiscoveryLogEntry.Size));
+            entries[i] = NvmeDiscoveryLogEntry.Parse(data.Slice((int)DiscoveryLogHeaderLayout.Entry(i), NvmeDiscoveryLogEntry.Size));
         }
 
         return new NvmeDiscoveryLog(header, Array.AsReadOnly(entries));

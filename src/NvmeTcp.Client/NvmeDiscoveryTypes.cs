@@ -1,80 +1,82 @@
+using Layout = NvmeTcp.Protocol.Spec.DiscoveryLogEntryLayout;
+
 namespace NvmeTcp.Client;
 
 /// <summary>TRTYPE: transport type of a discovery log entry (NVMe over Fabrics 1.1, Figure 39, byte 0).</summary>
 public enum NvmeTransportType : byte
 {
     /// <summary>RDMA transport.</summary>
-    Rdma = 1,
+    Rdma = Layout.TransportRdma,
 
     /// <summary>Fibre Channel transport.</summary>
-    FibreChannel = 2,
+    FibreChannel = Layout.TransportFibreChannel,
 
     /// <summary>TCP transport.</summary>
-    Tcp = 3,
+    Tcp = Layout.TransportTcp,
 
     /// <summary>Intra-host transport (loopback), reserved for host use.</summary>
-    Loop = 254,
+    Loop = Layout.TransportLoop,
 }
 
 /// <summary>ADRFAM: address family of a discovery log entry (NVMe over Fabrics 1.1, Figure 39, byte 1).</summary>
 public enum NvmeAddressFamily : byte
 {
     /// <summary>PCI Express.</summary>
-    Pci = 0,
+    Pci = Layout.AddressFamilyPci,
 
     /// <summary>AF_INET: IPv4.</summary>
-    IPv4 = 1,
+    IPv4 = Layout.AddressFamilyIPv4,
 
     /// <summary>AF_INET6: IPv6.</summary>
-    IPv6 = 2,
+    IPv6 = Layout.AddressFamilyIPv6,
 
     /// <summary>AF_IB: InfiniBand.</summary>
-    InfiniBand = 3,
+    InfiniBand = Layout.AddressFamilyInfiniBand,
 
     /// <summary>Fibre Channel.</summary>
-    FibreChannel = 4,
+    FibreChannel = Layout.AddressFamilyFibreChannel,
 
     /// <summary>Intra-host transport (loopback), reserved for host use.</summary>
-    Loop = 254,
+    Loop = Layout.AddressFamilyLoop,
 }
 
 /// <summary>SUBTYPE: subsystem type of a discovery log entry (NVMe over Fabrics 1.1, Figure 39, byte 2).</summary>
 public enum NvmeSubsystemType : byte
 {
     /// <summary>A referral to another discovery service.</summary>
-    DiscoveryReferral = 1,
+    DiscoveryReferral = Layout.SubsystemReferral,
 
     /// <summary>An NVM subsystem (I/O controllers).</summary>
-    Nvm = 2,
+    Nvm = Layout.SubsystemNvm,
 
     /// <summary>The discovery subsystem that returned this log (NVMe over Fabrics 1.1a and later).</summary>
-    CurrentDiscovery = 3,
+    CurrentDiscovery = Layout.SubsystemCurrentDiscovery,
 }
 
 /// <summary>TREQ bits 0-1: secure channel requirement of a discovery log entry.</summary>
 public enum NvmeSecureChannelRequirement : byte
 {
     /// <summary>Not specified.</summary>
-    NotSpecified = 0,
+    NotSpecified = Layout.SecureChannelNotSpecified,
 
     /// <summary>A secure channel is required.</summary>
-    Required = 1,
+    Required = Layout.SecureChannelRequired,
 
     /// <summary>A secure channel is not required.</summary>
-    NotRequired = 2,
+    NotRequired = Layout.SecureChannelNotRequired,
 }
 
 /// <summary>SECTYPE: TSAS byte 0 for the TCP transport (NVMe/TCP 1.0, Figure 7).</summary>
 public enum NvmeTcpSecurityType : byte
 {
     /// <summary>No security.</summary>
-    None = 0,
+    None = Layout.SecurityNone,
 
     /// <summary>TLS 1.2 (obsolete).</summary>
-    Tls12 = 1,
+    Tls12 = Layout.SecurityTls12,
 
     /// <summary>TLS 1.3.</summary>
-    Tls13 = 2,
+    Tls13 = Layout.SecurityTls13,
 }
 
 /// <summary>
@@ -148,7 +150,7 @@ public static class NvmeDiscoveryNames
         };
 
         // libnvme indexes a table by the whole byte: bits above 2, or channel value 3, are unknown to it.
-        if (channel is null || entry.Treq > 0x7)
+        if (channel is null || entry.Treq > (Layout.TreqSecureChannelMask | Layout.TreqSqFlowControlDisable))
         {
             return Unrecognized;
         }

@@ -1,48 +1,35 @@
 using System.Buffers.Binary;
-using NvmeTcp.Protocol.Admin;
-
 using NvmeTcp.Protocol;
+using NvmeTcp.Protocol.Admin;
+using NvmeTcp.Protocol.Spec;
+using Layout = NvmeTcp.Protocol.Spec.ErrorLogEntryLayout;
 
 namespace NvmeTcp.Client;
 
 /// <summary>
-/// One Error Information log entry (LID 01h; NVMe Base 2.0, Figure 205), 64 bytes. The log holds
-/// Identify Controller ELPE + 1 entries, newest first; an entry with ERROR COUNT 0 is empty.
-/// <code>
-/// byte 0-7    ERROR COUNT               unique, incrementing error number (0 = empty entry)
-/// byte 8-9    SQID                      submission queue of the failed command (FFFFh: not specific to one)
-/// byte 10-11  CID                       command identifier (FFFFh: not specific to one)
-/// byte 12-13  STATUS                    bit 0 phase tag, bits 1-15 the status field of the completion
-/// byte 14-15  PARAMETER ERROR LOCATION  bits 0-7 byte, bits 8-10 bit in the command (FFFFh: none)
-/// byte 16-23  LBA                       first LBA that had the error
-/// byte 24-27  NSID                      namespace of the error
-/// byte 28     VS                        log page with vendor specific detail (0 none)
-/// byte 29     TRTYPE                    transport type of a transport error (0 not transport related)
-/// byte 30-31  reserved
-/// byte 32-39  COMMAND SPECIFIC INFORMATION
-/// byte 40-41  TRANSPORT TYPE SPECIFIC INFORMATION
-/// byte 42-63  reserved
-/// </code>
+/// One Error Information log entry (LID 01h; NVMe Base 2.0, Figure 205), 64 bytes laid out as
+/// <see cref="ErrorLogEntryLayout"/> says. The log holds Identify Controller ELPE + 1 entries, newest first; an entry
+/// with ERROR COUNT 0 is empty.
 /// </summary>
 /// <remarks>Parsing never fails on content.</remarks>
 public sealed class NvmeErrorLogEntry
 {
     /// <summary>Size of one entry.</summary>
-    public const int Size = 64;
+    public const int Size = Layout.Size;
 
     private NvmeErrorLogEntry(ReadOnlySpan<byte> d)
     {
-        ErrorCount = BinaryPrimitives.ReadUInt64LittleEndian(d);
-        Sqid = BinaryPrimitives.ReadUInt16LittleEndian(d[8..]);
-        Cid = BinaryPrimitives.ReadUInt16LittleEndian(d[10..]);
-        StatusField = BinaryPrimitives.ReadUInt16LittleEndian(d[12..]);
-        ParameterErrorLocation = BinaryPrimitives.ReadUInt16LittleEndian(d[14..]);
-        Lba = BinaryPrimitives.ReadUInt64LittleEndian(d[16..]);
-        Nsid = BinaryPrimitives.ReadUInt32LittleEndian(d[24..]);
-        Vs = d[28];
-        Trtype = d[29];
-        CommandSpecific = BinaryPrimitives.ReadUInt64LittleEndian(d[32..]);
-        TransportTypeSpecific = BinaryPrimitives.ReadUInt16LittleEndian(d[40..]);
+        ErrorCount = BinaryPrimitives.ReadUInt64LittleEndian(d[Layout.ErrorCount..]);
+        Sqid = BinaryPrimitives.ReadUInt16LittleEndian(d[Layout.Sqid..]);
+        Cid = BinaryPrimitives.ReadUInt16LittleEndian(d[Layout.Cid..]);
+        StatusField = BinaryPrimitives.ReadUInt16LittleEndian(d[Layout.Status..]);
+        ParameterErrorLocation = BinaryPrimitives.ReadUInt16LittleEndian(d[Layout.ParameterErrorLocation..]);
+        Lba = BinaryPrimitives.ReadUInt64LittleEndian(d[Layout.Lba..]);
+        Nsid = BinaryPrimitives.ReadUInt32LittleEndian(d[Layout.Nsid..]);
+        Vs = d[Layout.Vs];
+        Trtype = d[Layout.Trtype];
+        CommandSpecific = BinaryPrimitives.ReadUInt64LittleEndian(d[Layout.CommandSpecificInformation..]);
+        TransportTypeSpecific = BinaryPrimitives.ReadUInt16LittleEndian(d[Layout.TransportTypeSpecificInformation..]);
     }
 
     /// <summary>ERROR COUNT: the error's unique, incrementing number; 0 marks an empty entry.</summary>

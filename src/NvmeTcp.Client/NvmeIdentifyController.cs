@@ -1,103 +1,84 @@
 using System.Buffers.Binary;
 using NvmeTcp.Protocol.Admin;
+using NvmeTcp.Protocol.Spec;
+using Layout = NvmeTcp.Protocol.Spec.IdentifyControllerLayout;
 
 namespace NvmeTcp.Client;
 
 /// <summary>
-/// The Identify Controller data structure (Identify CNS 01h; NVMe Base 2.0, Figure 275), 4096 bytes.
-/// <code>
-/// byte 0-1       VID            byte 256-257   OACS           byte 512   SQES
-/// byte 2-3       SSVID          byte 258       ACL            byte 513   CQES
-/// byte 4-23      SN             byte 259       AERL           byte 514-515 MAXCMD
-/// byte 24-63     MN             byte 260       FRMW           byte 516-519 NN
-/// byte 64-71     FR             byte 261       LPA            byte 520-521 ONCS
-/// byte 72        RAB            byte 262       ELPE           byte 522-523 FUSES
-/// byte 73-75     IEEE           byte 263       NPSS           byte 524   FNA
-/// byte 76        CMIC           byte 264       AVSCC          byte 525   VWC
-/// byte 77        MDTS           byte 265       APSTA          byte 526-527 AWUN
-/// byte 78-79     CNTLID         byte 266-267   WCTEMP         byte 528-529 AWUPF
-/// byte 80-83     VER            byte 268-269   CCTEMP         byte 530   NVSCC
-/// byte 84-87     RTD3R          byte 280-295   TNVMCAP        byte 531   NWPC
-/// byte 88-91     RTD3E          byte 296-311   UNVMCAP        byte 532-533 ACWU
-/// byte 92-95     OAES           byte 320-321   KAS            byte 536-539 SGLS
-/// byte 96-99     CTRATT         byte 342       ANATT          byte 540-543 MNAN
-/// byte 111       CNTRLTYPE      byte 343       ANACAP         byte 768-1023 SUBNQN
-/// byte 112-127   FGUID          byte 344-347   ANAGRPMAX      byte 1792-1795 IOCCSZ
-/// byte 128-133   CRDT1..CRDT3   byte 348-351   NANAGRPID      byte 1796-1799 IORCSZ
-///                                                             byte 1800-1801 ICDOFF
-///                                                             byte 1802 FCATT, 1803 MSDBD, 1804-1805 OFCS
-/// </code>
+/// The Identify Controller data structure (Identify CNS 01h; NVMe Base 2.0, Figure 275), 4096 bytes, laid out as
+/// <see cref="IdentifyControllerLayout"/> says.
 /// Fields not modelled here (power state descriptors, vendor specific area) are in <see cref="Raw"/>.
 /// </summary>
 /// <remarks>Parsing never fails on content: every byte pattern gives a value.</remarks>
 public sealed class NvmeIdentifyController
 {
-    /// <summary>The NQN of the well-known discovery subsystem (NVMe Base 2.0, 4.5).</summary>
-    public const string DiscoveryNqn = "nqn.2014-08.org.nvmexpress.discovery";
+    /// <summary>The NQN of the well-known discovery subsystem: <see cref="NvmeQualifiedName.Discovery"/>.</summary>
+    public const string DiscoveryNqn = NvmeQualifiedName.Discovery;
 
     private NvmeIdentifyController(ReadOnlySpan<byte> d)
     {
-        Raw = AdminData.Copy(d[..AdminData.IdentifySize]);
-        Vid = BinaryPrimitives.ReadUInt16LittleEndian(d);
-        Ssvid = BinaryPrimitives.ReadUInt16LittleEndian(d[2..]);
-        SerialNumber = AdminData.ReadAscii(d.Slice(4, 20));
-        ModelNumber = AdminData.ReadAscii(d.Slice(24, 40));
-        FirmwareRevision = AdminData.ReadAscii(d.Slice(64, 8));
-        Rab = d[72];
-        Ieee = (uint)(d[73] | (d[74] << 8) | (d[75] << 16));
-        Cmic = d[76];
-        Mdts = d[77];
-        Cntlid = BinaryPrimitives.ReadUInt16LittleEndian(d[78..]);
-        Ver = BinaryPrimitives.ReadUInt32LittleEndian(d[80..]);
-        Rtd3r = BinaryPrimitives.ReadUInt32LittleEndian(d[84..]);
-        Rtd3e = BinaryPrimitives.ReadUInt32LittleEndian(d[88..]);
-        Oaes = BinaryPrimitives.ReadUInt32LittleEndian(d[92..]);
-        Ctratt = BinaryPrimitives.ReadUInt32LittleEndian(d[96..]);
-        ControllerType = (NvmeControllerType)d[111];
-        Fguid = AdminData.Copy(d.Slice(112, 16));
-        Crdt1 = BinaryPrimitives.ReadUInt16LittleEndian(d[128..]);
-        Crdt2 = BinaryPrimitives.ReadUInt16LittleEndian(d[130..]);
-        Crdt3 = BinaryPrimitives.ReadUInt16LittleEndian(d[132..]);
-        Oacs = BinaryPrimitives.ReadUInt16LittleEndian(d[256..]);
-        Acl = d[258];
-        Aerl = d[259];
-        Frmw = d[260];
-        Lpa = d[261];
-        Elpe = d[262];
-        Npss = d[263];
-        Avscc = d[264];
-        Apsta = d[265];
-        Wctemp = BinaryPrimitives.ReadUInt16LittleEndian(d[266..]);
-        Cctemp = BinaryPrimitives.ReadUInt16LittleEndian(d[268..]);
-        Tnvmcap = AdminData.ReadUInt128(d[280..]);
-        Unvmcap = AdminData.ReadUInt128(d[296..]);
-        Kas = BinaryPrimitives.ReadUInt16LittleEndian(d[320..]);
-        Anatt = d[342];
-        Anacap = d[343];
-        Anagrpmax = BinaryPrimitives.ReadUInt32LittleEndian(d[344..]);
-        Nanagrpid = BinaryPrimitives.ReadUInt32LittleEndian(d[348..]);
-        Sqes = d[512];
-        Cqes = d[513];
-        Maxcmd = BinaryPrimitives.ReadUInt16LittleEndian(d[514..]);
-        Nn = BinaryPrimitives.ReadUInt32LittleEndian(d[516..]);
-        Oncs = BinaryPrimitives.ReadUInt16LittleEndian(d[520..]);
-        Fuses = BinaryPrimitives.ReadUInt16LittleEndian(d[522..]);
-        Fna = d[524];
-        Vwc = d[525];
-        Awun = BinaryPrimitives.ReadUInt16LittleEndian(d[526..]);
-        Awupf = BinaryPrimitives.ReadUInt16LittleEndian(d[528..]);
-        Nvscc = d[530];
-        Nwpc = d[531];
-        Acwu = BinaryPrimitives.ReadUInt16LittleEndian(d[532..]);
-        Sgls = BinaryPrimitives.ReadUInt32LittleEndian(d[536..]);
-        Mnan = BinaryPrimitives.ReadUInt32LittleEndian(d[540..]);
-        SubsystemNqn = AdminData.ReadNqn(d.Slice(768, 256));
-        Ioccsz = BinaryPrimitives.ReadUInt32LittleEndian(d[1792..]);
-        Iorcsz = BinaryPrimitives.ReadUInt32LittleEndian(d[1796..]);
-        Icdoff = BinaryPrimitives.ReadUInt16LittleEndian(d[1800..]);
-        Fcatt = d[1802];
-        Msdbd = d[1803];
-        Ofcs = BinaryPrimitives.ReadUInt16LittleEndian(d[1804..]);
+        Raw = AdminData.Copy(d[..Layout.Size]);
+        Vid = BinaryPrimitives.ReadUInt16LittleEndian(d[Layout.Vid..]);
+        Ssvid = BinaryPrimitives.ReadUInt16LittleEndian(d[Layout.Ssvid..]);
+        SerialNumber = AdminData.ReadAscii(d.Slice(Layout.Sn, Layout.SnLength));
+        ModelNumber = AdminData.ReadAscii(d.Slice(Layout.Mn, Layout.MnLength));
+        FirmwareRevision = AdminData.ReadAscii(d.Slice(Layout.Fr, Layout.FrLength));
+        Rab = d[Layout.Rab];
+        Ieee = ReadUInt24(d[Layout.Ieee..]);
+        Cmic = d[Layout.Cmic];
+        Mdts = d[Layout.Mdts];
+        Cntlid = BinaryPrimitives.ReadUInt16LittleEndian(d[Layout.Cntlid..]);
+        Ver = BinaryPrimitives.ReadUInt32LittleEndian(d[Layout.Ver..]);
+        Rtd3r = BinaryPrimitives.ReadUInt32LittleEndian(d[Layout.Rtd3r..]);
+        Rtd3e = BinaryPrimitives.ReadUInt32LittleEndian(d[Layout.Rtd3e..]);
+        Oaes = BinaryPrimitives.ReadUInt32LittleEndian(d[Layout.Oaes..]);
+        Ctratt = BinaryPrimitives.ReadUInt32LittleEndian(d[Layout.Ctratt..]);
+        ControllerType = (NvmeControllerType)d[Layout.Cntrltype];
+        Fguid = AdminData.Copy(d.Slice(Layout.Fguid, Layout.FguidLength));
+        Crdt1 = BinaryPrimitives.ReadUInt16LittleEndian(d[Layout.Crdt1..]);
+        Crdt2 = BinaryPrimitives.ReadUInt16LittleEndian(d[Layout.Crdt2..]);
+        Crdt3 = BinaryPrimitives.ReadUInt16LittleEndian(d[Layout.Crdt3..]);
+        Oacs = BinaryPrimitives.ReadUInt16LittleEndian(d[Layout.Oacs..]);
+        Acl = d[Layout.Acl];
+        Aerl = d[Layout.Aerl];
+        Frmw = d[Layout.Frmw];
+        Lpa = d[Layout.Lpa];
+        Elpe = d[Layout.Elpe];
+        Npss = d[Layout.Npss];
+        Avscc = d[Layout.Avscc];
+        Apsta = d[Layout.Apsta];
+        Wctemp = BinaryPrimitives.ReadUInt16LittleEndian(d[Layout.Wctemp..]);
+        Cctemp = BinaryPrimitives.ReadUInt16LittleEndian(d[Layout.Cctemp..]);
+        Tnvmcap = AdminData.ReadUInt128(d[Layout.Tnvmcap..]);
+        Unvmcap = AdminData.ReadUInt128(d[Layout.Unvmcap..]);
+        Kas = BinaryPrimitives.ReadUInt16LittleEndian(d[Layout.Kas..]);
+        Anatt = d[Layout.Anatt];
+        Anacap = d[Layout.Anacap];
+        Anagrpmax = BinaryPrimitives.ReadUInt32LittleEndian(d[Layout.Anagrpmax..]);
+        Nanagrpid = BinaryPrimitives.ReadUInt32LittleEndian(d[Layout.Nanagrpid..]);
+        Sqes = d[Layout.Sqes];
+        Cqes = d[Layout.Cqes];
+        Maxcmd = BinaryPrimitives.ReadUInt16LittleEndian(d[Layout.Maxcmd..]);
+        Nn = BinaryPrimitives.ReadUInt32LittleEndian(d[Layout.Nn..]);
+        Oncs = BinaryPrimitives.ReadUInt16LittleEndian(d[Layout.Oncs..]);
+        Fuses = BinaryPrimitives.ReadUInt16LittleEndian(d[Layout.Fuses..]);
+        Fna = d[Layout.Fna];
+        Vwc = d[Layout.Vwc];
+        Awun = BinaryPrimitives.ReadUInt16LittleEndian(d[Layout.Awun..]);
+        Awupf = BinaryPrimitives.ReadUInt16LittleEndian(d[Layout.Awupf..]);
+        Nvscc = d[Layout.Nvscc];
+        Nwpc = d[Layout.Nwpc];
+        Acwu = BinaryPrimitives.ReadUInt16LittleEndian(d[Layout.Acwu..]);
+        Sgls = BinaryPrimitives.ReadUInt32LittleEndian(d[Layout.Sgls..]);
+        Mnan = BinaryPrimitives.ReadUInt32LittleEndian(d[Layout.Mnan..]);
+        SubsystemNqn = AdminData.ReadNqn(d.Slice(Layout.Subnqn, Layout.SubnqnLength));
+        Ioccsz = BinaryPrimitives.ReadUInt32LittleEndian(d[Layout.Ioccsz..]);
+        Iorcsz = BinaryPrimitives.ReadUInt32LittleEndian(d[Layout.Iorcsz..]);
+        Icdoff = BinaryPrimitives.ReadUInt16LittleEndian(d[Layout.Icdoff..]);
+        Fcatt = d[Layout.Fcatt];
+        Msdbd = d[Layout.Msdbd];
+        Ofcs = BinaryPrimitives.ReadUInt16LittleEndian(d[Layout.Ofcs..]);
     }
 
     /// <summary>The whole 4096-byte structure as received (a copy), for fields not modelled here.</summary>
@@ -137,7 +118,7 @@ public sealed class NvmeIdentifyController
     public uint Ver { get; }
 
     /// <summary>VER as major.minor.tertiary (for example 1.3.0).</summary>
-    public Version Version => new((int)(Ver >> 16), (int)((Ver >> 8) & 0xFF), (int)(Ver & 0xFF));
+    public Version Version => ControllerVersion.ToVersion(Ver);
 
     /// <summary>RTD3R: RTD3 resume latency in microseconds (0 = not reported).</summary>
     public uint Rtd3r { get; }
@@ -145,7 +126,7 @@ public sealed class NvmeIdentifyController
     /// <summary>RTD3E: RTD3 entry latency in microseconds (0 = not reported).</summary>
     public uint Rtd3e { get; }
 
-    /// <summary>OAES: optional asynchronous events supported (bit 8 namespace attribute notices, bit 9 firmware activation, bit 11 ANA change, bit 31 discovery log change).</summary>
+    /// <summary>OAES: optional asynchronous events supported, with the bits of <see cref="AsyncEventConfiguration"/> (bit 8 namespace attribute notices, bit 31 discovery log change, ...).</summary>
     public uint Oaes { get; }
 
     /// <summary>CTRATT: controller attributes (bit 0 128-bit host identifier, bit 6 traffic based keep alive, ...).</summary>
@@ -290,7 +271,7 @@ public sealed class NvmeIdentifyController
     /// In-capsule data an I/O command may carry: IOCCSZ * 16 bytes of capsule minus the 64-byte SQE,
     /// never negative.
     /// </summary>
-    public long InCapsuleDataSize => Math.Max(0L, (Ioccsz * 16L) - 64);
+    public long InCapsuleDataSize => Layout.InCapsuleDataSize(Ioccsz);
 
     /// <summary>
     /// Whether this is a discovery controller: CNTRLTYPE 2, or CNTRLTYPE 0 (not reported, before NVMe 1.4)
@@ -324,9 +305,12 @@ public sealed class NvmeIdentifyController
     /// <exception cref="ArgumentException"><paramref name="data"/> is shorter than 4096 bytes.</exception>
     internal static NvmeIdentifyController Parse(ReadOnlySpan<byte> data)
     {
-        AdminData.EnsureLength(data, AdminData.IdentifySize, "Identify Controller data");
+        AdminData.EnsureLength(data, Layout.Size, "Identify Controller data");
         return new NvmeIdentifyController(data);
     }
+
+    // IEEE: the OUI's 3 bytes as a little-endian number, as nvme-cli prints it.
+    private static uint ReadUInt24(ReadOnlySpan<byte> d) => (uint)(d[0] | (d[1] << 8) | (d[2] << 16));
 }
 
 /// <summary>CNTRLTYPE: the controller type (NVMe Base 2.0, Figure 275, byte 111).</summary>
@@ -336,11 +320,11 @@ public enum NvmeControllerType : byte
     NotReported = 0,
 
     /// <summary>I/O controller.</summary>
-    Io = 1,
+    Io = IdentifyControllerLayout.ControllerTypeIo,
 
     /// <summary>Discovery controller.</summary>
-    Discovery = 2,
+    Discovery = IdentifyControllerLayout.ControllerTypeDiscovery,
 
     /// <summary>Administrative controller.</summary>
-    Administrative = 3,
+    Administrative = IdentifyControllerLayout.ControllerTypeAdministrative,
 }

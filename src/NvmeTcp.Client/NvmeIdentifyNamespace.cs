@@ -1,81 +1,63 @@
 using System.Buffers.Binary;
 using NvmeTcp.Protocol.Admin;
+using NvmeTcp.Protocol.Spec;
+using Layout = NvmeTcp.Protocol.Spec.IdentifyNamespaceLayout;
 
 namespace NvmeTcp.Client;
 
 /// <summary>
 /// The Identify Namespace data structure of the NVM command set (Identify CNS 00h; NVM Command Set 1.0,
-/// Figure 114), 4096 bytes.
-/// <code>
-/// byte 0-7     NSZE      byte 40-41  NABSN     byte 72-73   NOWS
-/// byte 8-15    NCAP      byte 42-43  NABO      byte 92-95   ANAGRPID
-/// byte 16-23   NUSE      byte 44-45  NABSPF    byte 99      NSATTR
-/// byte 24      NSFEAT    byte 46-47  NOIOB     byte 100-101 NVMSETID
-/// byte 25      NLBAF     byte 48-63  NVMCAP    byte 102-103 ENDGID
-/// byte 26      FLBAS     byte 64-65  NPWG      byte 104-119 NGUID
-/// byte 27      MC        byte 66-67  NPWA      byte 120-127 EUI64
-/// byte 28      DPC       byte 68-69  NPDG      byte 128-383 LBAF0..LBAF63 (4 bytes each)
-/// byte 29      DPS       byte 70-71  NPDA      byte 384-4095 reserved, vendor specific
-/// byte 30      NMIC
-/// byte 31      RESCAP
-/// byte 32      FPI
-/// byte 33      DLFEAT
-/// byte 34-35   NAWUN
-/// byte 36-37   NAWUPF
-/// byte 38-39   NACWU
-/// </code>
+/// Figure 114), 4096 bytes, laid out as <see cref="IdentifyNamespaceLayout"/> says.
 /// An inactive namespace ID returns all zeroes.
 /// </summary>
 /// <remarks>Parsing never fails on content: every byte pattern gives a value.</remarks>
 public sealed class NvmeIdentifyNamespace
 {
     /// <summary>Most LBA formats a namespace can report.</summary>
-    public const int MaxLbaFormats = 64;
-
-    private const int LbaFormatOffset = 128;
+    public const int MaxLbaFormats = LbaFormatLayout.MaxCount;
 
     private readonly NvmeLbaFormat[] _allFormats;
 
     private NvmeIdentifyNamespace(ReadOnlySpan<byte> d)
     {
-        Raw = AdminData.Copy(d[..AdminData.IdentifySize]);
-        Nsze = BinaryPrimitives.ReadUInt64LittleEndian(d);
-        Ncap = BinaryPrimitives.ReadUInt64LittleEndian(d[8..]);
-        Nuse = BinaryPrimitives.ReadUInt64LittleEndian(d[16..]);
-        Nsfeat = d[24];
-        Nlbaf = d[25];
-        Flbas = d[26];
-        Mc = d[27];
-        Dpc = d[28];
-        Dps = d[29];
-        Nmic = d[30];
-        Rescap = d[31];
-        Fpi = d[32];
-        Dlfeat = d[33];
-        Nawun = BinaryPrimitives.ReadUInt16LittleEndian(d[34..]);
-        Nawupf = BinaryPrimitives.ReadUInt16LittleEndian(d[36..]);
-        Nacwu = BinaryPrimitives.ReadUInt16LittleEndian(d[38..]);
-        Nabsn = BinaryPrimitives.ReadUInt16LittleEndian(d[40..]);
-        Nabo = BinaryPrimitives.ReadUInt16LittleEndian(d[42..]);
-        Nabspf = BinaryPrimitives.ReadUInt16LittleEndian(d[44..]);
-        Noiob = BinaryPrimitives.ReadUInt16LittleEndian(d[46..]);
-        Nvmcap = AdminData.ReadUInt128(d[48..]);
-        Npwg = BinaryPrimitives.ReadUInt16LittleEndian(d[64..]);
-        Npwa = BinaryPrimitives.ReadUInt16LittleEndian(d[66..]);
-        Npdg = BinaryPrimitives.ReadUInt16LittleEndian(d[68..]);
-        Npda = BinaryPrimitives.ReadUInt16LittleEndian(d[70..]);
-        Nows = BinaryPrimitives.ReadUInt16LittleEndian(d[72..]);
-        Anagrpid = BinaryPrimitives.ReadUInt32LittleEndian(d[92..]);
-        Nsattr = d[99];
-        Nvmsetid = BinaryPrimitives.ReadUInt16LittleEndian(d[100..]);
-        Endgid = BinaryPrimitives.ReadUInt16LittleEndian(d[102..]);
-        Nguid = AdminData.Copy(d.Slice(104, 16));
-        Eui64 = AdminData.Copy(d.Slice(120, 8));
+        Raw = AdminData.Copy(d[..Layout.Size]);
+        Nsze = BinaryPrimitives.ReadUInt64LittleEndian(d[Layout.Nsze..]);
+        Ncap = BinaryPrimitives.ReadUInt64LittleEndian(d[Layout.Ncap..]);
+        Nuse = BinaryPrimitives.ReadUInt64LittleEndian(d[Layout.Nuse..]);
+        Nsfeat = d[Layout.Nsfeat];
+        Nlbaf = d[Layout.Nlbaf];
+        Flbas = d[Layout.Flbas];
+        Mc = d[Layout.Mc];
+        Dpc = d[Layout.Dpc];
+        Dps = d[Layout.Dps];
+        Nmic = d[Layout.Nmic];
+        Rescap = d[Layout.Rescap];
+        Fpi = d[Layout.Fpi];
+        Dlfeat = d[Layout.Dlfeat];
+        Nawun = BinaryPrimitives.ReadUInt16LittleEndian(d[Layout.Nawun..]);
+        Nawupf = BinaryPrimitives.ReadUInt16LittleEndian(d[Layout.Nawupf..]);
+        Nacwu = BinaryPrimitives.ReadUInt16LittleEndian(d[Layout.Nacwu..]);
+        Nabsn = BinaryPrimitives.ReadUInt16LittleEndian(d[Layout.Nabsn..]);
+        Nabo = BinaryPrimitives.ReadUInt16LittleEndian(d[Layout.Nabo..]);
+        Nabspf = BinaryPrimitives.ReadUInt16LittleEndian(d[Layout.Nabspf..]);
+        Noiob = BinaryPrimitives.ReadUInt16LittleEndian(d[Layout.Noiob..]);
+        Nvmcap = AdminData.ReadUInt128(d[Layout.Nvmcap..]);
+        Npwg = BinaryPrimitives.ReadUInt16LittleEndian(d[Layout.Npwg..]);
+        Npwa = BinaryPrimitives.ReadUInt16LittleEndian(d[Layout.Npwa..]);
+        Npdg = BinaryPrimitives.ReadUInt16LittleEndian(d[Layout.Npdg..]);
+        Npda = BinaryPrimitives.ReadUInt16LittleEndian(d[Layout.Npda..]);
+        Nows = BinaryPrimitives.ReadUInt16LittleEndian(d[Layout.Nows..]);
+        Anagrpid = BinaryPrimitives.ReadUInt32LittleEndian(d[Layout.Anagrpid..]);
+        Nsattr = d[Layout.Nsattr];
+        Nvmsetid = BinaryPrimitives.ReadUInt16LittleEndian(d[Layout.Nvmsetid..]);
+        Endgid = BinaryPrimitives.ReadUInt16LittleEndian(d[Layout.Endgid..]);
+        Nguid = AdminData.Copy(d.Slice(Layout.Nguid, Layout.NguidLength));
+        Eui64 = AdminData.Copy(d.Slice(Layout.Eui64, Layout.Eui64Length));
 
         _allFormats = new NvmeLbaFormat[MaxLbaFormats];
         for (int i = 0; i < MaxLbaFormats; i++)
         {
-            _allFormats[i] = NvmeLbaFormat.Parse(d.Slice(LbaFormatOffset + (4 * i), 4));
+            _allFormats[i] = NvmeLbaFormat.Parse(d.Slice(Layout.LbaFormat(i), LbaFormatLayout.Size));
         }
 
         // NLBAF is 0's based; a value past 63 is out of spec, so list every entry there is.
@@ -185,13 +167,13 @@ public sealed class NvmeIdentifyNamespace
     public IReadOnlyList<NvmeLbaFormat> LbaFormats { get; }
 
     /// <summary>The index of the LBA format the namespace is formatted with: FLBAS bits 0-3, plus bits 5-6 as bits 4-5.</summary>
-    public int CurrentLbaFormatIndex => (Flbas & 0xF) | ((Flbas & 0x60) >> 1);
+    public int CurrentLbaFormatIndex => Layout.FormatIndex(Flbas);
 
     /// <summary>The LBA format the namespace is formatted with (the entry at <see cref="CurrentLbaFormatIndex"/>, even past NLBAF).</summary>
     public NvmeLbaFormat CurrentLbaFormat => _allFormats[CurrentLbaFormatIndex];
 
     /// <summary>FLBAS bit 4: metadata travels at the end of each data LBA (extended LBA) rather than in a separate buffer.</summary>
-    public bool MetadataAtEndOfLba => (Flbas & 0x10) != 0;
+    public bool MetadataAtEndOfLba => (Flbas & Layout.FlbasMetadataAtEnd) != 0;
 
     /// <summary>The logical block size in bytes of the current format (512, 4096, ...); 0 when the format is not valid.</summary>
     public long BlockSize => CurrentLbaFormat.DataSize;
@@ -200,7 +182,7 @@ public sealed class NvmeIdentifyNamespace
     /// <exception cref="ArgumentException"><paramref name="data"/> is shorter than 4096 bytes.</exception>
     internal static NvmeIdentifyNamespace Parse(ReadOnlySpan<byte> data)
     {
-        AdminData.EnsureLength(data, AdminData.IdentifySize, "Identify Namespace data");
+        AdminData.EnsureLength(data, Layout.Size, "Identify Namespace data");
         return new NvmeIdentifyNamespace(data);
     }
 }

@@ -1,14 +1,11 @@
 using System.Buffers.Binary;
+using NvmeTcp.Protocol.Spec;
 
 namespace NvmeTcp.Client;
 
 /// <summary>
-/// One LBA Format data structure of Identify Namespace (NVM Command Set 1.0, Figure 116), 4 bytes.
-/// <code>
-/// bits 0-15   MS     metadata size in bytes per LBA
-/// bits 16-23  LBADS  LBA data size, as a power of two (0 = format not available)
-/// bits 24-25  RP     relative performance (0 best .. 3 degraded)
-/// </code>
+/// One LBA Format data structure of Identify Namespace (NVM Command Set 1.0, Figure 116), 4 bytes: MS, LBADS and RP as
+/// <see cref="LbaFormatLayout"/> says.
 /// </summary>
 public readonly struct NvmeLbaFormat : IEquatable<NvmeLbaFormat>
 {
@@ -17,16 +14,16 @@ public readonly struct NvmeLbaFormat : IEquatable<NvmeLbaFormat>
     private NvmeLbaFormat(uint value) => _value = value;
 
     /// <summary>MS: metadata size in bytes per logical block (0 = no metadata).</summary>
-    public ushort MetadataSize => (ushort)_value;
+    public ushort MetadataSize => LbaFormatLayout.MetadataSize(_value);
 
     /// <summary>LBADS: LBA data size as a power of two (9 = 512 bytes, 12 = 4096 bytes); 0 = this format is not available.</summary>
-    public byte Lbads => (byte)(_value >> 16);
+    public byte Lbads => LbaFormatLayout.DataSizeShift(_value);
 
     /// <summary>The LBA data size in bytes, 2^LBADS; 0 when LBADS is 0 or too large to be a real size (63 or more).</summary>
     public long DataSize => Lbads is > 0 and < 63 ? 1L << Lbads : 0;
 
     /// <summary>RP: relative performance (0 best performance, 1 better, 2 good, 3 degraded).</summary>
-    public int RelativePerformance => (int)((_value >> 24) & 0x3);
+    public int RelativePerformance => LbaFormatLayout.RelativePerformance(_value);
 
     /// <summary>The raw 32-bit entry.</summary>
     public uint Value => _value;

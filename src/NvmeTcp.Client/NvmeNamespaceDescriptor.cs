@@ -1,20 +1,15 @@
 using NvmeTcp.Protocol.Admin;
+using NvmeTcp.Protocol.Spec;
+using Layout = NvmeTcp.Protocol.Spec.NamespaceDescriptorLayout;
 
 namespace NvmeTcp.Client;
 
 /// <summary>
-/// One Namespace Identification Descriptor (Identify CNS 03h; NVMe Base 2.0, Figure 274).
-/// <code>
-/// byte 0     NIDT  namespace identifier type (0 ends the list)
-/// byte 1     NIDL  namespace identifier length
-/// byte 2-3   reserved
-/// byte 4..   NID   NIDL bytes
-/// </code>
+/// One Namespace Identification Descriptor (Identify CNS 03h; NVMe Base 2.0, Figure 274): NIDT, NIDL and NID as
+/// <see cref="NamespaceDescriptorLayout"/> says.
 /// </summary>
 public sealed class NvmeNamespaceDescriptor
 {
-    private const int HeaderSize = 4;
-
     private NvmeNamespaceDescriptor(NvmeNamespaceIdentifierType type, ReadOnlySpan<byte> value)
     {
         Type = type;
@@ -56,11 +51,11 @@ public sealed class NvmeNamespaceDescriptor
     {
         var list = new List<NvmeNamespaceDescriptor>();
         int offset = 0;
-        while (data.Length - offset >= HeaderSize && data[offset] != 0)
+        while (data.Length - offset >= Layout.HeaderSize && data[offset + Layout.Nidt] != Layout.TypeEnd)
         {
-            var type = (NvmeNamespaceIdentifierType)data[offset];
-            int length = data[offset + 1];
-            int expected = ExpectedLength(type);
+            var type = (NvmeNamespaceIdentifierType)data[offset + Layout.Nidt];
+            int length = data[offset + Layout.Nidl];
+            int expected = Layout.LengthOf((byte)type);
             if (expected != 0 && length != expected)
             {
                 throw new InvalidDataException(
@@ -68,41 +63,32 @@ public sealed class NvmeNamespaceDescriptor
             }
 
             // Lengths come from the wire: the descriptor must fit in what is left.
-            if (length > data.Length - offset - HeaderSize)
+            if (length > data.Length - offset - Layout.Nid)
             {
                 throw new InvalidDataException(
                     $"Namespace identification descriptor at byte {offset}: NIDL {length} runs past the end of the {data.Length}-byte list.");
             }
 
-            list.Add(new NvmeNamespaceDescriptor(type, data.Slice(offset + HeaderSize, length)));
-            offset += HeaderSize + length;
+            list.Add(new NvmeNamespaceDescriptor(type, data.Slice(offset + Layout.Nid, length)));
+            offset += Layout.Nid + length;
         }
 
         return list.AsReadOnly();
     }
-
-    private static int ExpectedLength(NvmeNamespaceIdentifierType type) => type switch
-    {
-        NvmeNamespaceIdentifierType.Eui64 => 8,
-        NvmeNamespaceIdentifierType.Nguid => 16,
-        NvmeNamespaceIdentifierType.Uuid => 16,
-        NvmeNamespaceIdentifierType.Csi => 1,
-        _ => 0,
-    };
 }
 
 /// <summary>NIDT: the type of a namespace identification descriptor (NVMe Base 2.0, Figure 274).</summary>
 public enum NvmeNamespaceIdentifierType : byte
 {
     /// <summary>IEEE Extended Unique Identifier, 8 bytes.</summary>
-    Eui64 = 1,
+    Eui64 = Layout.TypeEui64,
 
     /// <summary>Namespace Globally Unique Identifier, 16 bytes.</summary>
-    Nguid = 2,
+    Nguid = Layout.TypeNguid,
 
     /// <summary>Namespace UUID, 16 bytes.</summary>
-    Uuid = 3,
+    Uuid = Layout.TypeUuid,
 
     /// <summary>Command Set Identifier, 1 byte.</summary>
-    Csi = 4,
+    Csi = Layout.TypeCsi,
 }

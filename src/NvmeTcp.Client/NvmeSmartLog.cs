@@ -1,69 +1,57 @@
 using System.Buffers.Binary;
 using NvmeTcp.Protocol.Admin;
+using NvmeTcp.Protocol.Spec;
+using Layout = NvmeTcp.Protocol.Spec.SmartLogLayout;
 
 namespace NvmeTcp.Client;
 
 /// <summary>
-/// The SMART / Health Information log (LID 02h; NVMe Base 2.0, Figure 207), 512 bytes.
-/// <code>
-/// byte 0        critical warning                 byte 128-143  power on hours
-/// byte 1-2      composite temperature (Kelvin)   byte 144-159  unsafe shutdowns
-/// byte 3        available spare (%)              byte 160-175  media and data integrity errors
-/// byte 4        available spare threshold (%)    byte 176-191  number of error information log entries
-/// byte 5        percentage used                  byte 192-195  warning composite temperature time (minutes)
-/// byte 6        endurance group critical warning summary   byte 196-199  critical composite temperature time (minutes)
-/// byte 32-47    data units read (1000 x 512 bytes)         byte 200-215  temperature sensors 1-8 (Kelvin, 0 = absent)
-/// byte 48-63    data units written                         byte 216-219  thermal management temperature 1 transition count
-/// byte 64-79    host read commands                         byte 220-223  thermal management temperature 2 transition count
-/// byte 80-95    host write commands                        byte 224-227  total time for thermal management temperature 1 (s)
-/// byte 96-111   controller busy time (minutes)             byte 228-231  total time for thermal management temperature 2 (s)
-/// byte 112-127  power cycles
-/// </code>
-/// The 16-byte counters are little-endian 128-bit integers.
+/// The SMART / Health Information log (LID 02h; NVMe Base 2.0, Figure 207), 512 bytes laid out as
+/// <see cref="SmartLogLayout"/> says. The 16-byte counters are little-endian 128-bit integers.
 /// </summary>
 /// <remarks>Parsing never fails on content.</remarks>
 public sealed class NvmeSmartLog
 {
     /// <summary>Size of the log page.</summary>
-    public const int Size = 512;
+    public const int Size = Layout.Size;
 
     /// <summary>Number of temperature sensor fields.</summary>
-    public const int TemperatureSensorCount = 8;
+    public const int TemperatureSensorCount = Layout.TemperatureSensorCount;
 
     private NvmeSmartLog(ReadOnlySpan<byte> d)
     {
-        CriticalWarning = d[0];
-        CompositeTemperature = BinaryPrimitives.ReadUInt16LittleEndian(d[1..]);
-        AvailableSpare = d[3];
-        AvailableSpareThreshold = d[4];
-        PercentageUsed = d[5];
-        EnduranceGroupCriticalWarningSummary = d[6];
-        DataUnitsRead = AdminData.ReadUInt128(d[32..]);
-        DataUnitsWritten = AdminData.ReadUInt128(d[48..]);
-        HostReadCommands = AdminData.ReadUInt128(d[64..]);
-        HostWriteCommands = AdminData.ReadUInt128(d[80..]);
-        ControllerBusyTime = AdminData.ReadUInt128(d[96..]);
-        PowerCycles = AdminData.ReadUInt128(d[112..]);
-        PowerOnHours = AdminData.ReadUInt128(d[128..]);
-        UnsafeShutdowns = AdminData.ReadUInt128(d[144..]);
-        MediaErrors = AdminData.ReadUInt128(d[160..]);
-        ErrorLogEntries = AdminData.ReadUInt128(d[176..]);
-        WarningTemperatureTime = BinaryPrimitives.ReadUInt32LittleEndian(d[192..]);
-        CriticalTemperatureTime = BinaryPrimitives.ReadUInt32LittleEndian(d[196..]);
+        CriticalWarning = d[Layout.CriticalWarning];
+        CompositeTemperature = BinaryPrimitives.ReadUInt16LittleEndian(d[Layout.CompositeTemperature..]);
+        AvailableSpare = d[Layout.AvailableSpare];
+        AvailableSpareThreshold = d[Layout.AvailableSpareThreshold];
+        PercentageUsed = d[Layout.PercentageUsed];
+        EnduranceGroupCriticalWarningSummary = d[Layout.EnduranceGroupCriticalWarningSummary];
+        DataUnitsRead = AdminData.ReadUInt128(d[Layout.DataUnitsRead..]);
+        DataUnitsWritten = AdminData.ReadUInt128(d[Layout.DataUnitsWritten..]);
+        HostReadCommands = AdminData.ReadUInt128(d[Layout.HostReadCommands..]);
+        HostWriteCommands = AdminData.ReadUInt128(d[Layout.HostWriteCommands..]);
+        ControllerBusyTime = AdminData.ReadUInt128(d[Layout.ControllerBusyTime..]);
+        PowerCycles = AdminData.ReadUInt128(d[Layout.PowerCycles..]);
+        PowerOnHours = AdminData.ReadUInt128(d[Layout.PowerOnHours..]);
+        UnsafeShutdowns = AdminData.ReadUInt128(d[Layout.UnsafeShutdowns..]);
+        MediaErrors = AdminData.ReadUInt128(d[Layout.MediaErrors..]);
+        ErrorLogEntries = AdminData.ReadUInt128(d[Layout.ErrorLogEntries..]);
+        WarningTemperatureTime = BinaryPrimitives.ReadUInt32LittleEndian(d[Layout.WarningTemperatureTime..]);
+        CriticalTemperatureTime = BinaryPrimitives.ReadUInt32LittleEndian(d[Layout.CriticalTemperatureTime..]);
         var sensors = new ushort[TemperatureSensorCount];
         for (int i = 0; i < sensors.Length; i++)
         {
-            sensors[i] = BinaryPrimitives.ReadUInt16LittleEndian(d[(200 + (2 * i))..]);
+            sensors[i] = BinaryPrimitives.ReadUInt16LittleEndian(d[Layout.TemperatureSensor(i)..]);
         }
 
         TemperatureSensors = Array.AsReadOnly(sensors);
-        ThermalManagementTemperature1TransitionCount = BinaryPrimitives.ReadUInt32LittleEndian(d[216..]);
-        ThermalManagementTemperature2TransitionCount = BinaryPrimitives.ReadUInt32LittleEndian(d[220..]);
-        ThermalManagementTemperature1TotalTime = BinaryPrimitives.ReadUInt32LittleEndian(d[224..]);
-        ThermalManagementTemperature2TotalTime = BinaryPrimitives.ReadUInt32LittleEndian(d[228..]);
+        ThermalManagementTemperature1TransitionCount = BinaryPrimitives.ReadUInt32LittleEndian(d[Layout.ThermalManagementTemperature1TransitionCount..]);
+        ThermalManagementTemperature2TransitionCount = BinaryPrimitives.ReadUInt32LittleEndian(d[Layout.ThermalManagementTemperature2TransitionCount..]);
+        ThermalManagementTemperature1TotalTime = BinaryPrimitives.ReadUInt32LittleEndian(d[Layout.ThermalManagementTemperature1TotalTime..]);
+        ThermalManagementTemperature2TotalTime = BinaryPrimitives.ReadUInt32LittleEndian(d[Layout.ThermalManagementTemperature2TotalTime..]);
     }
 
-    /// <summary>Critical Warning: bit 0 spare below threshold, bit 1 temperature, bit 2 reliability degraded, bit 3 read-only, bit 4 volatile memory backup failed, bit 5 persistent memory region read-only.</summary>
+    /// <summary>Critical Warning, with the bits of <see cref="SmartCriticalWarning"/> (bit 0 spare below threshold, bit 1 temperature, ...).</summary>
     public byte CriticalWarning { get; }
 
     /// <summary>Composite Temperature, in Kelvin (0 = not reported).</summary>

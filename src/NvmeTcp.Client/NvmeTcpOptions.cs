@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using NvmeTcp.Protocol.Spec;
 
 namespace NvmeTcp.Client;
 
@@ -8,8 +9,8 @@ namespace NvmeTcp.Client;
 /// </summary>
 public sealed class NvmeTcpOptions
 {
-    /// <summary>The NQN of the discovery subsystem every NVMe-oF target serves.</summary>
-    public const string DiscoveryNqn = "nqn.2014-08.org.nvmexpress.discovery";
+    /// <summary>The NQN of the discovery subsystem every NVMe-oF target serves: <see cref="NvmeQualifiedName.Discovery"/>.</summary>
+    public const string DiscoveryNqn = NvmeQualifiedName.Discovery;
 
     /// <summary>The IANA port for NVMe/TCP I/O controllers.</summary>
     public const int DefaultPort = 4420;

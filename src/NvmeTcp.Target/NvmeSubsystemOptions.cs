@@ -1,3 +1,5 @@
+using NvmeTcp.Protocol.Spec;
+
 namespace NvmeTcp.Target;
 
 /// <summary>One NVM subsystem served by an <see cref="NvmeTcpTarget"/>, with its controllers' capabilities and its namespaces.</summary>
@@ -39,7 +41,7 @@ public sealed class NvmeSubsystemOptions
     /// IOCCSZ (Identify Controller) in 16-byte units: the I/O command capsule size, so I/O queues take
     /// IOCCSZ * 16 - 64 bytes of in-capsule data. Default 516 (8 KiB of data). The admin queue always takes 8 KiB.
     /// </summary>
-    public uint Ioccsz { get; set; } = (8192 + 64) / 16;
+    public uint Ioccsz { get; set; } = IdentifyControllerLayout.CommandCapsuleSize(8192);
 
     /// <summary>Most I/O queues a host gets (Set Features Number of Queues grants at most this). Default 8.</summary>
     public int MaxIoQueues { get; set; } = 8;

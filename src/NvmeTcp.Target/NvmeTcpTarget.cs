@@ -202,7 +202,7 @@ public sealed class NvmeTcpTarget : IAsyncDisposable
 
         foreach (var controller in _discovery.Controllers)
         {
-            controller.RaiseNotice(Controller.NoticeDiscoveryLog, Protocol.Admin.LogPageId.Discovery, AsyncEventBits.DiscoveryLogChange);
+            controller.RaiseNotice(Protocol.Spec.AsyncEventNotice.DiscoveryLogPageChange);
         }
     }
 

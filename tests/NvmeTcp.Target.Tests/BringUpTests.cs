@@ -1,6 +1,7 @@
 using NvmeTcp.Client;
 using NvmeTcp.Protocol.Admin;
 using NvmeTcp.Protocol.Fabrics;
+using NvmeTcp.Protocol.Spec;
 using NvmeTcp.Protocol;
 
 namespace NvmeTcp.Target.Tests;

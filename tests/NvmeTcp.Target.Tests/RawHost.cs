@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using NvmeTcp.Client;
 using NvmeTcp.Protocol.Admin;
 using NvmeTcp.Protocol.Fabrics;
+using NvmeTcp.Protocol.Spec;
 using NvmeTcp.Protocol;
 
 namespace NvmeTcp.Target.Tests;

@@ -11,9 +11,6 @@ namespace NvmeTcp.Protocol.Admin;
 /// </summary>
 public static class AdminData
 {
-    /// <summary>Size of every Identify data structure (NVMe Base 2.0, 5.17.2).</summary>
-    public const int IdentifySize = 4096;
-
     /// <summary>Throws <see cref="ArgumentException"/> when <paramref name="data"/> is shorter than <paramref name="required"/>.</summary>
     public static void EnsureLength(
         ReadOnlySpan<byte> data,

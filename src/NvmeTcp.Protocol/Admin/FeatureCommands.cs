@@ -1,4 +1,5 @@
 using NvmeTcp.Protocol;
+using NvmeTcp.Protocol.Spec;
 
 namespace NvmeTcp.Protocol.Admin;
 
@@ -80,24 +81,4 @@ public enum FeatureSelect : byte
 
     /// <summary>Whether the feature is saveable, namespace specific and changeable (returned in DW0).</summary>
     SupportedCapabilities = 3,
-}
-
-/// <summary>CDW11 of the Asynchronous Event Configuration feature (NVMe Base 2.0 "Asynchronous Event Configuration"): notices to send.</summary>
-[Flags]
-public enum AsyncEventConfiguration : uint
-{
-    /// <summary>No notices.</summary>
-    None = 0,
-
-    /// <summary>Bit 8: Namespace Attribute Notices.</summary>
-    NamespaceAttribute = 1 << 8,
-
-    /// <summary>Bit 9: Firmware Activation Notices.</summary>
-    FirmwareActivation = 1 << 9,
-
-    /// <summary>Bit 11: Asymmetric Namespace Access Change Notices.</summary>
-    AnaChange = 1 << 11,
-
-    /// <summary>Bit 31: Discovery Log Page Change Notices (discovery controllers).</summary>
-    DiscoveryLogChange = 1u << 31,
 }

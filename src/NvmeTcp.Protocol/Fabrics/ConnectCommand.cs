@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using NvmeTcp.Protocol;
+using NvmeTcp.Protocol.Spec;
 
 namespace NvmeTcp.Protocol.Fabrics;
 
@@ -95,8 +96,8 @@ public static class ConnectData
     /// <summary>CNTLID to send on the admin queue: any controller, dynamic model.</summary>
     public const ushort DynamicControllerId = 0xFFFF;
 
-    /// <summary>Longest NQN in UTF-8 bytes (NVMe Base 2.0 "NVMe Qualified Names"; Linux <c>NVMF_NQN_SIZE</c>); its 256-byte field keeps a NUL after it.</summary>
-    public const int MaxNqnLength = 223;
+    /// <summary>Longest NQN in UTF-8 bytes: <see cref="NvmeQualifiedName.MaxLength"/>.</summary>
+    public const int MaxNqnLength = NvmeQualifiedName.MaxLength;
 
     /// <summary>Byte offset of HOSTID.</summary>
     public const int HostIdOffset = 0;
@@ -110,8 +111,8 @@ public static class ConnectData
     /// <summary>Byte offset of HOSTNQN.</summary>
     public const int HostNqnOffset = 512;
 
-    /// <summary>Size of each NQN field.</summary>
-    public const int NqnFieldSize = 256;
+    /// <summary>Size of each NQN field: <see cref="NvmeQualifiedName.FieldLength"/>.</summary>
+    public const int NqnFieldSize = NvmeQualifiedName.FieldLength;
 
     /// <summary>Writes the Connect data into the first 1024 bytes of <paramref name="destination"/>, zeroing the rest of them.</summary>
     /// <exception cref="ArgumentException">

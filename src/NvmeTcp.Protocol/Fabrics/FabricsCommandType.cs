@@ -5,7 +5,7 @@ namespace NvmeTcp.Protocol.Fabrics;
 /// <summary>
 /// FCTYPE, byte 4 of a fabrics command (opcode 0x7F) (NVMe-oF 1.1, 6 "Fabrics Command Set"; Linux
 /// <c>enum nvmf_capsule_command</c>). Bit 0 gives the data direction, as an opcode's bits do: 1 host to
-/// controller (Connect, Authentication Send).
+/// controller (Connect, Authentication Send). Names as the spec spells them: <see cref="Spec.CommandName"/>.
 /// </summary>
 public enum FabricsCommandType : byte
 {
@@ -32,7 +32,7 @@ public enum FabricsCommandType : byte
 public static class FabricsCommand
 {
     /// <summary>The opcode of every fabrics command.</summary>
-    public const byte Opcode = 0x7F;
+    public const byte Opcode = (byte)Admin.AdminOpcode.FabricsCommands;
 
     /// <summary>
     /// A fabrics SQE of the given FCTYPE: opcode 0x7F, byte 1 0x40 and SGL1 for no data. Byte 1 is reserved in

@@ -1,4 +1,5 @@
 using NvmeTcp.Protocol;
+using NvmeTcp.Protocol.Spec;
 
 namespace NvmeTcp.Protocol.Fabrics;
 
@@ -66,29 +67,4 @@ public enum PropertySize : byte
 
     /// <summary>An 8-byte property.</summary>
     EightBytes = 1,
-}
-
-/// <summary>
-/// Offsets of the controller properties a host uses (NVMe Base 2.0 "Controller Properties"; over
-/// fabrics they replace the PCIe registers).
-/// </summary>
-public static class ControllerProperty
-{
-    /// <summary>CAP, Controller Capabilities (8 bytes).</summary>
-    public const uint Cap = 0x00;
-
-    /// <summary>VS, Version (4 bytes).</summary>
-    public const uint Vs = 0x08;
-
-    /// <summary>CC, Controller Configuration (4 bytes).</summary>
-    public const uint Cc = 0x14;
-
-    /// <summary>CSTS, Controller Status (4 bytes).</summary>
-    public const uint Csts = 0x1C;
-
-    /// <summary>NSSR, NVM Subsystem Reset (4 bytes).</summary>
-    public const uint Nssr = 0x20;
-
-    /// <summary>The width of a property: 8 bytes for CAP, 4 for the others this library uses.</summary>
-    public static PropertySize SizeOf(uint offset) => offset == Cap ? PropertySize.EightBytes : PropertySize.FourBytes;
 }

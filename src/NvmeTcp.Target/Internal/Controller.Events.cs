@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using NvmeTcp.Client;
 using NvmeTcp.Protocol.Admin;
 using NvmeTcp.Protocol;
+using NvmeTcp.Protocol.Spec;
 using NvmeTcp.Target.Internal.Execution;
 
 namespace NvmeTcp.Target.Internal;
@@ -9,15 +10,6 @@ namespace NvmeTcp.Target.Internal;
 /// <summary>Asynchronous events, the logs they point to, and the statistics behind the SMART log.</summary>
 internal sealed partial class Controller
 {
-    /// <summary>AER DW0 type 2: notice.</summary>
-    public const byte EventTypeNotice = 2;
-
-    /// <summary>Notice: namespace attribute changed (read log 0x04).</summary>
-    public const byte NoticeNamespaceAttribute = 0x00;
-
-    /// <summary>Notice: discovery log page changed (read log 0x70).</summary>
-    public const byte NoticeDiscoveryLog = 0xF0;
-
     private readonly Queue<(ITargetQueue Connection, ushort Cid)> _pendingAers = new();
     private readonly Queue<uint> _pendingEvents = new();
     private readonly SortedSet<uint> _changedNamespaces = [];
@@ -92,17 +84,18 @@ internal sealed partial class Controller
             }
         }
 
-        RaiseNotice(NoticeNamespaceAttribute, LogPageId.ChangedNamespaceList, AsyncEventBits.NamespaceAttribute);
+        RaiseNotice(AsyncEventNotice.NamespaceAttributeChanged);
     }
 
     /// <summary>
     /// Raises a notice if the host enabled it and has not yet been told (nvmet masks an event type once sent until
-    /// the host reads its log with RAE 0). DW0: bits 0-2 type, 8-15 info, 16-23 log page.
+    /// the host reads its log with RAE 0). DW0 names the notice's log page.
     /// </summary>
-    public void RaiseNotice(byte info, byte logPage, uint configBit)
+    public void RaiseNotice(AsyncEventNotice notice)
     {
         (ITargetQueue Connection, ushort Cid) aer;
-        var dw0 = EventTypeNotice | ((uint)info << 8) | ((uint)logPage << 16);
+        var dw0 = AsyncEventCompletion.Notice(notice).ToDword0();
+        var configBit = (uint)AsyncEventNotices.ConfigurationOf(notice);
         lock (_sync)
         {
             if (IsTornDown || (_asyncEventConfig & configBit) == 0 || (_maskedNotices & configBit) != 0)
@@ -130,33 +123,33 @@ internal sealed partial class Controller
             return;
         }
 
+        if (!AsyncEventNotices.TryFromLogPage(logPage, out var notice))
+        {
+            return;
+        }
+
         lock (_sync)
         {
-            _maskedNotices &= logPage switch
-            {
-                LogPageId.ChangedNamespaceList => ~AsyncEventBits.NamespaceAttribute,
-                LogPageId.Discovery => ~AsyncEventBits.DiscoveryLogChange,
-                _ => ~0u,
-            };
+            _maskedNotices &= ~(uint)AsyncEventNotices.ConfigurationOf(notice);
         }
     }
 
-    /// <summary>Log 0x04: up to 1024 changed NSIDs, or 0xFFFFFFFF first when more changed; cleared unless RAE.</summary>
+    /// <summary>Log 0x04 (<see cref="NamespaceListLayout"/>): the changed NSIDs, or the overflow mark when more changed; cleared unless RAE.</summary>
     public void WriteChangedNamespaceLog(Span<byte> log, bool retainAsyncEvent)
     {
         log.Clear();
         lock (_sync)
         {
-            if (_changedNamespaces.Count > IdentifyWriter.MaxListEntries)
+            if (_changedNamespaces.Count > NamespaceListLayout.MaxEntries)
             {
-                BinaryPrimitives.WriteUInt32LittleEndian(log, 0xFFFFFFFF);
+                BinaryPrimitives.WriteUInt32LittleEndian(log, NamespaceListLayout.Overflow);
             }
             else
             {
                 var i = 0;
                 foreach (var nsid in _changedNamespaces)
                 {
-                    BinaryPrimitives.WriteUInt32LittleEndian(log[(4 * i++)..], nsid);
+                    BinaryPrimitives.WriteUInt32LittleEndian(log[(NamespaceListLayout.EntrySize * i++)..], nsid);
                 }
             }
 
@@ -173,11 +166,11 @@ internal sealed partial class Controller
         lock (_sync)
         {
             _errorCount++;
-            _errors[(int)(_errorCount % ErrorLogEntries)] = (_errorCount, sqid, cid, (ushort)(status.StatusField & ~1));
+            _errors[(int)(_errorCount % ErrorLogEntries)] = (_errorCount, sqid, cid, status.StatusField); // phase tag 0
         }
     }
 
-    /// <summary>Log 0x01: 64-byte entries, 0-7 error count, 8-9 SQID, 10-11 CID, 12-13 status field.</summary>
+    /// <summary>Log 0x01 (<see cref="ErrorLogEntryLayout"/>): error count, SQID, CID, status field and TRTYPE, newest first.</summary>
     public void WriteErrorLog(Span<byte> log)
     {
         log.Clear();
@@ -186,12 +179,12 @@ internal sealed partial class Controller
             for (var i = 0; i < ErrorLogEntries && (ulong)i < _errorCount; i++)
             {
                 var e = _errors[(int)((_errorCount - (ulong)i) % ErrorLogEntries)];
-                var entry = log.Slice(i * 64, 64);
-                BinaryPrimitives.WriteUInt64LittleEndian(entry, e.Count);
-                BinaryPrimitives.WriteUInt16LittleEndian(entry[8..], e.Sqid);
-                BinaryPrimitives.WriteUInt16LittleEndian(entry[10..], e.Cid);
-                BinaryPrimitives.WriteUInt16LittleEndian(entry[12..], e.Status);
-                entry[29] = 3; // TRTYPE: TCP
+                var entry = log.Slice(i * ErrorLogEntryLayout.Size, ErrorLogEntryLayout.Size);
+                BinaryPrimitives.WriteUInt64LittleEndian(entry[ErrorLogEntryLayout.ErrorCount..], e.Count);
+                BinaryPrimitives.WriteUInt16LittleEndian(entry[ErrorLogEntryLayout.Sqid..], e.Sqid);
+                BinaryPrimitives.WriteUInt16LittleEndian(entry[ErrorLogEntryLayout.Cid..], e.Cid);
+                BinaryPrimitives.WriteUInt16LittleEndian(entry[ErrorLogEntryLayout.Status..], e.Status);
+                entry[ErrorLogEntryLayout.Trtype] = DiscoveryLogEntryLayout.TransportTcp;
             }
         }
     }
@@ -202,33 +195,32 @@ internal sealed partial class Controller
         if (write)
         {
             Interlocked.Increment(ref _writeCommands);
-            Interlocked.Add(ref _blocksWritten512, bytes / 512);
+            Interlocked.Add(ref _blocksWritten512, bytes / SmartLogLayout.DataUnitBlockSize);
         }
         else
         {
             Interlocked.Increment(ref _readCommands);
-            Interlocked.Add(ref _blocksRead512, bytes / 512);
+            Interlocked.Add(ref _blocksRead512, bytes / SmartLogLayout.DataUnitBlockSize);
         }
     }
 
     /// <summary>
-    /// Log 0x02, SMART / Health Information (512 bytes): 1-2 composite temperature (K), 3 available spare 100%,
-    /// 4 threshold 10%, 32-47 data units read and 48-63 written (thousands of 512-byte units, rounded up),
-    /// 64-79 read and 80-95 write commands, 176-191 error log entries.
+    /// Log 0x02, SMART / Health Information (<see cref="SmartLogLayout"/>): composite temperature 300 K, available
+    /// spare 100%, threshold 10%, data units read and written, read and write commands, error log entries.
     /// </summary>
     public void WriteSmartLog(Span<byte> log)
     {
         log.Clear();
-        BinaryPrimitives.WriteUInt16LittleEndian(log[1..], 300);
-        log[3] = 100;
-        log[4] = 10;
-        BinaryPrimitives.WriteUInt64LittleEndian(log[32..], (ulong)((Interlocked.Read(ref _blocksRead512) + 999) / 1000));
-        BinaryPrimitives.WriteUInt64LittleEndian(log[48..], (ulong)((Interlocked.Read(ref _blocksWritten512) + 999) / 1000));
-        BinaryPrimitives.WriteUInt64LittleEndian(log[64..], (ulong)Interlocked.Read(ref _readCommands));
-        BinaryPrimitives.WriteUInt64LittleEndian(log[80..], (ulong)Interlocked.Read(ref _writeCommands));
+        BinaryPrimitives.WriteUInt16LittleEndian(log[SmartLogLayout.CompositeTemperature..], 300);
+        log[SmartLogLayout.AvailableSpare] = 100;
+        log[SmartLogLayout.AvailableSpareThreshold] = 10;
+        BinaryPrimitives.WriteUInt64LittleEndian(log[SmartLogLayout.DataUnitsRead..], SmartLogLayout.DataUnits((ulong)Interlocked.Read(ref _blocksRead512)));
+        BinaryPrimitives.WriteUInt64LittleEndian(log[SmartLogLayout.DataUnitsWritten..], SmartLogLayout.DataUnits((ulong)Interlocked.Read(ref _blocksWritten512)));
+        BinaryPrimitives.WriteUInt64LittleEndian(log[SmartLogLayout.HostReadCommands..], (ulong)Interlocked.Read(ref _readCommands));
+        BinaryPrimitives.WriteUInt64LittleEndian(log[SmartLogLayout.HostWriteCommands..], (ulong)Interlocked.Read(ref _writeCommands));
         lock (_sync)
         {
-            BinaryPrimitives.WriteUInt64LittleEndian(log[176..], _errorCount);
+            BinaryPrimitives.WriteUInt64LittleEndian(log[SmartLogLayout.ErrorLogEntries..], _errorCount);
         }
     }
 }

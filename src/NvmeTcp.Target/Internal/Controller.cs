@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using NvmeTcp.Client;
 using NvmeTcp.Protocol;
+using NvmeTcp.Protocol.Spec;
 using NvmeTcp.Target.Internal.Execution;
 
 namespace NvmeTcp.Target.Internal;
@@ -19,7 +20,7 @@ namespace NvmeTcp.Target.Internal;
 internal sealed partial class Controller
 {
     /// <summary>VS: NVMe 2.0.0.</summary>
-    public const uint Version = 0x00020000;
+    public static readonly uint Version = ControllerVersion.Create(2, 0);
 
     /// <summary>Asynchronous Event Requests outstanding at most (AERL + 1), as nvmet's NVMET_ASYNC_EVENTS.</summary>
     public const byte MaxAsyncEvents = 4;
@@ -30,10 +31,8 @@ internal sealed partial class Controller
     /// <summary>Keep-alive timeout nvmet gives a discovery controller connected with KATO 0 (NVMET_DISC_KATO_MS).</summary>
     public const uint DiscoveryDefaultKatoMs = 120_000;
 
-    private const uint CcEnable = 1;
-    private const uint CstsReady = 1;
-    private const uint CstsFatal = 1 << 1;
-    private const uint CstsShutdownComplete = 2 << 2;
+    // CAP.TO as nvmet: 15 units of 500 ms.
+    private static readonly TimeSpan CapTimeout = TimeSpan.FromSeconds(7.5);
 
     private readonly object _sync = new();
     private readonly NvmeTcpTarget _target;
@@ -53,7 +52,7 @@ internal sealed partial class Controller
         Cntlid = cntlid;
         HostNqn = hostNqn;
         HostId = hostId;
-        SupportedEvents = subsystem.IsDiscovery ? AsyncEventBits.DiscoveryLogChange : AsyncEventBits.NamespaceAttribute;
+        SupportedEvents = (uint)(subsystem.IsDiscovery ? AsyncEventConfiguration.DiscoveryLogChange : AsyncEventConfiguration.NamespaceAttribute);
         _asyncEventConfig = SupportedEvents;
         _keepAliveTimer = target.Options.TimeProvider.CreateTimer(static s => ((Controller)s!).OnKeepAliveTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         SetKeepAliveTimeout(katoMs == 0 && subsystem.IsDiscovery ? DiscoveryDefaultKatoMs : katoMs);
@@ -70,8 +69,8 @@ internal sealed partial class Controller
     /// <summary>OAES: the asynchronous events this controller can send.</summary>
     public uint SupportedEvents { get; }
 
-    /// <summary>CAP: MQES, CQR 1, TO 15 (7.5 s, as nvmet), CSS NVM (bit 37) and I/O command sets (bit 43), MPSMIN 0.</summary>
-    public ulong Cap => (ulong)(Subsystem.MaxQueueSize - 1) | (1UL << 16) | (15UL << 24) | (1UL << 37) | (1UL << 43);
+    /// <summary>CAP: MQES, CQR 1, TO 7.5 s (as nvmet), CSS NVM and I/O command sets, MPSMIN = MPSMAX = 4 KiB.</summary>
+    public ulong Cap => ControllerCapabilities.Create(Subsystem.MaxQueueSize, CapTimeout, CommandSetsSupported.Nvm | CommandSetsSupported.IoCommandSets, contiguousQueuesRequired: true);
 
     public uint Cc
     {
@@ -95,7 +94,7 @@ internal sealed partial class Controller
         }
     }
 
-    public bool IsReady => (Csts & CstsReady) != 0 && (Cc & CcEnable) != 0;
+    public bool IsReady => ControllerStatus.IsReady(Csts) && ControllerConfiguration.IsEnabled(Cc);
 
     public bool IsTornDown => Volatile.Read(ref _torn) != 0;
 
@@ -144,39 +143,40 @@ internal sealed partial class Controller
         {
             var old = _cc;
             _cc = value;
-            if ((value & CcEnable) != 0 && (old & CcEnable) == 0)
+            if (ControllerConfiguration.IsEnabled(value) && !ControllerConfiguration.IsEnabled(old))
             {
-                var iosqes = (value >> 16) & 0xF;
-                var iocqes = (value >> 20) & 0xF;
-                var mps = (value >> 7) & 0xF;
-                var ams = (value >> 11) & 0x7;
-                var css = (value >> 4) & 0x7;
-                var badQueueEntries = !Subsystem.IsDiscovery && (iosqes != 6 || iocqes != 4);
-                _csts = badQueueEntries || mps != 0 || ams != 0 || css is not (0 or 6) || Subsystem.ControllersFatal ? CstsFatal : CstsReady;
-                if (_csts == CstsReady)
+                var iosqes = ControllerConfiguration.IoSubmissionQueueEntrySize(value);
+                var iocqes = ControllerConfiguration.IoCompletionQueueEntrySize(value);
+                var pageSize = ControllerConfiguration.MemoryPageSize(value);
+                var ams = ControllerConfiguration.ArbitrationMechanism(value);
+                var css = ControllerConfiguration.CommandSet(value);
+                var badQueueEntries = !Subsystem.IsDiscovery && (iosqes != ControllerConfiguration.SqeSizeLog2 || iocqes != ControllerConfiguration.CqeSizeLog2);
+                var bad = badQueueEntries || pageSize != ControllerCapabilities.BasePageSize || ams != 0 || css is not (CommandSetSelection.Nvm or CommandSetSelection.AllIoCommandSets);
+                _csts = bad || Subsystem.ControllersFatal ? ControllerStatus.Fatal : ControllerStatus.Ready;
+                if (_csts == ControllerStatus.Ready)
                 {
                     ArmKeepAlive();
                 }
             }
 
-            if ((value & CcEnable) == 0 && (old & CcEnable) != 0)
+            if (!ControllerConfiguration.IsEnabled(value) && ControllerConfiguration.IsEnabled(old))
             {
-                _csts &= ~CstsReady;
+                _csts &= ~ControllerStatus.Ready;
                 _cc = 0;
             }
 
-            var shn = (value >> 14) & 0x3;
-            var oldShn = (old >> 14) & 0x3;
-            if (shn != 0 && oldShn == 0)
+            var shn = ControllerConfiguration.Shutdown(value);
+            var oldShn = ControllerConfiguration.Shutdown(old);
+            if (shn != ShutdownNotification.None && oldShn == ShutdownNotification.None)
             {
-                _csts &= ~CstsReady;
-                _cc &= ~CcEnable;
-                _csts |= CstsShutdownComplete;
+                _csts &= ~ControllerStatus.Ready;
+                _cc &= ~ControllerConfiguration.Enable;
+                _csts = ControllerStatus.WithShutdown(_csts, ShutdownStatus.Complete);
             }
 
-            if (shn == 0 && oldShn != 0)
+            if (shn == ShutdownNotification.None && oldShn != ShutdownNotification.None)
             {
-                _csts &= ~CstsShutdownComplete;
+                _csts = ControllerStatus.WithShutdown(_csts, ShutdownStatus.Normal);
             }
         }
     }
@@ -221,7 +221,7 @@ internal sealed partial class Controller
     {
         lock (_sync)
         {
-            _csts |= CstsFatal;
+            _csts |= ControllerStatus.Fatal;
         }
 
         TearDown(reason);
@@ -268,17 +268,10 @@ internal sealed partial class Controller
             }
 
             // nvmet_keep_alive_timer: "keep alive timeout", then nvmet_ctrl_fatal_error: CSTS.CFS and delete_ctrl.
-            _csts |= CstsFatal;
+            _csts |= ControllerStatus.Fatal;
         }
 
         _target.Log.KeepAliveExpired(Cntlid, Subsystem.Nqn, KeepAliveTimeoutMs);
         TearDown("keep-alive timeout");
     }
-}
-
-/// <summary>Asynchronous Event Configuration and OAES bits (NVMe Base 2.0 5.27.1.7).</summary>
-internal static class AsyncEventBits
-{
-    public const uint NamespaceAttribute = 1 << 8;
-    public const uint DiscoveryLogChange = 1u << 31;
 }

@@ -2,9 +2,10 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using NvmeTcp.Client;
 using NvmeTcp.Protocol.Admin;
 using NvmeTcp.Protocol.Nvm;
+using NvmeTcp.Protocol.Spec;
+using Entry = NvmeTcp.Protocol.Spec.DiscoveryLogEntryLayout;
 
 namespace NvmeTcp.Target.Internal;
 
@@ -12,8 +13,8 @@ namespace NvmeTcp.Target.Internal;
 internal static class LogPageWriter
 {
     /// <summary>
-    /// Log 0x05, Commands Supported and Effects (NVMe Base 2.0 5.16.1.6): 256 admin then 256 I/O dwords, bit 0 CSUPP,
-    /// bit 1 LBCC (logical block content change) for the writes.
+    /// Log 0x05, Commands Supported and Effects (<see cref="CommandEffectsLayout"/>): CSUPP for every command served,
+    /// and LBCC (logical block content change) for the writes.
     /// </summary>
     public static void CommandsSupported(Span<byte> log)
     {
@@ -25,7 +26,7 @@ internal static class LogPageWriter
         ];
         foreach (var opcode in admin)
         {
-            BinaryPrimitives.WriteUInt32LittleEndian(log[(opcode * 4)..], 1);
+            BinaryPrimitives.WriteUInt32LittleEndian(log[CommandEffectsLayout.AdminEntry(opcode)..], CommandEffectsLayout.Supported);
         }
 
         ReadOnlySpan<byte> io =
@@ -36,28 +37,30 @@ internal static class LogPageWriter
         foreach (var opcode in io)
         {
             var changes = opcode is (byte)NvmOpcode.Write or (byte)NvmOpcode.WriteZeroes or (byte)NvmOpcode.DatasetManagement;
-            BinaryPrimitives.WriteUInt32LittleEndian(log[(1024 + (opcode * 4))..], changes ? 3u : 1u);
+            var effects = CommandEffectsLayout.Supported | (changes ? CommandEffectsLayout.LogicalBlockContentChange : 0);
+            BinaryPrimitives.WriteUInt32LittleEndian(log[CommandEffectsLayout.IoEntry(opcode)..], effects);
         }
     }
 }
 
 /// <summary>
-/// The discovery log page (NVMe-oF 1.1 5.3, log 0x70): a 1024-byte header (0-7 GENCTR, 8-15 NUMREC, 16-17 RECFMT 0),
-/// then one 1024-byte entry per subsystem the connected host may use, as nvmet's
-/// <c>nvmet_execute_disc_get_log_page</c> lists them: 0 TRTYPE 3 (TCP), 1 ADRFAM, 2 SUBTYPE (2 NVM, 3 current
-/// discovery), 3 TREQ, 4-5 PORTID, 6-7 CNTLID 0xFFFF (dynamic), 8-9 ASQSZ 32, 10-11 EFLAGS, 32-63 TRSVCID,
-/// 256-511 SUBNQN, 512-767 TRADDR, 768-1023 TSAS (byte 0 SECTYPE 0, no TLS).
+/// The discovery log page (NVMe-oF 1.1 5.3, log 0x70; <see cref="DiscoveryLogHeaderLayout"/> and
+/// <see cref="DiscoveryLogEntryLayout"/>): the header, then one entry per subsystem the connected host may use, as
+/// nvmet's <c>nvmet_execute_disc_get_log_page</c> lists them: TCP, the listener's address family, CNTLID of the dynamic
+/// model, ASQSZ 32, SECTYPE none (no TLS).
 /// </summary>
 internal static class DiscoveryLogWriter
 {
-    private const int EntrySize = 1024;
+    private const int EntrySize = Entry.Size;
 
-    // TREQ bits 0-1 10b: secure channel not required; bit 2: SQ flow control can be disabled.
-    private const byte Treq = 0x02 | 0x04;
+    // ASQSZ: the admin queue size nvmet reports (NVME_AQ_DEPTH).
+    private const ushort AdminQueueSize = 32;
 
-    // EFLAGS of the current discovery subsystem entry: bit 0 duplicate returned information, bit 1 explicit
-    // persistent connection support for discovery (what nvmet reports for it).
-    private const ushort CurrentDiscoveryFlags = 0x0003;
+    // Secure channel not required; SQ flow control can be disabled.
+    private const byte Treq = Entry.SecureChannelNotRequired | Entry.TreqSqFlowControlDisable;
+
+    // EFLAGS of the current discovery subsystem entry, what nvmet reports for it.
+    private const ushort CurrentDiscoveryFlags = Entry.EflagsDuplicateReturnedInformation | Entry.EflagsExplicitPersistentConnection;
 
     /// <summary>The log's size for the host of <paramref name="controller"/>: header and entries.</summary>
     public static int SizeFor(NvmeTcpTarget target, Controller controller) =>
@@ -72,7 +75,7 @@ internal static class DiscoveryLogWriter
         var count = 0;
         if (target.Options.DiscoveryReportsItself && count < capacity)
         {
-            WriteEntry(log.Slice(EntrySize * ++count, EntrySize), target, endPoint, NvmeIdentifyController.DiscoveryNqn, NvmeSubsystemType.CurrentDiscovery, CurrentDiscoveryFlags);
+            WriteEntry(log.Slice(EntrySize * ++count, EntrySize), target, endPoint, NvmeQualifiedName.Discovery, Entry.SubsystemCurrentDiscovery, CurrentDiscoveryFlags);
         }
 
         foreach (var subsystem in Subsystems(target, controller))
@@ -82,7 +85,7 @@ internal static class DiscoveryLogWriter
                 break;
             }
 
-            WriteEntry(log.Slice(EntrySize * ++count, EntrySize), target, endPoint, subsystem.Nqn, NvmeSubsystemType.Nvm, 0);
+            WriteEntry(log.Slice(EntrySize * ++count, EntrySize), target, endPoint, subsystem.Nqn, Entry.SubsystemNvm, 0);
         }
 
         foreach (var referral in target.Options.DiscoveryReferrals)
@@ -92,28 +95,29 @@ internal static class DiscoveryLogWriter
                 break;
             }
 
-            WriteEntry(log.Slice(EntrySize * ++count, EntrySize), target, referral, NvmeIdentifyController.DiscoveryNqn, NvmeSubsystemType.DiscoveryReferral, 0);
+            WriteEntry(log.Slice(EntrySize * ++count, EntrySize), target, referral, NvmeQualifiedName.Discovery, Entry.SubsystemReferral, 0);
         }
 
-        BinaryPrimitives.WriteUInt64LittleEndian(log, target.GenerationCounter);
-        BinaryPrimitives.WriteUInt64LittleEndian(log[8..], (ulong)count);
+        BinaryPrimitives.WriteUInt64LittleEndian(log[DiscoveryLogHeaderLayout.Genctr..], target.GenerationCounter);
+        BinaryPrimitives.WriteUInt64LittleEndian(log[DiscoveryLogHeaderLayout.Numrec..], (ulong)count);
     }
 
     private static IEnumerable<TargetSubsystem> Subsystems(NvmeTcpTarget target, Controller controller) =>
         target.NvmSubsystems.Where(s => s.IsHostAllowed(controller.HostNqn));
 
-    private static void WriteEntry(Span<byte> e, NvmeTcpTarget target, IPEndPoint endPoint, string nqn, NvmeSubsystemType type, ushort flags)
+    private static void WriteEntry(Span<byte> e, NvmeTcpTarget target, IPEndPoint endPoint, string nqn, byte type, ushort flags)
     {
-        e[0] = (byte)NvmeTransportType.Tcp;
-        e[1] = (byte)(endPoint.AddressFamily == AddressFamily.InterNetworkV6 ? NvmeAddressFamily.IPv6 : NvmeAddressFamily.IPv4);
-        e[2] = (byte)type;
-        e[3] = Treq;
-        BinaryPrimitives.WriteUInt16LittleEndian(e[4..], target.Options.PortId);
-        BinaryPrimitives.WriteUInt16LittleEndian(e[6..], 0xFFFF);
-        BinaryPrimitives.WriteUInt16LittleEndian(e[8..], 32);
-        BinaryPrimitives.WriteUInt16LittleEndian(e[10..], flags);
-        Encoding.ASCII.GetBytes(endPoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), e.Slice(32, 32));
-        Encoding.UTF8.GetBytes(nqn, e.Slice(256, 256));
-        Encoding.ASCII.GetBytes(endPoint.Address.ToString(), e.Slice(512, 256));
+        e[Entry.Trtype] = Entry.TransportTcp;
+        e[Entry.Adrfam] = endPoint.AddressFamily == AddressFamily.InterNetworkV6 ? Entry.AddressFamilyIPv6 : Entry.AddressFamilyIPv4;
+        e[Entry.Subtype] = type;
+        e[Entry.Treq] = Treq;
+        BinaryPrimitives.WriteUInt16LittleEndian(e[Entry.Portid..], target.Options.PortId);
+        BinaryPrimitives.WriteUInt16LittleEndian(e[Entry.Cntlid..], Entry.DynamicController);
+        BinaryPrimitives.WriteUInt16LittleEndian(e[Entry.Asqsz..], AdminQueueSize);
+        BinaryPrimitives.WriteUInt16LittleEndian(e[Entry.Eflags..], flags);
+        Encoding.ASCII.GetBytes(endPoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), e.Slice(Entry.Trsvcid, Entry.TrsvcidLength));
+        Encoding.UTF8.GetBytes(nqn, e.Slice(Entry.Subnqn, Entry.SubnqnLength));
+        Encoding.ASCII.GetBytes(endPoint.Address.ToString(), e.Slice(Entry.Traddr, Entry.TraddrLength));
+        e[Entry.Sectype] = Entry.SecurityNone;
     }
 }

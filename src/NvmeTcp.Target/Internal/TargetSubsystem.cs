@@ -1,13 +1,16 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
-using NvmeTcp.Client;
+using NvmeTcp.Protocol.Spec;
 
 namespace NvmeTcp.Target.Internal;
 
 /// <summary>A namespace as served: its store, geometry and identifiers.</summary>
 internal sealed class TargetNamespace
 {
+    private const int NguidLength = NamespaceDescriptorLayout.NguidLength;
+    private const int Eui64Length = NamespaceDescriptorLayout.Eui64Length;
+
     public TargetNamespace(string subsystemNqn, NvmeNamespaceOptions options)
     {
         Nsid = options.Nsid;
@@ -20,24 +23,24 @@ internal sealed class TargetNamespace
         // Stable identifiers: SHA-256 of "NQN/NSID", so a restarted target presents the same namespace.
         Span<byte> hash = stackalloc byte[32];
         SHA256.HashData(Encoding.UTF8.GetBytes($"{subsystemNqn}/{options.Nsid}"), hash);
-        Nguid = options.Nguid?.ToArray() ?? hash[..16].ToArray();
-        Eui64 = options.Eui64?.ToArray() ?? hash[16..24].ToArray();
+        Nguid = options.Nguid?.ToArray() ?? hash[..NguidLength].ToArray();
+        Eui64 = options.Eui64?.ToArray() ?? hash.Slice(NguidLength, Eui64Length).ToArray();
         if (options.Uuid is { } uuid)
         {
             Uuid = uuid;
         }
         else
         {
-            Span<byte> bytes = stackalloc byte[16];
-            hash[16..32].CopyTo(bytes);
+            Span<byte> bytes = stackalloc byte[NamespaceDescriptorLayout.UuidLength];
+            hash[^bytes.Length..].CopyTo(bytes);
             bytes[6] = (byte)((bytes[6] & 0x0F) | 0x80); // RFC 9562 version 8 (custom)
             bytes[8] = (byte)((bytes[8] & 0x3F) | 0x80); // RFC 4122 variant
             Uuid = new Guid(bytes, bigEndian: true);
         }
 
-        if (Nguid.Length != 16 || Eui64.Length != 8)
+        if (Nguid.Length != NguidLength || Eui64.Length != Eui64Length)
         {
-            throw new ArgumentException($"Namespace {Nsid}: an NGUID takes 16 bytes and an EUI-64 8.");
+            throw new ArgumentException($"Namespace {Nsid}: an NGUID takes {NguidLength} bytes and an EUI-64 {Eui64Length}.");
         }
     }
 
@@ -101,13 +104,13 @@ internal sealed class TargetSubsystem
 
     private TargetSubsystem()
     {
-        Nqn = NvmeIdentifyController.DiscoveryNqn;
+        Nqn = NvmeQualifiedName.Discovery;
         IsDiscovery = true;
         SerialNumber = DeriveSerial(Nqn);
         ModelNumber = "NvmeTcp.Target discovery";
         FirmwareRevision = "1.0";
         AllowedHosts = [];
-        Ioccsz = (AdminInCapsuleSize + 64) / 16;
+        Ioccsz = IdentifyControllerLayout.CommandCapsuleSize(AdminInCapsuleSize);
         MaxQueueSize = 128;
         Kas = 10;
         _namespaces = [];
@@ -153,11 +156,11 @@ internal sealed class TargetSubsystem
     /// <summary>CTRATT bit 6 (TBKAS) reported.</summary>
     public bool TrafficBasedKeepAlive { get; }
 
-    /// <summary>In-capsule data an I/O queue takes: IOCCSZ * 16 - 64.</summary>
-    public int IoInCapsuleSize => (int)Math.Min(int.MaxValue / 2, (Ioccsz * 16L) - 64);
+    /// <summary>In-capsule data an I/O queue takes: IOCCSZ less the SQE.</summary>
+    public int IoInCapsuleSize => (int)Math.Min(int.MaxValue / 2, IdentifyControllerLayout.InCapsuleDataSize(Ioccsz));
 
     /// <summary>Largest data transfer in bytes, or <see cref="long.MaxValue"/> without a limit.</summary>
-    public long MaxTransferBytes => Mdts == 0 ? long.MaxValue : 4096L << Mdts;
+    public long MaxTransferBytes => Mdts == 0 ? long.MaxValue : (long)ControllerCapabilities.BasePageSize << Mdts;
 
     /// <summary>Namespaces by ascending NSID (an immutable snapshot).</summary>
     public IReadOnlyList<TargetNamespace> Namespaces => Volatile.Read(ref _namespaces);

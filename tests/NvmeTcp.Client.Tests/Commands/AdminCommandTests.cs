@@ -1,4 +1,5 @@
 using NvmeTcp.Protocol.Admin;
+using NvmeTcp.Protocol.Spec;
 
 namespace NvmeTcp.Client.Tests.Commands;
 

@@ -1,5 +1,6 @@
 using System.Text;
 using NvmeTcp.Protocol.Fabrics;
+using NvmeTcp.Protocol.Spec;
 using NvmeTcp.Protocol;
 
 namespace NvmeTcp.Client.Tests.Commands;

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using NvmeTcp.Protocol.Fabrics;
+using NvmeTcp.Protocol.Spec;
 using NvmeTcp.Protocol;
 
 namespace NvmeTcp.Client.Tests.Transport;

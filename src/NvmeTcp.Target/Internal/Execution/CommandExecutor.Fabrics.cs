@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Text;
 using NvmeTcp.Client;
 using NvmeTcp.Protocol.Fabrics;
+using NvmeTcp.Protocol.Spec;
 using NvmeTcp.Protocol;
 
 namespace NvmeTcp.Target.Internal.Execution;
