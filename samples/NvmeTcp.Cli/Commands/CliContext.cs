@@ -9,14 +9,21 @@ namespace NvmeTcp.Cli.Commands;
 /// <summary>What a verb needs while it runs: its parse result, where to write, and how to connect.</summary>
 internal sealed class CliContext
 {
-    public CliContext(ParseResult parseResult, string verb, bool hasOutputFormat)
+    private readonly ConnectionOptions? _connection;
+
+    /// <param name="parseResult">The command line.</param>
+    /// <param name="verb">The verb's name, for messages.</param>
+    /// <param name="outputFormat">The verb's -o, if it has one.</param>
+    /// <param name="connection">The verb's connection options, if it connects.</param>
+    public CliContext(ParseResult parseResult, string verb, Option<string>? outputFormat, ConnectionOptions? connection)
     {
         ParseResult = parseResult;
         Verb = verb;
+        _connection = connection;
         Out = parseResult.InvocationConfiguration.Output;
         Error = parseResult.InvocationConfiguration.Error;
-        Verbose = parseResult.GetValue<bool>("--verbose");
-        Json = hasOutputFormat && parseResult.GetValue<string>("--output-format") == "json";
+        Verbose = parseResult.RootCommandResult.Command is CliRootCommand root && parseResult.GetValue(root.Verbose);
+        Json = outputFormat is not null && parseResult.GetValue(outputFormat) == "json";
         Console = CreateConsole(Out);
         LoggerFactory = Verbose ? new StderrLoggerFactory(Error, LogLevel.Debug) : null;
     }
@@ -52,15 +59,22 @@ internal sealed class CliContext
         }
     }
 
+    /// <summary>The client options the command line asks for, logging to stderr with --verbose; the NQN is left unset.</summary>
+    public NvmeTcpOptions ClientOptions(int defaultIoQueues)
+    {
+        var options = Connection.Read(ParseResult, defaultIoQueues);
+        options.LoggerFactory = LoggerFactory;
+        return options;
+    }
+
     /// <summary>
     /// Connects to the controller the command line names. Without --nqn, reads the discovery log at the same
     /// address first and takes its first NVM subsystem.
     /// </summary>
     public async Task<NvmeController> ConnectAsync(int defaultIoQueues, CancellationToken cancellationToken)
     {
-        var options = ConnectionOptions.Read(ParseResult, defaultIoQueues);
-        options.LoggerFactory = LoggerFactory;
-        var nqn = ConnectionOptions.ReadNqn(ParseResult);
+        var options = ClientOptions(defaultIoQueues);
+        var nqn = Connection.ReadNqn(ParseResult);
         if (string.IsNullOrEmpty(nqn))
         {
             var log = await NvmeDiscovery.GetLogAsync(options, cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -86,6 +100,8 @@ internal sealed class CliContext
 
         return ns;
     }
+
+    private ConnectionOptions Connection => _connection ?? throw new InvalidOperationException($"{Verb} has no connection options");
 
     private static IAnsiConsole CreateConsole(TextWriter output)
     {

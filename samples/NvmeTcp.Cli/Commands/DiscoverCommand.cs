@@ -11,16 +11,18 @@ internal static class DiscoverCommand
     public static Command Create()
     {
         var command = new Command("discover", "Read the discovery log page (70h) from the target's discovery controller and list the subsystems it offers.");
-        ConnectionOptions.AddTo(command, withNqn: false);
-        command.Options.Add(CommonOptions.OutputFormat());
-        CommandRunner.SetAction(command, hasOutputFormat: true, RunAsync);
+        var connection = new ConnectionOptions(withNqn: false);
+        connection.AddTo(command);
+        var outputFormat = CommonOptions.OutputFormat();
+        command.Options.Add(outputFormat);
+        connection.AddShortForms(command);
+        CommandRunner.SetAction(command, outputFormat, connection, RunAsync);
         return command;
     }
 
     private static async Task<int> RunAsync(CliContext context, CancellationToken cancellationToken)
     {
-        var options = ConnectionOptions.Read(context.ParseResult, defaultIoQueues: 0);
-        options.LoggerFactory = context.LoggerFactory;
+        var options = context.ClientOptions(defaultIoQueues: 0);
         var log = await NvmeDiscovery.GetLogAsync(options, cancellationToken: cancellationToken).ConfigureAwait(false);
         if (context.Json)
         {

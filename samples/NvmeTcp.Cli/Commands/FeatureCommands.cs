@@ -11,12 +11,15 @@ internal static class FeatureCommands
         var cdw11 = NumberOption.UInt32("--cdw11", "Command dword 11, for features that take one.", 0);
         var namespaceId = NumberOption.UInt32("--namespace-id", "NSID for per-namespace features (default 0).", 0);
         var command = new Command("get-feature", "Get Features: the current value of one feature.");
-        ConnectionOptions.AddTo(command);
+        var connection = new ConnectionOptions();
+        connection.AddTo(command);
         command.Options.Add(featureId);
         command.Options.Add(cdw11);
         command.Options.Add(namespaceId);
-        command.Options.Add(CommonOptions.OutputFormat());
-        CommandRunner.SetAction(command, hasOutputFormat: true, async (context, cancellationToken) =>
+        var outputFormat = CommonOptions.OutputFormat();
+        command.Options.Add(outputFormat);
+        connection.AddShortForms(command);
+        CommandRunner.SetAction(command, outputFormat, connection, async (context, cancellationToken) =>
         {
             var fid = CheckFeatureId(context.GetValue(featureId));
             var controller = await context.ConnectAsync(defaultIoQueues: 0, cancellationToken).ConfigureAwait(false);
@@ -52,13 +55,16 @@ internal static class FeatureCommands
         var namespaceId = NumberOption.UInt32("--namespace-id", "NSID for per-namespace features (default 0).", 0);
         var save = new Option<bool>("--save") { Description = "SV: keep the value across resets." };
         var command = new Command("set-feature", "Set Features: change one feature's value.");
-        ConnectionOptions.AddTo(command);
+        var connection = new ConnectionOptions();
+        connection.AddTo(command);
         command.Options.Add(featureId);
         command.Options.Add(value);
         command.Options.Add(namespaceId);
         command.Options.Add(save);
-        command.Options.Add(CommonOptions.OutputFormat());
-        CommandRunner.SetAction(command, hasOutputFormat: true, async (context, cancellationToken) =>
+        var outputFormat = CommonOptions.OutputFormat();
+        command.Options.Add(outputFormat);
+        connection.AddShortForms(command);
+        CommandRunner.SetAction(command, outputFormat, connection, async (context, cancellationToken) =>
         {
             var fid = CheckFeatureId(context.GetValue(featureId));
             var newValue = context.GetValue(value);

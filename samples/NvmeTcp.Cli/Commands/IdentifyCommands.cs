@@ -9,9 +9,12 @@ internal static class IdentifyCommands
     public static Command IdCtrl()
     {
         var command = new Command("id-ctrl", "Identify Controller (CNS 01h): the controller's capabilities, with nvme-cli's field names.");
-        ConnectionOptions.AddTo(command);
-        command.Options.Add(CommonOptions.OutputFormat());
-        CommandRunner.SetAction(command, hasOutputFormat: true, async (context, cancellationToken) =>
+        var connection = new ConnectionOptions();
+        connection.AddTo(command);
+        var outputFormat = CommonOptions.OutputFormat();
+        command.Options.Add(outputFormat);
+        connection.AddShortForms(command);
+        CommandRunner.SetAction(command, outputFormat, connection, async (context, cancellationToken) =>
         {
             var controller = await context.ConnectAsync(defaultIoQueues: 0, cancellationToken).ConfigureAwait(false);
             await using (controller.ConfigureAwait(false))
@@ -43,10 +46,13 @@ internal static class IdentifyCommands
     {
         var namespaceId = CommonOptions.NamespaceId();
         var command = new Command("id-ns", "Identify Namespace (CNS 00h) of one namespace, with nvme-cli's field names.");
-        ConnectionOptions.AddTo(command);
+        var connection = new ConnectionOptions();
+        connection.AddTo(command);
         command.Options.Add(namespaceId);
-        command.Options.Add(CommonOptions.OutputFormat());
-        CommandRunner.SetAction(command, hasOutputFormat: true, async (context, cancellationToken) =>
+        var outputFormat = CommonOptions.OutputFormat();
+        command.Options.Add(outputFormat);
+        connection.AddShortForms(command);
+        CommandRunner.SetAction(command, outputFormat, connection, async (context, cancellationToken) =>
         {
             var controller = await context.ConnectAsync(defaultIoQueues: 0, cancellationToken).ConfigureAwait(false);
             await using (controller.ConfigureAwait(false))
@@ -78,9 +84,12 @@ internal static class IdentifyCommands
     public static Command ListNs()
     {
         var command = new Command("list-ns", "The active namespace IDs (Identify CNS 02h).");
-        ConnectionOptions.AddTo(command);
-        command.Options.Add(CommonOptions.OutputFormat());
-        CommandRunner.SetAction(command, hasOutputFormat: true, async (context, cancellationToken) =>
+        var connection = new ConnectionOptions();
+        connection.AddTo(command);
+        var outputFormat = CommonOptions.OutputFormat();
+        command.Options.Add(outputFormat);
+        connection.AddShortForms(command);
+        CommandRunner.SetAction(command, outputFormat, connection, async (context, cancellationToken) =>
         {
             var controller = await context.ConnectAsync(defaultIoQueues: 0, cancellationToken).ConfigureAwait(false);
             await using (controller.ConfigureAwait(false))

@@ -9,10 +9,13 @@ internal static class IoCommands
     {
         var namespaceId = CommonOptions.NamespaceId();
         var command = new Command("flush", "Flush: commit the namespace's volatile write cache to non-volatile media.");
-        ConnectionOptions.AddTo(command);
+        var connection = new ConnectionOptions();
+        connection.AddTo(command);
         command.Options.Add(namespaceId);
-        command.Options.Add(CommonOptions.OutputFormat());
-        CommandRunner.SetAction(command, hasOutputFormat: true, async (context, cancellationToken) =>
+        var outputFormat = CommonOptions.OutputFormat();
+        command.Options.Add(outputFormat);
+        connection.AddShortForms(command);
+        CommandRunner.SetAction(command, outputFormat, connection, async (context, cancellationToken) =>
         {
             var controller = await context.ConnectAsync(defaultIoQueues: 1, cancellationToken).ConfigureAwait(false);
             await using (controller.ConfigureAwait(false))
@@ -38,13 +41,16 @@ internal static class IoCommands
         };
         var deallocate = new Option<bool>("--deac") { Description = "DEAC: the controller may deallocate the blocks." };
         var command = new Command("write-zeroes", "Write Zeroes: set blocks to zero with no data transfer.");
-        ConnectionOptions.AddTo(command);
+        var connection = new ConnectionOptions();
+        connection.AddTo(command);
         command.Options.Add(namespaceId);
         command.Options.Add(startBlock);
         command.Options.Add(blockCount);
         command.Options.Add(deallocate);
-        command.Options.Add(CommonOptions.OutputFormat());
-        CommandRunner.SetAction(command, hasOutputFormat: true, async (context, cancellationToken) =>
+        var outputFormat = CommonOptions.OutputFormat();
+        command.Options.Add(outputFormat);
+        connection.AddShortForms(command);
+        CommandRunner.SetAction(command, outputFormat, connection, async (context, cancellationToken) =>
         {
             var count = context.GetValue(blockCount);
             if (count < 1)
@@ -76,14 +82,17 @@ internal static class IoCommands
             Description = "Ranges as SLBA:COUNT, comma-separated (e.g. 0:8,1024:16); instead of --slbs/--blocks.",
         };
         var command = new Command("dsm", "Dataset Management: deallocate (TRIM) up to 256 ranges of blocks.");
-        ConnectionOptions.AddTo(command);
+        var connection = new ConnectionOptions();
+        connection.AddTo(command);
         command.Options.Add(namespaceId);
         command.Options.Add(deallocate);
         command.Options.Add(slbs);
         command.Options.Add(blocks);
         command.Options.Add(ranges);
-        command.Options.Add(CommonOptions.OutputFormat());
-        CommandRunner.SetAction(command, hasOutputFormat: true, async (context, cancellationToken) =>
+        var outputFormat = CommonOptions.OutputFormat();
+        command.Options.Add(outputFormat);
+        connection.AddShortForms(command);
+        CommandRunner.SetAction(command, outputFormat, connection, async (context, cancellationToken) =>
         {
             if (!context.GetValue(deallocate))
             {

@@ -11,9 +11,12 @@ internal static class ListCommand
     public static Command Create()
     {
         var command = new Command("list", "One row per namespace of the subsystem: NSID, usage and size, LBA format, NGUID.");
-        ConnectionOptions.AddTo(command);
-        command.Options.Add(CommonOptions.OutputFormat());
-        CommandRunner.SetAction(command, hasOutputFormat: true, async (context, cancellationToken) =>
+        var connection = new ConnectionOptions();
+        connection.AddTo(command);
+        var outputFormat = CommonOptions.OutputFormat();
+        command.Options.Add(outputFormat);
+        connection.AddShortForms(command);
+        CommandRunner.SetAction(command, outputFormat, connection, async (context, cancellationToken) =>
         {
             var controller = await context.ConnectAsync(defaultIoQueues: 0, cancellationToken).ConfigureAwait(false);
             await using (controller.ConfigureAwait(false))

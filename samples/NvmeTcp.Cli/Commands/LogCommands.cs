@@ -18,14 +18,17 @@ internal static class LogCommands
         var offset = NumberOption.UInt64("--lpo", "Log page offset in bytes.", 0);
         var raw = new Option<bool>("--raw-binary", "-b") { Description = "Write the log's bytes to stdout instead of a hex dump." };
         var command = new Command("get-log", "Get Log Page: any log by its identifier, as a hex dump.");
-        ConnectionOptions.AddTo(command);
+        var connection = new ConnectionOptions();
+        connection.AddTo(command);
         command.Options.Add(logId);
         command.Options.Add(logLength);
         command.Options.Add(namespaceId);
         command.Options.Add(offset);
         command.Options.Add(raw);
-        command.Options.Add(CommonOptions.OutputFormat());
-        CommandRunner.SetAction(command, hasOutputFormat: true, async (context, cancellationToken) =>
+        var outputFormat = CommonOptions.OutputFormat();
+        command.Options.Add(outputFormat);
+        connection.AddShortForms(command);
+        CommandRunner.SetAction(command, outputFormat, connection, async (context, cancellationToken) =>
         {
             var length = context.GetValue(logLength);
             if (length == 0 || length % 4 != 0 || length > 1 << 24)
@@ -74,9 +77,12 @@ internal static class LogCommands
     public static Command SmartLog()
     {
         var command = new Command("smart-log", "SMART / Health Information log (02h) of the controller, with nvme-cli's field names.");
-        ConnectionOptions.AddTo(command);
-        command.Options.Add(CommonOptions.OutputFormat());
-        CommandRunner.SetAction(command, hasOutputFormat: true, async (context, cancellationToken) =>
+        var connection = new ConnectionOptions();
+        connection.AddTo(command);
+        var outputFormat = CommonOptions.OutputFormat();
+        command.Options.Add(outputFormat);
+        connection.AddShortForms(command);
+        CommandRunner.SetAction(command, outputFormat, connection, async (context, cancellationToken) =>
         {
             var controller = await context.ConnectAsync(defaultIoQueues: 0, cancellationToken).ConfigureAwait(false);
             await using (controller.ConfigureAwait(false))
@@ -138,10 +144,13 @@ internal static class LogCommands
     {
         var entries = new Option<int?>("--log-entries", "-e") { Description = "Entries to read. Default: all the controller keeps (ELPE + 1)." };
         var command = new Command("error-log", "Error Information log (01h), one entry per error, newest first, with nvme-cli's field names.");
-        ConnectionOptions.AddTo(command);
+        var connection = new ConnectionOptions();
+        connection.AddTo(command);
         command.Options.Add(entries);
-        command.Options.Add(CommonOptions.OutputFormat());
-        CommandRunner.SetAction(command, hasOutputFormat: true, async (context, cancellationToken) =>
+        var outputFormat = CommonOptions.OutputFormat();
+        command.Options.Add(outputFormat);
+        connection.AddShortForms(command);
+        CommandRunner.SetAction(command, outputFormat, connection, async (context, cancellationToken) =>
         {
             var controller = await context.ConnectAsync(defaultIoQueues: 0, cancellationToken).ConfigureAwait(false);
             await using (controller.ConfigureAwait(false))

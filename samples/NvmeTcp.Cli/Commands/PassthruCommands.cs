@@ -24,7 +24,8 @@ internal static class PassthruCommands
         var command = new Command(name, admin
             ? "Send any admin command and print the completion's DW0 and the data read."
             : "Send any I/O command on an I/O queue and print the completion's DW0 and the data read.");
-        ConnectionOptions.AddTo(command);
+        var connection = new ConnectionOptions();
+        connection.AddTo(command);
         command.Options.Add(opcode);
         command.Options.Add(namespaceId);
         foreach (var cdw in cdws.Values)
@@ -36,8 +37,10 @@ internal static class PassthruCommands
         command.Options.Add(read);
         command.Options.Add(write);
         command.Options.Add(inputFile);
-        command.Options.Add(CommonOptions.OutputFormat());
-        CommandRunner.SetAction(command, hasOutputFormat: true, async (context, cancellationToken) =>
+        var outputFormat = CommonOptions.OutputFormat();
+        command.Options.Add(outputFormat);
+        connection.AddShortForms(command);
+        CommandRunner.SetAction(command, outputFormat, connection, async (context, cancellationToken) =>
         {
             var op = context.GetValue(opcode);
             if (op > 0xFF)

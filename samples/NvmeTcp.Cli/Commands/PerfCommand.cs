@@ -40,7 +40,8 @@ internal static class PerfCommand
             CustomParser = result => ParseBytes(result.Tokens[0].Value, out var bytes) ? bytes : FailBytes(result),
         };
         var command = new Command("perf", "Measure IOPS, MiB/s, latency percentiles and CPU time per I/O with a closed-loop workload (as fio or spdk_nvme_perf), optionally verifying the data.");
-        ConnectionOptions.AddTo(command);
+        var connection = new ConnectionOptions();
+        connection.AddTo(command);
         command.Options.Add(namespaceId);
         command.Options.Add(queueDepth);
         command.Options.Add(ioSize);
@@ -50,8 +51,10 @@ internal static class PerfCommand
         command.Options.Add(warmup);
         command.Options.Add(verify);
         command.Options.Add(size);
-        command.Options.Add(CommonOptions.OutputFormat());
-        CommandRunner.SetAction(command, hasOutputFormat: true, async (context, cancellationToken) =>
+        var outputFormat = CommonOptions.OutputFormat();
+        command.Options.Add(outputFormat);
+        connection.AddShortForms(command);
+        CommandRunner.SetAction(command, outputFormat, connection, async (context, cancellationToken) =>
         {
             // Checked before TimeSpan sees them: NaN or a huge value would throw there.
             var seconds = context.GetValue(time) is > 0 and <= 86_400 and var t ? t : throw new CliException("--time must be 0 to 86400 seconds");

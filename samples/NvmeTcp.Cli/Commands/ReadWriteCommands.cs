@@ -37,13 +37,16 @@ internal static class ReadWriteCommands
             Required = direction != Direction.Read,
         };
         var command = new Command(name, description);
-        ConnectionOptions.AddTo(command);
+        var connection = new ConnectionOptions();
+        connection.AddTo(command);
         command.Options.Add(namespaceId);
         command.Options.Add(startBlock);
         command.Options.Add(blockCount);
         command.Options.Add(data);
-        command.Options.Add(CommonOptions.OutputFormat());
-        CommandRunner.SetAction(command, hasOutputFormat: true, async (context, cancellationToken) =>
+        var outputFormat = CommonOptions.OutputFormat();
+        command.Options.Add(outputFormat);
+        connection.AddShortForms(command);
+        CommandRunner.SetAction(command, outputFormat, connection, async (context, cancellationToken) =>
         {
             var path = context.GetValue(data);
             if (direction != Direction.Read && !File.Exists(path))
