@@ -60,9 +60,9 @@ internal sealed class CliContext
     }
 
     /// <summary>The client options the command line asks for, logging to stderr with --verbose; the NQN is left unset.</summary>
-    public NvmeTcpOptions ClientOptions(int defaultIoQueues)
+    public NvmeTcpOptions ClientOptions()
     {
-        var options = Connection.Read(ParseResult, defaultIoQueues);
+        var options = Connection.Read(ParseResult);
         options.LoggerFactory = LoggerFactory;
         return options;
     }
@@ -71,9 +71,9 @@ internal sealed class CliContext
     /// Connects to the controller the command line names. Without --nqn, reads the discovery log at the same
     /// address first and takes its first NVM subsystem.
     /// </summary>
-    public async Task<NvmeController> ConnectAsync(int defaultIoQueues, CancellationToken cancellationToken)
+    public async Task<NvmeController> ConnectAsync(CancellationToken cancellationToken)
     {
-        var options = ClientOptions(defaultIoQueues);
+        var options = ClientOptions();
         var nqn = Connection.ReadNqn(ParseResult);
         if (string.IsNullOrEmpty(nqn))
         {

@@ -86,15 +86,21 @@ internal sealed class ConnectionOptions
         Description = "Seconds after a connection failure after which waiting I/O fails instead of waiting for the reconnect (default: off).",
     };
 
+    private readonly int _defaultIoQueues;
     private readonly bool _withNqn;
 
+    /// <param name="defaultIoQueues">I/O queues to ask for without --nr-io-queues.</param>
     /// <param name="withNqn">False for discover, which always talks to the discovery subsystem.</param>
-    public ConnectionOptions(bool withNqn = true)
+    public ConnectionOptions(int defaultIoQueues, bool withNqn = true)
     {
+        _defaultIoQueues = defaultIoQueues;
         _withNqn = withNqn;
     }
 
-    /// <summary>Adds the connection options to <paramref name="command"/>.</summary>
+    /// <summary>
+    /// Adds the connection options to <paramref name="command"/>, and a validator that refuses values the client
+    /// would refuse (a port of 0, a queue size of 1) before anything connects.
+    /// </summary>
     public void AddTo(Command command)
     {
         command.Options.Add(_traddr);
@@ -108,6 +114,19 @@ internal sealed class ConnectionOptions
         {
             command.Options.Add(option);
         }
+
+        command.Check(values =>
+        {
+            try
+            {
+                Build(values).Validate();
+                return null;
+            }
+            catch (ArgumentException e)
+            {
+                return $"bad connection option: {e.Message}";
+            }
+        });
     }
 
     /// <summary>
@@ -129,49 +148,42 @@ internal sealed class ConnectionOptions
     /// <summary>The --nqn the command line gives, if any.</summary>
     public string? ReadNqn(ParseResult parseResult) => _withNqn ? parseResult.GetValue(_nqn) : null;
 
-    /// <summary>The client options the command line asks for; the NQN is left unset.</summary>
-    public NvmeTcpOptions Read(ParseResult parseResult, int defaultIoQueues)
+    /// <summary>The client options the command line asks for (checked when it was parsed); the NQN is left unset.</summary>
+    public NvmeTcpOptions Read(ParseResult parseResult) => Build(new OptionValues(parseResult.CommandResult));
+
+    private NvmeTcpOptions Build(OptionValues values)
     {
         var options = new NvmeTcpOptions
         {
-            Address = parseResult.GetRequiredValue(_traddr),
-            Port = parseResult.GetValue(_trsvcid),
-            HeaderDigest = parseResult.GetValue(_headerDigest),
-            DataDigest = parseResult.GetValue(_dataDigest),
-            IoQueueCount = parseResult.GetValue(_ioQueues) ?? defaultIoQueues,
-            IoQueueSize = parseResult.GetValue(_queueSize),
-            KeepAliveTimeout = TimeSpan.FromSeconds(parseResult.GetValue(_keepAliveTimeout)),
-            ReconnectDelay = TimeSpan.FromSeconds(parseResult.GetValue(_reconnectDelay)),
+            Address = values.Get(_traddr),
+            Port = values.Get(_trsvcid),
+            HeaderDigest = values.Get(_headerDigest),
+            DataDigest = values.Get(_dataDigest),
+            IoQueueCount = values.Get(_ioQueues) ?? _defaultIoQueues,
+            IoQueueSize = values.Get(_queueSize),
+            KeepAliveTimeout = TimeSpan.FromSeconds(values.Get(_keepAliveTimeout)),
+            ReconnectDelay = TimeSpan.FromSeconds(values.Get(_reconnectDelay)),
         };
-        var lossTimeout = parseResult.GetValue(_ctrlLossTmo);
+        var lossTimeout = values.Get(_ctrlLossTmo);
         options.ControllerLossTimeout = lossTimeout < 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(lossTimeout);
-        if (parseResult.GetValue(_fastIoFailTmo) is { } fastIoFail)
+        if (values.Get(_fastIoFailTmo) is { } fastIoFail)
         {
             options.FastIoFailTimeout = fastIoFail < 0 ? null : TimeSpan.FromSeconds(fastIoFail);
         }
 
-        if (parseResult.GetValue(_timeout) is { } timeoutMs)
+        if (values.Get(_timeout) is { } timeoutMs)
         {
             options.AdminTimeout = options.IoTimeout = TimeSpan.FromMilliseconds(timeoutMs);
         }
 
-        if (parseResult.GetValue(_hostId) is { } hostId)
+        if (values.Get(_hostId) is { } hostId)
         {
             options.HostId = hostId;
         }
 
-        if (parseResult.GetValue(_hostNqn) is { Length: > 0 } hostNqn)
+        if (values.Get(_hostNqn) is { Length: > 0 } hostNqn)
         {
             options.HostNqn = hostNqn;
-        }
-
-        try
-        {
-            options.Validate();
-        }
-        catch (ArgumentException e)
-        {
-            throw new CliException($"bad connection option: {e.Message}");
         }
 
         return options;

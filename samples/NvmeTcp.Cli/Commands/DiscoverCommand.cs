@@ -11,7 +11,7 @@ internal static class DiscoverCommand
     public static Command Create()
     {
         var command = new Command("discover", "Read the discovery log page (70h) from the target's discovery controller and list the subsystems it offers.");
-        var connection = new ConnectionOptions(withNqn: false);
+        var connection = new ConnectionOptions(defaultIoQueues: 0, withNqn: false);
         connection.AddTo(command);
         var outputFormat = CommonOptions.OutputFormat();
         command.Options.Add(outputFormat);
@@ -22,7 +22,7 @@ internal static class DiscoverCommand
 
     private static async Task<int> RunAsync(CliContext context, CancellationToken cancellationToken)
     {
-        var options = context.ClientOptions(defaultIoQueues: 0);
+        var options = context.ClientOptions();
         var log = await NvmeDiscovery.GetLogAsync(options, cancellationToken: cancellationToken).ConfigureAwait(false);
         if (context.Json)
         {

@@ -7,11 +7,11 @@ internal static class FeatureCommands
 {
     public static Command GetFeature()
     {
-        var featureId = NumberOption.UInt32("--feature-id", "FID: the feature (e.g. 0x07 Number of Queues, 0x0f Keep Alive Timer).", null, "-f");
+        var featureId = FeatureId("FID: the feature (e.g. 0x07 Number of Queues, 0x0f Keep Alive Timer).");
         var cdw11 = NumberOption.UInt32("--cdw11", "Command dword 11, for features that take one.", 0);
         var namespaceId = NumberOption.UInt32("--namespace-id", "NSID for per-namespace features (default 0).", 0);
         var command = new Command("get-feature", "Get Features: the current value of one feature.");
-        var connection = new ConnectionOptions();
+        var connection = new ConnectionOptions(defaultIoQueues: 0);
         connection.AddTo(command);
         command.Options.Add(featureId);
         command.Options.Add(cdw11);
@@ -21,8 +21,8 @@ internal static class FeatureCommands
         connection.AddShortForms(command);
         CommandRunner.SetAction(command, outputFormat, connection, async (context, cancellationToken) =>
         {
-            var fid = CheckFeatureId(context.GetValue(featureId));
-            var controller = await context.ConnectAsync(defaultIoQueues: 0, cancellationToken).ConfigureAwait(false);
+            var fid = (byte)context.GetValue(featureId);
+            var controller = await context.ConnectAsync(cancellationToken).ConfigureAwait(false);
             await using (controller.ConfigureAwait(false))
             {
                 var value = await controller.GetFeatureAsync(fid, context.GetValue(cdw11), context.GetValue(namespaceId), cancellationToken).ConfigureAwait(false);
@@ -50,12 +50,12 @@ internal static class FeatureCommands
 
     public static Command SetFeature()
     {
-        var featureId = NumberOption.UInt32("--feature-id", "FID: the feature to set.", null, "-f");
+        var featureId = FeatureId("FID: the feature to set.");
         var value = NumberOption.UInt32("--value", "The new value (command dword 11).", null, "-V");
         var namespaceId = NumberOption.UInt32("--namespace-id", "NSID for per-namespace features (default 0).", 0);
         var save = new Option<bool>("--save") { Description = "SV: keep the value across resets." };
         var command = new Command("set-feature", "Set Features: change one feature's value.");
-        var connection = new ConnectionOptions();
+        var connection = new ConnectionOptions(defaultIoQueues: 0);
         connection.AddTo(command);
         command.Options.Add(featureId);
         command.Options.Add(value);
@@ -66,10 +66,10 @@ internal static class FeatureCommands
         connection.AddShortForms(command);
         CommandRunner.SetAction(command, outputFormat, connection, async (context, cancellationToken) =>
         {
-            var fid = CheckFeatureId(context.GetValue(featureId));
+            var fid = (byte)context.GetValue(featureId);
             var newValue = context.GetValue(value);
             var saved = context.GetValue(save);
-            var controller = await context.ConnectAsync(defaultIoQueues: 0, cancellationToken).ConfigureAwait(false);
+            var controller = await context.ConnectAsync(cancellationToken).ConfigureAwait(false);
             await using (controller.ConfigureAwait(false))
             {
                 var result = await controller.SetFeatureAsync(fid, newValue, context.GetValue(namespaceId), saved, cancellationToken).ConfigureAwait(false);
@@ -125,6 +125,8 @@ internal static class FeatureCommands
         _ => "Unknown",
     };
 
-    private static byte CheckFeatureId(uint fid) =>
-        fid is >= 1 and <= 0xFF ? (byte)fid : throw new CliException($"--feature-id must be 1 to 0xff, not {fid}");
+    /// <summary>-f/--feature-id: an FID of 1 to 0xff.</summary>
+    private static Option<uint> FeatureId(string description) =>
+        NumberOption.UInt32("--feature-id", description, null, "-f")
+            .Check(fid => fid is >= 1 and <= 0xFF ? null : $"--feature-id must be 1 to 0xff, not {fid}");
 }

@@ -9,14 +9,14 @@ internal static class IdentifyCommands
     public static Command IdCtrl()
     {
         var command = new Command("id-ctrl", "Identify Controller (CNS 01h): the controller's capabilities, with nvme-cli's field names.");
-        var connection = new ConnectionOptions();
+        var connection = new ConnectionOptions(defaultIoQueues: 0);
         connection.AddTo(command);
         var outputFormat = CommonOptions.OutputFormat();
         command.Options.Add(outputFormat);
         connection.AddShortForms(command);
         CommandRunner.SetAction(command, outputFormat, connection, async (context, cancellationToken) =>
         {
-            var controller = await context.ConnectAsync(defaultIoQueues: 0, cancellationToken).ConfigureAwait(false);
+            var controller = await context.ConnectAsync(cancellationToken).ConfigureAwait(false);
             await using (controller.ConfigureAwait(false))
             {
                 var id = controller.Identify;
@@ -46,7 +46,7 @@ internal static class IdentifyCommands
     {
         var namespaceId = CommonOptions.NamespaceId();
         var command = new Command("id-ns", "Identify Namespace (CNS 00h) of one namespace, with nvme-cli's field names.");
-        var connection = new ConnectionOptions();
+        var connection = new ConnectionOptions(defaultIoQueues: 0);
         connection.AddTo(command);
         command.Options.Add(namespaceId);
         var outputFormat = CommonOptions.OutputFormat();
@@ -54,7 +54,7 @@ internal static class IdentifyCommands
         connection.AddShortForms(command);
         CommandRunner.SetAction(command, outputFormat, connection, async (context, cancellationToken) =>
         {
-            var controller = await context.ConnectAsync(defaultIoQueues: 0, cancellationToken).ConfigureAwait(false);
+            var controller = await context.ConnectAsync(cancellationToken).ConfigureAwait(false);
             await using (controller.ConfigureAwait(false))
             {
                 var nsid = context.GetValue(namespaceId);
@@ -84,14 +84,14 @@ internal static class IdentifyCommands
     public static Command ListNs()
     {
         var command = new Command("list-ns", "The active namespace IDs (Identify CNS 02h).");
-        var connection = new ConnectionOptions();
+        var connection = new ConnectionOptions(defaultIoQueues: 0);
         connection.AddTo(command);
         var outputFormat = CommonOptions.OutputFormat();
         command.Options.Add(outputFormat);
         connection.AddShortForms(command);
         CommandRunner.SetAction(command, outputFormat, connection, async (context, cancellationToken) =>
         {
-            var controller = await context.ConnectAsync(defaultIoQueues: 0, cancellationToken).ConfigureAwait(false);
+            var controller = await context.ConnectAsync(cancellationToken).ConfigureAwait(false);
             await using (controller.ConfigureAwait(false))
             {
                 var ids = await controller.GetActiveNamespaceIdsAsync(cancellationToken).ConfigureAwait(false);

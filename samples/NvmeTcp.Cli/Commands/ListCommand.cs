@@ -11,14 +11,14 @@ internal static class ListCommand
     public static Command Create()
     {
         var command = new Command("list", "One row per namespace of the subsystem: NSID, usage and size, LBA format, NGUID.");
-        var connection = new ConnectionOptions();
+        var connection = new ConnectionOptions(defaultIoQueues: 0);
         connection.AddTo(command);
         var outputFormat = CommonOptions.OutputFormat();
         command.Options.Add(outputFormat);
         connection.AddShortForms(command);
         CommandRunner.SetAction(command, outputFormat, connection, async (context, cancellationToken) =>
         {
-            var controller = await context.ConnectAsync(defaultIoQueues: 0, cancellationToken).ConfigureAwait(false);
+            var controller = await context.ConnectAsync(cancellationToken).ConfigureAwait(false);
             await using (controller.ConfigureAwait(false))
             {
                 var id = controller.Identify;

@@ -12,13 +12,15 @@ internal static class LogCommands
 {
     public static Command GetLog()
     {
-        var logId = NumberOption.UInt32("--log-id", "LID: the log page identifier (e.g. 0x02 SMART, 0x01 error information).");
-        var logLength = NumberOption.UInt32("--log-len", "Bytes to read (a multiple of 4).", null, "-l");
+        var logId = NumberOption.UInt32("--log-id", "LID: the log page identifier (e.g. 0x02 SMART, 0x01 error information).")
+            .Check(lid => lid > 0xFF ? $"--log-id must be 0 to 0xff, not 0x{lid:x}" : null);
+        var logLength = NumberOption.UInt32("--log-len", "Bytes to read (a multiple of 4).", null, "-l")
+            .Check(length => length == 0 || length % 4 != 0 || length > 1 << 24 ? $"--log-len must be a non-zero multiple of 4 up to 16 MiB, not {length}" : null);
         var namespaceId = NumberOption.UInt32("--namespace-id", "NSID the log is for (default 0xffffffff: the controller).", 0xFFFFFFFF);
         var offset = NumberOption.UInt64("--lpo", "Log page offset in bytes.", 0);
         var raw = new Option<bool>("--raw-binary", "-b") { Description = "Write the log's bytes to stdout instead of a hex dump." };
         var command = new Command("get-log", "Get Log Page: any log by its identifier, as a hex dump.");
-        var connection = new ConnectionOptions();
+        var connection = new ConnectionOptions(defaultIoQueues: 0);
         connection.AddTo(command);
         command.Options.Add(logId);
         command.Options.Add(logLength);
@@ -30,23 +32,12 @@ internal static class LogCommands
         connection.AddShortForms(command);
         CommandRunner.SetAction(command, outputFormat, connection, async (context, cancellationToken) =>
         {
-            var length = context.GetValue(logLength);
-            if (length == 0 || length % 4 != 0 || length > 1 << 24)
-            {
-                throw new CliException($"--log-len must be a non-zero multiple of 4 up to 16 MiB, not {length}");
-            }
-
-            var controller = await context.ConnectAsync(defaultIoQueues: 0, cancellationToken).ConfigureAwait(false);
+            var controller = await context.ConnectAsync(cancellationToken).ConfigureAwait(false);
             await using (controller.ConfigureAwait(false))
             {
-                var lid = context.GetValue(logId);
+                var lid = (byte)context.GetValue(logId);
                 var nsid = context.GetValue(namespaceId);
-                if (lid > 0xFF)
-                {
-                    throw new CliException($"--log-id must be 0 to 0xff, not 0x{lid:x}");
-                }
-
-                var data = await controller.GetLogPageAsync((byte)lid, (int)length, nsid, context.GetValue(offset), cancellationToken: cancellationToken).ConfigureAwait(false);
+                var data = await controller.GetLogPageAsync(lid, (int)context.GetValue(logLength), nsid, context.GetValue(offset), cancellationToken: cancellationToken).ConfigureAwait(false);
                 if (context.GetValue(raw))
                 {
                     await WriteRawAsync(context, data).ConfigureAwait(false);
@@ -77,14 +68,14 @@ internal static class LogCommands
     public static Command SmartLog()
     {
         var command = new Command("smart-log", "SMART / Health Information log (02h) of the controller, with nvme-cli's field names.");
-        var connection = new ConnectionOptions();
+        var connection = new ConnectionOptions(defaultIoQueues: 0);
         connection.AddTo(command);
         var outputFormat = CommonOptions.OutputFormat();
         command.Options.Add(outputFormat);
         connection.AddShortForms(command);
         CommandRunner.SetAction(command, outputFormat, connection, async (context, cancellationToken) =>
         {
-            var controller = await context.ConnectAsync(defaultIoQueues: 0, cancellationToken).ConfigureAwait(false);
+            var controller = await context.ConnectAsync(cancellationToken).ConfigureAwait(false);
             await using (controller.ConfigureAwait(false))
             {
                 var smart = await controller.GetSmartLogAsync(cancellationToken).ConfigureAwait(false);
@@ -142,9 +133,10 @@ internal static class LogCommands
 
     public static Command ErrorLog()
     {
-        var entries = new Option<int?>("--log-entries", "-e") { Description = "Entries to read. Default: all the controller keeps (ELPE + 1)." };
+        var entries = new Option<int?>("--log-entries", "-e") { Description = "Entries to read. Default: all the controller keeps (ELPE + 1)." }
+            .Check(count => count is < 1 or > 256 ? $"--log-entries must be 1 to 256, not {count}" : null);
         var command = new Command("error-log", "Error Information log (01h), one entry per error, newest first, with nvme-cli's field names.");
-        var connection = new ConnectionOptions();
+        var connection = new ConnectionOptions(defaultIoQueues: 0);
         connection.AddTo(command);
         command.Options.Add(entries);
         var outputFormat = CommonOptions.OutputFormat();
@@ -152,15 +144,11 @@ internal static class LogCommands
         connection.AddShortForms(command);
         CommandRunner.SetAction(command, outputFormat, connection, async (context, cancellationToken) =>
         {
-            var controller = await context.ConnectAsync(defaultIoQueues: 0, cancellationToken).ConfigureAwait(false);
+            var controller = await context.ConnectAsync(cancellationToken).ConfigureAwait(false);
             await using (controller.ConfigureAwait(false))
             {
+                // ELPE is 0's based and a byte: at most 256 entries, as --log-entries.
                 var count = context.GetValue(entries) ?? controller.Identify.Elpe + 1;
-                if (count is < 1 or > 256)
-                {
-                    throw new CliException($"--log-entries must be 1 to 256, not {count}");
-                }
-
                 var data = await controller.GetLogPageAsync(0x01, count * 64, cancellationToken: cancellationToken).ConfigureAwait(false);
                 var list = Enumerable.Range(0, count).Select(i => ErrorEntry(data.AsSpan(i * 64, 64))).ToList();
                 if (context.Json)

@@ -13,7 +13,8 @@ internal static class PassthruCommands
 
     private static Command Create(bool admin)
     {
-        var opcode = NumberOption.UInt32("--opcode", "The command's opcode (e.g. 0x06 Identify, 0x02 Read).", null, "-O");
+        var opcode = NumberOption.UInt32("--opcode", "The command's opcode (e.g. 0x06 Identify, 0x02 Read).", null, "-O")
+            .Check(op => op > 0xFF ? $"--opcode must be 0 to 0xff, not 0x{op:x}" : null);
         var namespaceId = NumberOption.UInt32("--namespace-id", "NSID (default 0).", 0);
         var cdws = Enumerable.Range(2, 14).Where(i => i is 2 or 3 or >= 10).ToDictionary(i => i, i => NumberOption.UInt32($"--cdw{i}", $"Command dword {i}.", 0));
         var dataLength = NumberOption.UInt32("--data-len", "Bytes of data the command moves.", 0, "-l");
@@ -24,7 +25,7 @@ internal static class PassthruCommands
         var command = new Command(name, admin
             ? "Send any admin command and print the completion's DW0 and the data read."
             : "Send any I/O command on an I/O queue and print the completion's DW0 and the data read.");
-        var connection = new ConnectionOptions();
+        var connection = new ConnectionOptions(defaultIoQueues: admin ? 0 : 1);
         connection.AddTo(command);
         command.Options.Add(opcode);
         command.Options.Add(namespaceId);
@@ -43,19 +44,8 @@ internal static class PassthruCommands
         CommandRunner.SetAction(command, outputFormat, connection, async (context, cancellationToken) =>
         {
             var op = context.GetValue(opcode);
-            if (op > 0xFF)
-            {
-                throw new CliException($"--opcode must be 0 to 0xff, not 0x{op:x}");
-            }
-
             var length = (int)Math.Min(context.GetValue(dataLength), 16u << 20);
-            var isWrite = context.GetValue(write) || (!context.GetValue(read) && (op & 1) != 0);
-            var isRead = context.GetValue(read) || (!context.GetValue(write) && (op & 2) != 0);
-            if (length > 0 && isRead == isWrite)
-            {
-                throw new CliException("say which way the data goes: --read or --write");
-            }
-
+            var (isRead, isWrite) = Direction(op, context.GetValue(read), context.GetValue(write));
             var sqe = new NvmeCommand
             {
                 Opcode = (byte)op,
@@ -77,7 +67,7 @@ internal static class PassthruCommands
             }
 
             var received = new byte[length > 0 && isRead ? length : 0];
-            var controller = await context.ConnectAsync(defaultIoQueues: admin ? 0 : 1, cancellationToken).ConfigureAwait(false);
+            var controller = await context.ConnectAsync(cancellationToken).ConfigureAwait(false);
             NvmeCompletion completion;
             await using (controller.ConfigureAwait(false))
             {
@@ -112,6 +102,15 @@ internal static class PassthruCommands
 
             return ExitCodes.Ok;
         });
+        command.Check(values =>
+        {
+            var (isRead, isWrite) = Direction(values.Get(opcode), values.Get(read), values.Get(write));
+            return values.Get(dataLength) > 0 && isRead == isWrite ? "say which way the data goes: --read or --write" : null;
+        });
         return command;
     }
+
+    /// <summary>Which way data goes: as --read/--write say, else as the opcode's bits 1:0 do (01b host to controller, 10b controller to host).</summary>
+    private static (bool IsRead, bool IsWrite) Direction(uint opcode, bool read, bool write) =>
+        (read || (!write && (opcode & 2) != 0), write || (!read && (opcode & 1) != 0));
 }

@@ -30,14 +30,19 @@ internal static class ReadWriteCommands
         var blockCount = new Option<long?>("--block-count")
         {
             Description = direction == Direction.Read ? $"{BlockCountHelp} Default 1." : $"{BlockCountHelp} Default: the file's length in blocks.",
-        };
+        }.Check(count => count < 1 ? $"--block-count must be at least 1, not {count}" : null);
         var data = new Option<string?>("--data", "-d")
         {
             Description = direction == Direction.Read ? "File to write the data to. Default: a hex dump on stdout." : "File holding the data.",
             Required = direction != Direction.Read,
         };
+        if (direction != Direction.Read)
+        {
+            data.Check(path => File.Exists(path) ? null : $"--data file '{path}' does not exist");
+        }
+
         var command = new Command(name, description);
-        var connection = new ConnectionOptions();
+        var connection = new ConnectionOptions(defaultIoQueues: 1);
         connection.AddTo(command);
         command.Options.Add(namespaceId);
         command.Options.Add(startBlock);
@@ -49,23 +54,13 @@ internal static class ReadWriteCommands
         CommandRunner.SetAction(command, outputFormat, connection, async (context, cancellationToken) =>
         {
             var path = context.GetValue(data);
-            if (direction != Direction.Read && !File.Exists(path))
-            {
-                throw new CliException($"--data file '{path}' does not exist");
-            }
-
-            var controller = await context.ConnectAsync(defaultIoQueues: 1, cancellationToken).ConfigureAwait(false);
+            var controller = await context.ConnectAsync(cancellationToken).ConfigureAwait(false);
             await using (controller.ConfigureAwait(false))
             {
                 var ns = CliContext.GetNamespace(controller, context.GetValue(namespaceId));
                 var slba = context.GetValue(startBlock);
                 var count = context.GetValue(blockCount)
                     ?? (direction == Direction.Read ? 1 : Math.Max(1, (new FileInfo(path!).Length + ns.BlockSize - 1) / ns.BlockSize));
-                if (count < 1)
-                {
-                    throw new CliException($"--block-count must be at least 1, not {count}");
-                }
-
                 var transfer = new Transfer(controller.NextIoQueue(), ns, slba, count);
                 byte[]? dumped = null;
                 if (direction == Direction.Read && path is null)
