@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using NvmeTcp.Cli.Output;
 using NvmeTcp.Client;
@@ -47,8 +48,25 @@ internal sealed class CliContext
 
     public T GetValue<T>(Option<T> option) => ParseResult.GetValue(option)!;
 
-    /// <summary>Writes a JSON document (nvme-cli's shape) to <see cref="Out"/>.</summary>
-    public void WriteJson(Action<System.Text.Json.Utf8JsonWriter> write) => Out.WriteLine(JsonText.Build(write));
+    /// <summary>Writes a JSON object (nvme-cli's shape) with the members <paramref name="writeMembers"/> writes to <see cref="Out"/>.</summary>
+    public void WriteJson(Action<Utf8JsonWriter> writeMembers) => Out.WriteLine(JsonText.Build(writer =>
+    {
+        writer.WriteStartObject();
+        writeMembers(writer);
+        writer.WriteEndObject();
+    }));
+
+    /// <summary>The verb's result: with -o json an object of the members <paramref name="writeMembers"/> writes, else the text <paramref name="text"/> makes.</summary>
+    public Task PrintAsync(Action<Utf8JsonWriter> writeMembers, Func<string> text)
+    {
+        if (!Json)
+        {
+            return Out.WriteAsync(text());
+        }
+
+        WriteJson(writeMembers);
+        return Task.CompletedTask;
+    }
 
     /// <summary>A note for the human on stderr (never mixed into JSON on stdout).</summary>
     public void Note(string message)

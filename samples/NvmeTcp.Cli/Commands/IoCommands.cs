@@ -11,26 +11,17 @@ internal static class IoCommands
     public static Command Flush()
     {
         var namespaceId = CommonOptions.NamespaceId();
-        var command = new Command("flush", "Flush: commit the namespace's volatile write cache to non-volatile media.");
-        var connection = new ConnectionOptions(defaultIoQueues: 1);
-        connection.AddTo(command);
-        command.Options.Add(namespaceId);
-        var outputFormat = CommonOptions.OutputFormat();
-        command.Options.Add(outputFormat);
-        connection.AddShortForms(command);
-        CommandRunner.SetAction(command, outputFormat, connection, async (context, cancellationToken) =>
-        {
-            var controller = await context.ConnectAsync(cancellationToken).ConfigureAwait(false);
-            await using (controller.ConfigureAwait(false))
+        return ControllerVerb.Create(
+            "flush",
+            "Flush: commit the namespace's volatile write cache to non-volatile media.",
+            defaultIoQueues: 1,
+            [namespaceId],
+            async (context, controller, cancellationToken) =>
             {
                 var ns = CliContext.GetNamespace(controller, context.GetValue(namespaceId));
                 await controller.NextIoQueue().FlushAsync(ns, cancellationToken).ConfigureAwait(false);
-                await Success(context, "flush", ns.Id).ConfigureAwait(false);
-            }
-
-            return ExitCodes.Ok;
-        });
-        return command;
+                return await SuccessAsync(context, ns.Id).ConfigureAwait(false);
+            });
     }
 
     public static Command WriteZeroes()
@@ -43,29 +34,17 @@ internal static class IoCommands
             DefaultValueFactory = _ => 1,
         }.Check(count => count < 1 ? $"--block-count must be at least 1, not {count}" : null);
         var deallocate = new Option<bool>("--deac") { Description = "DEAC: the controller may deallocate the blocks." };
-        var command = new Command("write-zeroes", "Write Zeroes: set blocks to zero with no data transfer.");
-        var connection = new ConnectionOptions(defaultIoQueues: 1);
-        connection.AddTo(command);
-        command.Options.Add(namespaceId);
-        command.Options.Add(startBlock);
-        command.Options.Add(blockCount);
-        command.Options.Add(deallocate);
-        var outputFormat = CommonOptions.OutputFormat();
-        command.Options.Add(outputFormat);
-        connection.AddShortForms(command);
-        CommandRunner.SetAction(command, outputFormat, connection, async (context, cancellationToken) =>
-        {
-            var controller = await context.ConnectAsync(cancellationToken).ConfigureAwait(false);
-            await using (controller.ConfigureAwait(false))
+        return ControllerVerb.Create(
+            "write-zeroes",
+            "Write Zeroes: set blocks to zero with no data transfer.",
+            defaultIoQueues: 1,
+            [namespaceId, startBlock, blockCount, deallocate],
+            async (context, controller, cancellationToken) =>
             {
                 var ns = CliContext.GetNamespace(controller, context.GetValue(namespaceId));
                 await controller.NextIoQueue().WriteZeroesAsync(ns, context.GetValue(startBlock), context.GetValue(blockCount), context.GetValue(deallocate), cancellationToken).ConfigureAwait(false);
-                await Success(context, "write-zeroes", ns.Id).ConfigureAwait(false);
-            }
-
-            return ExitCodes.Ok;
-        });
-        return command;
+                return await SuccessAsync(context, ns.Id).ConfigureAwait(false);
+            });
     }
 
     public static Command Dsm()
@@ -80,30 +59,18 @@ internal static class IoCommands
             Description = "Ranges as SLBA:COUNT, comma-separated (e.g. 0:8,1024:16); instead of --slbs/--blocks.",
             CustomParser = ParseRanges,
         };
-        var command = new Command("dsm", "Dataset Management: deallocate (TRIM) up to 256 ranges of blocks.");
-        var connection = new ConnectionOptions(defaultIoQueues: 1);
-        connection.AddTo(command);
-        command.Options.Add(namespaceId);
-        command.Options.Add(deallocate);
-        command.Options.Add(slbs);
-        command.Options.Add(blocks);
-        command.Options.Add(ranges);
-        var outputFormat = CommonOptions.OutputFormat();
-        command.Options.Add(outputFormat);
-        connection.AddShortForms(command);
-        CommandRunner.SetAction(command, outputFormat, connection, async (context, cancellationToken) =>
-        {
-            var list = context.GetValue(slbs).Zip(context.GetValue(blocks), (slba, count) => (slba, (uint)count)).Concat(context.GetValue(ranges)).ToList();
-            var controller = await context.ConnectAsync(cancellationToken).ConfigureAwait(false);
-            await using (controller.ConfigureAwait(false))
+        var command = ControllerVerb.Create(
+            "dsm",
+            "Dataset Management: deallocate (TRIM) up to 256 ranges of blocks.",
+            defaultIoQueues: 1,
+            [namespaceId, deallocate, slbs, blocks, ranges],
+            async (context, controller, cancellationToken) =>
             {
+                var list = context.GetValue(slbs).Zip(context.GetValue(blocks), (slba, count) => (slba, (uint)count)).Concat(context.GetValue(ranges)).ToList();
                 var ns = CliContext.GetNamespace(controller, context.GetValue(namespaceId));
                 await controller.NextIoQueue().DeallocateAsync(ns, list, cancellationToken).ConfigureAwait(false);
-                await Success(context, "dsm", ns.Id).ConfigureAwait(false);
-            }
-
-            return ExitCodes.Ok;
-        });
+                return await SuccessAsync(context, ns.Id).ConfigureAwait(false);
+            });
         command.Check(values =>
         {
             if (!values.Get(deallocate))
@@ -152,21 +119,15 @@ internal static class IoCommands
 
     private static string BlockCountError(string option, ulong count) => $"{option}: a range's block count must be 1 to {uint.MaxValue}, not {count}";
 
-    private static async Task Success(CliContext context, string verb, uint nsid)
+    private static async Task<int> SuccessAsync(CliContext context, uint nsid)
     {
-        if (context.Json)
-        {
-            context.WriteJson(writer =>
+        await context.PrintAsync(
+            writer =>
             {
-                writer.WriteStartObject();
                 writer.WriteString("result", "success");
                 writer.WriteNumber("namespace_id", nsid);
-                writer.WriteEndObject();
-            });
-        }
-        else
-        {
-            await context.Out.WriteLineAsync($"{verb}: Success").ConfigureAwait(false);
-        }
+            },
+            () => $"{context.Verb}: Success{Environment.NewLine}").ConfigureAwait(false);
+        return ExitCodes.Ok;
     }
 }

@@ -45,33 +45,20 @@ internal static class PerfCommand
             Description = "Bytes of the namespace to use, from LBA 0 (k/m/g/t suffixes). Default: all of it.",
             CustomParser = result => ParseBytes(result.Tokens[0].Value, out var bytes) ? bytes : FailBytes(result),
         };
-        var command = new Command("perf", "Measure IOPS, MiB/s, latency percentiles and CPU time per I/O with a closed-loop workload (as fio or spdk_nvme_perf), optionally verifying the data.");
-        var connection = new ConnectionOptions(defaultIoQueues: Math.Min(Environment.ProcessorCount, 8));
-        connection.AddTo(command);
-        command.Options.Add(namespaceId);
-        command.Options.Add(queueDepth);
-        command.Options.Add(ioSize);
-        command.Options.Add(pattern);
-        command.Options.Add(rwMixRead);
-        command.Options.Add(time);
-        command.Options.Add(warmup);
-        command.Options.Add(verify);
-        command.Options.Add(size);
-        var outputFormat = CommonOptions.OutputFormat();
-        command.Options.Add(outputFormat);
-        connection.AddShortForms(command);
-        CommandRunner.SetAction(command, outputFormat, connection, async (context, cancellationToken) =>
-        {
-            var settings = new PerfSettings(Enum.Parse<PerfPattern>(context.GetValue(pattern), ignoreCase: true), context.GetValue(queueDepth), context.GetValue(ioSize), TimeSpan.FromSeconds(context.GetValue(time)))
+        var command = ControllerVerb.Create(
+            "perf",
+            "Measure IOPS, MiB/s, latency percentiles and CPU time per I/O with a closed-loop workload (as fio or spdk_nvme_perf), optionally verifying the data.",
+            defaultIoQueues: Math.Min(Environment.ProcessorCount, 8),
+            [namespaceId, queueDepth, ioSize, pattern, rwMixRead, time, warmup, verify, size],
+            async (context, controller, cancellationToken) =>
             {
-                RwMixRead = context.GetValue(rwMixRead),
-                Warmup = TimeSpan.FromSeconds(context.GetValue(warmup)),
-                Verify = context.GetValue(verify),
-                RegionBytes = context.GetValue(size),
-            };
-            var controller = await context.ConnectAsync(cancellationToken).ConfigureAwait(false);
-            await using (controller.ConfigureAwait(false))
-            {
+                var settings = new PerfSettings(Enum.Parse<PerfPattern>(context.GetValue(pattern), ignoreCase: true), context.GetValue(queueDepth), context.GetValue(ioSize), TimeSpan.FromSeconds(context.GetValue(time)))
+                {
+                    RwMixRead = context.GetValue(rwMixRead),
+                    Warmup = TimeSpan.FromSeconds(context.GetValue(warmup)),
+                    Verify = context.GetValue(verify),
+                    RegionBytes = context.GetValue(size),
+                };
                 var ns = CliContext.GetNamespace(controller, context.GetValue(namespaceId));
                 var console = context.Json ? AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(TextWriter.Null) }) : context.Console;
                 var result = await PerfRunner.RunWithProgressAsync(console, controller, ns, settings, cancellationToken).ConfigureAwait(false);
@@ -96,8 +83,8 @@ internal static class PerfCommand
                 }
 
                 return ExitCodes.DataMismatch;
-            }
-        });
+            });
+
         command.Check(values =>
         {
             var buffers = string.Equals(values.Get(pattern), "randrw", StringComparison.OrdinalIgnoreCase) || values.Get(verify) ? 2L : 1L;
@@ -108,9 +95,9 @@ internal static class PerfCommand
         return command;
     }
 
+    /// <summary>The members of perf's JSON object.</summary>
     public static void WriteJson(Utf8JsonWriter writer, PerfSettings settings, PerfResult result)
     {
-        writer.WriteStartObject();
         writer.WriteString("pattern", settings.PatternName);
         writer.WriteNumber("io_size", settings.IoSize);
         writer.WriteNumber("queue_depth", settings.QueueDepth);
@@ -142,8 +129,6 @@ internal static class PerfCommand
         {
             writer.WriteNumber("verify_errors", result.VerifyErrors);
         }
-
-        writer.WriteEndObject();
     }
 
     public static void Print(IAnsiConsole console, PerfSettings settings, PerfResult result)

@@ -41,77 +41,49 @@ internal static class ReadWriteCommands
             data.Check(path => File.Exists(path) ? null : $"--data file '{path}' does not exist");
         }
 
-        var command = new Command(name, description);
-        var connection = new ConnectionOptions(defaultIoQueues: 1);
-        connection.AddTo(command);
-        command.Options.Add(namespaceId);
-        command.Options.Add(startBlock);
-        command.Options.Add(blockCount);
-        command.Options.Add(data);
-        var outputFormat = CommonOptions.OutputFormat();
-        command.Options.Add(outputFormat);
-        connection.AddShortForms(command);
-        CommandRunner.SetAction(command, outputFormat, connection, async (context, cancellationToken) =>
+        return ControllerVerb.Create(name, description, defaultIoQueues: 1, [namespaceId, startBlock, blockCount, data], async (context, controller, cancellationToken) =>
         {
             var path = context.GetValue(data);
-            var controller = await context.ConnectAsync(cancellationToken).ConfigureAwait(false);
-            await using (controller.ConfigureAwait(false))
+            var ns = CliContext.GetNamespace(controller, context.GetValue(namespaceId));
+            var slba = context.GetValue(startBlock);
+            var count = context.GetValue(blockCount)
+                ?? (direction == Direction.Read ? 1 : Math.Max(1, (new FileInfo(path!).Length + ns.BlockSize - 1) / ns.BlockSize));
+            var transfer = new Transfer(controller.NextIoQueue(), ns, slba, count);
+            byte[]? dumped = null;
+            if (direction == Direction.Read && path is null)
             {
-                var ns = CliContext.GetNamespace(controller, context.GetValue(namespaceId));
-                var slba = context.GetValue(startBlock);
-                var count = context.GetValue(blockCount)
-                    ?? (direction == Direction.Read ? 1 : Math.Max(1, (new FileInfo(path!).Length + ns.BlockSize - 1) / ns.BlockSize));
-                var transfer = new Transfer(controller.NextIoQueue(), ns, slba, count);
-                byte[]? dumped = null;
-                if (direction == Direction.Read && path is null)
+                dumped = await transfer.ReadAllAsync(cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                var stream = direction == Direction.Read ? File.Create(path!) : File.OpenRead(path!);
+                await using (stream.ConfigureAwait(false))
                 {
-                    dumped = await transfer.ReadAllAsync(cancellationToken).ConfigureAwait(false);
-                }
-                else
-                {
-                    var stream = direction == Direction.Read ? File.Create(path!) : File.OpenRead(path!);
-                    await using (stream.ConfigureAwait(false))
+                    await ProgressDisplay.RunAsync(context.Console, $"{name} {transfer.Bytes >> 20} MiB", transfer.Bytes, progress => direction switch
                     {
-                        await ProgressDisplay.RunAsync(context.Console, $"{name} {transfer.Bytes >> 20} MiB", transfer.Bytes, progress => direction switch
-                        {
-                            Direction.Read => transfer.ReadToAsync(stream, progress, cancellationToken),
-                            Direction.Write => transfer.WriteFromAsync(stream, compare: false, progress, cancellationToken),
-                            _ => transfer.WriteFromAsync(stream, compare: true, progress, cancellationToken),
-                        }).ConfigureAwait(false);
-                    }
-                }
-
-                if (context.Json)
-                {
-                    context.WriteJson(writer =>
-                    {
-                        writer.WriteStartObject();
-                        writer.WriteString("result", "success");
-                        writer.WriteNumber("namespace_id", ns.Id);
-                        writer.WriteNumber("start_block", slba);
-                        writer.WriteNumber("block_count", count);
-                        writer.WriteNumber("bytes", transfer.Bytes);
-                        if (dumped is not null)
-                        {
-                            writer.WriteString("data", JsonText.Hex(dumped));
-                        }
-
-                        writer.WriteEndObject();
-                    });
-                }
-                else if (dumped is not null)
-                {
-                    await context.Out.WriteAsync(HexDump.Format(dumped)).ConfigureAwait(false);
-                }
-                else
-                {
-                    await context.Out.WriteLineAsync($"{name}: Success").ConfigureAwait(false);
+                        Direction.Read => transfer.ReadToAsync(stream, progress, cancellationToken),
+                        Direction.Write => transfer.WriteFromAsync(stream, compare: false, progress, cancellationToken),
+                        _ => transfer.WriteFromAsync(stream, compare: true, progress, cancellationToken),
+                    }).ConfigureAwait(false);
                 }
             }
 
+            await context.PrintAsync(
+                writer =>
+                {
+                    writer.WriteString("result", "success");
+                    writer.WriteNumber("namespace_id", ns.Id);
+                    writer.WriteNumber("start_block", slba);
+                    writer.WriteNumber("block_count", count);
+                    writer.WriteNumber("bytes", transfer.Bytes);
+                    if (dumped is not null)
+                    {
+                        writer.WriteString("data", JsonText.Hex(dumped));
+                    }
+                },
+                () => dumped is not null ? HexDump.Format(dumped) : $"{name}: Success{Environment.NewLine}").ConfigureAwait(false);
             return ExitCodes.Ok;
         });
-        return command;
     }
 
     /// <summary>A run of blocks moved in commands of at most the queue's transfer size.</summary>
