@@ -35,17 +35,23 @@ internal static class CliCommands
         PerfCommand.Create(),
     ];
 
-    /// <summary>The root command: every verb, --verbose everywhere, and the exit codes at the end of --help.</summary>
-    public static RootCommand CreateRoot(IEnumerable<Command>? more = null)
-    {
-        var root = new RootCommand($"{Description}{Environment.NewLine}{Environment.NewLine}{ExitCodes.HelpText}");
-        root.Options.Add(CommonOptions.Verbose());
-        foreach (var command in All().Concat(more ?? []))
-        {
-            root.Subcommands.Add(command);
-        }
+    /// <summary>The root command with every host verb and <paramref name="more"/>.</summary>
+    public static CliRootCommand CreateRoot(IEnumerable<Command>? more = null) => new(All().Concat(more ?? []));
+}
 
-        ConnectionOptions.AddShortForms(root);
-        return root;
+/// <summary>The root command: every verb, --verbose everywhere, and the exit codes at the end of --help.</summary>
+internal sealed class CliRootCommand : RootCommand
+{
+    public CliRootCommand(IEnumerable<Command> verbs)
+        : base($"{CliCommands.Description}{Environment.NewLine}{Environment.NewLine}{ExitCodes.HelpText}")
+    {
+        Options.Add(Verbose);
+        foreach (var verb in verbs)
+        {
+            Subcommands.Add(verb);
+        }
     }
+
+    /// <summary>--verbose, valid on every verb; a verb reads it through here.</summary>
+    public Option<bool> Verbose { get; } = CommonOptions.Verbose();
 }

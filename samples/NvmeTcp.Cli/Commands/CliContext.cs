@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using NvmeTcp.Cli.Output;
 using NvmeTcp.Client;
@@ -9,14 +10,21 @@ namespace NvmeTcp.Cli.Commands;
 /// <summary>What a verb needs while it runs: its parse result, where to write, and how to connect.</summary>
 internal sealed class CliContext
 {
-    public CliContext(ParseResult parseResult, string verb, bool hasOutputFormat)
+    private readonly ConnectionOptions? _connection;
+
+    /// <param name="parseResult">The command line.</param>
+    /// <param name="verb">The verb's name, for messages.</param>
+    /// <param name="outputFormat">The verb's -o, if it has one.</param>
+    /// <param name="connection">The verb's connection options, if it connects.</param>
+    public CliContext(ParseResult parseResult, string verb, Option<string>? outputFormat, ConnectionOptions? connection)
     {
         ParseResult = parseResult;
         Verb = verb;
+        _connection = connection;
         Out = parseResult.InvocationConfiguration.Output;
         Error = parseResult.InvocationConfiguration.Error;
-        Verbose = parseResult.GetValue<bool>("--verbose");
-        Json = hasOutputFormat && parseResult.GetValue<string>("--output-format") == "json";
+        Verbose = parseResult.RootCommandResult.Command is CliRootCommand root && parseResult.GetValue(root.Verbose);
+        Json = outputFormat is not null && parseResult.GetValue(outputFormat) == "json";
         Console = CreateConsole(Out);
         LoggerFactory = Verbose ? new StderrLoggerFactory(Error, LogLevel.Debug) : null;
     }
@@ -40,8 +48,25 @@ internal sealed class CliContext
 
     public T GetValue<T>(Option<T> option) => ParseResult.GetValue(option)!;
 
-    /// <summary>Writes a JSON document (nvme-cli's shape) to <see cref="Out"/>.</summary>
-    public void WriteJson(Action<System.Text.Json.Utf8JsonWriter> write) => Out.WriteLine(JsonText.Build(write));
+    /// <summary>Writes a JSON object (nvme-cli's shape) with the members <paramref name="writeMembers"/> writes to <see cref="Out"/>.</summary>
+    public void WriteJson(Action<Utf8JsonWriter> writeMembers) => Out.WriteLine(JsonText.Build(writer =>
+    {
+        writer.WriteStartObject();
+        writeMembers(writer);
+        writer.WriteEndObject();
+    }));
+
+    /// <summary>The verb's result: with -o json an object of the members <paramref name="writeMembers"/> writes, else the text <paramref name="text"/> makes.</summary>
+    public Task PrintAsync(Action<Utf8JsonWriter> writeMembers, Func<string> text)
+    {
+        if (!Json)
+        {
+            return Out.WriteAsync(text());
+        }
+
+        WriteJson(writeMembers);
+        return Task.CompletedTask;
+    }
 
     /// <summary>A note for the human on stderr (never mixed into JSON on stdout).</summary>
     public void Note(string message)
@@ -52,15 +77,22 @@ internal sealed class CliContext
         }
     }
 
+    /// <summary>The client options the command line asks for, logging to stderr with --verbose; the NQN is left unset.</summary>
+    public NvmeTcpOptions ClientOptions()
+    {
+        var options = Connection.Read(ParseResult);
+        options.LoggerFactory = LoggerFactory;
+        return options;
+    }
+
     /// <summary>
     /// Connects to the controller the command line names. Without --nqn, reads the discovery log at the same
     /// address first and takes its first NVM subsystem.
     /// </summary>
-    public async Task<NvmeController> ConnectAsync(int defaultIoQueues, CancellationToken cancellationToken)
+    public async Task<NvmeController> ConnectAsync(CancellationToken cancellationToken)
     {
-        var options = ConnectionOptions.Read(ParseResult, defaultIoQueues);
-        options.LoggerFactory = LoggerFactory;
-        var nqn = ConnectionOptions.ReadNqn(ParseResult);
+        var options = ClientOptions();
+        var nqn = Connection.ReadNqn(ParseResult);
         if (string.IsNullOrEmpty(nqn))
         {
             var log = await NvmeDiscovery.GetLogAsync(options, cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -86,6 +118,8 @@ internal sealed class CliContext
 
         return ns;
     }
+
+    private ConnectionOptions Connection => _connection ?? throw new InvalidOperationException($"{Verb} has no connection options");
 
     private static IAnsiConsole CreateConsole(TextWriter output)
     {

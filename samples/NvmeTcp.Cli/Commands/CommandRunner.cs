@@ -13,11 +13,11 @@ namespace NvmeTcp.Cli.Commands;
 /// </summary>
 internal static class CommandRunner
 {
-    /// <summary>Sets <paramref name="body"/> as the action of <paramref name="command"/>.</summary>
-    public static void SetAction(Command command, bool hasOutputFormat, Func<CliContext, CancellationToken, Task<int>> body)
+    /// <summary>Sets <paramref name="body"/> as the action of <paramref name="command"/>, with the verb's -o and connection options if it has them.</summary>
+    public static void SetAction(Command command, Option<string>? outputFormat, ConnectionOptions? connection, Func<CliContext, CancellationToken, Task<int>> body)
     {
         var verb = command.Name;
-        command.SetAction((parseResult, cancellationToken) => RunAsync(new CliContext(parseResult, verb, hasOutputFormat), body, cancellationToken));
+        command.SetAction((parseResult, cancellationToken) => RunAsync(new CliContext(parseResult, verb, outputFormat, connection), body, cancellationToken));
     }
 
     public static async Task<int> RunAsync(CliContext context, Func<CliContext, CancellationToken, Task<int>> body, CancellationToken cancellationToken)

@@ -2,7 +2,7 @@ using System.CommandLine;
 
 namespace NvmeTcp.Cli.Commands;
 
-/// <summary>Options shared by several verbs. A new instance per command, read back by name.</summary>
+/// <summary>Options shared by several verbs. A new instance per command, read back through that instance.</summary>
 internal static class CommonOptions
 {
     /// <summary>-o/--output-format normal|json, as nvme-cli.</summary>

@@ -4,179 +4,186 @@ using NvmeTcp.Client;
 namespace NvmeTcp.Cli.Commands;
 
 /// <summary>
-/// The connection options of the verbs that connect, with nvme-cli's names and short forms
-/// (<c>nvme connect -t tcp -a ADDR -s PORT -n NQN</c>). Each command gets its own instances (an option shared by
-/// many commands would collect parents from every root ever built); values are read back by name.
+/// The connection options of a verb that connects, with nvme-cli's names and short forms
+/// (<c>nvme connect -t tcp -a ADDR -s PORT -n NQN</c>). One instance per command (an option shared by many commands
+/// would collect parents from every root ever built); the verb's action reads the values through it.
 /// </summary>
-internal static class ConnectionOptions
+internal sealed class ConnectionOptions
 {
-    private static Option<string> Traddr() => new("--traddr", "-a")
+    private readonly Option<string> _traddr = new("--traddr", "-a")
     {
         Description = "Target address (host name or IP).",
         Required = true,
     };
 
-    private static Option<int> Trsvcid() => new("--trsvcid", "-s")
+    private readonly Option<int> _trsvcid = new("--trsvcid", "-s")
     {
         Description = "Target TCP port.",
         DefaultValueFactory = _ => NvmeTcpOptions.DefaultPort,
     };
 
-    private static Option<string?> Nqn() => new("--nqn", "-n")
+    private readonly Option<string?> _nqn = new("--nqn", "-n")
     {
         Description = "Subsystem NQN. Default: the first NVM subsystem the target's discovery log lists.",
     };
 
-    private static Option<string?> HostNqn() => new("--hostnqn", "-q")
+    private readonly Option<string?> _hostNqn = new("--hostnqn", "-q")
     {
         Description = "Host NQN. Default: nqn.2014-08.org.nvmexpress:uuid:<hostid>.",
     };
 
-    private static Option<Guid?> HostId() => new("--hostid", "-I")
+    private readonly Option<Guid?> _hostId = new("--hostid", "-I")
     {
         Description = "Host identifier (a UUID). Default: a new random one.",
     };
 
-    private static Option<bool> HeaderDigest() => new("--hdr-digest", "-g")
+    private readonly Option<bool> _headerDigest = new("--hdr-digest", "-g")
     {
         Description = "Ask for header digests (CRC-32C over every PDU header).",
     };
 
-    private static Option<bool> DataDigest() => new("--data-digest", "-G")
+    private readonly Option<bool> _dataDigest = new("--data-digest", "-G")
     {
         Description = "Ask for data digests (CRC-32C over all data).",
     };
 
-    private static Option<int?> IoQueues() => new("--nr-io-queues", "-i")
+    private readonly Option<int?> _ioQueues = new("--nr-io-queues", "-i")
     {
         Description = "I/O queues to ask for, each a TCP connection. Default: 0 for admin verbs, 1 for I/O verbs, the processor count (at most 8) for perf.",
     };
 
-    private static Option<int> QueueSize() => new("--queue-size", "-Q")
+    private readonly Option<int> _queueSize = new("--queue-size", "-Q")
     {
         Description = "Entries per I/O queue.",
         DefaultValueFactory = _ => 128,
     };
 
-    private static Option<int> KeepAliveTimeout() => new("--keep-alive-tmo", "-k")
+    private readonly Option<int> _keepAliveTimeout = new("--keep-alive-tmo", "-k")
     {
         Description = "Keep-alive timeout in seconds (0 disables keep-alive).",
         DefaultValueFactory = _ => 5,
     };
 
-    private static Option<int?> Timeout() => new("--timeout")
+    private readonly Option<int?> _timeout = new("--timeout")
     {
         Description = "Timeout of each command in milliseconds (default: 60000 admin, 30000 I/O, as Linux); on expiry the association is reset.",
     };
 
-    private static Option<int> CtrlLossTmo() => new("--ctrl-loss-tmo")
+    private readonly Option<int> _ctrlLossTmo = new("--ctrl-loss-tmo")
     {
         Description = "Seconds to keep reconnecting after the connection fails before giving up (-1: forever, 0: never reconnect).",
         DefaultValueFactory = _ => 600,
     };
 
-    private static Option<int> ReconnectDelay() => new("--reconnect-delay")
+    private readonly Option<int> _reconnectDelay = new("--reconnect-delay")
     {
         Description = "Seconds between reconnect attempts.",
         DefaultValueFactory = _ => 10,
     };
 
-    private static Option<int?> FastIoFailTmo() => new("--fast_io_fail_tmo")
+    private readonly Option<int?> _fastIoFailTmo = new("--fast_io_fail_tmo")
     {
         Description = "Seconds after a connection failure after which waiting I/O fails instead of waiting for the reconnect (default: off).",
     };
 
-    // nvme-cli's short forms; added where the verb does not already use the letter (perf's -t is --time,
-    // get-log's and the passthru verbs' -l are --log-len and --data-len, as in nvme-cli).
-    private static readonly (string Name, string Alias)[] ShortForms = [("--timeout", "-t"), ("--ctrl-loss-tmo", "-l"), ("--reconnect-delay", "-c")];
+    private readonly int _defaultIoQueues;
+    private readonly bool _withNqn;
 
-    /// <summary>Gives the timeout and reconnect options their nvme-cli short forms wherever the letter is free.</summary>
-    public static void AddShortForms(Command command)
+    /// <param name="defaultIoQueues">I/O queues to ask for without --nr-io-queues.</param>
+    /// <param name="withNqn">False for discover, which always talks to the discovery subsystem.</param>
+    public ConnectionOptions(int defaultIoQueues, bool withNqn = true)
     {
-        foreach (var (name, alias) in ShortForms)
+        _defaultIoQueues = defaultIoQueues;
+        _withNqn = withNqn;
+    }
+
+    /// <summary>
+    /// Adds the connection options to <paramref name="command"/>, and a validator that refuses values the client
+    /// would refuse (a port of 0, a queue size of 1) before anything connects.
+    /// </summary>
+    public void AddTo(Command command)
+    {
+        command.Options.Add(_traddr);
+        command.Options.Add(_trsvcid);
+        if (_withNqn)
         {
-            var option = command.Options.FirstOrDefault(o => o.Name == name);
-            if (option is not null && !command.Options.Any(o => o.Name == alias || o.Aliases.Contains(alias)))
+            command.Options.Add(_nqn);
+        }
+
+        foreach (var option in new Option[] { _hostNqn, _hostId, _headerDigest, _dataDigest, _ioQueues, _queueSize, _keepAliveTimeout, _timeout, _ctrlLossTmo, _reconnectDelay, _fastIoFailTmo })
+        {
+            command.Options.Add(option);
+        }
+
+        command.Check(values =>
+        {
+            try
+            {
+                Build(values).Validate();
+                return null;
+            }
+            catch (ArgumentException e)
+            {
+                return $"bad connection option: {e.Message}";
+            }
+        });
+    }
+
+    /// <summary>
+    /// Gives the timeout and reconnect options nvme-cli's short forms where <paramref name="command"/>'s own options
+    /// leave the letter free (perf's -t is --time, get-log's and the passthru verbs' -l are --log-len and --data-len,
+    /// as in nvme-cli). Called once the command has all its options.
+    /// </summary>
+    public void AddShortForms(Command command)
+    {
+        foreach (var (option, alias) in new (Option Option, string Alias)[] { (_timeout, "-t"), (_ctrlLossTmo, "-l"), (_reconnectDelay, "-c") })
+        {
+            if (!command.Options.Any(o => o.Name == alias || o.Aliases.Contains(alias)))
             {
                 option.Aliases.Add(alias);
             }
         }
-
-        foreach (var sub in command.Subcommands)
-        {
-            AddShortForms(sub);
-        }
-    }
-
-    /// <summary>Adds every connection option to <paramref name="command"/>; <paramref name="withNqn"/> is false for discover.</summary>
-    public static void AddTo(Command command, bool withNqn = true)
-    {
-        command.Options.Add(Traddr());
-        command.Options.Add(Trsvcid());
-        if (withNqn)
-        {
-            command.Options.Add(Nqn());
-        }
-
-        command.Options.Add(HostNqn());
-        command.Options.Add(HostId());
-        command.Options.Add(HeaderDigest());
-        command.Options.Add(DataDigest());
-        command.Options.Add(IoQueues());
-        command.Options.Add(QueueSize());
-        command.Options.Add(KeepAliveTimeout());
-        command.Options.Add(Timeout());
-        command.Options.Add(CtrlLossTmo());
-        command.Options.Add(ReconnectDelay());
-        command.Options.Add(FastIoFailTmo());
     }
 
     /// <summary>The --nqn the command line gives, if any.</summary>
-    public static string? ReadNqn(ParseResult parseResult) => parseResult.GetValue<string?>("--nqn");
+    public string? ReadNqn(ParseResult parseResult) => _withNqn ? parseResult.GetValue(_nqn) : null;
 
-    /// <summary>The client options the command line asks for; the NQN is left as given (maybe empty).</summary>
-    public static NvmeTcpOptions Read(ParseResult parseResult, int defaultIoQueues)
+    /// <summary>The client options the command line asks for (checked when it was parsed); the NQN is left unset.</summary>
+    public NvmeTcpOptions Read(ParseResult parseResult) => Build(new OptionValues(parseResult.CommandResult));
+
+    private NvmeTcpOptions Build(OptionValues values)
     {
         var options = new NvmeTcpOptions
         {
-            Address = parseResult.GetRequiredValue<string>("--traddr"),
-            Port = parseResult.GetValue<int>("--trsvcid"),
-            HeaderDigest = parseResult.GetValue<bool>("--hdr-digest"),
-            DataDigest = parseResult.GetValue<bool>("--data-digest"),
-            IoQueueCount = parseResult.GetValue<int?>("--nr-io-queues") ?? defaultIoQueues,
-            IoQueueSize = parseResult.GetValue<int>("--queue-size"),
-            KeepAliveTimeout = TimeSpan.FromSeconds(parseResult.GetValue<int>("--keep-alive-tmo")),
-            ReconnectDelay = TimeSpan.FromSeconds(parseResult.GetValue<int>("--reconnect-delay")),
+            Address = values.Get(_traddr),
+            Port = values.Get(_trsvcid),
+            HeaderDigest = values.Get(_headerDigest),
+            DataDigest = values.Get(_dataDigest),
+            IoQueueCount = values.Get(_ioQueues) ?? _defaultIoQueues,
+            IoQueueSize = values.Get(_queueSize),
+            KeepAliveTimeout = TimeSpan.FromSeconds(values.Get(_keepAliveTimeout)),
+            ReconnectDelay = TimeSpan.FromSeconds(values.Get(_reconnectDelay)),
         };
-        var lossTimeout = parseResult.GetValue<int>("--ctrl-loss-tmo");
-        options.ControllerLossTimeout = lossTimeout < 0 ? System.Threading.Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(lossTimeout);
-        if (parseResult.GetValue<int?>("--fast_io_fail_tmo") is { } fastIoFail)
+        var lossTimeout = values.Get(_ctrlLossTmo);
+        options.ControllerLossTimeout = lossTimeout < 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(lossTimeout);
+        if (values.Get(_fastIoFailTmo) is { } fastIoFail)
         {
             options.FastIoFailTimeout = fastIoFail < 0 ? null : TimeSpan.FromSeconds(fastIoFail);
         }
 
-        if (parseResult.GetValue<int?>("--timeout") is { } timeoutMs)
+        if (values.Get(_timeout) is { } timeoutMs)
         {
             options.AdminTimeout = options.IoTimeout = TimeSpan.FromMilliseconds(timeoutMs);
         }
 
-        if (parseResult.GetValue<Guid?>("--hostid") is { } hostId)
+        if (values.Get(_hostId) is { } hostId)
         {
             options.HostId = hostId;
         }
 
-        if (parseResult.GetValue<string?>("--hostnqn") is { Length: > 0 } hostNqn)
+        if (values.Get(_hostNqn) is { Length: > 0 } hostNqn)
         {
             options.HostNqn = hostNqn;
-        }
-
-        try
-        {
-            options.Validate();
-        }
-        catch (ArgumentException e)
-        {
-            throw new CliException($"bad connection option: {e.Message}");
         }
 
         return options;

@@ -22,7 +22,7 @@ internal static class DemoCommand
         var time = new Option<double>("--time", "-t") { Description = "Seconds of the perf step.", DefaultValueFactory = _ => 5 };
         var command = new Command("demo", "A guided tour: start an in-process target on 127.0.0.1, discover, connect, identify, write, read back and verify, run perf, shut down.");
         command.Options.Add(time);
-        CommandRunner.SetAction(command, hasOutputFormat: false, (context, cancellationToken) => RunAsync(context, context.GetValue(time), cancellationToken));
+        CommandRunner.SetAction(command, outputFormat: null, connection: null, (context, cancellationToken) => RunAsync(context, context.GetValue(time), cancellationToken));
         return command;
     }
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.CommandLine;
 using System.Text;
+using System.Text.Json;
 using NvmeTcp.Client;
 
 namespace NvmeTcp.Cli.Commands;
@@ -8,53 +9,47 @@ namespace NvmeTcp.Cli.Commands;
 /// <summary><c>nvmetcp discover</c>: the discovery log, printed as <c>nvme discover</c> prints it.</summary>
 internal static class DiscoverCommand
 {
-    public static Command Create()
-    {
-        var command = new Command("discover", "Read the discovery log page (70h) from the target's discovery controller and list the subsystems it offers.");
-        ConnectionOptions.AddTo(command, withNqn: false);
-        command.Options.Add(CommonOptions.OutputFormat());
-        CommandRunner.SetAction(command, hasOutputFormat: true, RunAsync);
-        return command;
-    }
+    public static Command Create() => ControllerVerb.CreateDiscovery(
+        "discover",
+        "Read the discovery log page (70h) from the target's discovery controller and list the subsystems it offers.",
+        RunAsync);
 
     private static async Task<int> RunAsync(CliContext context, CancellationToken cancellationToken)
     {
-        var options = ConnectionOptions.Read(context.ParseResult, defaultIoQueues: 0);
-        options.LoggerFactory = context.LoggerFactory;
-        var log = await NvmeDiscovery.GetLogAsync(options, cancellationToken: cancellationToken).ConfigureAwait(false);
-        if (context.Json)
+        var log = await NvmeDiscovery.GetLogAsync(context.ClientOptions(), cancellationToken: cancellationToken).ConfigureAwait(false);
+        await context.PrintAsync(writer => WriteRecords(writer, log), () => Text(log)).ConfigureAwait(false);
+        return ExitCodes.Ok;
+    }
+
+    private static void WriteRecords(Utf8JsonWriter writer, NvmeDiscoveryLog log)
+    {
+        writer.WriteNumber("genctr", log.Header.Genctr);
+        writer.WriteStartArray("records");
+        foreach (var e in log.Entries)
         {
-            context.WriteJson(writer =>
+            writer.WriteStartObject();
+            writer.WriteString("trtype", e.TransportType.ToNvmeCliString());
+            writer.WriteString("adrfam", e.AddressFamily.ToNvmeCliString());
+            writer.WriteString("subtype", e.SubsystemType.ToNvmeCliString());
+            writer.WriteString("treq", e.TreqToNvmeCliString());
+            writer.WriteNumber("portid", e.Portid);
+            writer.WriteString("trsvcid", e.TransportServiceId.Trim());
+            writer.WriteString("subnqn", e.SubsystemNqn.Trim());
+            writer.WriteString("traddr", e.TransportAddress.Trim());
+            writer.WriteString("eflags", EflagsToNvmeCliString(e.Eflags));
+            if (e.TransportType == NvmeTransportType.Tcp)
             {
-                writer.WriteStartObject();
-                writer.WriteNumber("genctr", log.Header.Genctr);
-                writer.WriteStartArray("records");
-                foreach (var e in log.Entries)
-                {
-                    writer.WriteStartObject();
-                    writer.WriteString("trtype", e.TransportType.ToNvmeCliString());
-                    writer.WriteString("adrfam", e.AddressFamily.ToNvmeCliString());
-                    writer.WriteString("subtype", e.SubsystemType.ToNvmeCliString());
-                    writer.WriteString("treq", e.TreqToNvmeCliString());
-                    writer.WriteNumber("portid", e.Portid);
-                    writer.WriteString("trsvcid", e.TransportServiceId.Trim());
-                    writer.WriteString("subnqn", e.SubsystemNqn.Trim());
-                    writer.WriteString("traddr", e.TransportAddress.Trim());
-                    writer.WriteString("eflags", EflagsToNvmeCliString(e.Eflags));
-                    if (e.TransportType == NvmeTransportType.Tcp)
-                    {
-                        writer.WriteString("sectype", (e.TcpSecurityType ?? NvmeTcpSecurityType.None).ToNvmeCliString());
-                    }
+                writer.WriteString("sectype", (e.TcpSecurityType ?? NvmeTcpSecurityType.None).ToNvmeCliString());
+            }
 
-                    writer.WriteEndObject();
-                }
-
-                writer.WriteEndArray();
-                writer.WriteEndObject();
-            });
-            return ExitCodes.Ok;
+            writer.WriteEndObject();
         }
 
+        writer.WriteEndArray();
+    }
+
+    private static string Text(NvmeDiscoveryLog log)
+    {
         var text = new StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture, $"Discovery Log Number of Records {log.Entries.Count}, Generation counter {log.Header.Genctr}");
         for (var i = 0; i < log.Entries.Count; i++)
@@ -76,8 +71,7 @@ internal static class DiscoverCommand
             }
         }
 
-        await context.Out.WriteAsync(text.ToString()).ConfigureAwait(false);
-        return ExitCodes.Ok;
+        return text.ToString();
     }
 
     /// <summary>EFLAGS as libnvme's <c>nvmf_eflags_str</c> words it (bits 0-2: EPCSD, DUPRETINFO, NCC).</summary>

@@ -7,88 +7,59 @@ internal static class FeatureCommands
 {
     public static Command GetFeature()
     {
-        var featureId = NumberOption.UInt32("--feature-id", "FID: the feature (e.g. 0x07 Number of Queues, 0x0f Keep Alive Timer).", null, "-f");
+        var featureId = FeatureId("FID: the feature (e.g. 0x07 Number of Queues, 0x0f Keep Alive Timer).");
         var cdw11 = NumberOption.UInt32("--cdw11", "Command dword 11, for features that take one.", 0);
         var namespaceId = NumberOption.UInt32("--namespace-id", "NSID for per-namespace features (default 0).", 0);
-        var command = new Command("get-feature", "Get Features: the current value of one feature.");
-        ConnectionOptions.AddTo(command);
-        command.Options.Add(featureId);
-        command.Options.Add(cdw11);
-        command.Options.Add(namespaceId);
-        command.Options.Add(CommonOptions.OutputFormat());
-        CommandRunner.SetAction(command, hasOutputFormat: true, async (context, cancellationToken) =>
-        {
-            var fid = CheckFeatureId(context.GetValue(featureId));
-            var controller = await context.ConnectAsync(defaultIoQueues: 0, cancellationToken).ConfigureAwait(false);
-            await using (controller.ConfigureAwait(false))
+        return ControllerVerb.Create(
+            "get-feature",
+            "Get Features: the current value of one feature.",
+            defaultIoQueues: 0,
+            [featureId, cdw11, namespaceId],
+            async (context, controller, cancellationToken) =>
             {
+                var fid = (byte)context.GetValue(featureId);
                 var value = await controller.GetFeatureAsync(fid, context.GetValue(cdw11), context.GetValue(namespaceId), cancellationToken).ConfigureAwait(false);
-                if (context.Json)
-                {
-                    context.WriteJson(writer =>
+                await context.PrintAsync(
+                    writer =>
                     {
-                        writer.WriteStartObject();
                         writer.WriteNumber("feature_id", fid);
                         writer.WriteString("name", Name(fid));
                         writer.WriteNumber("value", value);
-                        writer.WriteEndObject();
-                    });
-                }
-                else
-                {
-                    await context.Out.WriteLineAsync($"get-feature:0x{fid:x2} ({Name(fid)}), Current value:0x{value:x8}").ConfigureAwait(false);
-                }
-            }
-
-            return ExitCodes.Ok;
-        });
-        return command;
+                    },
+                    () => $"get-feature:0x{fid:x2} ({Name(fid)}), Current value:0x{value:x8}{Environment.NewLine}").ConfigureAwait(false);
+                return ExitCodes.Ok;
+            });
     }
 
     public static Command SetFeature()
     {
-        var featureId = NumberOption.UInt32("--feature-id", "FID: the feature to set.", null, "-f");
+        var featureId = FeatureId("FID: the feature to set.");
         var value = NumberOption.UInt32("--value", "The new value (command dword 11).", null, "-V");
         var namespaceId = NumberOption.UInt32("--namespace-id", "NSID for per-namespace features (default 0).", 0);
         var save = new Option<bool>("--save") { Description = "SV: keep the value across resets." };
-        var command = new Command("set-feature", "Set Features: change one feature's value.");
-        ConnectionOptions.AddTo(command);
-        command.Options.Add(featureId);
-        command.Options.Add(value);
-        command.Options.Add(namespaceId);
-        command.Options.Add(save);
-        command.Options.Add(CommonOptions.OutputFormat());
-        CommandRunner.SetAction(command, hasOutputFormat: true, async (context, cancellationToken) =>
-        {
-            var fid = CheckFeatureId(context.GetValue(featureId));
-            var newValue = context.GetValue(value);
-            var saved = context.GetValue(save);
-            var controller = await context.ConnectAsync(defaultIoQueues: 0, cancellationToken).ConfigureAwait(false);
-            await using (controller.ConfigureAwait(false))
+        return ControllerVerb.Create(
+            "set-feature",
+            "Set Features: change one feature's value.",
+            defaultIoQueues: 0,
+            [featureId, value, namespaceId, save],
+            async (context, controller, cancellationToken) =>
             {
+                var fid = (byte)context.GetValue(featureId);
+                var newValue = context.GetValue(value);
+                var saved = context.GetValue(save);
                 var result = await controller.SetFeatureAsync(fid, newValue, context.GetValue(namespaceId), saved, cancellationToken).ConfigureAwait(false);
-                if (context.Json)
-                {
-                    context.WriteJson(writer =>
+                await context.PrintAsync(
+                    writer =>
                     {
-                        writer.WriteStartObject();
                         writer.WriteNumber("feature_id", fid);
                         writer.WriteString("name", Name(fid));
                         writer.WriteNumber("value", newValue);
                         writer.WriteBoolean("save", saved);
                         writer.WriteNumber("result", result);
-                        writer.WriteEndObject();
-                    });
-                }
-                else
-                {
-                    await context.Out.WriteLineAsync($"set-feature:0x{fid:x2} ({Name(fid)}), value:0x{newValue:x8}, cdw12:0x00000000, save:{(saved ? 1 : 0)}").ConfigureAwait(false);
-                }
-            }
-
-            return ExitCodes.Ok;
-        });
-        return command;
+                    },
+                    () => $"set-feature:0x{fid:x2} ({Name(fid)}), value:0x{newValue:x8}, cdw12:0x00000000, save:{(saved ? 1 : 0)}{Environment.NewLine}").ConfigureAwait(false);
+                return ExitCodes.Ok;
+            });
     }
 
     /// <summary>The feature's name as nvme-cli's <c>nvme_feature_to_string</c> gives it.</summary>
@@ -119,6 +90,8 @@ internal static class FeatureCommands
         _ => "Unknown",
     };
 
-    private static byte CheckFeatureId(uint fid) =>
-        fid is >= 1 and <= 0xFF ? (byte)fid : throw new CliException($"--feature-id must be 1 to 0xff, not {fid}");
+    /// <summary>-f/--feature-id: an FID of 1 to 0xff.</summary>
+    private static Option<uint> FeatureId(string description) =>
+        NumberOption.UInt32("--feature-id", description, null, "-f")
+            .Check(fid => fid is >= 1 and <= 0xFF ? null : $"--feature-id must be 1 to 0xff, not {fid}");
 }

@@ -6,114 +6,71 @@ namespace NvmeTcp.Cli.Commands;
 /// <summary><c>id-ctrl</c>, <c>id-ns</c> and <c>list-ns</c>: the Identify data, printed as nvme-cli prints it.</summary>
 internal static class IdentifyCommands
 {
-    public static Command IdCtrl()
-    {
-        var command = new Command("id-ctrl", "Identify Controller (CNS 01h): the controller's capabilities, with nvme-cli's field names.");
-        ConnectionOptions.AddTo(command);
-        command.Options.Add(CommonOptions.OutputFormat());
-        CommandRunner.SetAction(command, hasOutputFormat: true, async (context, cancellationToken) =>
+    public static Command IdCtrl() => ControllerVerb.Create(
+        "id-ctrl",
+        "Identify Controller (CNS 01h): the controller's capabilities, with nvme-cli's field names.",
+        defaultIoQueues: 0,
+        [],
+        async (context, controller, cancellationToken) =>
         {
-            var controller = await context.ConnectAsync(defaultIoQueues: 0, cancellationToken).ConfigureAwait(false);
-            await using (controller.ConfigureAwait(false))
-            {
-                var id = controller.Identify;
-                var fields = IdentifyFields.Controller(id);
-                if (context.Json)
+            var id = controller.Identify;
+            var fields = IdentifyFields.Controller(id);
+            await context.PrintAsync(
+                writer =>
                 {
-                    context.WriteJson(writer =>
-                    {
-                        writer.WriteStartObject();
-                        fields.WriteMembers(writer);
-                        IdentifyFields.WritePowerStates(writer, id);
-                        writer.WriteEndObject();
-                    });
-                }
-                else
-                {
-                    await context.Out.WriteAsync($"NVME Identify Controller:{Environment.NewLine}{fields.ToText()}").ConfigureAwait(false);
-                }
-            }
-
+                    fields.WriteMembers(writer);
+                    IdentifyFields.WritePowerStates(writer, id);
+                },
+                () => $"NVME Identify Controller:{Environment.NewLine}{fields.ToText()}").ConfigureAwait(false);
             return ExitCodes.Ok;
         });
-        return command;
-    }
 
     public static Command IdNs()
     {
         var namespaceId = CommonOptions.NamespaceId();
-        var command = new Command("id-ns", "Identify Namespace (CNS 00h) of one namespace, with nvme-cli's field names.");
-        ConnectionOptions.AddTo(command);
-        command.Options.Add(namespaceId);
-        command.Options.Add(CommonOptions.OutputFormat());
-        CommandRunner.SetAction(command, hasOutputFormat: true, async (context, cancellationToken) =>
-        {
-            var controller = await context.ConnectAsync(defaultIoQueues: 0, cancellationToken).ConfigureAwait(false);
-            await using (controller.ConfigureAwait(false))
+        return ControllerVerb.Create(
+            "id-ns",
+            "Identify Namespace (CNS 00h) of one namespace, with nvme-cli's field names.",
+            defaultIoQueues: 0,
+            [namespaceId],
+            async (context, controller, cancellationToken) =>
             {
                 var nsid = context.GetValue(namespaceId);
                 var id = await controller.IdentifyNamespaceAsync(nsid, cancellationToken).ConfigureAwait(false);
                 var fields = IdentifyFields.Namespace(id);
-                if (context.Json)
-                {
-                    context.WriteJson(writer =>
+                await context.PrintAsync(
+                    writer =>
                     {
-                        writer.WriteStartObject();
                         fields.WriteMembers(writer);
                         IdentifyFields.WriteLbaFormats(writer, id);
-                        writer.WriteEndObject();
-                    });
-                }
-                else
-                {
-                    await context.Out.WriteAsync($"NVME Identify Namespace {nsid}:{Environment.NewLine}{fields.ToText()}{IdentifyFields.LbaFormatsText(id)}").ConfigureAwait(false);
-                }
-            }
-
-            return ExitCodes.Ok;
-        });
-        return command;
+                    },
+                    () => $"NVME Identify Namespace {nsid}:{Environment.NewLine}{fields.ToText()}{IdentifyFields.LbaFormatsText(id)}").ConfigureAwait(false);
+                return ExitCodes.Ok;
+            });
     }
 
-    public static Command ListNs()
-    {
-        var command = new Command("list-ns", "The active namespace IDs (Identify CNS 02h).");
-        ConnectionOptions.AddTo(command);
-        command.Options.Add(CommonOptions.OutputFormat());
-        CommandRunner.SetAction(command, hasOutputFormat: true, async (context, cancellationToken) =>
+    public static Command ListNs() => ControllerVerb.Create(
+        "list-ns",
+        "The active namespace IDs (Identify CNS 02h).",
+        defaultIoQueues: 0,
+        [],
+        async (context, controller, cancellationToken) =>
         {
-            var controller = await context.ConnectAsync(defaultIoQueues: 0, cancellationToken).ConfigureAwait(false);
-            await using (controller.ConfigureAwait(false))
-            {
-                var ids = await controller.GetActiveNamespaceIdsAsync(cancellationToken).ConfigureAwait(false);
-                if (context.Json)
+            var ids = await controller.GetActiveNamespaceIdsAsync(cancellationToken).ConfigureAwait(false);
+            await context.PrintAsync(
+                writer =>
                 {
-                    context.WriteJson(writer =>
+                    writer.WriteStartArray("nsid_list");
+                    foreach (var id in ids)
                     {
                         writer.WriteStartObject();
-                        writer.WriteStartArray("nsid_list");
-                        foreach (var id in ids)
-                        {
-                            writer.WriteStartObject();
-                            writer.WriteNumber("nsid", id);
-                            writer.WriteEndObject();
-                        }
-
-                        writer.WriteEndArray();
+                        writer.WriteNumber("nsid", id);
                         writer.WriteEndObject();
-                    });
-                }
-                else
-                {
-                    for (var i = 0; i < ids.Count; i++)
-                    {
-                        await context.Out.WriteLineAsync($"[{i,4}]:0x{ids[i]:x}").ConfigureAwait(false);
                     }
-                }
-            }
 
+                    writer.WriteEndArray();
+                },
+                () => string.Concat(ids.Select((id, i) => $"[{i,4}]:0x{id:x}{Environment.NewLine}"))).ConfigureAwait(false);
             return ExitCodes.Ok;
         });
-        return command;
-    }
 }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json;
 using NvmeTcp.Cli.Output;
 using NvmeTcp.Client;
 using Spectre.Console;
@@ -8,64 +9,24 @@ namespace NvmeTcp.Cli.Commands;
 /// <summary><c>nvmetcp list</c>: one row per active namespace of the subsystem, like <c>nvme list</c>.</summary>
 internal static class ListCommand
 {
-    public static Command Create()
-    {
-        var command = new Command("list", "One row per namespace of the subsystem: NSID, usage and size, LBA format, NGUID.");
-        ConnectionOptions.AddTo(command);
-        command.Options.Add(CommonOptions.OutputFormat());
-        CommandRunner.SetAction(command, hasOutputFormat: true, async (context, cancellationToken) =>
+    public static Command Create() => ControllerVerb.Create(
+        "list",
+        "One row per namespace of the subsystem: NSID, usage and size, LBA format, NGUID.",
+        defaultIoQueues: 0,
+        [],
+        (context, controller, cancellationToken) =>
         {
-            var controller = await context.ConnectAsync(defaultIoQueues: 0, cancellationToken).ConfigureAwait(false);
-            await using (controller.ConfigureAwait(false))
+            if (context.Json)
             {
-                var id = controller.Identify;
-                if (context.Json)
-                {
-                    context.WriteJson(writer =>
-                    {
-                        writer.WriteStartObject();
-                        writer.WriteStartArray("Devices");
-                        foreach (var ns in controller.Namespaces)
-                        {
-                            writer.WriteStartObject();
-                            writer.WriteNumber("NameSpace", ns.Id);
-                            writer.WriteString("SubsystemNQN", controller.SubsystemNqn);
-                            writer.WriteString("Firmware", id.FirmwareRevision.Trim());
-                            writer.WriteString("ModelNumber", id.ModelNumber.Trim());
-                            writer.WriteString("SerialNumber", id.SerialNumber.Trim());
-                            writer.WriteNumber("UsedBytes", ns.Identify.Nuse * (ulong)ns.BlockSize);
-                            writer.WriteNumber("MaximumLBA", ns.Identify.Nsze);
-                            writer.WriteNumber("PhysicalSize", ns.SizeInBytes);
-                            writer.WriteNumber("SectorSize", ns.BlockSize);
-                            writer.WriteString("NGUID", JsonText.Hex(ns.Identify.Nguid.Span));
-                            writer.WriteEndObject();
-                        }
-
-                        writer.WriteEndArray();
-                        writer.WriteEndObject();
-                    });
-                    return ExitCodes.Ok;
-                }
-
-                context.Console.WriteLine($"{controller.SubsystemNqn} at {controller.RemoteEndPoint}: {id.ModelNumber.Trim()}, serial {id.SerialNumber.Trim()}, firmware {id.FirmwareRevision.Trim()}");
-                var table = new Table().Border(TableBorder.Rounded)
-                    .AddColumn("NSID").AddColumn(new TableColumn("Usage").RightAligned()).AddColumn("Format").AddColumn("NGUID");
-                foreach (var ns in controller.Namespaces)
-                {
-                    table.AddRow(
-                        ns.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                        $"{Size(ns.Identify.Nuse * (ulong)ns.BlockSize)} / {Size(ns.SizeInBytes)}",
-                        Markup.Escape(Format(ns)),
-                        JsonText.Hex(ns.Identify.Nguid.Span));
-                }
-
-                context.Console.Write(table);
+                context.WriteJson(writer => WriteDevices(writer, controller));
+            }
+            else
+            {
+                PrintTable(context.Console, controller);
             }
 
-            return ExitCodes.Ok;
+            return Task.FromResult(ExitCodes.Ok);
         });
-        return command;
-    }
 
     /// <summary>Sizes as nvme-cli's <c>list</c> shows them: decimal units, three significant digits.</summary>
     public static string Size(ulong bytes)
@@ -80,6 +41,47 @@ internal static class ListCommand
         }
 
         return string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{value:0.##} {units[unit]}");
+    }
+
+    private static void WriteDevices(Utf8JsonWriter writer, NvmeController controller)
+    {
+        var id = controller.Identify;
+        writer.WriteStartArray("Devices");
+        foreach (var ns in controller.Namespaces)
+        {
+            writer.WriteStartObject();
+            writer.WriteNumber("NameSpace", ns.Id);
+            writer.WriteString("SubsystemNQN", controller.SubsystemNqn);
+            writer.WriteString("Firmware", id.FirmwareRevision.Trim());
+            writer.WriteString("ModelNumber", id.ModelNumber.Trim());
+            writer.WriteString("SerialNumber", id.SerialNumber.Trim());
+            writer.WriteNumber("UsedBytes", ns.Identify.Nuse * (ulong)ns.BlockSize);
+            writer.WriteNumber("MaximumLBA", ns.Identify.Nsze);
+            writer.WriteNumber("PhysicalSize", ns.SizeInBytes);
+            writer.WriteNumber("SectorSize", ns.BlockSize);
+            writer.WriteString("NGUID", JsonText.Hex(ns.Identify.Nguid.Span));
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+    }
+
+    private static void PrintTable(IAnsiConsole console, NvmeController controller)
+    {
+        var id = controller.Identify;
+        console.WriteLine($"{controller.SubsystemNqn} at {controller.RemoteEndPoint}: {id.ModelNumber.Trim()}, serial {id.SerialNumber.Trim()}, firmware {id.FirmwareRevision.Trim()}");
+        var table = new Table().Border(TableBorder.Rounded)
+            .AddColumn("NSID").AddColumn(new TableColumn("Usage").RightAligned()).AddColumn("Format").AddColumn("NGUID");
+        foreach (var ns in controller.Namespaces)
+        {
+            table.AddRow(
+                ns.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                $"{Size(ns.Identify.Nuse * (ulong)ns.BlockSize)} / {Size(ns.SizeInBytes)}",
+                Markup.Escape(Format(ns)),
+                JsonText.Hex(ns.Identify.Nguid.Span));
+        }
+
+        console.Write(table);
     }
 
     private static string Format(NvmeNamespace ns)

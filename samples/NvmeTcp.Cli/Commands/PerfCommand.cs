@@ -17,7 +17,8 @@ internal static class PerfCommand
     public static Command Create()
     {
         var namespaceId = CommonOptions.NamespaceId();
-        var queueDepth = new Option<int>("--queue-depth", "-D") { Description = "I/Os in flight in total, spread over the I/O queues.", DefaultValueFactory = _ => 32 };
+        var queueDepth = new Option<int>("--queue-depth", "-D") { Description = "I/Os in flight in total, spread over the I/O queues.", DefaultValueFactory = _ => 32 }
+            .Check(depth => depth is < 1 or > 4096 ? "--queue-depth must be 1 to 4096" : null);
         var ioSize = new Option<int>("--io-size", "-S")
         {
             Description = "Bytes per I/O: a number, or with k/m (4k, 128k, 1m).",
@@ -26,9 +27,14 @@ internal static class PerfCommand
         };
         var pattern = new Option<string>("--pattern", "-P") { Description = "read, write (sequential), randread, randwrite or randrw (random, mixed).", DefaultValueFactory = _ => "randread" };
         pattern.AcceptOnlyFromAmong("read", "write", "randread", "randwrite", "randrw");
-        var rwMixRead = new Option<int>("--rwmix-read", "-M") { Description = "Percent of reads for randrw (0 to 100; ignored by the other patterns).", DefaultValueFactory = _ => 50 };
-        var time = new Option<double>("--time", "-t") { Description = "Seconds to measure.", DefaultValueFactory = _ => 10 };
-        var warmup = new Option<double>("--warmup") { Description = "Seconds to run first without measuring (excluded from every figure).", DefaultValueFactory = _ => 0 };
+        var rwMixRead = new Option<int>("--rwmix-read", "-M") { Description = "Percent of reads for randrw (0 to 100; ignored by the other patterns).", DefaultValueFactory = _ => 50 }
+            .Check(percent => percent is < 0 or > 100 ? "--rwmix-read must be 0 to 100 (percent of reads)" : null);
+
+        // Checked before TimeSpan sees them: NaN or a huge value would throw there.
+        var time = new Option<double>("--time", "-t") { Description = "Seconds to measure.", DefaultValueFactory = _ => 10 }
+            .Check(seconds => seconds is > 0 and <= 86_400 ? null : "--time must be 0 to 86400 seconds");
+        var warmup = new Option<double>("--warmup") { Description = "Seconds to run first without measuring (excluded from every figure).", DefaultValueFactory = _ => 0 }
+            .Check(seconds => seconds is >= 0 and <= 3_600 ? null : "--warmup must be 0 to 3600 seconds");
         var verify = new Option<bool>("--verify")
         {
             Description = "Check data integrity: every write stamps its blocks (LBA, a per-run seed, a sequence number, a pattern), every read of a block this run wrote is checked. "
@@ -39,34 +45,20 @@ internal static class PerfCommand
             Description = "Bytes of the namespace to use, from LBA 0 (k/m/g/t suffixes). Default: all of it.",
             CustomParser = result => ParseBytes(result.Tokens[0].Value, out var bytes) ? bytes : FailBytes(result),
         };
-        var command = new Command("perf", "Measure IOPS, MiB/s, latency percentiles and CPU time per I/O with a closed-loop workload (as fio or spdk_nvme_perf), optionally verifying the data.");
-        ConnectionOptions.AddTo(command);
-        command.Options.Add(namespaceId);
-        command.Options.Add(queueDepth);
-        command.Options.Add(ioSize);
-        command.Options.Add(pattern);
-        command.Options.Add(rwMixRead);
-        command.Options.Add(time);
-        command.Options.Add(warmup);
-        command.Options.Add(verify);
-        command.Options.Add(size);
-        command.Options.Add(CommonOptions.OutputFormat());
-        CommandRunner.SetAction(command, hasOutputFormat: true, async (context, cancellationToken) =>
-        {
-            // Checked before TimeSpan sees them: NaN or a huge value would throw there.
-            var seconds = context.GetValue(time) is > 0 and <= 86_400 and var t ? t : throw new CliException("--time must be 0 to 86400 seconds");
-            var warmupSeconds = context.GetValue(warmup) is >= 0 and <= 3_600 and var w ? w : throw new CliException("--warmup must be 0 to 3600 seconds");
-            var settings = new PerfSettings(Enum.Parse<PerfPattern>(context.GetValue(pattern), ignoreCase: true), context.GetValue(queueDepth), context.GetValue(ioSize), TimeSpan.FromSeconds(seconds))
+        var command = ControllerVerb.Create(
+            "perf",
+            "Measure IOPS, MiB/s, latency percentiles and CPU time per I/O with a closed-loop workload (as fio or spdk_nvme_perf), optionally verifying the data.",
+            defaultIoQueues: Math.Min(Environment.ProcessorCount, 8),
+            [namespaceId, queueDepth, ioSize, pattern, rwMixRead, time, warmup, verify, size],
+            async (context, controller, cancellationToken) =>
             {
-                RwMixRead = context.GetValue(rwMixRead),
-                Warmup = TimeSpan.FromSeconds(warmupSeconds),
-                Verify = context.GetValue(verify),
-                RegionBytes = context.ParseResult.GetValue(size),
-            };
-            Validate(settings);
-            var controller = await context.ConnectAsync(defaultIoQueues: Math.Min(Environment.ProcessorCount, 8), cancellationToken).ConfigureAwait(false);
-            await using (controller.ConfigureAwait(false))
-            {
+                var settings = new PerfSettings(Enum.Parse<PerfPattern>(context.GetValue(pattern), ignoreCase: true), context.GetValue(queueDepth), context.GetValue(ioSize), TimeSpan.FromSeconds(context.GetValue(time)))
+                {
+                    RwMixRead = context.GetValue(rwMixRead),
+                    Warmup = TimeSpan.FromSeconds(context.GetValue(warmup)),
+                    Verify = context.GetValue(verify),
+                    RegionBytes = context.GetValue(size),
+                };
                 var ns = CliContext.GetNamespace(controller, context.GetValue(namespaceId));
                 var console = context.Json ? AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(TextWriter.Null) }) : context.Console;
                 var result = await PerfRunner.RunWithProgressAsync(console, controller, ns, settings, cancellationToken).ConfigureAwait(false);
@@ -91,38 +83,21 @@ internal static class PerfCommand
                 }
 
                 return ExitCodes.DataMismatch;
-            }
+            });
+
+        command.Check(values =>
+        {
+            var buffers = string.Equals(values.Get(pattern), "randrw", StringComparison.OrdinalIgnoreCase) || values.Get(verify) ? 2L : 1L;
+            return (long)values.Get(queueDepth) * values.Get(ioSize) * buffers > MaxBufferBytes
+                ? $"--queue-depth x --io-size needs more than {MaxBufferBytes >> 30} GiB of buffers"
+                : null;
         });
         return command;
     }
 
-    private static void Validate(PerfSettings settings)
-    {
-        if (settings.QueueDepth is < 1 or > 4096)
-        {
-            throw new CliException("--queue-depth must be 1 to 4096");
-        }
-
-        if (settings.RwMixRead is < 0 or > 100)
-        {
-            throw new CliException("--rwmix-read must be 0 to 100 (percent of reads)");
-        }
-
-        if (settings.RegionBytes is < 1)
-        {
-            throw new CliException("--size must be at least one I/O");
-        }
-
-        var buffers = settings.Pattern == PerfPattern.RandRw || settings.Verify ? 2L : 1L;
-        if ((long)settings.QueueDepth * settings.IoSize * buffers > MaxBufferBytes)
-        {
-            throw new CliException($"--queue-depth x --io-size needs more than {MaxBufferBytes >> 30} GiB of buffers");
-        }
-    }
-
+    /// <summary>The members of perf's JSON object.</summary>
     public static void WriteJson(Utf8JsonWriter writer, PerfSettings settings, PerfResult result)
     {
-        writer.WriteStartObject();
         writer.WriteString("pattern", settings.PatternName);
         writer.WriteNumber("io_size", settings.IoSize);
         writer.WriteNumber("queue_depth", settings.QueueDepth);
@@ -154,8 +129,6 @@ internal static class PerfCommand
         {
             writer.WriteNumber("verify_errors", result.VerifyErrors);
         }
-
-        writer.WriteEndObject();
     }
 
     public static void Print(IAnsiConsole console, PerfSettings settings, PerfResult result)

@@ -30,90 +30,60 @@ internal static class ReadWriteCommands
         var blockCount = new Option<long?>("--block-count")
         {
             Description = direction == Direction.Read ? $"{BlockCountHelp} Default 1." : $"{BlockCountHelp} Default: the file's length in blocks.",
-        };
+        }.Check(count => count < 1 ? $"--block-count must be at least 1, not {count}" : null);
         var data = new Option<string?>("--data", "-d")
         {
             Description = direction == Direction.Read ? "File to write the data to. Default: a hex dump on stdout." : "File holding the data.",
             Required = direction != Direction.Read,
         };
-        var command = new Command(name, description);
-        ConnectionOptions.AddTo(command);
-        command.Options.Add(namespaceId);
-        command.Options.Add(startBlock);
-        command.Options.Add(blockCount);
-        command.Options.Add(data);
-        command.Options.Add(CommonOptions.OutputFormat());
-        CommandRunner.SetAction(command, hasOutputFormat: true, async (context, cancellationToken) =>
+        if (direction != Direction.Read)
+        {
+            data.Check(path => File.Exists(path) ? null : $"--data file '{path}' does not exist");
+        }
+
+        return ControllerVerb.Create(name, description, defaultIoQueues: 1, [namespaceId, startBlock, blockCount, data], async (context, controller, cancellationToken) =>
         {
             var path = context.GetValue(data);
-            if (direction != Direction.Read && !File.Exists(path))
+            var ns = CliContext.GetNamespace(controller, context.GetValue(namespaceId));
+            var slba = context.GetValue(startBlock);
+            var count = context.GetValue(blockCount)
+                ?? (direction == Direction.Read ? 1 : Math.Max(1, (new FileInfo(path!).Length + ns.BlockSize - 1) / ns.BlockSize));
+            var transfer = new Transfer(controller.NextIoQueue(), ns, slba, count);
+            byte[]? dumped = null;
+            if (direction == Direction.Read && path is null)
             {
-                throw new CliException($"--data file '{path}' does not exist");
+                dumped = await transfer.ReadAllAsync(cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                var stream = direction == Direction.Read ? File.Create(path!) : File.OpenRead(path!);
+                await using (stream.ConfigureAwait(false))
+                {
+                    await ProgressDisplay.RunAsync(context.Console, $"{name} {transfer.Bytes >> 20} MiB", transfer.Bytes, progress => direction switch
+                    {
+                        Direction.Read => transfer.ReadToAsync(stream, progress, cancellationToken),
+                        Direction.Write => transfer.WriteFromAsync(stream, compare: false, progress, cancellationToken),
+                        _ => transfer.WriteFromAsync(stream, compare: true, progress, cancellationToken),
+                    }).ConfigureAwait(false);
+                }
             }
 
-            var controller = await context.ConnectAsync(defaultIoQueues: 1, cancellationToken).ConfigureAwait(false);
-            await using (controller.ConfigureAwait(false))
-            {
-                var ns = CliContext.GetNamespace(controller, context.GetValue(namespaceId));
-                var slba = context.GetValue(startBlock);
-                var count = context.GetValue(blockCount)
-                    ?? (direction == Direction.Read ? 1 : Math.Max(1, (new FileInfo(path!).Length + ns.BlockSize - 1) / ns.BlockSize));
-                if (count < 1)
+            await context.PrintAsync(
+                writer =>
                 {
-                    throw new CliException($"--block-count must be at least 1, not {count}");
-                }
-
-                var transfer = new Transfer(controller.NextIoQueue(), ns, slba, count);
-                byte[]? dumped = null;
-                if (direction == Direction.Read && path is null)
-                {
-                    dumped = await transfer.ReadAllAsync(cancellationToken).ConfigureAwait(false);
-                }
-                else
-                {
-                    var stream = direction == Direction.Read ? File.Create(path!) : File.OpenRead(path!);
-                    await using (stream.ConfigureAwait(false))
+                    writer.WriteString("result", "success");
+                    writer.WriteNumber("namespace_id", ns.Id);
+                    writer.WriteNumber("start_block", slba);
+                    writer.WriteNumber("block_count", count);
+                    writer.WriteNumber("bytes", transfer.Bytes);
+                    if (dumped is not null)
                     {
-                        await ProgressDisplay.RunAsync(context.Console, $"{name} {transfer.Bytes >> 20} MiB", transfer.Bytes, progress => direction switch
-                        {
-                            Direction.Read => transfer.ReadToAsync(stream, progress, cancellationToken),
-                            Direction.Write => transfer.WriteFromAsync(stream, compare: false, progress, cancellationToken),
-                            _ => transfer.WriteFromAsync(stream, compare: true, progress, cancellationToken),
-                        }).ConfigureAwait(false);
+                        writer.WriteString("data", JsonText.Hex(dumped));
                     }
-                }
-
-                if (context.Json)
-                {
-                    context.WriteJson(writer =>
-                    {
-                        writer.WriteStartObject();
-                        writer.WriteString("result", "success");
-                        writer.WriteNumber("namespace_id", ns.Id);
-                        writer.WriteNumber("start_block", slba);
-                        writer.WriteNumber("block_count", count);
-                        writer.WriteNumber("bytes", transfer.Bytes);
-                        if (dumped is not null)
-                        {
-                            writer.WriteString("data", JsonText.Hex(dumped));
-                        }
-
-                        writer.WriteEndObject();
-                    });
-                }
-                else if (dumped is not null)
-                {
-                    await context.Out.WriteAsync(HexDump.Format(dumped)).ConfigureAwait(false);
-                }
-                else
-                {
-                    await context.Out.WriteLineAsync($"{name}: Success").ConfigureAwait(false);
-                }
-            }
-
+                },
+                () => dumped is not null ? HexDump.Format(dumped) : $"{name}: Success{Environment.NewLine}").ConfigureAwait(false);
             return ExitCodes.Ok;
         });
-        return command;
     }
 
     /// <summary>A run of blocks moved in commands of at most the queue's transfer size.</summary>
