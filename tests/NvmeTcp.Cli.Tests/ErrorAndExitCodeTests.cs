@@ -48,6 +48,39 @@ public sealed class ErrorAndExitCodeTests(TargetFixture target) : IClassFixture<
         Assert.Contains("0.2 s", line, StringComparison.Ordinal);
     }
 
+    // AUTHREQ is DW0 bits 16-31 of the Connect CQE, byte 10 of the CapsuleResp: the admin Connect demands DH-HMAC-CHAP.
+    [Fact]
+    public async Task Authentication_demanded_is_its_own_exit_code()
+    {
+        await using var demanding = await StartOwnTargetAsync();
+        demanding.Testing.Faults.Add(new NvmeTcp.Target.NvmeTargetFault { QueueId = 0, Pdu = NvmeTcp.Target.NvmeFaultPdu.CapsuleResp, Action = NvmeTcp.Target.NvmeFaultAction.Patch, Offset = 10, Bytes = new byte[] { 0x02 } });
+        var result = await Cli.RunAsync(["id-ctrl", "-a", "127.0.0.1", "-s", Port(demanding), "-n", TargetFixture.Nqn]);
+        Assert.True(result.ExitCode == 7, result.ToString());
+        var line = Assert.Single(result.Error.Trim().Split('\n'));
+        Assert.StartsWith("nvmetcp id-ctrl: authentication:", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Controller_fatal_status_is_its_own_exit_code()
+    {
+        await using var fatal = await StartOwnTargetAsync();
+        fatal.Testing.SetControllersFatal(TargetFixture.Nqn, fatal: true);
+        var result = await Cli.RunAsync(["id-ctrl", "-a", "127.0.0.1", "-s", Port(fatal), "-n", TargetFixture.Nqn]);
+        Assert.True(result.ExitCode == 8, result.ToString());
+        Assert.Contains("CSTS.CFS", result.Error, StringComparison.Ordinal);
+    }
+
+    private static Task<NvmeTcp.Target.NvmeTcpTarget> StartOwnTargetAsync()
+    {
+        var subsystem = new NvmeTcp.Target.NvmeSubsystemOptions(TargetFixture.Nqn);
+        subsystem.Namespaces.Add(new NvmeTcp.Target.NvmeNamespaceOptions(1, 1 << 20, 512));
+        var options = new NvmeTcp.Target.NvmeTargetOptions { ListenEndPoint = new IPEndPoint(IPAddress.Loopback, 0) };
+        options.Subsystems.Add(subsystem);
+        return NvmeTcp.Target.NvmeTcpTarget.StartAsync(options);
+    }
+
+    private static string Port(NvmeTcp.Target.NvmeTcpTarget target) => target.EndPoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
     [Fact]
     public async Task Verbose_adds_the_stack_trace()
     {

@@ -62,6 +62,8 @@ internal static class CommandRunner
         NvmeStatusException status => (ExitCodes.NvmeStatus, status.Message),
         NvmeTcpProtocolException protocol => (ExitCodes.ProtocolViolation, $"NVMe/TCP protocol violation: {protocol.Message}"),
         NvmeTimeoutException timeout => (ExitCodes.Timeout, $"timeout: {timeout.Message}"),
+        NvmeAuthenticationException authentication => (ExitCodes.Authentication, $"authentication: {authentication.Message}"),
+        NvmeControllerFatalException fatal => (ExitCodes.ControllerFatal, $"controller fatal status: {fatal.Message}"),
         NvmeTransportException transport => (ExitCodes.Transport, $"target unreachable or connection lost: {transport.Message}"),
         SocketException socket => (ExitCodes.Transport, $"target unreachable: {socket.Message}"),
         IOException or UnauthorizedAccessException => (ExitCodes.Usage, $"file error: {e.Message}"),

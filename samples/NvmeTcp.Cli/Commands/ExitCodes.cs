@@ -29,6 +29,12 @@ internal static class ExitCodes
     /// <summary>Data read back differs from what was written (the demo's verify step, perf --verify).</summary>
     public const int DataMismatch = 6;
 
+    /// <summary>The controller demands in-band authentication this host cannot give, or refused it (NvmeAuthenticationException).</summary>
+    public const int Authentication = 7;
+
+    /// <summary>The controller reported a fatal status, CSTS.CFS (NvmeControllerFatalException).</summary>
+    public const int ControllerFatal = 8;
+
     /// <summary>An unexpected error: a bug in nvmetcp or the library (run again with --verbose and report it).</summary>
     public const int InternalError = 70;
 
@@ -45,6 +51,8 @@ internal static class ExitCodes
           4    NVMe/TCP protocol violation (bad PDU, digest error, C2HTermReq)
           5    timeout
           6    data read back differs from data written (demo verify, perf --verify)
+          7    authentication required or refused (DH-HMAC-CHAP)
+          8    the controller reported a fatal status (CSTS.CFS)
           70   internal error (run with --verbose and report it)
           130  cancelled with Ctrl+C
         """;
