@@ -16,14 +16,6 @@ public sealed partial class NvmeController
     // The admin queue: 32 entries, as Linux uses (NVME_AQ_DEPTH); its in-capsule size is the transport's.
     private const int AdminQueueSize = 32;
 
-    // CC fields (NVMe Base 2.0, 3.1.4.5): IOSQES 6 (64-byte SQE), IOCQES 4 (16-byte CQE), MPS 0 (4 KiB pages).
-    private const uint CcEnable = 1;
-    private const uint CcQueueEntrySizes = (6u << 16) | (4u << 20);
-    private const uint CcShutdownNormal = 1u << 14;
-    private const uint CcCssAllSupported = 6u << 4;
-    private const uint CstsReady = 1;
-    private const uint CstsFatal = 1 << 1;
-    private const uint CstsShutdownComplete = 2 << 2;
 
     private static QueueConnectionOptions AdminQueueOptions(NvmeTcpOptions options) => new()
     {
@@ -84,16 +76,14 @@ public sealed partial class NvmeController
         association.ControllerId = await ConnectQueueAsync(admin, options, logger, ConnectData.DynamicControllerId, kato, cancellationToken).ConfigureAwait(false);
 
         association.Capabilities = await GetPropertyAsync(admin, ControllerProperty.Cap, cancellationToken).ConfigureAwait(false);
-        var vs = (uint)await GetPropertyAsync(admin, ControllerProperty.Vs, cancellationToken).ConfigureAwait(false);
-        association.Version = new Version((int)(vs >> 16), (int)((vs >> 8) & 0xFF), (int)(vs & 0xFF));
+        association.Version = ControllerVersion.ToVersion((uint)await GetPropertyAsync(admin, ControllerProperty.Vs, cancellationToken).ConfigureAwait(false));
         await EnableAsync(association, options.TimeProvider, cancellationToken).ConfigureAwait(false);
 
-        var identify = new byte[4096];
+        var identify = new byte[IdentifyControllerLayout.Size];
         await admin.SubmitAsync(IdentifyCommand.Controller(), CommandKind.Admin, default, identify, cancellationToken).ConfigureAwait(false);
         association.Identify = NvmeIdentifyController.Parse(identify);
 
-        var mpsMin = 1 << (12 + (int)((association.Capabilities >> 48) & 0xF));
-        var mdts = association.Identify.MaxDataTransferBytes(mpsMin);
+        var mdts = association.Identify.MaxDataTransferBytes(ControllerCapabilities.MinimumPageSize(association.Capabilities));
         association.MaxTransferSize = (int)Math.Min(options.MaxTransferSize, mdts ?? long.MaxValue);
         if (association.Identify.IsDiscoveryController || options.SubsystemNqn == NvmeTcpOptions.DiscoveryNqn)
         {
@@ -140,28 +130,32 @@ public sealed partial class NvmeController
 
         // A static controller may come up enabled: disable it first and wait for RDY to clear (as Linux does).
         var cc = (uint)await GetPropertyAsync(admin, ControllerProperty.Cc, cancellationToken).ConfigureAwait(false);
-        if ((cc & CcEnable) != 0)
+        if (ControllerConfiguration.IsEnabled(cc))
         {
-            await SetPropertyAsync(admin, ControllerProperty.Cc, cc & ~CcEnable, cancellationToken).ConfigureAwait(false);
-            await WaitForStatusAsync(association, time, CstsReady, 0, "CSTS.RDY to clear", cancellationToken).ConfigureAwait(false);
+            await SetPropertyAsync(admin, ControllerProperty.Cc, cc & ~ControllerConfiguration.Enable, cancellationToken).ConfigureAwait(false);
+            await WaitForStatusAsync(association, time, ready: false, "CSTS.RDY to clear", cancellationToken).ConfigureAwait(false);
         }
 
-        // CSS 110b (all supported I/O command sets) when CAP.CSS bit 43 says so, else NVM (000b).
-        var css = (association.Capabilities & (1UL << 43)) != 0 ? CcCssAllSupported : 0;
-        await SetPropertyAsync(admin, ControllerProperty.Cc, CcEnable | CcQueueEntrySizes | css, cancellationToken).ConfigureAwait(false);
-        await WaitForStatusAsync(association, time, CstsReady, CstsReady, "CSTS.RDY", cancellationToken).ConfigureAwait(false);
+        // IOSQES 6 and IOCQES 4 (the defaults), MPS 4 KiB; CSS 110b (all supported I/O command sets) when CAP.CSS
+        // says the controller has them, else NVM (000b), as Linux chooses.
+        var commandSet = ControllerCapabilities.CommandSets(association.Capabilities).HasFlag(CommandSetsSupported.IoCommandSets)
+            ? CommandSetSelection.AllIoCommandSets
+            : CommandSetSelection.Nvm;
+        await SetPropertyAsync(admin, ControllerProperty.Cc, ControllerConfiguration.Create(enable: true, commandSet), cancellationToken).ConfigureAwait(false);
+        await WaitForStatusAsync(association, time, ready: true, "CSTS.RDY", cancellationToken).ConfigureAwait(false);
     }
 
-    // Polls CSTS until (CSTS & mask) == value, within CAP.TO (500 ms units); CSTS.CFS is fatal.
-    private static async Task WaitForStatusAsync(Association association, TimeProvider time, uint mask, uint value, string what, CancellationToken cancellationToken)
+    // Polls CSTS until RDY is as wanted, within CAP.TO (500 ms units, at least one); CSTS.CFS is fatal.
+    private static async Task WaitForStatusAsync(Association association, TimeProvider time, bool ready, string what, CancellationToken cancellationToken)
     {
-        var timeout = TimeSpan.FromMilliseconds(Math.Max(1, (association.Capabilities >> 24) & 0xFF) * 500);
+        var timeout = ControllerCapabilities.Timeout(association.Capabilities);
+        timeout = timeout > TimeSpan.Zero ? timeout : TimeSpan.FromMilliseconds(ControllerCapabilities.TimeoutUnitMilliseconds);
         var started = time.GetTimestamp();
         var delay = 1;
         while (true)
         {
             var csts = (uint)await GetPropertyAsync(association.Admin, ControllerProperty.Csts, cancellationToken).ConfigureAwait(false);
-            if ((csts & CstsFatal) != 0)
+            if (ControllerStatus.IsFatal(csts))
             {
                 throw new NvmeControllerFatalException(
                     $"Controller {association.ControllerId} at {association.EndPoint} reports a fatal status (CSTS.CFS, CSTS 0x{csts:X}) while waiting for {what}.",
@@ -169,7 +163,7 @@ public sealed partial class NvmeController
                     csts);
             }
 
-            if ((csts & mask) == value)
+            if (ControllerStatus.IsReady(csts) == ready)
             {
                 return;
             }
@@ -197,8 +191,7 @@ public sealed partial class NvmeController
         var granted = Math.Min(requested, (int)Math.Min((cqe.Dw0 & 0xFFFF) + 1, (cqe.Dw0 >> 16) + 1));
         Log.QueuesGranted(logger, requested, granted);
 
-        var mqes = (int)(association.Capabilities & 0xFFFF) + 1;
-        var size = Math.Min(options.IoQueueSize, mqes);
+        var size = Math.Min(options.IoQueueSize, ControllerCapabilities.MaxQueueEntries(association.Capabilities));
         var inCapsule = (int)Math.Clamp(association.Identify!.InCapsuleDataSize, 0, int.MaxValue);
         var connections = new List<QueueConnection>(granted);
         try
@@ -286,11 +279,11 @@ public sealed partial class NvmeController
         {
             using var timeout = new CancellationTokenSource(ShutdownTimeout(association), _time);
             var cc = (uint)await GetPropertyAsync(admin, ControllerProperty.Cc, timeout.Token).ConfigureAwait(false);
-            await SetPropertyAsync(admin, ControllerProperty.Cc, (cc & ~(3u << 14)) | CcShutdownNormal, timeout.Token).ConfigureAwait(false);
+            await SetPropertyAsync(admin, ControllerProperty.Cc, ControllerConfiguration.WithShutdown(cc, ShutdownNotification.Normal), timeout.Token).ConfigureAwait(false);
             while (true)
             {
                 var csts = (uint)await GetPropertyAsync(admin, ControllerProperty.Csts, timeout.Token).ConfigureAwait(false);
-                if ((csts & (3 << 2)) == CstsShutdownComplete)
+                if (ControllerStatus.Shutdown(csts) == ShutdownStatus.Complete)
                 {
                     return "orderly shutdown complete";
                 }
@@ -307,7 +300,9 @@ public sealed partial class NvmeController
     private static TimeSpan ShutdownTimeout(Association association)
     {
         var rtd3e = association.Identify?.Rtd3e ?? 0;
-        return rtd3e != 0 ? TimeSpan.FromMilliseconds(Math.Clamp(rtd3e / 1000.0, 1000, 60_000)) : TimeSpan.FromMilliseconds(Math.Max(1, (association.Capabilities >> 24) & 0xFF) * 500);
+        var timeout = ControllerCapabilities.Timeout(association.Capabilities);
+        return rtd3e != 0 ? TimeSpan.FromMilliseconds(Math.Clamp(rtd3e / 1000.0, 1000, 60_000))
+            : timeout > TimeSpan.Zero ? timeout : TimeSpan.FromMilliseconds(ControllerCapabilities.TimeoutUnitMilliseconds);
     }
 
     private Task StartKeepAlive(Association association)
@@ -321,7 +316,7 @@ public sealed partial class NvmeController
         // Keep Alive every KATO/2, as Linux does. With Traffic Based Keep Alive (CTRATT bit 6) any completion resets
         // the controller's timer, so a tick that saw completions sends nothing; the ticks come twice as often, since
         // one completion can then postpone the next Keep Alive by up to two of them (Linux's reasoning, core.c).
-        var trafficBased = (association.Identify!.Ctratt & (1u << 6)) != 0;
+        var trafficBased = (association.Identify!.Ctratt & IdentifyControllerLayout.CtrattTrafficBasedKeepAlive) != 0;
         var period = TimeSpan.FromMilliseconds(katoMs / (trafficBased ? 4.0 : 2.0));
         var admin = association.Admin;
         var token = association.Stopping.Token;

@@ -14,9 +14,8 @@ namespace NvmeTcp.Client;
 /// </summary>
 public sealed partial class NvmeController
 {
-    // OAES / Asynchronous Event Configuration (FID 0Bh) bits: namespace attribute notices, discovery log change notices.
-    private const uint NamespaceAttributeNotices = 1u << 8;
-    private const uint DiscoveryLogChangeNotices = 1u << 31;
+    // The notices this host acts on: namespace attribute changes (re-read the namespaces), discovery log changes.
+    private const AsyncEventConfiguration HandledNotices = AsyncEventConfiguration.NamespaceAttribute | AsyncEventConfiguration.DiscoveryLogChange;
     private const int MaxAsyncEventRequests = 4;
 
     /// <summary>Raised for every asynchronous event, after the library has refreshed what it changed (namespaces).</summary>
@@ -24,7 +23,7 @@ public sealed partial class NvmeController
 
     private IEnumerable<Task> StartAsyncEvents(Association association)
     {
-        var wanted = association.Identify!.Oaes & (NamespaceAttributeNotices | DiscoveryLogChangeNotices);
+        var wanted = (AsyncEventConfiguration)association.Identify!.Oaes & HandledNotices;
         if (wanted == 0)
         {
             return [];
@@ -38,7 +37,7 @@ public sealed partial class NvmeController
         {
             try
             {
-                await admin.SubmitAsync(FeatureCommands.SetAsyncEventConfiguration((AsyncEventConfiguration)wanted), CommandKind.Admin, default, default, token).ConfigureAwait(false);
+                await admin.SubmitAsync(FeatureCommands.SetAsyncEventConfiguration(wanted), CommandKind.Admin, default, default, token).ConfigureAwait(false);
             }
             catch (NvmeStatusException)
             {
@@ -87,36 +86,34 @@ public sealed partial class NvmeController
 
     private async Task OnAsyncEventAsync(Association association, uint dw0, CancellationToken token)
     {
-        var type = (byte)(dw0 & 0x7);
-        var information = (byte)((dw0 >> 8) & 0xFF);
-        var logPage = (byte)((dw0 >> 16) & 0xFF);
+        var completion = AsyncEventCompletion.FromDword0(dw0);
         if (_logger.IsEnabled(LogLevel.Information))
         {
-            Log.AsyncEvent(_logger, association.ControllerId, type, information, logPage);
+            Log.AsyncEvent(_logger, association.ControllerId, (int)completion.Type, completion.Information, completion.LogPageId);
         }
 
-        var admin = association.Admin;
         IReadOnlyList<uint> changed = [];
-        if (type == 2 && information == 0x00)
+        if (completion.IsNotice(AsyncEventNotice.NamespaceAttributeChanged))
         {
             changed = await RefreshChangedNamespacesAsync(association, token).ConfigureAwait(false);
         }
-        else if (logPage != 0)
+        else if (completion.LogPageId != 0)
         {
-            // Reading the log with RAE clear is what re-arms this event type.
+            // Reading the log with RAE clear is what re-arms this event type; its first part is enough for that.
+            var logPage = completion.LogPageId;
             var length = logPage switch
             {
                 LogPageId.Discovery => NvmeDiscoveryLogHeader.Size,
-                LogPageId.ErrorInformation => 64,
-                _ => 512,
+                LogPageId.ErrorInformation => ErrorLogEntryLayout.Size,
+                _ => SmartLogLayout.Size,
             };
             var data = new byte[length];
-            await admin.SubmitAsync(GetLogPageCommand.Create(logPage, (uint)length, logPage == LogPageId.Discovery ? 0 : 0xFFFFFFFF), CommandKind.Admin, default, data, token).ConfigureAwait(false);
+            await association.Admin.SubmitAsync(GetLogPageCommand.Create(logPage, (uint)length, logPage == LogPageId.Discovery ? 0 : 0xFFFFFFFF), CommandKind.Admin, default, data, token).ConfigureAwait(false);
         }
 
         if (AsyncEvent is { } handler)
         {
-            var args = new NvmeAsyncEventArgs(type, information, logPage, changed);
+            var args = new NvmeAsyncEventArgs((byte)completion.Type, completion.Information, completion.LogPageId, changed);
             _events.Post(() => handler(this, args));
         }
     }
@@ -124,10 +121,10 @@ public sealed partial class NvmeController
     // Changed Namespace List (LID 04h): up to 1024 NSIDs; FFFFFFFFh first means more changed than fit: re-read all.
     private static async Task<IReadOnlyList<uint>> RefreshChangedNamespacesAsync(Association association, CancellationToken token)
     {
-        var data = new byte[4096];
-        await association.Admin.SubmitAsync(GetLogPageCommand.Create(LogPageId.ChangedNamespaceList, 4096, 0xFFFFFFFF), CommandKind.Admin, default, data, token).ConfigureAwait(false);
+        var data = new byte[NamespaceListLayout.Size];
+        await association.Admin.SubmitAsync(GetLogPageCommand.Create(LogPageId.ChangedNamespaceList, NamespaceListLayout.Size, 0xFFFFFFFF), CommandKind.Admin, default, data, token).ConfigureAwait(false);
         var changed = NvmeNamespaceList.Parse(data);
-        var all = changed.Count > 0 && changed[0] == 0xFFFFFFFF;
+        var all = changed.Count > 0 && changed[0] == NamespaceListLayout.Overflow;
         association.Namespaces = await ReadNamespacesAsync(association.Admin, token).ConfigureAwait(false);
         return all ? [.. association.Namespaces.Select(n => n.Id)] : changed;
     }

@@ -1,3 +1,5 @@
+using NvmeTcp.Protocol.Spec;
+
 namespace NvmeTcp.Client;
 
 /// <summary>Where a controller's association is, as Linux's <c>nvme_ctrl_state</c> names it.</summary>
@@ -65,8 +67,10 @@ public sealed class NvmeAsyncEventArgs : EventArgs
     public IReadOnlyList<uint> ChangedNamespaces { get; }
 
     /// <summary>Whether this is a namespace attribute changed notice.</summary>
-    public bool IsNamespaceAttributeChanged => EventType == 2 && EventInformation == 0x00;
+    public bool IsNamespaceAttributeChanged => Completion.IsNotice(AsyncEventNotice.NamespaceAttributeChanged);
 
     /// <summary>Whether this is a discovery log page change notice.</summary>
-    public bool IsDiscoveryLogChanged => EventType == 2 && EventInformation == 0xF0;
+    public bool IsDiscoveryLogChanged => Completion.IsNotice(AsyncEventNotice.DiscoveryLogPageChange);
+
+    private AsyncEventCompletion Completion => new((AsyncEventType)EventType, EventInformation, LogPageId);
 }

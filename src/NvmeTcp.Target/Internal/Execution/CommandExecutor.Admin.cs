@@ -1,6 +1,7 @@
 using System.Buffers;
 using NvmeTcp.Client;
 using NvmeTcp.Protocol.Admin;
+using NvmeTcp.Protocol.Spec;
 using NvmeTcp.Protocol;
 
 namespace NvmeTcp.Target.Internal.Execution;
@@ -125,10 +126,10 @@ internal sealed partial class CommandExecutor
         var size = (discovery, lid) switch
         {
             (true, LogPageId.Discovery) => DiscoveryLogWriter.SizeFor(_target, controller),
-            (false, LogPageId.ErrorInformation) => Internal.Controller.ErrorLogEntries * 64,
-            (false, LogPageId.SmartHealth) => 512,
-            (false, LogPageId.ChangedNamespaceList) => 4096,
-            (false, LogPageId.CommandsSupportedAndEffects) => 4096,
+            (false, LogPageId.ErrorInformation) => Internal.Controller.ErrorLogEntries * ErrorLogEntryLayout.Size,
+            (false, LogPageId.SmartHealth) => SmartLogLayout.Size,
+            (false, LogPageId.ChangedNamespaceList) => NamespaceListLayout.Size,
+            (false, LogPageId.CommandsSupportedAndEffects) => CommandEffectsLayout.Size,
             _ => -1,
         };
         if (size < 0)

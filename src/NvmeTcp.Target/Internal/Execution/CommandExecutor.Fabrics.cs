@@ -147,7 +147,7 @@ internal sealed partial class CommandExecutor
     private void PropertyGet(TargetRequest command)
     {
         var controller = Controller!;
-        var eightBytes = (command.Sqe[PropertyCommands.AttributesOffset] & 1) != 0;
+        var eightBytes = (PropertySize)(command.Sqe[PropertyCommands.AttributesOffset] & 0x7) == PropertySize.EightBytes;
         var offset = command.Sqe.ReadUInt32(PropertyCommands.PropertyOffsetOffset);
         ulong? value = (eightBytes, offset) switch
         {
@@ -170,7 +170,7 @@ internal sealed partial class CommandExecutor
     /// <summary>Property Set: only CC, 4 bytes (nvmet_execute_prop_set).</summary>
     private void PropertySet(TargetRequest command)
     {
-        var eightBytes = (command.Sqe[PropertyCommands.AttributesOffset] & 1) != 0;
+        var eightBytes = (PropertySize)(command.Sqe[PropertyCommands.AttributesOffset] & 0x7) == PropertySize.EightBytes;
         var offset = command.Sqe.ReadUInt32(PropertyCommands.PropertyOffsetOffset);
         if (eightBytes || offset != ControllerProperty.Cc)
         {
