@@ -336,7 +336,8 @@ internal sealed partial class QueueConnection : IAsyncDisposable, ICommandSlotOw
         {
             // The connection failed after the check above. The capsule never reached the send path, so nothing can
             // touch its buffers: it fails now (the sweep of pending commands may be over already).
-            slot.FailFromConnection(Volatile.Read(ref _failure) ?? Volatile.Read(ref _sendFailure)!);
+            slot.FailFromConnection(Volatile.Read(ref _failure) ?? Volatile.Read(ref _sendFailure)
+                ?? new NvmeTransportException($"Queue {QueueId}: the connection to {RemoteEndPoint} is closing.", QueueId, isRetryable: true));
         }
 
         return slot;
