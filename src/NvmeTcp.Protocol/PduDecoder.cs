@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Buffers.Binary;
 
 namespace NvmeTcp.Protocol;
@@ -102,21 +101,6 @@ public static class PduDecoder
         return DecodeStatus.Done;
     }
 
-    /// <summary>Validates the header at the start of <paramref name="buffer"/>, which may span segments.</summary>
-    public static DecodeStatus TryDecodeHeader(in ReadOnlySequence<byte> buffer, in PduCodecOptions options, out ReceivedHeader header, out PduError error)
-    {
-        var first = buffer.FirstSpan;
-        if (first.Length >= HeaderBuffer.MaxLength || buffer.IsSingleSegment)
-        {
-            return TryDecodeHeader(first, options, out header, out error);
-        }
-
-        Span<byte> copy = stackalloc byte[HeaderBuffer.MaxLength];
-        var length = (int)Math.Min(buffer.Length, HeaderBuffer.MaxLength);
-        buffer.Slice(0, length).CopyTo(copy);
-        return TryDecodeHeader(copy[..length], options, out header, out error);
-    }
-
     /// <summary>
     /// Decodes a whole PDU, data and data digest included. On <see cref="DecodeStatus.Done"/> or
     /// <see cref="DecodeStatus.DataDigestError"/> the PDU is <see cref="ReceivedHeader.Length"/> bytes long.
@@ -141,44 +125,6 @@ public static class PduDecoder
             && Crc32C.Read(buffer[(header.DataOffset + header.DataLength)..]) != Crc32C.Compute(data))
         {
             return DecodeStatus.DataDigestError;
-        }
-
-        return DecodeStatus.Done;
-    }
-
-    /// <summary>
-    /// Decodes a whole PDU from a sequence. <paramref name="digest"/> is reused to check the data digest across
-    /// segments. On <see cref="DecodeStatus.Done"/> or <see cref="DecodeStatus.DataDigestError"/>,
-    /// <paramref name="end"/> is the position after the PDU.
-    /// </summary>
-    public static DecodeStatus TryDecode(in ReadOnlySequence<byte> buffer, in PduCodecOptions options, Crc32C digest, out ReceivedHeader header, out ReadOnlySequence<byte> data, out SequencePosition end, out PduError error)
-    {
-        data = default;
-        end = buffer.Start;
-        var status = TryDecodeHeader(buffer, options, out header, out error);
-        if (status != DecodeStatus.Done)
-        {
-            return status;
-        }
-
-        if (buffer.Length < header.Length)
-        {
-            header = default;
-            return DecodeStatus.NeedMoreData;
-        }
-
-        data = buffer.Slice(header.DataOffset, header.DataLength);
-        end = buffer.GetPosition(header.Length);
-        if (header.DataDigestLength != 0)
-        {
-            Span<byte> received = stackalloc byte[Crc32C.Size];
-            buffer.Slice(header.DataOffset + header.DataLength, Crc32C.Size).CopyTo(received);
-            digest.Reset();
-            digest.Append(data);
-            if (Crc32C.Read(received) != digest.Value)
-            {
-                return DecodeStatus.DataDigestError;
-            }
         }
 
         return DecodeStatus.Done;
