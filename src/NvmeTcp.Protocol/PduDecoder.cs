@@ -16,8 +16,6 @@ namespace NvmeTcp.Protocol;
 /// </remarks>
 public static class PduDecoder
 {
-    private const int TypeSpecificOffset = 8;
-
     /// <summary>Validates the header at the start of <paramref name="buffer"/>; the data need not have arrived.</summary>
     public static DecodeStatus TryDecodeHeader(ReadOnlySpan<byte> buffer, in PduCodecOptions options, out ReceivedHeader header, out PduError error)
     {
@@ -79,7 +77,7 @@ public static class PduDecoder
             }
         }
 
-        var status = CheckFlags(common, hd != 0, out error);
+        var status = CheckFlags(common, out error);
         if (status != DecodeStatus.Done)
         {
             return status;
@@ -130,7 +128,7 @@ public static class PduDecoder
         return DecodeStatus.Done;
     }
 
-    private static DecodeStatus CheckFlags(PduHeader common, bool headerDigest, out PduError error)
+    private static DecodeStatus CheckFlags(PduHeader common, out PduError error)
     {
         var type = common.Type;
         var allowed = type switch
@@ -145,11 +143,6 @@ public static class PduDecoder
         if ((common.Flags & ~allowed) != 0)
         {
             return Fail(out error, FatalErrorStatus.InvalidHeaderField, PduHeader.FlagsOffset, PduRule.FlagNotAllowed, type);
-        }
-
-        if (!PduCodecOptions.IsUndigested(type) && ((common.Flags & PduFlags.HeaderDigest) != 0) != headerDigest)
-        {
-            return Fail(out error, FatalErrorStatus.InvalidHeaderField, PduHeader.FlagsOffset, PduRule.HeaderDigestFlag, type);
         }
 
         if ((common.Flags & (PduFlags.Success | PduFlags.LastPdu)) == PduFlags.Success)
