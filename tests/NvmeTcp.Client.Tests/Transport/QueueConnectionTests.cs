@@ -256,6 +256,26 @@ public sealed class QueueConnectionTests
         await connection.Completion.WaitAsync(Bound);
     }
 
+    // The slot takes a completion only for a CID in flight: a second one for the same CID is refused by the receive
+    // loop, and the first result stands.
+    [Fact]
+    public async Task A_second_completion_for_a_CID_is_a_violation_and_the_first_result_stands()
+    {
+        await using var target = ScriptedController.InMemory();
+        await using var connection = await target.ConnectAsync(Options());
+        var flush = connection.SubmitNoResultAsync(ReadWriteCommands.Flush(1), CommandKind.Io, default, default, CancellationToken.None).AsTask();
+        var (sqe, _) = await target.ReadCommandAsync();
+        await target.SendResponseAsync(sqe.Cid);
+        await flush.WaitAsync(Bound);
+
+        await target.SendResponseAsync(sqe.Cid, new NvmeStatus(NvmeStatusCodeType.Generic, 0x80));
+        await connection.Completion.WaitAsync(Bound);
+        var error = Assert.IsType<NvmeTcpProtocolException>(connection.Failure);
+        Assert.Equal(1, error.FatalErrorStatus);
+        Assert.Equal(CapsuleRespPdu.CqeOffset + 12u, error.FatalErrorInformation);
+        Assert.True(flush.IsCompletedSuccessfully);
+    }
+
     [Fact]
     public async Task Header_digest_error_is_fatal_with_FES_3()
     {
