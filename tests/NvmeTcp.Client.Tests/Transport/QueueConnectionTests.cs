@@ -276,6 +276,24 @@ public sealed class QueueConnectionTests
         Assert.True(flush.IsCompletedSuccessfully);
     }
 
+    // While the H2CTermReq goes out the send path is closed but the connection not yet failed: a command submitted then
+    // fails with the violation. It was failed with no error at all, and signalling that crashed the process.
+    [Fact]
+    public async Task A_command_submitted_while_a_violation_is_reported_fails_with_it()
+    {
+        await using var target = ScriptedController.InMemory(hostSendWindow: 1);
+        var connection = await target.ConnectAsync(Options());
+        await using var _ = connection;
+        await target.SendResponseAsync(0x0BAD);
+
+        // The controller does not read the H2CTermReq yet, so the host's report stays in progress.
+        await target.WaitForUnreadAsync(1, Bound);
+        var flush = connection.SubmitNoResultAsync(ReadWriteCommands.Flush(1), CommandKind.Io, default, default, CancellationToken.None).AsTask();
+        var error = await Assert.ThrowsAsync<NvmeTcpProtocolException>(() => flush.WaitAsync(Bound));
+        Assert.Equal(1, error.FatalErrorStatus);
+        Assert.Equal((byte)PduType.H2CTermReq, (await target.ReadUntilClosedAsync())[0]);
+    }
+
     [Fact]
     public async Task Header_digest_error_is_fatal_with_FES_3()
     {
