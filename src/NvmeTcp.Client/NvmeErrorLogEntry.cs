@@ -71,14 +71,6 @@ public sealed class NvmeErrorLogEntry
     /// <summary>TRANSPORT TYPE SPECIFIC INFORMATION: defined by the transport in <see cref="Trtype"/>.</summary>
     public ushort TransportTypeSpecific { get; }
 
-    /// <summary>Parses one 64-byte entry.</summary>
-    /// <exception cref="ArgumentException"><paramref name="data"/> is shorter than 64 bytes.</exception>
-    internal static NvmeErrorLogEntry Parse(ReadOnlySpan<byte> data)
-    {
-        AdminData.EnsureLength(data, Size, "Error Information log entry");
-        return new NvmeErrorLogEntry(data);
-    }
-
     /// <summary>Parses every whole 64-byte entry of an Error Information log, empty ones included; trailing bytes are ignored. Never throws.</summary>
     internal static IReadOnlyList<NvmeErrorLogEntry> ParseList(ReadOnlySpan<byte> data)
     {

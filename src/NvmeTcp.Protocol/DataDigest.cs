@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Buffers.Binary;
 using System.IO.Hashing;
 
@@ -28,21 +27,6 @@ public sealed class Crc32C
 
     /// <summary>Adds the next piece of data.</summary>
     public void Append(ReadOnlySpan<byte> data) => _crc.Append(data);
-
-    /// <summary>Adds every segment of <paramref name="data"/>.</summary>
-    public void Append(in ReadOnlySequence<byte> data)
-    {
-        if (data.IsSingleSegment)
-        {
-            _crc.Append(data.FirstSpan);
-            return;
-        }
-
-        foreach (var segment in data)
-        {
-            _crc.Append(segment.Span);
-        }
-    }
 
     /// <summary>The digest of everything appended since the last <see cref="Reset"/>.</summary>
     public uint Value => _crc.GetCurrentHashAsUInt32();

@@ -66,9 +66,6 @@ public readonly record struct PduCodecOptions(
         MaxH2CData = icResp.MaxH2CData,
     };
 
-    /// <summary>The direction of the PDUs this end sends.</summary>
-    public PduDirection Sending => Receiving == PduDirection.HostToController ? PduDirection.ControllerToHost : PduDirection.HostToController;
-
     /// <summary>The data alignment a PDU type must honour.</summary>
     public int AlignmentOf(PduType type) =>
         PduHeader.DirectionOf(type) == PduDirection.HostToController ? ControllerAlignment : HostAlignment;

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Buffers.Binary;
 
 namespace NvmeTcp.Protocol;
@@ -17,8 +16,6 @@ namespace NvmeTcp.Protocol;
 /// </remarks>
 public static class PduDecoder
 {
-    private const int TypeSpecificOffset = 8;
-
     /// <summary>Validates the header at the start of <paramref name="buffer"/>; the data need not have arrived.</summary>
     public static DecodeStatus TryDecodeHeader(ReadOnlySpan<byte> buffer, in PduCodecOptions options, out ReceivedHeader header, out PduError error)
     {
@@ -80,7 +77,7 @@ public static class PduDecoder
             }
         }
 
-        var status = CheckFlags(common, hd != 0, out error);
+        var status = CheckFlags(common, out error);
         if (status != DecodeStatus.Done)
         {
             return status;
@@ -100,21 +97,6 @@ public static class PduDecoder
 
         header = new ReceivedHeader(bytes, common, hd, dataOffset, dataLength, dd, truncated);
         return DecodeStatus.Done;
-    }
-
-    /// <summary>Validates the header at the start of <paramref name="buffer"/>, which may span segments.</summary>
-    public static DecodeStatus TryDecodeHeader(in ReadOnlySequence<byte> buffer, in PduCodecOptions options, out ReceivedHeader header, out PduError error)
-    {
-        var first = buffer.FirstSpan;
-        if (first.Length >= HeaderBuffer.MaxLength || buffer.IsSingleSegment)
-        {
-            return TryDecodeHeader(first, options, out header, out error);
-        }
-
-        Span<byte> copy = stackalloc byte[HeaderBuffer.MaxLength];
-        var length = (int)Math.Min(buffer.Length, HeaderBuffer.MaxLength);
-        buffer.Slice(0, length).CopyTo(copy);
-        return TryDecodeHeader(copy[..length], options, out header, out error);
     }
 
     /// <summary>
@@ -146,45 +128,7 @@ public static class PduDecoder
         return DecodeStatus.Done;
     }
 
-    /// <summary>
-    /// Decodes a whole PDU from a sequence. <paramref name="digest"/> is reused to check the data digest across
-    /// segments. On <see cref="DecodeStatus.Done"/> or <see cref="DecodeStatus.DataDigestError"/>,
-    /// <paramref name="end"/> is the position after the PDU.
-    /// </summary>
-    public static DecodeStatus TryDecode(in ReadOnlySequence<byte> buffer, in PduCodecOptions options, Crc32C digest, out ReceivedHeader header, out ReadOnlySequence<byte> data, out SequencePosition end, out PduError error)
-    {
-        data = default;
-        end = buffer.Start;
-        var status = TryDecodeHeader(buffer, options, out header, out error);
-        if (status != DecodeStatus.Done)
-        {
-            return status;
-        }
-
-        if (buffer.Length < header.Length)
-        {
-            header = default;
-            return DecodeStatus.NeedMoreData;
-        }
-
-        data = buffer.Slice(header.DataOffset, header.DataLength);
-        end = buffer.GetPosition(header.Length);
-        if (header.DataDigestLength != 0)
-        {
-            Span<byte> received = stackalloc byte[Crc32C.Size];
-            buffer.Slice(header.DataOffset + header.DataLength, Crc32C.Size).CopyTo(received);
-            digest.Reset();
-            digest.Append(data);
-            if (Crc32C.Read(received) != digest.Value)
-            {
-                return DecodeStatus.DataDigestError;
-            }
-        }
-
-        return DecodeStatus.Done;
-    }
-
-    private static DecodeStatus CheckFlags(PduHeader common, bool headerDigest, out PduError error)
+    private static DecodeStatus CheckFlags(PduHeader common, out PduError error)
     {
         var type = common.Type;
         var allowed = type switch
@@ -199,11 +143,6 @@ public static class PduDecoder
         if ((common.Flags & ~allowed) != 0)
         {
             return Fail(out error, FatalErrorStatus.InvalidHeaderField, PduHeader.FlagsOffset, PduRule.FlagNotAllowed, type);
-        }
-
-        if (!PduCodecOptions.IsUndigested(type) && ((common.Flags & PduFlags.HeaderDigest) != 0) != headerDigest)
-        {
-            return Fail(out error, FatalErrorStatus.InvalidHeaderField, PduHeader.FlagsOffset, PduRule.HeaderDigestFlag, type);
         }
 
         if ((common.Flags & (PduFlags.Success | PduFlags.LastPdu)) == PduFlags.Success)

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 
 namespace NvmeTcp.Protocol;
@@ -73,9 +72,6 @@ public readonly struct ReceivedHeader
     /// <summary>The bytes this PDU takes on the wire as decoded: PLEN, or HLEN for a truncated TermReq.</summary>
     public int Length => IsTruncated ? Common.Hlen : (int)Common.Plen;
 
-    /// <summary>Bytes before the data (header, header digest, padding), or the whole PDU when it has no data.</summary>
-    public int PrefixLength => DataLength == 0 ? Length : DataOffset;
-
     /// <summary>ICReq fields.</summary>
     public IcReqPdu IcReq => IcReqPdu.Read(_bytes);
 
@@ -99,9 +95,6 @@ public readonly struct ReceivedHeader
 
     /// <summary>R2T fields.</summary>
     public R2TPdu R2T => R2TPdu.Read(_bytes);
-
-    /// <summary>Reads a little-endian dword of the header (for reporting).</summary>
-    public uint ReadUInt32(int offset) => BinaryPrimitives.ReadUInt32LittleEndian(((ReadOnlySpan<byte>)_bytes)[offset..]);
 
     /// <summary>Copies the header (HLEN bytes, at most 128) for the data of a TermReq that reports it; returns the length.</summary>
     public int CopyHeaderTo(Span<byte> destination)

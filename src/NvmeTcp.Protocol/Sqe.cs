@@ -77,8 +77,8 @@ public struct Sqe
     /// <summary>SGL1 address (bytes 24-31).</summary>
     public ulong SglAddress
     {
-        readonly get => BinaryPrimitives.ReadUInt64LittleEndian(((ReadOnlySpan<byte>)this).Slice(24, 8));
-        set => BinaryPrimitives.WriteUInt64LittleEndian(((Span<byte>)this).Slice(24, 8), value);
+        readonly get => ReadUInt64(24);
+        set => WriteUInt64(24, value);
     }
 
     /// <summary>SGL1 length (bytes 32-35).</summary>

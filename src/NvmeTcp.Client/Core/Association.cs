@@ -66,28 +66,6 @@ internal sealed class Association
     /// <summary>The connection queue pair <paramref name="pair"/> uses: pairs share connections when fewer were granted.</summary>
     public QueueConnection IoQueueFor(int pair) => IoQueues[pair % IoQueues.Length];
 
-    /// <summary>Whether every connection is still up.</summary>
-    public bool IsUp
-    {
-        get
-        {
-            if (Admin.Failure is not null)
-            {
-                return false;
-            }
-
-            foreach (var queue in IoQueues)
-            {
-                if (queue.Failure is not null)
-                {
-                    return false;
-                }
-            }
-
-            return true;
-        }
-    }
-
     /// <summary>
     /// Tears the association down: every connection fails with <paramref name="reason"/> and is closed (its pending
     /// commands completed), then the background work stops. Safe to call more than once.

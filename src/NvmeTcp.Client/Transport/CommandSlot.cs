@@ -285,15 +285,12 @@ internal sealed class CommandSlot : IValueTaskSource<Cqe>, IValueTaskSource, ITh
     /// <summary>All H2CData answering one R2T were handed to the socket.</summary>
     public void OnR2TAnswered() => Interlocked.Decrement(ref _r2tsUnanswered);
 
-    /// <summary>The controller completed the command (CapsuleResp, or C2HData with SUCCESS). Receive loop only.</summary>
-    /// <returns>False when the CID was not outstanding, which changes nothing.</returns>
-    public bool CompleteFromWire(in Cqe cqe)
+    /// <summary>
+    /// The controller completed the command (CapsuleResp, or C2HData with SUCCESS). Receive loop only, and only for a
+    /// command <see cref="InFlight"/>: the loop refuses a CID that is not as a protocol violation before it gets here.
+    /// </summary>
+    public void CompleteFromWire(in Cqe cqe)
     {
-        if (!InFlight)
-        {
-            return false;
-        }
-
         var status = cqe.Status;
         _wireError = !status.IsSuccess
             ? new NvmeStatusException(status, _owner.QueueId, cqe.Cid, Opcode, Name, cqe.Dw0, status.NameFor(Kind))
@@ -306,7 +303,6 @@ internal sealed class CommandSlot : IValueTaskSource<Cqe>, IValueTaskSource, ITh
         var after = Transition(static s => (s & SlotState.Decided) == 0 ? s | SlotState.WireDone | SlotState.ByWire : s | SlotState.WireDone);
         TryRelease(after, fromReceiveLoop: true);
         RecycleIfDone(after);
-        return true;
     }
 
     /// <summary>The connection is gone and the CID will never complete. Called only once both loops stopped.</summary>

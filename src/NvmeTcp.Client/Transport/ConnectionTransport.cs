@@ -147,30 +147,3 @@ internal sealed class SocketTransport : ConnectionTransport
         }
     }
 }
-
-/// <summary>Any <see cref="Stream"/>: an in-memory duplex pipe in tests, a TLS session.</summary>
-internal sealed class StreamTransport(Stream stream, EndPoint remote) : ConnectionTransport
-{
-    /// <inheritdoc/>
-    public override EndPoint RemoteEndPoint { get; } = remote;
-
-    /// <inheritdoc/>
-    public override ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken) =>
-        stream.ReadAsync(buffer, cancellationToken);
-
-    /// <inheritdoc/>
-    public override ValueTask SendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
-        stream.WriteAsync(data, cancellationToken);
-
-    /// <inheritdoc/>
-    public override void Abort() => stream.Dispose();
-
-    /// <inheritdoc/>
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            stream.Dispose();
-        }
-    }
-}

@@ -346,6 +346,10 @@ internal sealed partial class QueueConnection
 
         var pdu = new byte[TermReqPdu.MaxLength];
         var size = TermReqPdu.For(error, PduDirection.HostToController).Encode(pdu, offending.AsSpan(0, length));
+
+        // The send path closes now, the connection fails only after the report went out: a command submitted in
+        // between finds the path closed and must fail with this error, not with none.
+        Volatile.Write(ref _sendFailure, exception);
         await _send.TryTerminateAsync(pdu.AsMemory(0, size), _time).ConfigureAwait(false);
         Fail(exception);
     }

@@ -117,8 +117,6 @@ public class LogPageTests
         Assert.Equal(3, entry.Trtype);
         Assert.Equal(0xDEADul, entry.CommandSpecific);
         Assert.Equal(0xBEEF, entry.TransportTypeSpecific);
-        Assert.Equal(42ul, NvmeErrorLogEntry.Parse(data.AsSpan(64, 64)).ErrorCount);
-        Assert.Throws<ArgumentException>(() => NvmeErrorLogEntry.Parse(new byte[63]));
         Assert.Empty(NvmeErrorLogEntry.ParseList(new byte[63]));
     }
 }

@@ -93,7 +93,7 @@ public class IcAndTermReqTests
         pdu[1] = (byte)PduFlags.Success;
         Assert.Equal(DecodeStatus.Invalid, PduDecoder.TryDecode(pdu, options, out _, out _, out var error));
 
-        var termReq = TermReqPdu.For(error, options.Sending);
+        var termReq = TermReqPdu.For(error, PduDirection.HostToController);
         var bytes = TermReq(termReq, pdu.AsSpan(0, pdu[2]));
 
         // The controller reads it back: FES 1, FEI 1, and the offending header as data.
@@ -109,7 +109,7 @@ public class IcAndTermReqTests
         var pdu = H2CData(new H2CDataPdu(3, 1, 0, 0, true), new byte[4100], options);
         Assert.Equal(DecodeStatus.Invalid, PduDecoder.TryDecodeHeader(pdu, options, out _, out var error));
 
-        var termReq = TermReqPdu.For(error, options.Sending);
+        var termReq = TermReqPdu.For(error, PduDirection.ControllerToHost);
 
         Assert.Equal(new TermReqPdu(PduType.C2HTermReq, FatalErrorStatus.LimitExceeded, H2CDataPdu.DatalOffset), termReq);
     }

@@ -23,12 +23,6 @@ internal static class PduGenerators
     /// <summary>Every PDU type.</summary>
     public static readonly byte[] AllTypes = [0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x09];
 
-    /// <summary>Types a controller sends after initialization.</summary>
-    public static readonly byte[] ControllerTypes = [0x03, 0x05, 0x07, 0x09];
-
-    /// <summary>Types a host sends after initialization.</summary>
-    public static readonly byte[] HostTypes = [0x02, 0x04, 0x06];
-
     /// <summary>Mostly small data, sometimes up to about 9000 bytes.</summary>
     public static Gen<int> DataLength => Gen.Frequency((3, Gen.Choose(0, 64)), (1, Gen.Choose(0, 9000)));
 
@@ -41,13 +35,6 @@ internal static class PduGenerators
         from cpda in Gen.Choose(0, 31)
         from seed in Gen.Choose(0, int.MaxValue)
         select new PduSpec(type, length, hd, dd, hpda, cpda, seed);
-
-    /// <summary>Several PDUs one end receives on one connection: same direction, same negotiated options.</summary>
-    public static Gen<PduSpec[]> Stream =>
-        from toHost in Gen.Elements(false, true)
-        from first in Spec(toHost ? ControllerTypes : HostTypes)
-        from rest in Gen.ListOf(Gen.Zip(Gen.Elements(toHost ? ControllerTypes : HostTypes), Gen.Zip(DataLength, Gen.Choose(0, int.MaxValue))), 4)
-        select (PduSpec[])[first, .. rest.Select(r => first with { Type = r.Item1, DataLength = r.Item2.Item1, Seed = r.Item2.Item2 })];
 
     /// <summary>The options of the end that receives a PDU of <paramref name="spec"/> after initialization.</summary>
     public static PduCodecOptions Negotiated(PduSpec spec) => new(

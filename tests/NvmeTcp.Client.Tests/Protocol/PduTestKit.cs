@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Buffers.Binary;
 using NvmeTcp.Protocol;
 
@@ -126,43 +125,25 @@ internal static class PduTestKit
     /// <summary>Writes a little-endian word.</summary>
     public static void Put16(Span<byte> pdu, int offset, ushort value) => BinaryPrimitives.WriteUInt16LittleEndian(pdu[offset..], value);
 
-    /// <summary>A sequence of the bytes cut at <paramref name="cuts"/> (sorted, distinct, inside the array), one segment per piece.</summary>
-    public static ReadOnlySequence<byte> Segmented(byte[] bytes, IEnumerable<int> cuts)
+    /// <summary>
+    /// Feeds <paramref name="bytes"/> to the header decoder as the receive loops do, one more byte each time from an
+    /// empty buffer: every shorter buffer must need more data and produce no header.
+    /// </summary>
+    /// <returns>The first result other than NeedMoreData and the buffer length that gave it (past the end: none came).</returns>
+    public static (DecodeStatus Status, int Length, ReceivedHeader Header, PduError Error) DecodeHeaderGrowing(ReadOnlySpan<byte> bytes, in PduCodecOptions options)
     {
-        var points = cuts.Where(c => c > 0 && c < bytes.Length).Distinct().Order().ToList();
-        if (points.Count == 0)
+        for (var length = 0; length <= bytes.Length; length++)
         {
-            return new ReadOnlySequence<byte>(bytes);
+            var status = PduDecoder.TryDecodeHeader(bytes[..length], options, out var header, out var error);
+            if (status != DecodeStatus.NeedMoreData)
+            {
+                return (status, length, header, error);
+            }
+
+            Assert.Equal(0, header.Length);
+            Assert.Equal(default, error);
         }
 
-        // Copy every piece, so a read past a segment's end cannot land in the next piece by accident.
-        var start = 0;
-        TestSegment? first = null;
-        TestSegment? last = null;
-        foreach (var end in points.Append(bytes.Length))
-        {
-            var piece = bytes.AsSpan(start, end - start).ToArray();
-            last = last is null ? first = new TestSegment(piece, 0) : last.Append(piece);
-            start = end;
-        }
-
-        return new ReadOnlySequence<byte>(first!, 0, last!, last!.Memory.Length);
-    }
-
-    /// <summary>A segment of a hand-built <see cref="ReadOnlySequence{T}"/>.</summary>
-    private sealed class TestSegment : ReadOnlySequenceSegment<byte>
-    {
-        public TestSegment(ReadOnlyMemory<byte> memory, long runningIndex)
-        {
-            Memory = memory;
-            RunningIndex = runningIndex;
-        }
-
-        public TestSegment Append(ReadOnlyMemory<byte> memory)
-        {
-            var next = new TestSegment(memory, RunningIndex + Memory.Length);
-            Next = next;
-            return next;
-        }
+        return (DecodeStatus.NeedMoreData, bytes.Length + 1, default, default);
     }
 }

@@ -162,27 +162,13 @@ public sealed class CoreDefectTests
     }
 
     /// <summary>A transport whose sends fail with an <see cref="IOException"/> once told to, as a broken TLS stream would.</summary>
-    private sealed class FailingTransport(ConnectionTransport inner) : ConnectionTransport
+    private sealed class FailingTransport(ConnectionTransport inner) : DelegatingTransport(inner)
     {
         public bool FailSends { get; set; }
 
         public static FailingTransport Of(ScriptedController target) => (FailingTransport)target.HostTransport!;
 
-        public override System.Net.EndPoint RemoteEndPoint => inner.RemoteEndPoint;
-
-        public override ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken) => inner.ReceiveAsync(buffer, cancellationToken);
-
         public override ValueTask SendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
-            FailSends ? ValueTask.FromException(new IOException("the stream broke")) : inner.SendAsync(data, cancellationToken);
-
-        public override void Abort() => inner.Abort();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                inner.Dispose();
-            }
-        }
+            FailSends ? ValueTask.FromException(new IOException("the stream broke")) : base.SendAsync(data, cancellationToken);
     }
 }

@@ -53,6 +53,28 @@ internal sealed class InMemoryLink
         _hostToController.Reader.Complete(new IOException("connection reset by the controller"));
     }
 
+    /// <summary>The client's transport seam over a <see cref="Stream"/>.</summary>
+    private sealed class StreamTransport(Stream stream, EndPoint remote) : ConnectionTransport
+    {
+        public override EndPoint RemoteEndPoint { get; } = remote;
+
+        public override ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken) =>
+            stream.ReadAsync(buffer, cancellationToken);
+
+        public override ValueTask SendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
+            stream.WriteAsync(data, cancellationToken);
+
+        public override void Abort() => stream.Dispose();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                stream.Dispose();
+            }
+        }
+    }
+
     /// <summary>One reader and one writer as a Stream; disposing it ends what it writes and wakes what waits on it.</summary>
     private sealed class DuplexStream(PipeReader reader, PipeWriter writer) : Stream
     {

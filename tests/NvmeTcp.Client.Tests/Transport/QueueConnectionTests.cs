@@ -256,6 +256,44 @@ public sealed class QueueConnectionTests
         await connection.Completion.WaitAsync(Bound);
     }
 
+    // The slot takes a completion only for a CID in flight: a second one for the same CID is refused by the receive
+    // loop, and the first result stands.
+    [Fact]
+    public async Task A_second_completion_for_a_CID_is_a_violation_and_the_first_result_stands()
+    {
+        await using var target = ScriptedController.InMemory();
+        await using var connection = await target.ConnectAsync(Options());
+        var flush = connection.SubmitNoResultAsync(ReadWriteCommands.Flush(1), CommandKind.Io, default, default, CancellationToken.None).AsTask();
+        var (sqe, _) = await target.ReadCommandAsync();
+        await target.SendResponseAsync(sqe.Cid);
+        await flush.WaitAsync(Bound);
+
+        await target.SendResponseAsync(sqe.Cid, new NvmeStatus(NvmeStatusCodeType.Generic, 0x80));
+        await connection.Completion.WaitAsync(Bound);
+        var error = Assert.IsType<NvmeTcpProtocolException>(connection.Failure);
+        Assert.Equal(1, error.FatalErrorStatus);
+        Assert.Equal(CapsuleRespPdu.CqeOffset + 12u, error.FatalErrorInformation);
+        Assert.True(flush.IsCompletedSuccessfully);
+    }
+
+    // While the H2CTermReq goes out the send path is closed but the connection not yet failed: a command submitted then
+    // fails with the violation. It was failed with no error at all, and signalling that crashed the process.
+    [Fact]
+    public async Task A_command_submitted_while_a_violation_is_reported_fails_with_it()
+    {
+        await using var target = ScriptedController.InMemory(hostSendWindow: 1);
+        var connection = await target.ConnectAsync(Options());
+        await using var _ = connection;
+        await target.SendResponseAsync(0x0BAD);
+
+        // The controller does not read the H2CTermReq yet, so the host's report stays in progress.
+        await target.WaitForUnreadAsync(1, Bound);
+        var flush = connection.SubmitNoResultAsync(ReadWriteCommands.Flush(1), CommandKind.Io, default, default, CancellationToken.None).AsTask();
+        var error = await Assert.ThrowsAsync<NvmeTcpProtocolException>(() => flush.WaitAsync(Bound));
+        Assert.Equal(1, error.FatalErrorStatus);
+        Assert.Equal((byte)PduType.H2CTermReq, (await target.ReadUntilClosedAsync())[0]);
+    }
+
     [Fact]
     public async Task Header_digest_error_is_fatal_with_FES_3()
     {

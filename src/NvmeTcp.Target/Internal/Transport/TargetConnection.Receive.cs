@@ -28,7 +28,8 @@ internal sealed partial class TargetConnection
         {
             while (Volatile.Read(ref _closing) == 0)
             {
-                var status = PduDecoder.TryDecodeHeader(_rx.AsSpan(_rxStart, Buffered), _codec, out var header, out var error);
+                // The header is validated (and its claimed length refused) before any of the data is waited for.
+                var status = PduDecoder.TryDecode(_rx.AsSpan(_rxStart, Buffered), _codec, out var header, out var data, out var error);
                 if (status == DecodeStatus.NeedMoreData)
                 {
                     if (!await ReceiveMoreAsync().ConfigureAwait(false))
@@ -48,20 +49,8 @@ internal sealed partial class TargetConnection
                     return;
                 }
 
-                while (Buffered < header.Length)
-                {
-                    if (!await ReceiveMoreAsync().ConfigureAwait(false))
-                    {
-                        return;
-                    }
-                }
-
-                var pdu = _rx.AsSpan(_rxStart, header.Length);
-                var data = header.DataLength == 0 ? default : pdu.Slice(header.DataOffset, header.DataLength);
-                var digestOk = header.DataDigestLength == 0
-                    || Crc32C.Read(pdu[(header.DataOffset + header.DataLength)..]) == Crc32C.Compute(data);
                 _batchThread = Environment.CurrentManagedThreadId;
-                var keepGoing = Handle(header, pdu, data, digestOk);
+                var keepGoing = Handle(header, _rx.AsSpan(_rxStart, header.Length), data, status != DecodeStatus.DataDigestError);
                 _rxStart += header.Length;
                 if (!keepGoing)
                 {

@@ -33,7 +33,6 @@ internal sealed partial class TargetConnection : ITargetQueue
     private readonly Dictionary<ushort, TargetCommand> _outstanding = [];
     private readonly ConcurrentDictionary<ushort, byte> _deferredCids = new();
     private readonly Stack<TargetCommand> _freeCommands = new();
-    private readonly Crc32C _digest = new();
     private readonly int _maxDataLength;
     private readonly CommandExecutor _executor;
     private PduCodecOptions _codec;
