@@ -4,7 +4,9 @@ using NvmeTcp.Protocol;
 
 namespace NvmeTcp.Target.Tests;
 
-/// <summary>The fault rules make the target misbehave in the ways FAULTS.md lists; each is checked from the wire.</summary>
+/// <summary>
+/// The fault rules make the target misbehave in the ways docs/FAULTS.md lists; each is checked from the wire.
+/// </summary>
 public class FaultTests
 {
     private static async Task<(NvmeTcpTarget Target, RawHost Admin, RawHost Io)> OpenAsync(DigestTypes digests = DigestTypes.None, int chunk = 4096, TimeProvider? time = null)
