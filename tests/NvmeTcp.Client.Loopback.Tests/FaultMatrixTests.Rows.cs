@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.Time.Testing;
 using NvmeTcp.Target;
 using static NvmeTcp.Client.Loopback.Tests.LoopbackTarget;
 
@@ -224,13 +225,15 @@ public sealed partial class FaultMatrixTests
         }
     }
 
-    // docs/FAULTS.md row 46: a write whose completion is held past the I/O timeout. The policy: the timeout is surfaced
-    // (NvmeTimeoutException) and the write is never sent again, on this association or the next; a later write to the
-    // same blocks on the new association is what the blocks keep, also after the held completion is finally sent.
+    // docs/FAULTS.md row 46: a write whose completion is held past the I/O timeout. The policy: the timeout is
+    // surfaced (NvmeTimeoutException) and the write is never sent again, on this association or the next; a later
+    // write to the same blocks on the new association is what the blocks keep. The held completion never reaches the
+    // host: the target drops it when the old association is torn down.
     [Fact]
     public async Task F46_timed_out_write_is_surfaced_and_never_resent_so_a_later_write_wins()
     {
-        await using var target = await StartAsync();
+        // The target's clock never moves: the completion stays held however slow the machine is.
+        await using var target = await StartAsync(o => o.TimeProvider = new FakeTimeProvider());
         var options = Reconnecting(target);
         options.IoTimeout = TimeSpan.FromMilliseconds(300);
         await using var controller = await NvmeController.ConnectAsync(options).WaitAsync(Bound);
@@ -239,19 +242,15 @@ public sealed partial class FaultMatrixTests
         var first = Pattern(4096, 461);
         var second = Pattern(4096, 462);
         var held = target.Testing.Faults.Add(new NvmeTargetFault { QueueId = 1, Pdu = NvmeFaultPdu.CapsuleResp, Action = NvmeFaultAction.Delay, Delay = TimeSpan.FromSeconds(1) });
-        var started = Environment.TickCount64;
         Assert.IsType<NvmeTimeoutException>(await OutcomeAsync(controller.IoQueues[0].WriteAsync(ns, 4096, first).AsTask()));
         target.Testing.Faults.Remove(held);
+        Assert.Equal(1, held.Applied);
         await WaitForNewAssociationAsync(controller, controllerId);
+
+        // Every connection of the old association has ended, the one holding the completion too: it can no longer
+        // arrive, on any connection.
+        await Eventually.TrueAsync(() => target.ConnectionCount == 1 + controller.IoConnectionCount, "the old association's connections to end");
         await controller.IoQueues[0].WriteAsync(ns, 4096, second).AsTask().WaitAsync(Bound);
-
-        // Past the moment the held completion went out on the old connection (closed by then).
-        var left = 1500 - (Environment.TickCount64 - started);
-        if (left > 0)
-        {
-            await Task.Delay(TimeSpan.FromMilliseconds(left));
-        }
-
         var back = new byte[4096];
         await controller.IoQueues[1].ReadAsync(ns, 4096, back).AsTask().WaitAsync(Bound);
         Assert.Equal(second, back);

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
+using Microsoft.Extensions.Time.Testing;
 using NvmeTcp.Client.Transport;
 using NvmeTcp.Target;
 using static NvmeTcp.Client.Loopback.Tests.LoopbackTarget;
@@ -631,7 +632,8 @@ public sealed partial class FaultMatrixTests(UnobservedTaskExceptions unobserved
     [Fact]
     public async Task F42_command_timeout_resets_the_association_and_others_complete_once()
     {
-        await using var target = await StartAsync();
+        // The target's clock never moves: the held CapsuleResp stays held however slow the machine is.
+        await using var target = await StartAsync(o => o.TimeProvider = new FakeTimeProvider());
         var options = Reconnecting(target);
         options.IoTimeout = TimeSpan.FromMilliseconds(400);
         await using var controller = await NvmeController.ConnectAsync(options).WaitAsync(Bound);
