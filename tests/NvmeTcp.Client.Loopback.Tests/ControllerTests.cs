@@ -213,22 +213,32 @@ public sealed class ControllerTests
     [Fact]
     public async Task A_caller_waiting_for_a_full_queue_can_cancel_and_the_others_complete()
     {
-        // Every CapsuleResp on queue 1 is held back a little, so two slots stay busy while more callers arrive.
-        await using var target = await StartAsync();
-        target.Testing.Faults.Add(new NvmeTargetFault { QueueId = 1, Pdu = NvmeFaultPdu.CapsuleResp, Action = NvmeFaultAction.Delay, Delay = TimeSpan.FromMilliseconds(300), Count = 1000 });
+        // The first two CapsuleResps on queue 1 are held on the target's clock, which only the test moves: both slots
+        // stay busy, however slow the machine, until the test lets them go.
+        var clock = new TestClock();
+        await using var target = await StartAsync(o => o.TimeProvider = clock);
         var options = ClientOptions(target, queues: 1);
         options.IoQueueSize = 2;
         await using var controller = await NvmeController.ConnectAsync(options).WaitAsync(Bound);
+        var held = target.Testing.Faults.Add(new NvmeTargetFault { QueueId = 1, Pdu = NvmeFaultPdu.CapsuleResp, Action = NvmeFaultAction.Delay, Delay = TimeSpan.FromMilliseconds(300), Count = 2 });
         var ns = controller.GetNamespace(1);
         var queue = controller.IoQueues[0];
         var busy = Enumerable.Range(0, 2).Select(_ => queue.FlushAsync(ns).AsTask()).ToList();
+        await clock.WaitForDelayAsync(TimeSpan.FromMilliseconds(300), "the first CapsuleResp to be held");
         using var cancel = new CancellationTokenSource();
         var waiting = queue.FlushAsync(ns, cancel.Token).AsTask();
         var later = queue.FlushAsync(ns).AsTask();
         Assert.False(waiting.IsCompleted);
         await cancel.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting.WaitAsync(Bound));
+        Assert.All(busy.Append(later), t => Assert.False(t.IsCompleted));
+
+        // The send loop holds one PDU at a time: the second waits behind the first.
+        clock.Advance(TimeSpan.FromMilliseconds(300));
+        await clock.WaitForDelayAsync(TimeSpan.FromMilliseconds(300), "the second CapsuleResp to be held", 2);
+        clock.Advance(TimeSpan.FromMilliseconds(300));
         await Task.WhenAll(busy.Append(later)).WaitAsync(Bound);
+        Assert.Equal(2, held.Applied);
     }
 
     [Fact]

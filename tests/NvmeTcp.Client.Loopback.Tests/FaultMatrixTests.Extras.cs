@@ -6,10 +6,10 @@ using static NvmeTcp.Client.Loopback.Tests.LoopbackTarget;
 
 namespace NvmeTcp.Client.Loopback.Tests;
 
-/// <summary>The FAULTS.md rows outside the core set (and row 2 and 7 of connection establishment).</summary>
+/// <summary>The docs/FAULTS.md rows outside the core set (and row 2 and 7 of connection establishment).</summary>
 public sealed partial class FaultMatrixTests
 {
-    // FAULTS.md row 1: TCP connect to a closed port: a typed connect error in bounded time.
+    // docs/FAULTS.md row 1: TCP connect to a closed port: a typed connect error in bounded time.
     [Fact]
     public async Task F01_connect_to_a_closed_port_fails_typed()
     {
@@ -22,7 +22,7 @@ public sealed partial class FaultMatrixTests
         Assert.True(Assert.IsType<NvmeTransportException>(error).IsRetryable);
     }
 
-    // FAULTS.md row 2: the target never sends ICResp, or sends 100 of its 128 bytes and closes.
+    // docs/FAULTS.md row 2: the target never sends ICResp, or sends 100 of its 128 bytes and closes.
     [Theory]
     [InlineData(NvmeFaultAction.BlackHole)]
     [InlineData(NvmeFaultAction.Close)]
@@ -47,7 +47,7 @@ public sealed partial class FaultMatrixTests
         await AssertUsableAsync(controller);
     }
 
-    // FAULTS.md row 6: a second ICResp after setup.
+    // docs/FAULTS.md row 6: a second ICResp after setup.
     [Fact]
     public async Task F06_ICResp_type_after_setup_is_fatal()
     {
@@ -57,7 +57,7 @@ public sealed partial class FaultMatrixTests
         Assert.IsType<NvmeTcpProtocolException>(error);
     }
 
-    // FAULTS.md row 6: the ICResp sent twice: the second one reaches the receive loop of the admin queue.
+    // docs/FAULTS.md row 6: the ICResp sent twice: the second one reaches the receive loop of the admin queue.
     [Fact]
     public async Task F06_duplicate_ICResp_fails_the_connect()
     {
@@ -70,7 +70,7 @@ public sealed partial class FaultMatrixTests
         await AssertUsableAsync(controller);
     }
 
-    // FAULTS.md row 7: Connect refused with DNR (host not allowed): the connect fails with the status, no retry.
+    // docs/FAULTS.md row 7: Connect refused with DNR (host not allowed): the connect fails with the status, no retry.
     [Fact]
     public async Task F07_connect_refused_with_DNR_fails_with_the_status()
     {
@@ -86,7 +86,7 @@ public sealed partial class FaultMatrixTests
         Assert.Equal(NvmeControllerState.Live, controller.State);
     }
 
-    // FAULTS.md row 13: the HDGST flag cleared while header digests are negotiated.
+    // docs/FAULTS.md row 13: the HDGST flag cleared while header digests are negotiated.
     [Fact]
     public async Task F13_HDGST_flag_missing_with_header_digest_negotiated_is_fatal()
     {
@@ -101,7 +101,7 @@ public sealed partial class FaultMatrixTests
         Assert.Equal((uint)FlagsOffset, protocol.FatalErrorInformation);
     }
 
-    // FAULTS.md row 15: the DDGST flag cleared on C2HData while data digests are negotiated.
+    // docs/FAULTS.md row 15: the DDGST flag cleared on C2HData while data digests are negotiated.
     [Fact]
     public async Task F15_DDGST_flag_missing_on_C2HData_with_data_digest_negotiated_is_fatal()
     {
@@ -112,7 +112,8 @@ public sealed partial class FaultMatrixTests
         Assert.IsType<NvmeTcpProtocolException>(error);
     }
 
-    // FAULTS.md row 21: C2HData with SUCCESS, then a CQE for the same CID as well: completed exactly once, then fatal.
+    // docs/FAULTS.md row 21: C2HData with SUCCESS, then a CQE for the same CID as well: completed exactly once, then
+    // fatal.
     [Fact]
     public async Task F21_CQE_after_C2HData_with_SUCCESS_is_fatal()
     {
@@ -128,7 +129,7 @@ public sealed partial class FaultMatrixTests
         }
     }
 
-    // FAULTS.md row 25: DATAL not matching PLEN - PDO.
+    // docs/FAULTS.md row 25: DATAL not matching PLEN - PDO.
     [Fact]
     public async Task F25_DATAL_inconsistent_with_PLEN_is_fatal()
     {
@@ -138,7 +139,7 @@ public sealed partial class FaultMatrixTests
         AssertProtocol(error, InvalidHeaderField);
     }
 
-    // FAULTS.md row 26: LAST_PDU missing on the C2HData that completes the buffer.
+    // docs/FAULTS.md row 26: LAST_PDU missing on the C2HData that completes the buffer.
     [Fact]
     public async Task F26_LAST_PDU_missing_on_the_final_C2HData_is_a_sequence_error()
     {
@@ -148,7 +149,7 @@ public sealed partial class FaultMatrixTests
         AssertProtocol(error, PduSequenceError);
     }
 
-    // FAULTS.md row 31: R2TO not at the bytes already requested.
+    // docs/FAULTS.md row 31: R2TO not at the bytes already requested.
     [Fact]
     public async Task F31_R2T_offset_out_of_sequence_is_a_sequence_error()
     {
@@ -160,35 +161,36 @@ public sealed partial class FaultMatrixTests
         AssertProtocol(error, PduSequenceError);
     }
 
-    // FAULTS.md row 39: the target restarts (same port) several times during I/O: the host reconnects every time and
-    // I/O queued while it was away resumes.
+    // docs/FAULTS.md row 39: the target restarts (same port) several times during I/O: the host reconnects every time
+    // and I/O queued while it was away resumes. The client's clock is a fake one, so each round makes exactly one
+    // attempt while nothing listens (refused) and the next one after the target is back.
     [Fact]
     public async Task F39_target_restarting_repeatedly_is_reconnected_and_queued_io_resumes()
     {
+        var clock = new TestClock();
         var target = await StartAsync();
         var port = target.EndPoint.Port;
         var options = Reconnecting(target);
+        options.TimeProvider = clock;
+        options.KeepAliveTimeout = TimeSpan.Zero;
+        var delay = options.ReconnectDelay;
         await using var controller = await NvmeController.ConnectAsync(options).WaitAsync(Bound);
         try
         {
             for (var round = 0; round < 3; round++)
             {
+                var delays = clock.Timers(delay, Timeout.InfiniteTimeSpan).Count;
                 await target.DisposeAsync();
-                for (var i = 0; i < 200 && controller.State == NvmeControllerState.Live; i++)
-                {
-                    await Task.Delay(10);
-                }
+                await clock.WaitForDelayAsync(delay, "the reconnect delay", delays + 1);
 
-                // Queued while the target is away; it must not be lost.
+                // Queued while the target is away (the controller is reconnecting): it waits, and must not be lost.
                 var queued = controller.IoQueues[round % 2].WriteAsync(controller.GetNamespace(1), 0, Pattern(4096, round)).AsTask();
-                await Task.Delay(150);
+                clock.Advance(delay);
+                await clock.WaitForDelayAsync(delay, "the attempt while nothing listens to fail", delays + 2);
+                Assert.False(queued.IsCompleted);
                 target = await StartAsync(o => o.ListenEndPoint = new IPEndPoint(IPAddress.Loopback, port));
-                // A write that raced the teardown onto the dying association fails retryable (never replayed); one that
-                // waited for the reconnect succeeds. Either way it completes, and a retry works.
-                if (await OutcomeAsync(queued) is { } error)
-                {
-                    Assert.True(Assert.IsType<NvmeTransportException>(error).IsRetryable);
-                }
+                clock.Advance(delay);
+                await queued.WaitAsync(Bound);
                 await AssertUsableAsync(controller);
             }
         }

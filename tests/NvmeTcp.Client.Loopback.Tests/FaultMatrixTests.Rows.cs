@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.Time.Testing;
 using NvmeTcp.Target;
 using static NvmeTcp.Client.Loopback.Tests.LoopbackTarget;
 
@@ -22,8 +23,9 @@ public sealed partial class FaultMatrixTests
     private static NvmeTargetFault CountConnections(NvmeTcpTarget target) =>
         target.Testing.Faults.Add(new NvmeTargetFault { Pdu = NvmeFaultPdu.ICResp, Action = NvmeFaultAction.Delay, Delay = TimeSpan.Zero, Count = int.MaxValue });
 
-    // FAULTS.md row 17: every PDU type split at every byte of its header and digests (two TCP segments a millisecond
-    // apart), and many PDUs coalesced in one segment: the same results as an unsplit stream, on the same association.
+    // docs/FAULTS.md row 17: every PDU type split at every byte of its header and digests (two TCP segments a
+    // millisecond apart), and many PDUs coalesced in one segment: the same results as an unsplit stream, on the same
+    // association.
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
@@ -85,7 +87,7 @@ public sealed partial class FaultMatrixTests
         Assert.Empty(target.Testing.Violations);
     }
 
-    // FAULTS.md row 27: C2HData for a command after its completion (after its CapsuleResp, or after a C2HData with
+    // docs/FAULTS.md row 27: C2HData for a command after its completion (after its CapsuleResp, or after a C2HData with
     // SUCCESS): fatal, FES 1 at CCCID, and nothing written into the completed read's buffer.
     [Theory]
     [InlineData(NvmeC2HSuccessPolicy.Never)]
@@ -126,9 +128,9 @@ public sealed partial class FaultMatrixTests
         await AssertUsableAsync(controller);
     }
 
-    // FAULTS.md row 40: the controller reports a fatal status (CSTS.CFS, association deleted) again and again, while
-    // the host is connected and while it reconnects (each bring-up then meets CSTS.CFS at CC.EN): no deadlock, and
-    // the controller ends live once the target recovers.
+    // docs/FAULTS.md row 40: the controller reports a fatal status (CSTS.CFS, association deleted) again and again,
+    // while the host is connected and while it reconnects (each bring-up then meets CSTS.CFS at CC.EN): no deadlock,
+    // and the controller ends live once the target recovers.
     [Fact]
     public async Task F40_controller_fatal_status_repeatedly_while_connected_and_connecting_ends_live()
     {
@@ -167,7 +169,7 @@ public sealed partial class FaultMatrixTests
         }
     }
 
-    // FAULTS.md row 40 (the other end): the controller stays fatal past ctrl_loss_tmo: deleted, nothing hangs.
+    // docs/FAULTS.md row 40 (the other end): the controller stays fatal past ctrl_loss_tmo: deleted, nothing hangs.
     [Fact]
     public async Task F40_controller_fatal_status_past_ctrl_loss_tmo_deletes_the_controller()
     {
@@ -186,7 +188,7 @@ public sealed partial class FaultMatrixTests
         Assert.False(Assert.IsType<NvmeTransportException>(error).IsRetryable);
     }
 
-    // FAULTS.md row 41: the I/O queues granted shrink and grow between associations (qid_max 2 -> 4 -> 1 -> 2, as
+    // docs/FAULTS.md row 41: the I/O queues granted shrink and grow between associations (qid_max 2 -> 4 -> 1 -> 2, as
     // blktests nvme/048): the reconnect follows the grant, the caller keeps its four queue pairs, and each works.
     [Fact]
     public async Task F41_queue_count_follows_the_grant_when_it_shrinks_and_grows_on_reconnect()
@@ -223,13 +225,15 @@ public sealed partial class FaultMatrixTests
         }
     }
 
-    // FAULTS.md row 46: a write whose completion is held past the I/O timeout. The policy: the timeout is surfaced
-    // (NvmeTimeoutException) and the write is never sent again, on this association or the next; a later write to the
-    // same blocks on the new association is what the blocks keep, also after the held completion is finally sent.
+    // docs/FAULTS.md row 46: a write whose completion is held past the I/O timeout. The policy: the timeout is
+    // surfaced (NvmeTimeoutException) and the write is never sent again, on this association or the next; a later
+    // write to the same blocks on the new association is what the blocks keep. The held completion never reaches the
+    // host: the target drops it when the old association is torn down.
     [Fact]
     public async Task F46_timed_out_write_is_surfaced_and_never_resent_so_a_later_write_wins()
     {
-        await using var target = await StartAsync();
+        // The target's clock never moves: the completion stays held however slow the machine is.
+        await using var target = await StartAsync(o => o.TimeProvider = new FakeTimeProvider());
         var options = Reconnecting(target);
         options.IoTimeout = TimeSpan.FromMilliseconds(300);
         await using var controller = await NvmeController.ConnectAsync(options).WaitAsync(Bound);
@@ -238,26 +242,22 @@ public sealed partial class FaultMatrixTests
         var first = Pattern(4096, 461);
         var second = Pattern(4096, 462);
         var held = target.Testing.Faults.Add(new NvmeTargetFault { QueueId = 1, Pdu = NvmeFaultPdu.CapsuleResp, Action = NvmeFaultAction.Delay, Delay = TimeSpan.FromSeconds(1) });
-        var started = Environment.TickCount64;
         Assert.IsType<NvmeTimeoutException>(await OutcomeAsync(controller.IoQueues[0].WriteAsync(ns, 4096, first).AsTask()));
         target.Testing.Faults.Remove(held);
+        Assert.Equal(1, held.Applied);
         await WaitForNewAssociationAsync(controller, controllerId);
+
+        // Every connection of the old association has ended, the one holding the completion too: it can no longer
+        // arrive, on any connection.
+        await Eventually.TrueAsync(() => target.ConnectionCount == 1 + controller.IoConnectionCount, "the old association's connections to end");
         await controller.IoQueues[0].WriteAsync(ns, 4096, second).AsTask().WaitAsync(Bound);
-
-        // Past the moment the held completion went out on the old connection (closed by then).
-        var left = 1500 - (Environment.TickCount64 - started);
-        if (left > 0)
-        {
-            await Task.Delay(TimeSpan.FromMilliseconds(left));
-        }
-
         var back = new byte[4096];
         await controller.IoQueues[1].ReadAsync(ns, 4096, back).AsTask().WaitAsync(Bound);
         Assert.Equal(second, back);
         Assert.Equal(NvmeControllerState.Live, controller.State);
     }
 
-    // FAULTS.md rows 47-51: this library does no DH-HMAC-CHAP and no TLS. A controller that demands either in the
+    // docs/FAULTS.md rows 47-51: this library does no DH-HMAC-CHAP and no TLS. A controller that demands either in the
     // Connect response (AUTHREQ ATR or ASCR) at a reconnect ends the controller with a non-retryable error and no
     // further attempt: exactly one Connect is answered so.
     [Theory]

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
+using Microsoft.Extensions.Time.Testing;
 using NvmeTcp.Client.Transport;
 using NvmeTcp.Target;
 using static NvmeTcp.Client.Loopback.Tests.LoopbackTarget;
@@ -49,7 +50,7 @@ public sealed class FaultMatrixCollection : ICollectionFixture<UnobservedTaskExc
 }
 
 /// <summary>
-/// The rows of /work/shared/FAULTS.md that the in-process target's fault injection can drive, one test per row: the
+/// The rows of docs/FAULTS.md that the in-process target's fault injection can drive, one test per row: the
 /// typed error, every pending command completing within a bound, no unobserved task exception, and the next connect
 /// (or the automatic reconnect) working.
 /// </summary>
@@ -215,7 +216,7 @@ public sealed partial class FaultMatrixTests(UnobservedTaskExceptions unobserved
     // A write large enough to go by R2T rather than in the capsule.
     private static Task R2TWrite(NvmeQueuePair queue, NvmeNamespace ns) => queue.WriteAsync(ns, 256, Pattern(65536, 9)).AsTask();
 
-    // FAULTS.md row 3: ICResp with a wrong type, HLEN, PDO, flags or PFV.
+    // docs/FAULTS.md row 3: ICResp with a wrong type, HLEN, PDO, flags or PFV.
     [Theory]
     [InlineData(0, 0x05)]
     [InlineData(FlagsOffset, 0x04)]
@@ -233,7 +234,7 @@ public sealed partial class FaultMatrixTests(UnobservedTaskExceptions unobserved
         await AssertUsableAsync(controller);
     }
 
-    // FAULTS.md row 4: ICResp digests differ from the request (unrequested enabled, requested dropped).
+    // docs/FAULTS.md row 4: ICResp digests differ from the request (unrequested enabled, requested dropped).
     [Theory]
     [InlineData(false, 0x03)]
     [InlineData(true, 0x00)]
@@ -249,7 +250,7 @@ public sealed partial class FaultMatrixTests(UnobservedTaskExceptions unobserved
         await AssertUsableAsync(controller);
     }
 
-    // FAULTS.md row 5: MAXH2CDATA below 4096 or not a multiple of 4, CPDA above 31.
+    // docs/FAULTS.md row 5: MAXH2CDATA below 4096 or not a multiple of 4, CPDA above 31.
     [Theory]
     [InlineData(IcRespMaxH2CDataOffset, 0u)]
     [InlineData(IcRespMaxH2CDataOffset, 4095u)]
@@ -267,7 +268,7 @@ public sealed partial class FaultMatrixTests(UnobservedTaskExceptions unobserved
         await AssertUsableAsync(controller);
     }
 
-    // FAULTS.md row 5 (second half): a huge MAXH2CDATA is accepted and caps nothing it should not.
+    // docs/FAULTS.md row 5 (second half): a huge MAXH2CDATA is accepted and caps nothing it should not.
     [Fact]
     public async Task F05_huge_MAXH2CDATA_is_accepted_without_sizing_allocations_by_it()
     {
@@ -279,7 +280,7 @@ public sealed partial class FaultMatrixTests(UnobservedTaskExceptions unobserved
         await AssertUsableAsync(controller);
     }
 
-    // FAULTS.md row 8: the controller sends a host-direction or unknown PDU type.
+    // docs/FAULTS.md row 8: the controller sends a host-direction or unknown PDU type.
     [Theory]
     [InlineData(0x04)]
     [InlineData(0x06)]
@@ -295,7 +296,7 @@ public sealed partial class FaultMatrixTests(UnobservedTaskExceptions unobserved
         Assert.Equal(0u, protocol.FatalErrorInformation);
     }
 
-    // FAULTS.md row 9: HLEN 255 (CVE-2025-21927), with and without header digests.
+    // docs/FAULTS.md row 9: HLEN 255 (CVE-2025-21927), with and without header digests.
     [Theory]
     [InlineData(NvmeFaultPdu.CapsuleResp, false)]
     [InlineData(NvmeFaultPdu.CapsuleResp, true)]
@@ -312,7 +313,7 @@ public sealed partial class FaultMatrixTests(UnobservedTaskExceptions unobserved
         Assert.Equal((uint)HlenOffset, protocol.FatalErrorInformation);
     }
 
-    // FAULTS.md row 10: PLEN < HLEN, PLEN 0xFFFFFFFF, PLEN giving a CapsuleResp data.
+    // docs/FAULTS.md row 10: PLEN < HLEN, PLEN 0xFFFFFFFF, PLEN giving a CapsuleResp data.
     [Theory]
     [InlineData(NvmeFaultPdu.CapsuleResp, 8u)]
     [InlineData(NvmeFaultPdu.CapsuleResp, 0xFFFFFFFFu)]
@@ -329,7 +330,7 @@ public sealed partial class FaultMatrixTests(UnobservedTaskExceptions unobserved
         Assert.True(GC.GetTotalAllocatedBytes(true) - before < 256L << 20, "memory was allocated by PLEN");
     }
 
-    // FAULTS.md row 11: PDO below HLEN, beyond PLEN, misaligned, or non-zero on a CapsuleResp.
+    // docs/FAULTS.md row 11: PDO below HLEN, beyond PLEN, misaligned, or non-zero on a CapsuleResp.
     [Theory]
     [InlineData(NvmeFaultPdu.C2HData, 8)]
     [InlineData(NvmeFaultPdu.C2HData, 255)]
@@ -343,7 +344,7 @@ public sealed partial class FaultMatrixTests(UnobservedTaskExceptions unobserved
         AssertProtocol(error, InvalidHeaderField);
     }
 
-    // FAULTS.md row 12: DDGST on a CapsuleResp or R2T, LAST on a CapsuleResp, SUCCESS without LAST on C2HData.
+    // docs/FAULTS.md row 12: DDGST on a CapsuleResp or R2T, LAST on a CapsuleResp, SUCCESS without LAST on C2HData.
     [Theory]
     [InlineData(NvmeFaultPdu.CapsuleResp, 0x02)]
     [InlineData(NvmeFaultPdu.CapsuleResp, 0x04)]
@@ -357,7 +358,7 @@ public sealed partial class FaultMatrixTests(UnobservedTaskExceptions unobserved
         Assert.IsType<NvmeTcpProtocolException>(error);
     }
 
-    // FAULTS.md row 14: a header digest wrong by one bit.
+    // docs/FAULTS.md row 14: a header digest wrong by one bit.
     [Theory]
     [InlineData(NvmeFaultPdu.CapsuleResp)]
     [InlineData(NvmeFaultPdu.C2HData)]
@@ -371,7 +372,7 @@ public sealed partial class FaultMatrixTests(UnobservedTaskExceptions unobserved
         AssertProtocol(error, HeaderDigestError);
     }
 
-    // FAULTS.md row 16: a data digest error fails that read only, retryable; the connection stays up.
+    // docs/FAULTS.md row 16: a data digest error fails that read only, retryable; the connection stays up.
     [Fact]
     public async Task F16_data_digest_error_fails_only_that_read_and_the_connection_stays_up()
     {
@@ -394,7 +395,7 @@ public sealed partial class FaultMatrixTests(UnobservedTaskExceptions unobserved
         Assert.Equal(NvmeControllerState.Live, controller.State);
     }
 
-    // FAULTS.md row 18: a CQE for a CID never issued.
+    // docs/FAULTS.md row 18: a CQE for a CID never issued.
     [Fact]
     public async Task F18_completion_for_a_stale_CID_fails_the_association()
     {
@@ -403,7 +404,7 @@ public sealed partial class FaultMatrixTests(UnobservedTaskExceptions unobserved
         Assert.Equal(0xBEEF, protocol.CommandId);
     }
 
-    // FAULTS.md row 19: the CQE replayed after the command completed (its CID may be reused).
+    // docs/FAULTS.md row 19: the CQE replayed after the command completed (its CID may be reused).
     [Fact]
     public async Task F19_duplicate_CQE_is_fatal_and_completes_no_other_command()
     {
@@ -433,7 +434,7 @@ public sealed partial class FaultMatrixTests(UnobservedTaskExceptions unobserved
         await AssertUsableAsync(controller);
     }
 
-    // FAULTS.md row 20: a success CQE for a read before its data.
+    // docs/FAULTS.md row 20: a success CQE for a read before its data.
     [Fact]
     public async Task F20_success_before_the_data_of_a_read_is_a_sequence_error()
     {
@@ -441,7 +442,7 @@ public sealed partial class FaultMatrixTests(UnobservedTaskExceptions unobserved
         AssertProtocol(error, PduSequenceError);
     }
 
-    // FAULTS.md row 22: C2HData for a write or for a command with no data.
+    // docs/FAULTS.md row 22: C2HData for a write or for a command with no data.
     [Fact]
     public async Task F22_C2HData_for_a_command_without_read_data_is_fatal()
     {
@@ -450,7 +451,7 @@ public sealed partial class FaultMatrixTests(UnobservedTaskExceptions unobserved
         Assert.Equal(8u, protocol.FatalErrorInformation);
     }
 
-    // FAULTS.md row 22 (unknown CID): C2HData naming a CID that is not outstanding.
+    // docs/FAULTS.md row 22 (unknown CID): C2HData naming a CID that is not outstanding.
     [Fact]
     public async Task F22_C2HData_for_an_unknown_CID_is_fatal()
     {
@@ -458,7 +459,7 @@ public sealed partial class FaultMatrixTests(UnobservedTaskExceptions unobserved
         AssertProtocol(error, InvalidHeaderField);
     }
 
-    // FAULTS.md row 23: DATAO beyond the command's length; nothing is written outside the caller's buffer.
+    // docs/FAULTS.md row 23: DATAO beyond the command's length; nothing is written outside the caller's buffer.
     [Fact]
     public async Task F23_DATAO_out_of_range_is_fatal_and_writes_nothing_outside_the_buffer()
     {
@@ -471,7 +472,7 @@ public sealed partial class FaultMatrixTests(UnobservedTaskExceptions unobserved
         Assert.All(backing[32768..], b => Assert.Equal(0, b));
     }
 
-    // FAULTS.md row 24: C2HData chunks out of order (a gap), or one repeated (an overlap).
+    // docs/FAULTS.md row 24: C2HData chunks out of order (a gap), or one repeated (an overlap).
     [Theory]
     [InlineData(NvmeFaultAction.Reorder)]
     [InlineData(NvmeFaultAction.Duplicate)]
@@ -484,7 +485,7 @@ public sealed partial class FaultMatrixTests(UnobservedTaskExceptions unobserved
         AssertProtocol(error, PduSequenceError);
     }
 
-    // FAULTS.md row 28: R2T naming a CID that is not outstanding.
+    // docs/FAULTS.md row 28: R2T naming a CID that is not outstanding.
     [Fact]
     public async Task F28_R2T_for_an_unknown_CID_is_fatal()
     {
@@ -493,7 +494,7 @@ public sealed partial class FaultMatrixTests(UnobservedTaskExceptions unobserved
         Assert.Equal(8u, protocol.FatalErrorInformation);
     }
 
-    // FAULTS.md row 29: R2TL = 0.
+    // docs/FAULTS.md row 29: R2TL = 0.
     [Fact]
     public async Task F29_R2T_of_zero_length_is_fatal()
     {
@@ -501,7 +502,7 @@ public sealed partial class FaultMatrixTests(UnobservedTaskExceptions unobserved
         AssertProtocol(error, InvalidHeaderField);
     }
 
-    // FAULTS.md row 30: R2TO+R2TL beyond the write; the host never reads past the caller's buffer.
+    // docs/FAULTS.md row 30: R2TO+R2TL beyond the write; the host never reads past the caller's buffer.
     [Fact]
     public async Task F30_R2T_beyond_the_write_is_fatal_out_of_range()
     {
@@ -509,8 +510,9 @@ public sealed partial class FaultMatrixTests(UnobservedTaskExceptions unobserved
         AssertProtocol(error, DataTransferOutOfRange);
     }
 
-    // FAULTS.md row 32: a second R2T while the first is being answered, with MAXR2T 0 (one R2T at a time). The target
-    // asks for 16 KiB per R2T and sends the next one, in sequence and within the write, in the same segment as the first.
+    // docs/FAULTS.md row 32: a second R2T while the first is being answered, with MAXR2T 0 (one R2T at a time). The
+    // target asks for 16 KiB per R2T and sends the next one, in sequence and within the write, in the same segment as
+    // the first.
     [Fact]
     public async Task F32_R2T_beyond_MAXR2T_is_fatal_R2T_limit_exceeded()
     {
@@ -521,7 +523,7 @@ public sealed partial class FaultMatrixTests(UnobservedTaskExceptions unobserved
         AssertProtocol(error, LimitExceeded);
     }
 
-    // FAULTS.md row 33: MAXH2CDATA 4096 and a 1 MiB write: every H2CData within it (the target checks each one).
+    // docs/FAULTS.md row 33: MAXH2CDATA 4096 and a 1 MiB write: every H2CData within it (the target checks each one).
     [Fact]
     public async Task F33_one_MiB_write_with_MAXH2CDATA_4096_is_sent_in_4_KiB_H2CData()
     {
@@ -536,7 +538,7 @@ public sealed partial class FaultMatrixTests(UnobservedTaskExceptions unobserved
         Assert.Empty(target.Testing.Violations);
     }
 
-    // FAULTS.md row 34: a valid C2HTermReq (each FES) mid-I/O.
+    // docs/FAULTS.md row 34: a valid C2HTermReq (each FES) mid-I/O.
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
@@ -551,7 +553,7 @@ public sealed partial class FaultMatrixTests(UnobservedTaskExceptions unobserved
         Assert.Equal(20u, protocol.FatalErrorInformation);
     }
 
-    // FAULTS.md row 35: a C2HTermReq with an unknown FES.
+    // docs/FAULTS.md row 35: a C2HTermReq with an unknown FES.
     [Fact]
     public async Task F35_C2HTermReq_with_unknown_FES_still_fails_typed_and_closes()
     {
@@ -559,7 +561,7 @@ public sealed partial class FaultMatrixTests(UnobservedTaskExceptions unobserved
         Assert.IsType<NvmeTcpProtocolException>(error);
     }
 
-    // FAULTS.md row 36: the connection reset (RST) with many commands in flight on every queue.
+    // docs/FAULTS.md row 36: the connection reset (RST) with many commands in flight on every queue.
     [Fact]
     public async Task F36_reset_with_commands_in_flight_completes_every_one_then_reconnects()
     {
@@ -587,7 +589,7 @@ public sealed partial class FaultMatrixTests(UnobservedTaskExceptions unobserved
         await AssertUsableAsync(controller);
     }
 
-    // FAULTS.md row 37: the target goes silent (no FIN, no RST): detected by the command timeout.
+    // docs/FAULTS.md row 37: the target goes silent (no FIN, no RST): detected by the command timeout.
     [Fact]
     public async Task F37_black_holed_target_is_detected_by_timeout_then_reconnects()
     {
@@ -613,7 +615,7 @@ public sealed partial class FaultMatrixTests(UnobservedTaskExceptions unobserved
         await AssertUsableAsync(controller);
     }
 
-    // FAULTS.md row 38: FIN in the middle of a PDU header and in the middle of C2HData payload.
+    // docs/FAULTS.md row 38: FIN in the middle of a PDU header and in the middle of C2HData payload.
     [Theory]
     [InlineData(NvmeFaultPdu.CapsuleResp, 5)]
     [InlineData(NvmeFaultPdu.C2HData, 12)]
@@ -626,11 +628,12 @@ public sealed partial class FaultMatrixTests(UnobservedTaskExceptions unobserved
         Assert.True(Assert.IsType<NvmeTransportException>(error).IsRetryable);
     }
 
-    // FAULTS.md row 42: one command past the I/O timeout resets the association; the rest complete once.
+    // docs/FAULTS.md row 42: one command past the I/O timeout resets the association; the rest complete once.
     [Fact]
     public async Task F42_command_timeout_resets_the_association_and_others_complete_once()
     {
-        await using var target = await StartAsync();
+        // The target's clock never moves: the held CapsuleResp stays held however slow the machine is.
+        await using var target = await StartAsync(o => o.TimeProvider = new FakeTimeProvider());
         var options = Reconnecting(target);
         options.IoTimeout = TimeSpan.FromMilliseconds(400);
         await using var controller = await NvmeController.ConnectAsync(options).WaitAsync(Bound);
@@ -653,7 +656,7 @@ public sealed partial class FaultMatrixTests(UnobservedTaskExceptions unobserved
         await AssertUsableAsync(controller);
     }
 
-    // FAULTS.md row 44: Dispose during I/O and during the ICReq of a reconnect.
+    // docs/FAULTS.md row 44: Dispose during I/O and during the ICReq of a reconnect.
     [Fact]
     public async Task F44_dispose_during_io_and_during_reconnect_ICReq_completes_everything()
     {

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.Time.Testing;
 using NvmeTcp.Client.Transport;
 using NvmeTcp.Target;
 using static NvmeTcp.Client.Loopback.Tests.LoopbackTarget;
@@ -76,16 +77,23 @@ public sealed class RecoveryTests : IAsyncLifetime
     [Fact]
     public async Task State_changes_are_raised_in_order_one_at_a_time()
     {
-        // A slow handler widens the window in which events raised independently would overlap or overtake each other.
+        // The first handler is held until the controller has gone through Resetting, Connecting and Live again: the
+        // later events are raised by then, and must wait for it instead of overlapping or overtaking it.
         await using var target = await StartAsync();
         await using var controller = await NvmeController.ConnectAsync(Reconnecting(target)).WaitAsync(Bound);
         var seen = new ConcurrentQueue<NvmeControllerStateChangedEventArgs>();
+        using var release = new ManualResetEventSlim();
+        var holding = 1;
         var inHandler = 0;
         var overlapped = false;
         controller.StateChanged += (_, e) =>
         {
             overlapped |= Interlocked.Increment(ref inHandler) > 1;
-            Thread.Sleep(20);
+            if (Interlocked.Exchange(ref holding, 0) == 1)
+            {
+                release.Wait(Bound);
+            }
+
             seen.Enqueue(e);
             Interlocked.Decrement(ref inHandler);
         };
@@ -96,13 +104,16 @@ public sealed class RecoveryTests : IAsyncLifetime
             await Assert.ThrowsAsync<NvmeTransportException>(async () => await controller.IoQueues[0].FlushAsync(ns).AsTask().WaitAsync(Bound));
             target.Testing.Faults.Remove(reset);
             await controller.IoQueues[0].FlushAsync(ns).AsTask().WaitAsync(Bound);
+            if (round == 0)
+            {
+                // Live again: Resetting, Connecting and Live have been raised, and not one handler has returned.
+                Assert.Equal(NvmeControllerState.Live, controller.State);
+                Assert.Empty(seen);
+                release.Set();
+            }
         }
 
-        for (var i = 0; i < 400 && seen.Count(e => e.Current == NvmeControllerState.Live) < 3; i++)
-        {
-            await Task.Delay(25);
-        }
-
+        await Eventually.TrueAsync(() => seen.Count(e => e.Current == NvmeControllerState.Live) >= 3, "three Live events");
         var events = seen.ToArray();
         Assert.False(overlapped);
         Assert.Equal(3, events.Count(e => e.Current == NvmeControllerState.Live));
@@ -116,13 +127,14 @@ public sealed class RecoveryTests : IAsyncLifetime
     [Fact]
     public async Task Command_timeout_resets_the_association_and_the_controller_comes_back()
     {
-        await using var target = await StartAsync();
+        // The target's clock never moves: the held CapsuleResp stays held however slow the machine is.
+        await using var target = await StartAsync(o => o.TimeProvider = new FakeTimeProvider());
         var options = Reconnecting(target);
         options.IoTimeout = TimeSpan.FromMilliseconds(400);
         await using var controller = await NvmeController.ConnectAsync(options).WaitAsync(Bound);
         var ns = controller.GetNamespace(1);
 
-        // One CapsuleResp held back far longer than the I/O timeout.
+        // One CapsuleResp held back (until the target is disposed).
         var delay = target.Testing.Faults.Add(new NvmeTargetFault { QueueId = 2, Pdu = NvmeFaultPdu.CapsuleResp, Action = NvmeFaultAction.Delay, Delay = TimeSpan.FromSeconds(5) });
         var stuck = controller.IoQueues[1].FlushAsync(ns).AsTask();
         var other = controller.IoQueues[0].ReadAsync(ns, 0, new byte[512]).AsTask();
@@ -160,14 +172,88 @@ public sealed class RecoveryTests : IAsyncLifetime
         Assert.Equal(data, buffer);
     }
 
+    // ReconnectDelay 7 s: apart from the connect timeout's 10 s, so that the test can tell the two timers apart.
+    private static readonly TimeSpan Delay7s = TimeSpan.FromSeconds(7);
+
+    // The client on a fake clock (keep-alive off: it would need the clock moved too); the target's clock never moves.
+    private async Task<(NvmeTcpTarget Target, NvmeTcpOptions Options)> OnClockAsync(TestClock clock, TimeSpan lossTimeout, TimeSpan? fastIoFail = null)
+    {
+        var target = await StartAsync(o => o.TimeProvider = new FakeTimeProvider());
+        var options = ClientOptions(target);
+        options.TimeProvider = clock;
+        options.KeepAliveTimeout = TimeSpan.Zero;
+        options.ReconnectDelay = Delay7s;
+        options.ControllerLossTimeout = lossTimeout;
+        options.FastIoFailTimeout = fastIoFail;
+        return (target, options);
+    }
+
+    // The next CapsuleResp on queue 1 is replaced by a reset (RST): the association fails.
+    private static async Task FailAssociationAsync(NvmeTcpTarget target, NvmeController controller)
+    {
+        var reset = target.Testing.Faults.Add(new NvmeTargetFault { QueueId = 1, Pdu = NvmeFaultPdu.CapsuleResp, Action = NvmeFaultAction.Reset });
+        await Assert.ThrowsAsync<NvmeTransportException>(async () => await controller.IoQueues[0].FlushAsync(controller.GetNamespace(1)).AsTask().WaitAsync(Bound));
+        target.Testing.Faults.Remove(reset);
+    }
+
+    [Fact]
+    public async Task Reconnect_waits_for_reconnect_delay_on_the_clock_then_makes_one_attempt()
+    {
+        var clock = new TestClock();
+        var (target, options) = await OnClockAsync(clock, TimeSpan.FromSeconds(600));
+        await using var _ = target;
+        await using var controller = await NvmeController.ConnectAsync(options).WaitAsync(Bound);
+
+        // Every connection attempt, admin or I/O, gets one ICResp: one reconnect is 1 + IoQueueCount of them.
+        var connections = target.Testing.Faults.Add(new NvmeTargetFault { Pdu = NvmeFaultPdu.ICResp, Action = NvmeFaultAction.Delay, Delay = TimeSpan.Zero, Count = int.MaxValue });
+        await FailAssociationAsync(target, controller);
+        var delay = await clock.WaitForDelayAsync(Delay7s, "the reconnect delay");
+        Assert.Equal(NvmeControllerState.Connecting, controller.State);
+
+        // A millisecond short of the delay its timer has not fired, so the recovery has not gone past its wait.
+        clock.Advance(Delay7s - TimeSpan.FromMilliseconds(1));
+        Assert.Equal(0, delay.Fired);
+        Assert.Equal(0, connections.Applied);
+        Assert.Equal(NvmeControllerState.Connecting, controller.State);
+
+        clock.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.Equal(1, delay.Fired);
+        await Eventually.TrueAsync(() => controller.State == NvmeControllerState.Live, "the reconnect");
+        Assert.Equal(1 + options.IoQueueCount, connections.Applied);
+        Assert.Single(clock.Timers(Delay7s, Timeout.InfiniteTimeSpan));
+        await controller.IoQueues[0].FlushAsync(controller.GetNamespace(1)).AsTask().WaitAsync(Bound);
+    }
+
     [Fact]
     public async Task Target_gone_for_longer_than_ctrl_loss_tmo_deletes_the_controller()
     {
-        var target = await StartAsync();
-        await using var controller = await NvmeController.ConnectAsync(Reconnecting(target, TimeSpan.FromMilliseconds(700))).WaitAsync(Bound);
+        // ctrl_loss_tmo 21 s, reconnect_delay 7 s: attempts at 7, 14 and 21 s (each refused at once: nothing listens);
+        // after the third the next one would start past 21 s, so the controller is deleted, as Linux does.
+        var clock = new TestClock();
+        var (target, options) = await OnClockAsync(clock, TimeSpan.FromSeconds(21));
+        await using var controller = await NvmeController.ConnectAsync(options).WaitAsync(Bound);
         var ns = controller.GetNamespace(1);
+        var deleted = new TaskCompletionSource<Exception?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        controller.StateChanged += (_, e) =>
+        {
+            if (e.Current == NvmeControllerState.Deleted)
+            {
+                deleted.TrySetResult(e.Reason);
+            }
+        };
         await target.DisposeAsync();
-        await WaitForStateAsync(controller, NvmeControllerState.Deleted);
+        for (var attempt = 1; attempt <= 3; attempt++)
+        {
+            // Each new wait shows the attempt before it failed and the controller kept trying rather than give up.
+            var delay = await clock.WaitForDelayAsync(Delay7s, $"reconnect delay {attempt}", attempt);
+            Assert.Equal(NvmeControllerState.Connecting, controller.State);
+            clock.Advance(Delay7s);
+            Assert.Equal(1, delay.Fired);
+        }
+
+        var reason = await deleted.Task.WaitAsync(Bound);
+        Assert.Contains("ctrl_loss_tmo", reason?.Message, StringComparison.Ordinal);
+        Assert.Equal(3, clock.Timers(Delay7s, Timeout.InfiniteTimeSpan).Count);
         var error = await Assert.ThrowsAsync<NvmeTransportException>(async () => await controller.IoQueues[0].FlushAsync(ns).AsTask().WaitAsync(Bound));
         Assert.False(error.IsRetryable);
         Assert.Contains("deleted", error.Message, StringComparison.Ordinal);
@@ -176,18 +262,36 @@ public sealed class RecoveryTests : IAsyncLifetime
     [Fact]
     public async Task Fast_io_fail_tmo_fails_waiting_io_while_reconnecting_goes_on()
     {
-        var target = await StartAsync();
-        var options = Reconnecting(target, TimeSpan.FromSeconds(30));
-        options.FastIoFailTimeout = TimeSpan.FromMilliseconds(300);
+        var clock = new TestClock();
+        var fastIoFail = TimeSpan.FromSeconds(3);
+        var (target, options) = await OnClockAsync(clock, TimeSpan.FromSeconds(600), fastIoFail);
+        await using var _ = target;
         await using var controller = await NvmeController.ConnectAsync(options).WaitAsync(Bound);
         var ns = controller.GetNamespace(1);
-        await target.DisposeAsync();
-        await Task.Delay(100);
-        var started = Environment.TickCount64;
-        var error = await Assert.ThrowsAsync<NvmeTransportException>(async () => await controller.IoQueues[0].FlushAsync(ns).AsTask().WaitAsync(Bound));
+        await FailAssociationAsync(target, controller);
+        var failTimer = await clock.WaitForDelayAsync(fastIoFail, "the fast_io_fail timer");
+        var reconnect = await clock.WaitForDelayAsync(Delay7s, "the reconnect delay");
+
+        // I/O submitted now waits for the reconnect; a millisecond short of fast_io_fail_tmo it is still waiting.
+        var waiting = controller.IoQueues[0].FlushAsync(ns).AsTask();
+        clock.Advance(fastIoFail - TimeSpan.FromMilliseconds(1));
+        Assert.Equal(0, failTimer.Fired);
+        Assert.False(waiting.IsCompleted);
+
+        // At fast_io_fail_tmo it fails, and so does new I/O, while the controller goes on reconnecting.
+        clock.Advance(TimeSpan.FromMilliseconds(1));
+        var error = await Assert.ThrowsAsync<NvmeTransportException>(() => waiting.WaitAsync(Bound));
         Assert.Contains("fast_io_fail_tmo", error.Message, StringComparison.Ordinal);
-        Assert.True(Environment.TickCount64 - started < 5000);
-        Assert.NotEqual(NvmeControllerState.Deleted, controller.State);
+        Assert.True(error.IsRetryable);
+        var next = await Assert.ThrowsAsync<NvmeTransportException>(async () => await controller.IoQueues[0].FlushAsync(ns).AsTask().WaitAsync(Bound));
+        Assert.Contains("fast_io_fail_tmo", next.Message, StringComparison.Ordinal);
+        Assert.Equal(NvmeControllerState.Connecting, controller.State);
+        Assert.Equal(0, reconnect.Fired);
+
+        // At the reconnect delay the controller comes back and I/O works again.
+        clock.Advance(Delay7s - fastIoFail);
+        await Eventually.TrueAsync(() => controller.State == NvmeControllerState.Live, "the reconnect");
+        await controller.IoQueues[0].FlushAsync(ns).AsTask().WaitAsync(Bound);
     }
 
     [Fact]

@@ -5,7 +5,7 @@ using NvmeTcp.Interop.Tests.Harness;
 namespace NvmeTcp.Interop.Tests;
 
 /// <summary>
-/// Failures of a real Linux target (FAULTS.md row 36): a VM of its own, killed with queue-depth-32 I/O in flight.
+/// Failures of a real Linux target (docs/FAULTS.md row 36): a VM of its own, killed with queue-depth-32 I/O in flight.
 /// Every command must complete, with an error, within a bound; none may hang, none may report success it did not get.
 /// </summary>
 public sealed class FailureTests(NvmetVms vms)

@@ -199,8 +199,16 @@ internal sealed class RawHost : IAsyncDisposable
     public int Available => _end - _start + _socket.Available;
 
     /// <summary>True once the target closes (end of stream or reset) within the timeout.</summary>
-    public async Task<bool> WaitClosedAsync(TimeSpan? timeout = null)
+    public async Task<bool> WaitClosedAsync(TimeSpan? timeout = null) => await BytesBeforeCloseAsync(timeout) is not null;
+
+    /// <summary>
+    /// Reads until the target closes (end of stream or reset) and returns how many bytes came first, the ones
+    /// buffered here included; null if it did not close within the timeout. TCP keeps order, so 0 shows the target
+    /// sent nothing at all before it closed.
+    /// </summary>
+    public async Task<int?> BytesBeforeCloseAsync(TimeSpan? timeout = null)
     {
+        var total = _end - _start;
         var deadline = DateTime.UtcNow + (timeout ?? Timeout);
         while (DateTime.UtcNow < deadline)
         {
@@ -211,20 +219,22 @@ internal sealed class RawHost : IAsyncDisposable
                 var read = await _socket.ReceiveAsync(_rx.AsMemory(), SocketFlags.None, cts.Token);
                 if (read == 0)
                 {
-                    return true;
+                    return total;
                 }
+
+                total += read;
             }
             catch (SocketException)
             {
-                return true;
+                return total;
             }
             catch (OperationCanceledException)
             {
-                return false;
+                return null;
             }
         }
 
-        return false;
+        return null;
     }
 
     private async Task<bool> ReceiveMoreAsync()

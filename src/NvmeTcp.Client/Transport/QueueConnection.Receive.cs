@@ -347,8 +347,8 @@ internal sealed partial class QueueConnection
         var pdu = new byte[TermReqPdu.MaxLength];
         var size = TermReqPdu.For(error, PduDirection.HostToController).Encode(pdu, offending.AsSpan(0, length));
 
-        // The send path closes now, the connection fails only after the report went out: a command submitted in
-        // between finds the path closed and must fail with this error, not with none.
+        // Published before the send path closes: a command submitted in between finds it closed and fails with this
+        // error (without it, that command would fail with none, and signalling a null exception ends the process).
         Volatile.Write(ref _sendFailure, exception);
         await _send.TryTerminateAsync(pdu.AsMemory(0, size), _time).ConfigureAwait(false);
         Fail(exception);

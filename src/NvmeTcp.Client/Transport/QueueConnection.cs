@@ -105,8 +105,10 @@ internal sealed partial class QueueConnection : IAsyncDisposable, ICommandSlotOw
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(options.QueueSize, 2);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(options.QueueSize, CommandSlot.MaxSlots);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(options.ConnectTimeout);
+
+        // The connect timeout runs on the options' clock, as every other timer of the connection does.
+        using var deadline = new CancellationTokenSource(options.ConnectTimeout, options.TimeProvider);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         ConnectionTransport transport;
         try
         {
@@ -132,8 +134,8 @@ internal sealed partial class QueueConnection : IAsyncDisposable, ICommandSlotOw
     public static async Task<QueueConnection> StartAsync(ConnectionTransport transport, QueueConnectionOptions options, CancellationToken cancellationToken)
     {
         options.Resources.SocketOpened();
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(options.ConnectTimeout);
+        using var deadline = new CancellationTokenSource(options.ConnectTimeout, options.TimeProvider);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         return await StartAsync(transport, options, timeout, cancellationToken).ConfigureAwait(false);
     }
 

@@ -3,7 +3,8 @@ using NvmeTcp.Protocol.Spec;
 
 namespace NvmeTcp.Client.Tests.Commands;
 
-// Frame numbers refer to /work/shared/captures/linux-6.1-initiator.pcap, the copies arriving on port 4420.
+// Frame numbers refer to tests/NvmeTcp.Client.Tests/TestData/captures/linux-6.1-initiator.pcap, the copies arriving
+// on port 4420.
 // The capture has no Keep Alive, Abort or Get Features (the session lasts 2.5 s); those goldens follow the
 // field layout of Linux's include/linux/nvme.h.
 public class AdminCommandTests

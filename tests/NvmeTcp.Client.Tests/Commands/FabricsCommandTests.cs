@@ -5,8 +5,8 @@ using NvmeTcp.Protocol;
 
 namespace NvmeTcp.Client.Tests.Commands;
 
-// Frame numbers refer to /work/shared/captures/linux-6.1-initiator.pcap (Linux 6.1 host, Linux nvmet), the
-// copies arriving on port 4420.
+// Frame numbers refer to tests/NvmeTcp.Client.Tests/TestData/captures/linux-6.1-initiator.pcap (Linux 6.1 host,
+// Linux nvmet), the copies arriving on port 4420.
 public class FabricsCommandTests
 {
     private const string HostNqn = "nqn.2014-08.org.nvmexpress:uuid:5c0e4a52-0000-4000-8000-0000000000aa";

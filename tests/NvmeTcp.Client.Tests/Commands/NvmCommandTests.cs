@@ -3,9 +3,9 @@ using NvmeTcp.Protocol;
 
 namespace NvmeTcp.Client.Tests.Commands;
 
-// Frame numbers refer to /work/shared/captures/linux-6.1-initiator.pcap, the copies arriving on port 4420
-// (namespace 1 has 512-byte blocks, namespace 2 4096-byte blocks). The capture has no Compare, Write Zeroes
-// or Dataset Management; those goldens follow the field layout of Linux's include/linux/nvme.h.
+// Frame numbers refer to tests/NvmeTcp.Client.Tests/TestData/captures/linux-6.1-initiator.pcap, the copies arriving
+// on port 4420 (namespace 1 has 512-byte blocks, namespace 2 4096-byte blocks). The capture has no Compare, Write
+// Zeroes or Dataset Management; those goldens follow the field layout of Linux's include/linux/nvme.h.
 public class NvmCommandTests
 {
     [Theory]

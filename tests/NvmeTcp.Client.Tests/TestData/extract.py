@@ -3,9 +3,12 @@
 in a capture to OUTDIR/<identify-cnsN|log-LID>-nsid<NSID>-cid<CID>.bin.
 
 usage: extract.py CAPTURE STREAM OUTDIR
+CAPTURE is a path, or the name of a file in captures/ beside this script (the two Linux captures the
+test data were cut from, e.g. `extract.py linux-6.1-initiator.pcap 1 OUTDIR`).
 STREAM is tshark's tcp.stream index of the admin connection to port 4420. The byte streams come
 from `tshark -z follow,tcp,raw`, so TCP segmentation does not matter. C2HData is cut at PDO for
 DATAL bytes, which skips a header digest and padding before the data and a data digest after it."""
+import os
 import struct
 import subprocess
 import sys
@@ -32,6 +35,8 @@ def pdus(data):
 
 def main():
     capture, stream, outdir = sys.argv[1], sys.argv[2], sys.argv[3]
+    if not os.path.exists(capture):
+        capture = os.path.join(os.path.dirname(os.path.abspath(__file__)), "captures", capture)
     host, ctrl = follow(capture, stream)
     cmds = {}
     for ptype, flags, hlen, pdo, pdu in pdus(host):

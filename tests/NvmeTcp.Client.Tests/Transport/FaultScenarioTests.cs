@@ -5,12 +5,13 @@ using NvmeTcp.Protocol.Nvm;
 
 namespace NvmeTcp.Client.Tests.Transport;
 
-/// <summary>FAULTS.md rows that need a controller the in-process target cannot play: one that stops reading.</summary>
+/// <summary>The docs/FAULTS.md rows that need a controller the in-process target cannot play: one that stops
+/// reading.</summary>
 public sealed class FaultScenarioTests
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(10);
 
-    // FAULTS.md rows 43 and 45: the controller asks for 8 MiB by R2T and then stops reading (zero window). The
+    // docs/FAULTS.md rows 43 and 45: the controller asks for 8 MiB by R2T and then stops reading (zero window). The
     // command timeout fires, every write completes, Dispose completes; once a write has failed its caller overwrites
     // the buffer, and the bytes the controller finally reads never contain the new contents.
     [Fact]

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Microsoft.Extensions.Time.Testing;
 using NvmeTcp.Protocol;
 using NvmeTcp.Client.Transport;
 
@@ -57,14 +58,61 @@ public sealed class IcNegotiationTests
         Assert.Equal(fes, error.FatalErrorStatus);
     }
 
+    // The connect timeout runs on the connection's clock: a fake one here, so the test decides when it passes.
+    private static QueueConnectionOptions OnClock(FakeTimeProvider clock) => new()
+    {
+        QueueId = 0,
+        QueueSize = 4,
+        ConnectTimeout = TimeSpan.FromSeconds(10),
+        TimeProvider = clock,
+    };
+
+    // Accepts the host's connection and reads its whole ICReq: the host now waits for the ICResp.
+    private static async Task<Socket> AcceptICReqAsync(TcpListener listener)
+    {
+        var socket = await listener.AcceptSocketAsync().WaitAsync(Bound);
+        var request = new byte[IcReqPdu.Length];
+        for (var read = 0; read < request.Length;)
+        {
+            var n = await socket.ReceiveAsync(request.AsMemory(read), SocketFlags.None).AsTask().WaitAsync(Bound);
+            Assert.True(n > 0, "the host closed before its ICReq");
+            read += n;
+        }
+
+        return socket;
+    }
+
     [Fact]
     public async Task No_ICResp_within_the_timeout_is_a_timeout()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
-        var connect = QueueConnection.ConnectAsync(listener.LocalEndpoint, Options(), CancellationToken.None);
-        using var silent = await listener.AcceptSocketAsync().WaitAsync(Bound);
-        await Assert.ThrowsAsync<NvmeTimeoutException>(() => connect.WaitAsync(Bound));
+        var clock = new FakeTimeProvider();
+        var connect = QueueConnection.ConnectAsync(listener.LocalEndpoint, OnClock(clock), CancellationToken.None);
+        using var silent = await AcceptICReqAsync(listener);
+        clock.Advance(TimeSpan.FromSeconds(10));
+        var error = await Assert.ThrowsAsync<NvmeTimeoutException>(() => connect.WaitAsync(Bound));
+        Assert.Contains("no ICResp", error.Message, StringComparison.Ordinal);
+
+        // The host closed the connection: the controller's side reads the end of the stream.
+        Assert.Equal(0, await silent.ReceiveAsync(new byte[1].AsMemory(), SocketFlags.None).AsTask().WaitAsync(Bound));
+    }
+
+    [Fact]
+    public async Task ICResp_a_millisecond_before_the_timeout_connects()
+    {
+        // Had the timeout fired early, the connection would have failed before this ICResp was sent.
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var clock = new FakeTimeProvider();
+        var connect = QueueConnection.ConnectAsync(listener.LocalEndpoint, OnClock(clock), CancellationToken.None);
+        using var socket = await AcceptICReqAsync(listener);
+        clock.Advance(TimeSpan.FromSeconds(10) - TimeSpan.FromMilliseconds(1));
+        var response = new byte[IcRespPdu.Length];
+        new IcRespPdu(0, 0, DigestTypes.None, 8192).Encode(response);
+        await socket.SendAsync(response.AsMemory(), SocketFlags.None).AsTask().WaitAsync(Bound);
+        await using var connection = await connect.WaitAsync(Bound);
+        Assert.Null(connection.Failure);
     }
 
     [Fact]

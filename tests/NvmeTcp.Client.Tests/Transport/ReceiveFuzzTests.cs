@@ -15,7 +15,7 @@ public sealed class ReceiveFuzzCollection
 }
 
 /// <summary>
-/// A bounded, seeded fuzz of the receive path (FAULTS.md "Malicious-target fuzz", rows 8-12, 17-32, 34-35 by
+/// A bounded, seeded fuzz of the receive path (docs/FAULTS.md "Malicious-target fuzz", rows 8-12, 17-32, 34-35 by
 /// mutation): a queue with a read, an R2T write and a flush outstanding is fed random bytes or mutated valid
 /// CapsuleResp/C2HData/R2T/C2HTermReq PDUs, split at random, then the controller closes (FIN). Every command must
 /// complete within the bound with success or a typed error, nothing may be written around the read buffer, and the

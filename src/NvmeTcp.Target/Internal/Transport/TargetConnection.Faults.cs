@@ -53,7 +53,9 @@ internal sealed partial class TargetConnection
 
                     break;
                 case NvmeFaultAction.Delay:
-                    await Task.Delay(rule.Delay, _target.Options.TimeProvider).ConfigureAwait(false);
+                    // Ended by Abort too: a target disposed while its clock is held (a test's fake one) must not wait
+                    // for a delay nobody will run out.
+                    await Task.Delay(rule.Delay, _target.Options.TimeProvider, _abort.Token).ConfigureAwait(false);
                     break;
                 case NvmeFaultAction.InjectC2HData:
                     await InjectC2HDataAsync(pdu, rule.Offset > 0 ? rule.Offset : 4).ConfigureAwait(false);
@@ -96,7 +98,7 @@ internal sealed partial class TargetConnection
             case NvmeFaultAction.Split:
                 var at = Math.Clamp(decisive.Offset, 0, pdu.Length);
                 await SendRawAsync(bytes[..at]).ConfigureAwait(false);
-                await Task.Delay(decisive.Delay, _target.Options.TimeProvider).ConfigureAwait(false);
+                await Task.Delay(decisive.Delay, _target.Options.TimeProvider, _abort.Token).ConfigureAwait(false);
                 await SendRawAsync(bytes[at..]).ConfigureAwait(false);
                 return FaultOutcome.Done;
             case NvmeFaultAction.AppendC2HData:
