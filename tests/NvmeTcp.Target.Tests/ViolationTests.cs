@@ -92,7 +92,27 @@ public class ViolationTests
         await io.SendAsync(io.EncodeCommand(sqe));
         var r2t = (await io.ReceiveAsync()).Header.R2T;
         var pdu = io.EncodeH2CData(6, r2t.Ttag, 4096, new byte[4096], last: true);
-        await ExpectTermAsync(target, io, pdu, FatalErrorStatus.DataTransferOutOfRange, 12, "H2CDataOffset");
+
+        // Not contiguous with what came before: a PDU Sequence Error (NVMe/TCP 3.3.2.2), not a transfer out of range.
+        await ExpectTermAsync(target, io, pdu, FatalErrorStatus.PduSequenceError, 12, "H2CDataOffset");
+    }
+
+    [Fact]
+    public async Task H2C_data_over_maxh2cdata_larger_than_any_capsule_is_a_limit_exceeded()
+    {
+        // MAXH2CDATA (128 KiB by default) above every in-capsule size: the PDU is still checked against MAXH2CDATA
+        // (FES 05h, Data Transfer Limit Exceeded), not refused as a PDU too large (FES 01h).
+        await using var target = await TestTargets.StartAsync(TestTargets.Options(s => s.Mdts = 6));
+        var (admin, cntlid) = await RawHost.AdminAsync(target.EndPoint, TestTargets.Nqn);
+        await using var _1 = admin;
+        await using var io = await RawHost.IoAsync(target.EndPoint, TestTargets.Nqn, cntlid);
+        var sqe = ReadWriteCommands.Write(1, 0, 512, 256 * 1024);
+        sqe.Cid = 7;
+        await io.SendAsync(io.EncodeCommand(sqe));
+        var r2t = (await io.ReceiveAsync()).Header.R2T;
+        Assert.Equal(256u * 1024, r2t.R2tl);
+        var pdu = io.EncodeH2CData(7, r2t.Ttag, 0, new byte[(128 * 1024) + 4], last: false);
+        await ExpectTermAsync(target, io, pdu, FatalErrorStatus.LimitExceeded, 16, "DataLengthOverMaxH2CData");
     }
 
     [Fact]
