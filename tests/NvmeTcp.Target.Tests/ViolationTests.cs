@@ -136,13 +136,18 @@ public class ViolationTests
     [Fact]
     public async Task Duplicate_cid()
     {
+        // A real duplicate: a write waiting for its data (R2T sent) and a second command with its CID.
         await using var target = await TestTargets.StartAsync();
-        var (admin, _) = await RawHost.AdminAsync(target.EndPoint, TestTargets.Nqn);
+        var (admin, cntlid) = await RawHost.AdminAsync(target.EndPoint, TestTargets.Nqn);
         await using var _1 = admin;
-        var aer = AdminCommands.AsynchronousEventRequest();
-        aer.Cid = 0x77;
-        await admin.SendAsync(admin.EncodeCommand(aer));
-        await ExpectTermAsync(target, admin, admin.EncodeCommand(aer), FatalErrorStatus.InvalidHeaderField, 10, "DuplicateCid");
+        await using var io = await RawHost.IoAsync(target.EndPoint, TestTargets.Nqn, cntlid);
+        var write = ReadWriteCommands.Write(1, 0, 16, 8192);
+        write.Cid = 0x77;
+        await io.SendAsync(io.EncodeCommand(write));
+        Assert.Equal(PduType.R2T, (await io.ReceiveAsync()).Header.Type);
+        var read = ReadWriteCommands.Read(1, 0, 1, 512);
+        read.Cid = 0x77;
+        await ExpectTermAsync(target, io, io.EncodeCommand(read), FatalErrorStatus.InvalidHeaderField, 10, "DuplicateCid");
     }
 
     [Fact]
