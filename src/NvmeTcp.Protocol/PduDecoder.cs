@@ -256,7 +256,9 @@ public static class PduDecoder
                 return DecodeStatus.Done;
 
             case PduType.CapsuleResp or PduType.R2T:
-                if (common.Pdo != 0)
+                // A capsule without data may also say PDO = PLEN: PDO is defined for capsules and PLEN's data part is
+                // empty (FreeBSD, nvmet and SPDK accept it). An R2T never carries data: its PDO stays 0.
+                if (common.Pdo != 0 && (type == PduType.R2T || common.Pdo != common.Plen))
                 {
                     return Fail(out error, FatalErrorStatus.InvalidHeaderField, PduHeader.PdoOffset, PduRule.DataOffset, type);
                 }
@@ -264,7 +266,8 @@ public static class PduDecoder
                 return common.Plen == hlen + hd ? DecodeStatus.Done
                     : Fail(out error, FatalErrorStatus.InvalidHeaderField, PduHeader.PlenOffset, PduRule.PduLength, type);
 
-            case PduType.CapsuleCmd when common.Pdo == 0:
+            // No data: PDO 0, or PDO = PLEN = HLEN (+ HDGST), as a Python host sends every command without data.
+            case PduType.CapsuleCmd when common.Pdo == 0 || common.Pdo == common.Plen:
                 if ((common.Flags & PduFlags.DataDigest) != 0)
                 {
                     return Fail(out error, FatalErrorStatus.InvalidHeaderField, PduHeader.FlagsOffset, PduRule.DataDigestFlag, type);
