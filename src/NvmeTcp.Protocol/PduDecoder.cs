@@ -306,6 +306,13 @@ public static class PduDecoder
             return Fail(out error, FatalErrorStatus.InvalidHeaderField, PduHeader.PlenOffset, PduRule.PduLength, type);
         }
 
+        // An H2CData over MAXH2CDATA is Data Transfer Limit Exceeded (NVMe/TCP 3.3.2.2, FES 05h), even when it is also
+        // more than this end would buffer: the more precise status first.
+        if (type == PduType.H2CData && options.MaxH2CData != 0 && length > options.MaxH2CData)
+        {
+            return Fail(out error, FatalErrorStatus.LimitExceeded, H2CDataPdu.DatalOffset, PduRule.DataLengthOverMaxH2CData, type);
+        }
+
         // Lengths and offsets are ints from here on (ReceivedHeader.Length, slicing): a PLEN past int.MaxValue is too
         // large whatever MaxDataLength allows, or it would wrap negative and pass the DATAL check.
         if (length > options.MaxDataLength || common.Plen > int.MaxValue)

@@ -247,7 +247,8 @@ internal sealed partial class TargetConnection
     /// <summary>
     /// H2CData (NVMe/TCP 3.6.2.9), only for an R2T this target sent: CCCID names a command waiting for data, TTAG is the
     /// oldest outstanding R2T's, DATAO is the next byte expected, the data stays within that R2T, LAST_PDU marks its
-    /// end. DATAL against MAXH2CDATA was checked by the decoder (FES 5). nvmet closes without a TermReq on these;
+    /// end. DATAL against MAXH2CDATA was checked by the decoder (FES 5), a DATAO that is not the next byte is a PDU
+    /// Sequence Error (FES 2), data past the R2T Data Transfer Out of Range (FES 4). nvmet closes without a TermReq on these;
     /// this target reports them (FES/FEI as SPDK's <c>nvmf_tcp_h2c_data_hdr_handle</c> does).
     /// </summary>
     private bool OnH2CData(in ReceivedHeader header, ReadOnlySpan<byte> pdu, ReadOnlySpan<byte> data, bool digestOk)
@@ -268,7 +269,8 @@ internal sealed partial class TargetConnection
 
         if (h2c.Datao != command.Received)
         {
-            Violate("H2CDataOffset", FatalErrorStatus.DataTransferOutOfRange, H2CDataPdu.DataoOffset, (byte)PduType.H2CData, offending, $"DATAO {h2c.Datao} for CID {h2c.Cccid}, expected {command.Received}");
+            // Not where the last one ended: a PDU Sequence Error (NVMe/TCP 3.3.2.2); past the R2T is out of range (below).
+            Violate("H2CDataOffset", FatalErrorStatus.PduSequenceError, H2CDataPdu.DataoOffset, (byte)PduType.H2CData, offending, $"DATAO {h2c.Datao} for CID {h2c.Cccid}, expected {command.Received}");
             return false;
         }
 
