@@ -30,6 +30,23 @@ public enum NvmeC2HSuccessPolicy
 }
 
 /// <summary>
+/// What the target does with a reserved field of a host PDU that is not zero. NVMe Base 2.0 (1.5, "Reserved"):
+/// receivers do not check reserved fields, so the default ignores them; checking them is a strict oracle mode for
+/// testing hosts.
+/// </summary>
+public enum NvmeReservedFieldCheck
+{
+    /// <summary>Not checked, as the specification says of receivers (the default).</summary>
+    Ignore = 0,
+
+    /// <summary>Checked: a violation is recorded in <see cref="NvmeTargetTestHooks.Violations"/> and logged, and the PDU is handled as usual.</summary>
+    Record = 1,
+
+    /// <summary>Checked: a violation is recorded and answered with a C2HTermReq (FES 01h, FEI the byte), and the connection closes.</summary>
+    Terminate = 2,
+}
+
+/// <summary>
 /// Configuration of an <see cref="NvmeTcpTarget"/>: where it listens, what it negotiates in ICResp, how it moves data,
 /// and which subsystems it serves. Read once by <see cref="NvmeTcpTarget.StartAsync"/>; later changes have no effect.
 /// </summary>
@@ -81,6 +98,12 @@ public sealed class NvmeTargetOptions
     /// R2Ts the target keeps outstanding per command, further capped by the host's MAXR2T + 1. Default 1.
     /// </summary>
     public int MaxOutstandingR2Ts { get; set; } = 1;
+
+    /// <summary>
+    /// Reserved fields of host PDUs: ignored by default (NVMe Base 2.0: receivers do not check them); <see cref="NvmeReservedFieldCheck.Record"/>
+    /// or <see cref="NvmeReservedFieldCheck.Terminate"/> make the target a strict oracle for testing hosts.
+    /// </summary>
+    public NvmeReservedFieldCheck ReservedFields { get; set; }
 
     /// <summary>Whether the discovery subsystem (nqn.2014-08.org.nvmexpress.discovery) answers. Default true.</summary>
     public bool EnableDiscovery { get; set; } = true;

@@ -169,6 +169,39 @@ public class ViolationTests
         Assert.Empty(target.Testing.Violations);
     }
 
+    [Fact]
+    public async Task Strict_oracle_records_a_reserved_byte_and_keeps_the_connection()
+    {
+        var options = TestTargets.Options();
+        options.ReservedFields = NvmeReservedFieldCheck.Record;
+        await using var target = await TestTargets.StartAsync(options);
+        await using var host = await RawHost.OpenAsync(target.EndPoint);
+        var icreq = new byte[IcReqPdu.Length];
+        new IcReqPdu(0, 0, DigestTypes.None, 0).Encode(icreq);
+        icreq[100] = 1;
+        await host.SendAsync(icreq);
+        var icresp = await host.ReceiveAsync();
+        Assert.Equal(PduType.ICResp, icresp.Header.Type);
+        host.Codec = host.Codec.AfterInitialize(IcReqPdu.Read(icreq), icresp.Header.IcResp);
+        var (connect, _) = await host.ConnectAdminAsync(TestTargets.Nqn);
+        Assert.True(connect.Status.IsSuccess);
+        var violation = Assert.Single(target.Testing.Violations);
+        Assert.Equal(("ReservedField", 1, 100u), (violation.Rule, violation.Fes, violation.Fei));
+    }
+
+    [Fact]
+    public async Task Strict_oracle_asked_to_terminates_on_a_reserved_byte()
+    {
+        var options = TestTargets.Options();
+        options.ReservedFields = NvmeReservedFieldCheck.Terminate;
+        await using var target = await TestTargets.StartAsync(options);
+        await using var host = await RawHost.OpenAsync(target.EndPoint);
+        var icreq = new byte[IcReqPdu.Length];
+        new IcReqPdu(0, 0, DigestTypes.None, 0).Encode(icreq);
+        icreq[100] = 1;
+        await ExpectTermAsync(target, host, icreq, FatalErrorStatus.InvalidHeaderField, 100, "ReservedField");
+    }
+
     private static async Task ExpectTermAsync(NvmeTcpTarget target, RawHost host, byte[] pdu, FatalErrorStatus fes, uint fei, string rule)
     {
         var before = target.Testing.Violations.Count;

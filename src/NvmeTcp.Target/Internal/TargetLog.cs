@@ -46,6 +46,9 @@ internal sealed partial class TargetLog
     [LoggerMessage(300, LogLevel.Warning, "Queue {QueueId} from {Remote}: host violation {Rule} (FES {Fes}, FEI {Fei}): {Message}; sending C2HTermReq and closing")]
     public partial void Violation(int queueId, EndPoint? remote, string rule, int fes, uint fei, string message);
 
+    [LoggerMessage(303, LogLevel.Warning, "Queue {QueueId} from {Remote}: host violation {Rule} (FES {Fes}, FEI {Fei}): {Message}; recorded, connection kept")]
+    public partial void ViolationRecorded(int queueId, EndPoint? remote, string rule, int fes, uint fei, string message);
+
     [LoggerMessage(301, LogLevel.Information, "Queue {QueueId}: fault {Action} applied to {PduType} #{Ordinal}")]
     public partial void FaultApplied(int queueId, string action, string pduType, int ordinal);
 

@@ -29,6 +29,14 @@ internal sealed partial class TargetConnection
             while (Volatile.Read(ref _closing) == 0)
             {
                 var status = PduDecoder.TryDecodeHeader(_rx.AsSpan(_rxStart, Buffered), _codec, out var header, out var error);
+                if (status == DecodeStatus.Invalid && error.Rule == PduRule.ReservedField && _target.Options.ReservedFields == NvmeReservedFieldCheck.Record)
+                {
+                    // The oracle records the reserved byte and goes on: the decoder checks reserved fields last, so the
+                    // same header decoded without them passes every other check or fails one of them.
+                    RecordViolation(error.Rule.ToString(), error.Fes, error.Fei, _rx[_rxStart], error.ToString());
+                    status = PduDecoder.TryDecodeHeader(_rx.AsSpan(_rxStart, Buffered), _codec with { CheckReserved = false }, out header, out error);
+                }
+
                 if (status == DecodeStatus.NeedMoreData)
                 {
                     if (!await ReceiveMoreAsync().ConfigureAwait(false))

@@ -51,7 +51,7 @@ internal sealed partial class TargetConnection : ITargetQueue
         _target = target;
         _socket = socket;
         _maxDataLength = maxDataLength;
-        _codec = PduCodecOptions.ControllerBeforeInitialize((uint)maxDataLength);
+        _codec = PduCodecOptions.ControllerBeforeInitialize((uint)maxDataLength) with { CheckReserved = target.Options.ReservedFields != NvmeReservedFieldCheck.Ignore };
         RemoteEndPoint = socket.RemoteEndPoint;
         _executor = new CommandExecutor(target, this);
         // Room for the largest PDU: header, digest and padding (PDO is at most 255), data, data digest.
@@ -154,6 +154,13 @@ internal sealed partial class TargetConnection : ITargetQueue
         {
             _tx.Writer.TryComplete();
         }
+    }
+
+    /// <summary>Records a violation the connection survives (a reserved field in <see cref="NvmeReservedFieldCheck.Record"/> mode).</summary>
+    private void RecordViolation(string rule, FatalErrorStatus fes, uint fei, byte pduType, string message)
+    {
+        _target.Testing.AddViolation(new NvmeTargetViolation(QueueId, rule, (int)fes, fei, pduType, message));
+        _target.Log.ViolationRecorded(QueueId, RemoteEndPoint, rule, (int)fes, fei, message);
     }
 
     private void Cleanup()
