@@ -196,6 +196,14 @@ internal sealed partial class TargetConnection
         var sglType = sqe.SglType;
         var sglLength = sqe.SglLength;
 
+        // A command that moves no data: SGL1 is not looked at. Property Get/Set reserve those bytes; nvmet's
+        // nvmet_tcp_map_data stops at a zero length and SPDK parses no SGL for a command without a transfer.
+        if (data.IsEmpty && (transfer == DataTransfer.None || sglLength == 0))
+        {
+            _executor.Execute(command, default);
+            return true;
+        }
+
         // SGL1 (NVMe/TCP 1.0, 3.3): one descriptor, in-capsule data (0x01, offset 0) or a transport data block (0x5A).
         if (sglType == DataPointer.InCapsuleDataBlock)
         {
