@@ -68,7 +68,7 @@ internal sealed partial class CommandExecutor
         return (NvmOpcode)sqe.Opcode switch
         {
             NvmOpcode.Write or NvmOpcode.Compare => CheckBlocks(command, ns, transfer: true, out _, out _),
-            NvmOpcode.DatasetManagement => length == DsmLength(sqe) ? NvmeStatus.Success : Status.Of(StatusCodes.DataSglLengthInvalid),
+            NvmOpcode.DatasetManagement => length >= DsmLength(sqe) ? NvmeStatus.Success : Status.Of(StatusCodes.DataSglLengthInvalid),
             _ => Status.Of(StatusCodes.InvalidOpcode),
         };
     }
@@ -169,18 +169,22 @@ internal sealed partial class CommandExecutor
     }
 
     /// <summary>
-    /// Dataset Management: NR + 1 ranges of 16 bytes (4-7 NLB, 1's based; 8-15 SLBA). With AD (CDW11 bit 2) every
+    /// Dataset Management: NR + 1 ranges of 16 bytes, in at least that much data (4-7 NLB, 1's based; 8-15 SLBA). With AD (CDW11 bit 2) every
     /// range is deallocated (its pages freed; DLFEAT says it then reads as zeros). All ranges are checked first.
     /// </summary>
     private void DatasetManagement(TargetRequest command, TargetNamespace ns, ReadOnlySpan<byte> data)
     {
         ref readonly var sqe = ref command.Sqe;
+        // At least the ranges announced, as nvmet (nvmet_check_data_len_lte): the Linux host sends a whole 4 KiB page
+        // for every discard. What follows them is not looked at.
         var length = DsmLength(sqe);
-        if (data.Length != length)
+        if (data.Length < length)
         {
             Complete(command, Status.Of(StatusCodes.DataSglLengthInvalid));
             return;
         }
+
+        data = data[..(int)length];
 
         for (var i = 0; i < data.Length; i += DatasetManagementCommand.RangeSize)
         {
