@@ -94,24 +94,57 @@ internal sealed class SparseMemoryStore : NamespaceStore
         }
     }
 
+    /// <summary>
+    /// Clears the partial pages at either end and frees the whole pages between them. The cost follows what is stored,
+    /// not what the range spans: over more pages than are held, the held pages are swept instead of the range walked
+    /// (one 16-byte range can span 16 TiB).
+    /// </summary>
     public override void Zero(long offset, long length)
     {
-        while (length > 0)
+        var end = offset + length;
+        var firstWhole = (offset + PageSize - 1) / PageSize;
+        var endWhole = end / PageSize;
+        if (firstWhole >= endWhole)
         {
-            var index = offset / PageSize;
-            var within = (int)(offset % PageSize);
-            var count = (int)Math.Min(PageSize - within, length);
-            if (count == PageSize)
+            ClearPartial(offset, end);
+            return;
+        }
+
+        ClearPartial(offset, firstWhole * PageSize);
+        ClearPartial(endWhole * PageSize, end);
+        if (endWhole - firstWhole <= _pages.Count)
+        {
+            for (var index = firstWhole; index < endWhole; index++)
             {
                 _pages.TryRemove(index, out _);
             }
-            else if (_pages.TryGetValue(index, out var page))
+
+            return;
+        }
+
+        foreach (var index in _pages.Keys)
+        {
+            if (index >= firstWhole && index < endWhole)
+            {
+                _pages.TryRemove(index, out _);
+            }
+        }
+    }
+
+    // Zeros [from, to) inside pages that stay allocated (at most one page's worth at each end of a range).
+    private void ClearPartial(long from, long to)
+    {
+        while (from < to)
+        {
+            var index = from / PageSize;
+            var within = (int)(from % PageSize);
+            var count = (int)Math.Min(PageSize - within, to - from);
+            if (_pages.TryGetValue(index, out var page))
             {
                 page.AsSpan(within, count).Clear();
             }
 
-            length -= count;
-            offset += count;
+            from += count;
         }
     }
 
