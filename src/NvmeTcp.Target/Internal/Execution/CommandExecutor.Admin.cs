@@ -99,8 +99,8 @@ internal sealed partial class CommandExecutor
     }
 
     /// <summary>
-    /// Get Log Page: NUMD (0's based dwords across CDW10/CDW11) and the dword-aligned offset (CDW12/13) may select
-    /// any part of the log; bytes past its end read as zeros. Reading with RAE clear re-arms the log's event.
+    /// Get Log Page: NUMD (0's based dwords across CDW10/CDW11) and the dword-aligned offset (CDW12/13) select a part
+    /// of the log that starts inside it; bytes past its end read as zeros. Reading with RAE clear re-arms the log's event.
     /// </summary>
     private void GetLogPage(TargetRequest command, Controller controller)
     {
@@ -132,7 +132,9 @@ internal sealed partial class CommandExecutor
             (false, LogPageId.CommandsSupportedAndEffects) => CommandEffectsLayout.Size,
             _ => -1,
         };
-        if (size < 0)
+        // An offset past the end of the log is Invalid Field in Command (NVMe Base 2.0, 5.16: LPOL/LPOU greater than
+        // the size of the log page); a length past it is not (the bytes beyond are undefined; they read as zeros).
+        if (size < 0 || offset > (ulong)size)
         {
             Complete(command, Status.Of(StatusCodes.InvalidField));
             return;
