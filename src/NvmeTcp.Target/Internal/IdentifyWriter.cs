@@ -34,7 +34,7 @@ internal static class IdentifyWriter
         d[Ctrl.Rab] = 6; // as nvmet
         // CMIC bit 1: more than one controller may exist in the subsystem (dynamic controllers, one per host).
         d[Ctrl.Cmic] = subsystem.IsDiscovery ? (byte)0 : Ctrl.CmicMultipleControllers;
-        d[Ctrl.Mdts] = subsystem.IsDiscovery ? (byte)0 : subsystem.Mdts;
+        d[Ctrl.Mdts] = subsystem.Mdts;
         BinaryPrimitives.WriteUInt16LittleEndian(d[Ctrl.Cntlid..], controller.Cntlid);
         BinaryPrimitives.WriteUInt32LittleEndian(d[Ctrl.Ver..], Internal.Controller.Version);
         BinaryPrimitives.WriteUInt32LittleEndian(d[Ctrl.Oaes..], controller.SupportedEvents);

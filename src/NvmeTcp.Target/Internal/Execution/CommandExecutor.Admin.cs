@@ -110,6 +110,14 @@ internal sealed partial class CommandExecutor
         var dwords = ((ulong)(sqe.Cdw11 & 0xFFFF) << 16 | (sqe.Cdw10 >> 16)) + 1;
         var length = dwords * 4;
         var offset = sqe.Cdw12 | ((ulong)sqe.Cdw13 << 32);
+
+        // Over MDTS, as Read and Write: Invalid Field in Command. Nothing is read or built for it.
+        if (length > (ulong)controller.Subsystem.MaxTransferBytes)
+        {
+            Complete(command, Status.Of(StatusCodes.InvalidField));
+            return;
+        }
+
         if (length != sqe.SglLength || length > MaxHostTransfer)
         {
             Complete(command, Status.Of(StatusCodes.DataSglLengthInvalid));

@@ -19,6 +19,9 @@ internal sealed partial class TargetConnection
 {
     private const int BatchSize = 64 * 1024;
 
+    /// <summary>Largest C2HData PDU when <see cref="NvmeTargetOptions.C2HDataChunkSize"/> is not set.</summary>
+    private const int DefaultMaxC2HData = 1024 * 1024;
+
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly List<OutgoingPdu> _batch = [];
 
@@ -144,7 +147,9 @@ internal sealed partial class TargetConnection
     /// </summary>
     private void SendData<TState>(TargetCommand command, int length, TState state, C2HFill<TState> fill, uint dw0 = 0)
     {
-        var chunk = _target.Options.C2HDataChunkSize is > 0 and var c ? c : length;
+        // One PDU per transfer by default, as nvmet, but never one buffer larger than DefaultMaxC2HData: with MDTS 0 a
+        // single read may be 64 MiB, and each chunk is built only as it is queued.
+        var chunk = _target.Options.C2HDataChunkSize is > 0 and var c ? c : Math.Min(length, DefaultMaxC2HData);
         var success = dw0 == 0 && _target.Options.C2HSuccess switch
         {
             NvmeC2HSuccessPolicy.Always => true,
