@@ -306,11 +306,18 @@ public sealed class NvmeTcpTarget : IAsyncDisposable
             var connection = new TargetConnection(this, socket, MaxDataLength());
             var run = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             _connections[connection] = run.Task;
+            // Tracked in _connections until it has ended, whatever ends it: DisposeAsync waits for these tasks.
             _ = Task.Run(async () =>
             {
-                await connection.RunAsync().ConfigureAwait(false);
-                _connections.TryRemove(connection, out _);
-                run.SetResult();
+                try
+                {
+                    await connection.RunAsync().ConfigureAwait(false);
+                }
+                finally
+                {
+                    _connections.TryRemove(connection, out _);
+                    run.SetResult();
+                }
             });
         }
     }

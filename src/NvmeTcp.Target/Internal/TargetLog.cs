@@ -25,6 +25,12 @@ internal sealed partial class TargetLog
     [LoggerMessage(103, LogLevel.Debug, "ICReq from {Remote}: HPDA {Hpda}, digests {Digests}, MAXR2T {MaxR2T}; granted digests {Granted}")]
     public partial void Initialized(EndPoint? remote, int hpda, int digests, uint maxR2T, int granted);
 
+    [LoggerMessage(110, LogLevel.Error, "Queue {QueueId} from {Remote}: unhandled error; closing the connection")]
+    public partial void UnhandledError(int queueId, EndPoint? remote, Exception exception);
+
+    [LoggerMessage(111, LogLevel.Error, "Queue {QueueId}: command 0x{Opcode:X2} CID {Cid} failed with an unhandled error; completed with Internal Error")]
+    public partial void CommandCrashed(int queueId, byte opcode, ushort cid, Exception exception);
+
     [LoggerMessage(200, LogLevel.Information, "Controller {Cntlid} of {Subsystem} created for host {HostNqn} (KATO {KatoMs} ms)")]
     public partial void ControllerCreated(ushort cntlid, string subsystem, string hostNqn, uint katoMs);
 
@@ -33,6 +39,9 @@ internal sealed partial class TargetLog
 
     [LoggerMessage(202, LogLevel.Warning, "Controller {Cntlid} of {Subsystem}: keep-alive timeout ({KatoMs} ms) expired")]
     public partial void KeepAliveExpired(ushort cntlid, string subsystem, uint katoMs);
+
+    [LoggerMessage(206, LogLevel.Error, "Controller {Cntlid}: the keep-alive timer failed")]
+    public partial void KeepAliveTimerFailed(ushort cntlid, Exception exception);
 
     [LoggerMessage(203, LogLevel.Information, "Connect refused for host {HostNqn} to {Subsystem} on queue {QueueId}: {Reason}")]
     public partial void ConnectRefused(string hostNqn, string subsystem, ushort queueId, string reason);

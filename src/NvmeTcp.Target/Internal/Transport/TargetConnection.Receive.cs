@@ -81,6 +81,13 @@ internal sealed partial class TargetConnection
         {
             // The host went away or the target is closing the connection.
         }
+        catch (Exception e)
+        {
+            // A fault of the target, not of the host: logged, and the connection ends with a C2HTermReq (the spec has no
+            // FES for it; 02h says the PDU could not be processed in this state) and is removed and freed by RunAsync.
+            _target.Log.UnhandledError(QueueId, RemoteEndPoint, e);
+            Terminate(FatalErrorStatus.PduSequenceError, 0, _rx.AsSpan(_rxStart, Math.Min(Buffered, PduCodecOptions.MaxTermReqData)));
+        }
         finally
         {
             // What the last PDUs produced (a response, a C2HTermReq) leaves through the send loop, which then closes.
@@ -200,7 +207,7 @@ internal sealed partial class TargetConnection
         // nvmet_tcp_map_data stops at a zero length and SPDK parses no SGL for a command without a transfer.
         if (data.IsEmpty && (transfer == DataTransfer.None || sglLength == 0))
         {
-            _executor.Execute(command, default);
+            Execute(command, default);
             return true;
         }
 
@@ -225,7 +232,7 @@ internal sealed partial class TargetConnection
                 return true;
             }
 
-            _executor.Execute(command, data);
+            Execute(command, data);
             return true;
         }
 
@@ -256,8 +263,29 @@ internal sealed partial class TargetConnection
             return true;
         }
 
-        _executor.Execute(command, default);
+        Execute(command, default);
         return true;
+    }
+
+    /// <summary>
+    /// Runs a command. An exception there is a fault of the target: it is logged and the command, if still outstanding,
+    /// completes with Internal Error, so the host gets a status and the queue goes on.
+    /// </summary>
+    private void Execute(TargetCommand command, ReadOnlySpan<byte> data)
+    {
+        var cid = command.Cid;
+        try
+        {
+            _executor.Execute(command, data);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            _target.Log.CommandCrashed(QueueId, command.Sqe.Opcode, cid, e);
+            if (_outstanding.TryGetValue(cid, out var still) && still == command)
+            {
+                Complete(command, Status.Of(StatusCodes.InternalError));
+            }
+        }
     }
 
     /// <summary>
@@ -323,7 +351,7 @@ internal sealed partial class TargetConnection
                 }
                 else
                 {
-                    _executor.Execute(command, command.Buffer.AsSpan(0, (int)command.Length));
+                    Execute(command, command.Buffer.AsSpan(0, (int)command.Length));
                 }
             }
             else

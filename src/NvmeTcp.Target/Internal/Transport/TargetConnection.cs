@@ -65,7 +65,7 @@ internal sealed partial class TargetConnection : ITargetQueue
 
     public Controller? Controller => Volatile.Read(ref _controller);
 
-    /// <summary>Runs both loops until the connection ends; never throws.</summary>
+    /// <summary>Runs both loops until the connection ends, then frees what it holds; never throws.</summary>
     public async Task RunAsync()
     {
         _target.Log.ConnectionAccepted(RemoteEndPoint);
@@ -73,12 +73,25 @@ internal sealed partial class TargetConnection : ITargetQueue
         try
         {
             await ReceiveLoopAsync().ConfigureAwait(false);
+            _tx.Writer.TryComplete();
+            await send.ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            _target.Log.UnhandledError(QueueId, RemoteEndPoint, e);
+            Abort();
+            await send.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
         finally
         {
-            _tx.Writer.TryComplete();
-            await send.ConfigureAwait(false);
-            Cleanup();
+            try
+            {
+                Cleanup();
+            }
+            catch (Exception e)
+            {
+                _target.Log.UnhandledError(QueueId, RemoteEndPoint, e);
+            }
         }
     }
 
@@ -143,6 +156,12 @@ internal sealed partial class TargetConnection : ITargetQueue
         var violation = new NvmeTargetViolation(QueueId, rule, (int)fes, fei, pduType, message);
         _target.Testing.AddViolation(violation);
         _target.Log.Violation(QueueId, RemoteEndPoint, rule, (int)fes, fei, message);
+        Terminate(fes, fei, offendingHeader);
+    }
+
+    /// <summary>Queues a C2HTermReq after what is already queued and stops receiving; the send loop then closes.</summary>
+    private void Terminate(FatalErrorStatus fes, uint fei, ReadOnlySpan<byte> offendingHeader)
+    {
         var term = new TermReqPdu(PduType.C2HTermReq, fes, fei);
         var buffer = ArrayPool<byte>.Shared.Rent(TermReqPdu.MaxLength);
         var length = term.Encode(buffer, offendingHeader);
