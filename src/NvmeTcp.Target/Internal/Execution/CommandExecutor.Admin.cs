@@ -251,7 +251,7 @@ internal sealed partial class CommandExecutor
         _queue.Defer(command);
         if (controller.SubmitAsyncEventRequest(_queue, cid) is { } now)
         {
-            _queue.CompleteDeferred(cid, now.Status, now.Dw0);
+            _ = _queue.CompleteDeferred(cid, now.Status, now.Dw0);
         }
     }
 }

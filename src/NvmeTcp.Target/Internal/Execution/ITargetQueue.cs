@@ -46,8 +46,11 @@ internal interface ITargetQueue
     /// </summary>
     public void Defer(TargetRequest request);
 
-    /// <summary>Completes a deferred CID; callable from any thread, and a no-op once the CID was completed.</summary>
-    public void CompleteDeferred(ushort cid, NvmeStatus status, uint dw0);
+    /// <summary>
+    /// Completes a deferred CID; callable from any thread. False, and nothing sent, once the CID was completed or its
+    /// AER retired (a new command reused the CID).
+    /// </summary>
+    public bool CompleteDeferred(ushort cid, NvmeStatus status, uint dw0);
 
     /// <summary>Closes the queue's connection (controller teardown, target disposal).</summary>
     public void Abort();

@@ -118,12 +118,15 @@ internal sealed partial class TargetConnection : ITargetQueue
     /// Completes a deferred command (an Asynchronous Event Request), maybe from another thread (an event was raised).
     /// The CQE goes through the send queue, which is thread-safe; the receive loop's state is not touched.
     /// </summary>
-    public void CompleteDeferred(ushort cid, NvmeStatus status, uint dw0)
+    public bool CompleteDeferred(ushort cid, NvmeStatus status, uint dw0)
     {
-        if (_deferredCids.TryRemove(cid, out _))
+        if (!_deferredCids.TryRemove(cid, out _))
         {
-            SendResponse(cid, status, dw0, 0);
+            return false;
         }
+
+        SendResponse(cid, status, dw0, 0);
+        return true;
     }
 
     /// <summary>On the receive loop: the CID leaves the command table for <c>_deferredCids</c>, which stays thread-safe.</summary>
