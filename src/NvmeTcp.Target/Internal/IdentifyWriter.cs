@@ -137,6 +137,16 @@ internal static class IdentifyWriter
         Descriptor(d[offset..], NamespaceDescriptorLayout.TypeCsi, [NamespaceDescriptorLayout.CsiNvm]);
     }
 
+    /// <summary>CNS 06h: the I/O Command Set specific Identify Controller data structure of the CSI in CDW11.</summary>
+    public const byte CnsIoCommandSetController = 0x06;
+
+    /// <summary>
+    /// CNS 06h with CSI 0 (NVM Command Set 1.0, Identify I/O Command Set specific Controller): VSL, WZSL, WUSL, DMRL,
+    /// DMRSL and DMSL all 0, which says no limit beyond MDTS for Verify, Write Zeroes, Write Uncorrectable and Dataset
+    /// Management, as this target has none.
+    /// </summary>
+    public static void NvmCommandSetController(Span<byte> d) => d[..Size].Clear();
+
     /// <summary>Writes ASCII, space padded (NVMe strings are not NUL-terminated); characters past the field are dropped.</summary>
     public static void WriteAscii(Span<byte> field, string value)
     {

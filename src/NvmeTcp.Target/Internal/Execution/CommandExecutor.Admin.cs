@@ -82,6 +82,9 @@ internal sealed partial class CommandExecutor
                 case IdentifyCns.NamespaceDescriptors when subsystem.FindNamespace(nsid) is { } ns:
                     IdentifyWriter.NamespaceDescriptors(d, ns);
                     break;
+                case IdentifyWriter.CnsIoCommandSetController when (byte)(sqe.Cdw11 >> 24) == NamespaceDescriptorLayout.CsiNvm:
+                    IdentifyWriter.NvmCommandSetController(d);
+                    break;
                 case IdentifyCns.Namespace or IdentifyCns.ActiveNamespaceList or IdentifyCns.NamespaceDescriptors:
                     Complete(command, Status.Of(StatusCodes.InvalidNamespaceOrFormat));
                     return;
@@ -138,6 +141,8 @@ internal sealed partial class CommandExecutor
             (false, LogPageId.SmartHealth) => SmartLogLayout.Size,
             (false, LogPageId.ChangedNamespaceList) => NamespaceListLayout.Size,
             (false, LogPageId.CommandsSupportedAndEffects) => CommandEffectsLayout.Size,
+            (false, LogPageId.FirmwareSlot) => LogPageWriter.FirmwareSlotSize,
+            (_, LogPageWriter.SupportedLogPagesId) => LogPageWriter.SupportedLogPagesSize,
             _ => -1,
         };
         // An offset past the end of the log is Invalid Field in Command (NVMe Base 2.0, 5.16: LPOL/LPOU greater than
@@ -165,6 +170,12 @@ internal sealed partial class CommandExecutor
                     break;
                 case LogPageId.ChangedNamespaceList:
                     controller.WriteChangedNamespaceLog(log, retain);
+                    break;
+                case LogPageId.FirmwareSlot:
+                    LogPageWriter.FirmwareSlot(log, controller.Subsystem.FirmwareRevision);
+                    break;
+                case LogPageWriter.SupportedLogPagesId:
+                    LogPageWriter.SupportedLogPages(log, discovery);
                     break;
                 default:
                     LogPageWriter.CommandsSupported(log);
@@ -221,6 +232,9 @@ internal sealed partial class CommandExecutor
                 controller.SetKeepAliveTimeout(sqe.Cdw11);
                 Complete(command, NvmeStatus.Success);
                 return;
+            case var _ when !discovery && controller.SetSimpleFeature(fid, sqe.Cdw11) is { } accepted:
+                Complete(command, accepted ? NvmeStatus.Success : Status.Of(StatusCodes.InvalidField));
+                return;
             default:
                 Complete(command, Status.Of(StatusCodes.InvalidField));
                 return;
@@ -236,6 +250,7 @@ internal sealed partial class CommandExecutor
             FeatureId.NumberOfQueues when !discovery => (uint)(controller.GrantedQueues - 1) * 0x10001u,
             FeatureId.AsyncEventConfiguration => controller.AsyncEventConfig,
             FeatureId.KeepAliveTimer => controller.KeepAliveTimeoutMs,
+            _ when !discovery => controller.GetSimpleFeature(fid, command.Sqe.Cdw11),
             _ => null,
         };
         Complete(command, value is null ? Status.Of(StatusCodes.InvalidField) : NvmeStatus.Success, value ?? 0);
