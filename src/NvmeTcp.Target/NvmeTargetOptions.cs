@@ -105,6 +105,20 @@ public sealed class NvmeTargetOptions
     /// </summary>
     public NvmeReservedFieldCheck ReservedFields { get; set; }
 
+    /// <summary>
+    /// Most bytes one connection holds for its host: replies queued and not yet written to the socket, and, counted
+    /// apart, host data solicited by R2T. Past it the connection reads no more PDUs until the host has taken its
+    /// replies, and a write waits for its R2T until earlier writes have their data. One command alone may exceed it
+    /// (a transfer is at most MDTS). Default 8 MiB.
+    /// </summary>
+    public int MaxBufferedBytesPerConnection { get; set; } = 8 * 1024 * 1024;
+
+    /// <summary>
+    /// Most completions one connection holds queued and not yet written; past it the connection reads no more PDUs
+    /// until the host has taken some. Default 256.
+    /// </summary>
+    public int MaxBufferedCommandsPerConnection { get; set; } = 256;
+
     /// <summary>Whether the discovery subsystem (nqn.2014-08.org.nvmexpress.discovery) answers. Default true.</summary>
     public bool EnableDiscovery { get; set; } = true;
 

@@ -8,7 +8,7 @@ namespace NvmeTcp.Target;
 /// <param name="Rule">
 /// The rule's name: a codec rule (<c>HeaderLength</c>, <c>DataOffsetAlignment</c>, <c>HeaderDigest</c>,
 /// <c>HeaderDigestFlag</c>, <c>DataDigestFlag</c>, <c>UnknownType</c>, <c>DataLengthOverMaxH2CData</c>, ...) or a
-/// connection-state rule (<c>DuplicateCid</c>, <c>UnexpectedH2CData</c>, <c>H2CDataTag</c>, <c>H2CDataOffset</c>,
+/// connection-state rule (<c>DuplicateCid</c>, <c>SubmissionQueueOverrun</c>, <c>UnexpectedH2CData</c>, <c>H2CDataTag</c>, <c>H2CDataOffset</c>,
 /// <c>H2CDataLast</c>, <c>ConnectionClosedMidPdu</c>).
 /// </param>
 /// <param name="Fes">FES of the C2HTermReq sent (NVMe/TCP 3.6.2.5).</param>

@@ -282,6 +282,11 @@ public sealed class NvmeTcpTarget : IAsyncDisposable
         {
             throw new ArgumentException("CPDA is 0 to 31; chunk and R2T sizes are non-negative multiples of 4; at least one R2T.", nameof(options));
         }
+
+        if (options.MaxBufferedBytesPerConnection < 64 * 1024 || options.MaxBufferedCommandsPerConnection < 1)
+        {
+            throw new ArgumentException("A connection buffers at least 64 KiB and one command.", nameof(options));
+        }
     }
 
     /// <summary>Largest data one received PDU may carry: admin in-capsule data, any I/O queue's, or MAXH2CDATA.</summary>

@@ -31,6 +31,9 @@ internal sealed partial class TargetLog
     [LoggerMessage(111, LogLevel.Error, "Queue {QueueId}: command 0x{Opcode:X2} CID {Cid} failed with an unhandled error; completed with Internal Error")]
     public partial void CommandCrashed(int queueId, byte opcode, ushort cid, Exception exception);
 
+    [LoggerMessage(112, LogLevel.Debug, "Queue {QueueId} from {Remote}: {Bytes} bytes and {Commands} completions wait to be sent; not reading until the host takes them")]
+    public partial void BackPressure(int queueId, EndPoint? remote, long bytes, int commands);
+
     [LoggerMessage(200, LogLevel.Information, "Controller {Cntlid} of {Subsystem} created for host {HostNqn} (KATO {KatoMs} ms)")]
     public partial void ControllerCreated(ushort cntlid, string subsystem, string hostNqn, uint katoMs);
 

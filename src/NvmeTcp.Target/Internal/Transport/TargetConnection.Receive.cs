@@ -75,6 +75,12 @@ internal sealed partial class TargetConnection
                 {
                     return;
                 }
+
+                // Back-pressure: past the budget, send and wait instead of handling (and so buffering for) more PDUs.
+                if (OverBudget && !await WaitForDrainAsync().ConfigureAwait(false))
+                {
+                    return;
+                }
             }
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException or IOException)
@@ -193,9 +199,14 @@ internal sealed partial class TargetConnection
             return false;
         }
 
-        if (_outstanding.Count >= MaxSlots)
+        // More commands outstanding than the queue holds is fatal for the queue, as in nvmet, which keeps twice the
+        // queue's entries (nvmet_tcp_alloc_cmds, sq->size * 2) and fails the queue when nvmet_tcp_get_cmd finds none
+        // free. Before Connect the queue has the smallest admin queue's 32 entries.
+        var entries = _sqSize > 0 ? _sqSize : MinQueueEntries;
+        var limit = Math.Min(MaxSlots, 2 * entries);
+        if (_outstanding.Count + _deferredCids.Count >= limit)
         {
-            Violate("TooManyCommands", FatalErrorStatus.PduSequenceError, 0, (byte)PduType.CapsuleCmd, pdu[..CapsuleCmdPdu.HeaderLength], $"more than {MaxSlots} commands outstanding");
+            Violate("SubmissionQueueOverrun", FatalErrorStatus.PduSequenceError, 0, (byte)PduType.CapsuleCmd, pdu[..CapsuleCmdPdu.HeaderLength], $"more than {limit} commands outstanding on a {entries}-entry queue");
             return false;
         }
 
@@ -265,8 +276,7 @@ internal sealed partial class TargetConnection
                 return true;
             }
 
-            command.RentBuffer(sglLength);
-            SendR2Ts(command);
+            SolicitOrQueue(command, sglLength);
             return true;
         }
 
@@ -352,6 +362,7 @@ internal sealed partial class TargetConnection
             command.CompleteR2T();
             if (command.Received == command.Length)
             {
+                EndSolicited(command);
                 if (command.DigestError)
                 {
                     Complete(command, Status.Of(StatusCodes.TransientTransportError, doNotRetry: false));

@@ -36,6 +36,7 @@ internal sealed partial class TargetConnection
 
     private void Enqueue(in OutgoingPdu pdu)
     {
+        Account(pdu);
         if (_batchThread == Environment.CurrentManagedThreadId && !_target.Testing.Faults.IsArmed)
         {
             _batch.Add(pdu);
@@ -44,7 +45,7 @@ internal sealed partial class TargetConnection
 
         if (!_tx.Writer.TryWrite(pdu))
         {
-            ArrayPool<byte>.Shared.Return(pdu.Buffer);
+            Release(pdu);
         }
     }
 
@@ -56,7 +57,7 @@ internal sealed partial class TargetConnection
         {
             if (!_tx.Writer.TryWrite(pdu))
             {
-                ArrayPool<byte>.Shared.Return(pdu.Buffer);
+                Release(pdu);
             }
         }
 
@@ -99,7 +100,7 @@ internal sealed partial class TargetConnection
             _sendLock.Release();
             foreach (var pdu in _batch)
             {
-                ArrayPool<byte>.Shared.Return(pdu.Buffer);
+                Release(pdu);
             }
 
             _batch.Clear();
@@ -210,7 +211,7 @@ internal sealed partial class TargetConnection
                         {
                             held = null;
                             await SendRawAsync(h.Buffer.AsMemory(0, h.Length)).ConfigureAwait(false);
-                            ArrayPool<byte>.Shared.Return(h.Buffer);
+                            Release(h);
                         }
 
                         if (outcome == FaultOutcome.Held)
@@ -219,7 +220,7 @@ internal sealed partial class TargetConnection
                             continue;
                         }
 
-                        ArrayPool<byte>.Shared.Return(pdu.Buffer);
+                        Release(pdu);
                         if (outcome == FaultOutcome.Closed)
                         {
                             return;
@@ -243,12 +244,12 @@ internal sealed partial class TargetConnection
         {
             if (held is { } h)
             {
-                ArrayPool<byte>.Shared.Return(h.Buffer);
+                Release(h);
             }
 
             while (reader.TryRead(out var left))
             {
-                ArrayPool<byte>.Shared.Return(left.Buffer);
+                Release(left);
             }
 
             Abort();
@@ -268,7 +269,7 @@ internal sealed partial class TargetConnection
             }
             finally
             {
-                ArrayPool<byte>.Shared.Return(pdu.Buffer);
+                Release(pdu);
             }
 
             if (pdu.Length > BatchSize)

@@ -23,6 +23,9 @@ internal sealed partial class TargetConnection : ITargetQueue
     /// <summary>Most commands outstanding on one connection, bounded so TTAGs fit 12 bits.</summary>
     private const int MaxSlots = 4096;
 
+    /// <summary>Entries of a queue before its Connect: the smallest admin queue (ASQSZ 32).</summary>
+    private const int MinQueueEntries = 32;
+
     /// <summary>Most R2Ts kept outstanding per command, whatever the options and MAXR2T say.</summary>
     private const int MaxR2TsCap = 16;
 
