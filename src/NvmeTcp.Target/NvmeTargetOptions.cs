@@ -106,6 +106,31 @@ public sealed class NvmeTargetOptions
     public NvmeReservedFieldCheck ReservedFields { get; set; }
 
     /// <summary>
+    /// Most connections open at once, over every host; a connection past it is closed as soon as it is accepted (and
+    /// logged). Default 1024.
+    /// </summary>
+    public int MaxConnections { get; set; } = 1024;
+
+    /// <summary>
+    /// Most connections open at once from one host, told apart by IP address (before Connect nothing else names it); a
+    /// Linux host uses one per queue, so 1 + I/O queues per controller. Default 128.
+    /// </summary>
+    public int MaxConnectionsPerHost { get; set; } = 128;
+
+    /// <summary>
+    /// How long an accepted connection may take to send its ICReq before it is closed; <see cref="TimeSpan.Zero"/>
+    /// waits for ever. Default 10 s (Linux's host waits as long for the ICResp).
+    /// </summary>
+    public TimeSpan IcReqTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How long a PDU may take to arrive whole once its first byte has: a host that stops or trickles in the middle of
+    /// a PDU is closed after this. Time between PDUs does not count (keep-alive covers an idle host), nor time the
+    /// target itself stops reading for back-pressure. <see cref="TimeSpan.Zero"/> waits for ever. Default 30 s.
+    /// </summary>
+    public TimeSpan PduTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
     /// Most bytes one connection holds for its host: replies queued and not yet written to the socket, and, counted
     /// apart, host data solicited by R2T. Past it the connection reads no more PDUs until the host has taken its
     /// replies, and a write waits for its R2T until earlier writes have their data. One command alone may exceed it

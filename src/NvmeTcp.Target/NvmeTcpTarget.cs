@@ -34,6 +34,7 @@ public sealed class NvmeTcpTarget : IAsyncDisposable
     private readonly TargetSubsystem? _discovery;
     private readonly ConcurrentDictionary<TargetConnection, Task> _connections = new();
     private readonly CancellationTokenSource _stopping = new();
+    private readonly Dictionary<IPAddress, int> _perHost = [];
     private Task _acceptLoop = Task.CompletedTask;
     private long _generation = 1;
     private int _disposed;
@@ -287,11 +288,47 @@ public sealed class NvmeTcpTarget : IAsyncDisposable
         {
             throw new ArgumentException("A connection buffers at least 64 KiB and one command.", nameof(options));
         }
+
+        if (options.MaxConnections < 1 || options.MaxConnectionsPerHost < 1 || options.IcReqTimeout < TimeSpan.Zero || options.PduTimeout < TimeSpan.Zero)
+        {
+            throw new ArgumentException("At least one connection, and per host; timeouts are zero (none) or positive.", nameof(options));
+        }
     }
 
     /// <summary>Largest data one received PDU may carry: admin in-capsule data, any I/O queue's, or MAXH2CDATA.</summary>
     private int MaxDataLength() =>
         _subsystems.Values.Select(s => s.IoInCapsuleSize).Append(TargetSubsystem.AdminInCapsuleSize).Append(Options.MaxH2CData).Max();
+
+    /// <summary>Counts a new connection from <paramref name="host"/>, unless a connection limit is reached.</summary>
+    private bool TryAdmit(IPAddress host)
+    {
+        lock (_perHost)
+        {
+            var fromHost = _perHost.GetValueOrDefault(host);
+            if (_connections.Count >= Options.MaxConnections || fromHost >= Options.MaxConnectionsPerHost)
+            {
+                return false;
+            }
+
+            _perHost[host] = fromHost + 1;
+            return true;
+        }
+    }
+
+    private void Release(IPAddress host)
+    {
+        lock (_perHost)
+        {
+            if (_perHost.TryGetValue(host, out var count) && count > 1)
+            {
+                _perHost[host] = count - 1;
+            }
+            else
+            {
+                _perHost.Remove(host);
+            }
+        }
+    }
 
     private async Task AcceptLoopAsync()
     {
@@ -308,6 +345,14 @@ public sealed class NvmeTcpTarget : IAsyncDisposable
             }
 
             socket.NoDelay = true;
+            var host = (socket.RemoteEndPoint as IPEndPoint)?.Address ?? IPAddress.None;
+            if (!TryAdmit(host))
+            {
+                Log.LimitReached("MaxConnections", socket.RemoteEndPoint, $"{_connections.Count} connections open, {_perHost.GetValueOrDefault(host)} from this host (at most {Options.MaxConnections}, {Options.MaxConnectionsPerHost} per host)");
+                socket.Dispose();
+                continue;
+            }
+
             var connection = new TargetConnection(this, socket, MaxDataLength());
             var run = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             _connections[connection] = run.Task;
@@ -321,6 +366,7 @@ public sealed class NvmeTcpTarget : IAsyncDisposable
                 finally
                 {
                     _connections.TryRemove(connection, out _);
+                    Release(host);
                     run.SetResult();
                 }
             });

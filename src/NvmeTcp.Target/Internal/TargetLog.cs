@@ -16,10 +16,10 @@ internal sealed partial class TargetLog
     [LoggerMessage(100, LogLevel.Information, "NVMe/TCP target listening on {EndPoint}")]
     public partial void Listening(IPEndPoint endPoint);
 
-    [LoggerMessage(101, LogLevel.Debug, "Connection from {Remote} accepted")]
+    [LoggerMessage(101, LogLevel.Information, "Connection from {Remote} accepted")]
     public partial void ConnectionAccepted(EndPoint? remote);
 
-    [LoggerMessage(102, LogLevel.Debug, "Connection from {Remote} (queue {QueueId}) closed")]
+    [LoggerMessage(102, LogLevel.Information, "Connection from {Remote} (queue {QueueId}) closed")]
     public partial void ConnectionClosed(EndPoint? remote, int queueId);
 
     [LoggerMessage(103, LogLevel.Debug, "ICReq from {Remote}: HPDA {Hpda}, digests {Digests}, MAXR2T {MaxR2T}; granted digests {Granted}")]
@@ -33,6 +33,9 @@ internal sealed partial class TargetLog
 
     [LoggerMessage(112, LogLevel.Debug, "Queue {QueueId} from {Remote}: {Bytes} bytes and {Commands} completions wait to be sent; not reading until the host takes them")]
     public partial void BackPressure(int queueId, EndPoint? remote, long bytes, int commands);
+
+    [LoggerMessage(113, LogLevel.Warning, "Limit {Limit} reached by {Remote}: {Message}; closing the connection")]
+    public partial void LimitReached(string limit, EndPoint? remote, string message);
 
     [LoggerMessage(200, LogLevel.Information, "Controller {Cntlid} of {Subsystem} created for host {HostNqn} (KATO {KatoMs} ms)")]
     public partial void ControllerCreated(ushort cntlid, string subsystem, string hostNqn, uint katoMs);

@@ -76,6 +76,8 @@ internal sealed partial class TargetConnection
             return false;
         }
 
+        // Not reading is our choice here, not the host's slowness: no PDU deadline runs meanwhile.
+        NotePduBoundary();
         var logged = false;
         while (OverBudget && Volatile.Read(ref _closing) == 0)
         {

@@ -71,6 +71,7 @@ internal sealed partial class TargetConnection
                 _batchThread = Environment.CurrentManagedThreadId;
                 var keepGoing = Handle(header, pdu, data, digestOk);
                 _rxStart += header.Length;
+                NotePduBoundary();
                 if (!keepGoing)
                 {
                     return;
@@ -115,6 +116,11 @@ internal sealed partial class TargetConnection
             _rx.AsSpan(_rxStart, Buffered).CopyTo(_rx);
             _rxEnd -= _rxStart;
             _rxStart = 0;
+        }
+
+        if (Buffered > 0)
+        {
+            NotePartialPdu();
         }
 
         var read = await _socket.ReceiveAsync(_rx.AsMemory(_rxEnd), SocketFlags.None, _abort.Token).ConfigureAwait(false);
@@ -177,6 +183,7 @@ internal sealed partial class TargetConnection
         icResp.Encode(buffer);
         _maxR2Ts = (int)Math.Clamp(Math.Min((long)icReq.MaxR2T + 1, options.MaxOutstandingR2Ts), 1, MaxR2TsCap);
         _codec = _codec.AfterInitialize(icReq, icResp);
+        _initialized = true;
         _target.Log.Initialized(RemoteEndPoint, icReq.Hpda, (int)icReq.Digests, icReq.MaxR2T, (int)granted);
         Enqueue(new OutgoingPdu(buffer, IcRespPdu.Length, PduType.ICResp));
     }

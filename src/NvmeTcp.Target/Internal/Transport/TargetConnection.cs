@@ -72,6 +72,7 @@ internal sealed partial class TargetConnection : ITargetQueue
     public async Task RunAsync()
     {
         _target.Log.ConnectionAccepted(RemoteEndPoint);
+        StartDeadlines();
         var send = Task.Run(SendLoopAsync);
         try
         {
@@ -190,6 +191,7 @@ internal sealed partial class TargetConnection : ITargetQueue
 
     private void Cleanup()
     {
+        StopDeadlines();
         try
         {
             _socket.Dispose();
