@@ -164,10 +164,15 @@ public sealed class NvmeTcpTarget : IAsyncDisposable
     /// <exception cref="ArgumentException">No such subsystem.</exception>
     public bool RemoveNamespace(string subsystemNqn, uint nsid)
     {
-        if (!GetSubsystem(subsystemNqn).RemoveNamespace(nsid))
+        var subsystem = GetSubsystem(subsystemNqn);
+        var removed = subsystem.FindNamespace(nsid);
+        if (!subsystem.RemoveNamespace(nsid))
         {
             return false;
         }
+
+        // A file is closed; a command still using it completes with an error.
+        removed?.Store.Dispose();
 
         Interlocked.Increment(ref _generation);
         RaiseNamespaceAttributeChanged(subsystemNqn, nsid);
@@ -238,6 +243,11 @@ public sealed class NvmeTcpTarget : IAsyncDisposable
         catch (TimeoutException)
         {
             // A connection stuck in a socket call; its socket is shut down and will be collected.
+        }
+
+        foreach (var ns in AllSubsystems.SelectMany(s => s.Namespaces))
+        {
+            ns.Store.Dispose();
         }
 
         _stopping.Dispose();

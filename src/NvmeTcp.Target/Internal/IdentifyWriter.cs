@@ -99,7 +99,9 @@ internal static class IdentifyWriter
         d[Ns.Nlbaf] = 0; // one format, 0's based
         d[Ns.Flbas] = Ns.FormattedLbaSize(0); // no metadata
         d[Ns.Nmic] = Ns.NmicShared;
-        d[Ns.Dlfeat] = Ns.DlfeatReadsZeroes | Ns.DlfeatWriteZeroesDeallocates;
+        // What deallocated blocks read: zeros for memory (pages are freed); not reported for a file, whose store
+        // ignores deallocation.
+        d[Ns.Dlfeat] = ns.Store.Deallocates ? (byte)(Ns.DlfeatReadsZeroes | Ns.DlfeatWriteZeroesDeallocates) : (byte)0;
         ns.Nguid.CopyTo(d[Ns.Nguid..]);
         ns.Eui64.CopyTo(d[Ns.Eui64..]);
         BinaryPrimitives.WriteUInt32LittleEndian(d[Ns.LbaFormat(0)..], LbaFormatLayout.Create((byte)ns.BlockShift));

@@ -20,9 +20,29 @@ internal abstract class NamespaceStore
     /// <summary>Pages of memory held (0 for a null store).</summary>
     public abstract long AllocatedPages { get; }
 
-    /// <summary>A store for <paramref name="backing"/>.</summary>
-    public static NamespaceStore Create(NvmeNamespaceBacking backing) =>
-        backing == NvmeNamespaceBacking.Null ? NullStore.Instance : new SparseMemoryStore();
+    /// <summary>Calls block on a disk: command execution runs them off the receive loop.</summary>
+    public virtual bool IsSlow => false;
+
+    /// <summary>Deallocated blocks read as zeros (DLFEAT 001b), so Dataset Management deallocates.</summary>
+    public virtual bool Deallocates => true;
+
+    /// <summary>Makes what was written durable (Flush, FUA); nothing to do for memory.</summary>
+    public virtual void Flush()
+    {
+    }
+
+    /// <summary>Releases a file; nothing to do for memory.</summary>
+    public virtual void Dispose()
+    {
+    }
+
+    /// <summary>A store for a namespace's options.</summary>
+    public static NamespaceStore Create(NvmeNamespaceOptions options) => options.Backing switch
+    {
+        NvmeNamespaceBacking.Null => NullStore.Instance,
+        NvmeNamespaceBacking.File => new FileStore(options.FilePath!, options.SizeBytes),
+        _ => new SparseMemoryStore(),
+    };
 }
 
 /// <summary>Reads zeros, drops writes.</summary>

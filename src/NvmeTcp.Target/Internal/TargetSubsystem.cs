@@ -18,7 +18,7 @@ internal sealed class TargetNamespace
         BlockShift = options.BlockSize == 512 ? 9 : 12;
         BlockCount = (ulong)(options.SizeBytes / options.BlockSize);
         Backing = options.Backing;
-        Store = NamespaceStore.Create(options.Backing);
+        Store = NamespaceStore.Create(options);
 
         // Stable identifiers: SHA-256 of "NQN/NSID", so a restarted target presents the same namespace.
         Span<byte> hash = stackalloc byte[32];

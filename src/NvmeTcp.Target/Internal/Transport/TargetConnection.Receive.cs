@@ -192,14 +192,14 @@ internal sealed partial class TargetConnection
     {
         var sqe = header.Sqe;
         var cid = sqe.Cid;
-        if (!_outstanding.ContainsKey(cid) && _deferredCids.TryRemove(cid, out _))
+        if (!_outstanding.ContainsKey(cid) && _deferredCids.TryRemove(new KeyValuePair<ushort, byte>(cid, DeferredAsyncEvent)))
         {
             // An outstanding AER's CID: SPDK's host completes its AERs itself on detach and then reuses their CIDs.
             // Neither nvmet nor SPDK's target checks CIDs this way; the AER is retired and the new command runs.
             Controller?.RetireAsyncEventRequest(this, cid);
         }
 
-        if (_outstanding.ContainsKey(cid))
+        if (_outstanding.ContainsKey(cid) || _deferredCids.ContainsKey(cid))
         {
             // Two outstanding commands with one CID would make their CQEs ambiguous: the host's bookkeeping is broken.
             Violate("DuplicateCid", FatalErrorStatus.InvalidHeaderField, FeiCid, (byte)PduType.CapsuleCmd, pdu[..CapsuleCmdPdu.HeaderLength], $"CID {cid} is already outstanding");

@@ -148,33 +148,13 @@ internal sealed partial class TargetConnection
     /// </summary>
     private void SendData<TState>(TargetCommand command, int length, TState state, C2HFill<TState> fill, uint dw0 = 0)
     {
-        // One PDU per transfer by default, as nvmet, but never one buffer larger than DefaultMaxC2HData: with MDTS 0 a
-        // single read may be 64 MiB, and each chunk is built only as it is queued.
-        var chunk = _target.Options.C2HDataChunkSize is > 0 and var c ? c : Math.Min(length, DefaultMaxC2HData);
         var success = dw0 == 0 && _target.Options.C2HSuccess switch
         {
             NvmeC2HSuccessPolicy.Always => true,
             NvmeC2HSuccessPolicy.WhenSqFlowControlDisabled => _sqFlowControlDisabled,
             _ => false,
         };
-        for (var offset = 0; offset < length; offset += chunk)
-        {
-            var size = Math.Min(chunk, length - offset);
-            var last = offset + size == length;
-            var pdu = new C2HDataPdu(command.Cid, (uint)offset, (uint)size, last, last && success);
-            var layout = PduLayout.Of(PduType.C2HData, size, _codec);
-            var buffer = ArrayPool<byte>.Shared.Rent((int)layout.Plen);
-            pdu.EncodePrefix(buffer, _codec);
-            var data = buffer.AsSpan(layout.Pdo, size);
-            fill(state, offset, data);
-            if (layout.DataDigestLength != 0)
-            {
-                Crc32C.Write(buffer.AsSpan(layout.Pdo + size), Crc32C.Compute(data));
-            }
-
-            Enqueue(new OutgoingPdu(buffer, (int)layout.Plen, PduType.C2HData));
-        }
-
+        EnqueueC2HData(command.Cid, length, state, fill, success);
         if (success)
         {
             CompleteSilently(command);
@@ -182,6 +162,39 @@ internal sealed partial class TargetConnection
         else
         {
             Complete(command, NvmeStatus.Success, dw0);
+        }
+    }
+
+    /// <summary>Queues the C2HData PDUs of a transfer, each filled as it is built; SUCCESS on the last when asked.</summary>
+    private void EnqueueC2HData<TState>(ushort cid, int length, TState state, C2HFill<TState> fill, bool success)
+    {
+        // One PDU per transfer by default, as nvmet, but never one buffer larger than DefaultMaxC2HData: with MDTS 0 a
+        // single read may be 64 MiB, and each chunk is built only as it is queued.
+        var chunk = _target.Options.C2HDataChunkSize is > 0 and var c ? c : Math.Min(length, DefaultMaxC2HData);
+        for (var offset = 0; offset < length; offset += chunk)
+        {
+            var size = Math.Min(chunk, length - offset);
+            var last = offset + size == length;
+            var pdu = new C2HDataPdu(cid, (uint)offset, (uint)size, last, last && success);
+            var layout = PduLayout.Of(PduType.C2HData, size, _codec);
+            var buffer = ArrayPool<byte>.Shared.Rent((int)layout.Plen);
+            try
+            {
+                pdu.EncodePrefix(buffer, _codec);
+                var data = buffer.AsSpan(layout.Pdo, size);
+                fill(state, offset, data);
+                if (layout.DataDigestLength != 0)
+                {
+                    Crc32C.Write(buffer.AsSpan(layout.Pdo + size), Crc32C.Compute(data));
+                }
+            }
+            catch
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+                throw;
+            }
+
+            Enqueue(new OutgoingPdu(buffer, (int)layout.Plen, PduType.C2HData));
         }
     }
 

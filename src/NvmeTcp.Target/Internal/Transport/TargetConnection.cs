@@ -34,7 +34,7 @@ internal sealed partial class TargetConnection : ITargetQueue
     private readonly Channel<OutgoingPdu> _tx = Channel.CreateUnbounded<OutgoingPdu>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _abort = new();
     private readonly Dictionary<ushort, TargetCommand> _outstanding = [];
-    private readonly ConcurrentDictionary<ushort, byte> _deferredCids = new();
+    private readonly ConcurrentDictionary<ushort, byte> _deferredCids = new(); // CID → DeferredAsyncEvent or DeferredExecution
     private readonly Stack<TargetCommand> _freeCommands = new();
     private readonly Crc32C _digest = new();
     private readonly int _maxDataLength;
@@ -90,6 +90,7 @@ internal sealed partial class TargetConnection : ITargetQueue
         {
             try
             {
+                await WaitForExecutionsAsync().ConfigureAwait(false);
                 Cleanup();
             }
             catch (Exception e)
@@ -116,29 +117,6 @@ internal sealed partial class TargetConnection : ITargetQueue
         {
             // Already gone.
         }
-    }
-
-    /// <summary>
-    /// Completes a deferred command (an Asynchronous Event Request), maybe from another thread (an event was raised).
-    /// The CQE goes through the send queue, which is thread-safe; the receive loop's state is not touched.
-    /// </summary>
-    public bool CompleteDeferred(ushort cid, NvmeStatus status, uint dw0)
-    {
-        if (!_deferredCids.TryRemove(cid, out _))
-        {
-            return false;
-        }
-
-        SendResponse(cid, status, dw0, 0);
-        return true;
-    }
-
-    /// <summary>On the receive loop: the CID leaves the command table for <c>_deferredCids</c>, which stays thread-safe.</summary>
-    void ITargetQueue.Defer(TargetRequest request)
-    {
-        var command = (TargetCommand)request;
-        _deferredCids[command.Cid] = 0;
-        ReturnCommand(command);
     }
 
     void ITargetQueue.Bind(Controller controller, ushort queueId, int sqSize, bool sqFlowControlDisabled)
