@@ -19,12 +19,13 @@ internal sealed partial class TargetConnection
 
     private readonly TaskCompletionSource _executionsDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _executions;
+    private int _deferredCount;
     private int _receiveStopped;
 
     /// <inheritdoc/>
     public bool CompleteDeferred(ushort cid, NvmeStatus status, uint dw0)
     {
-        if (!_deferredCids.TryRemove(new KeyValuePair<ushort, byte>(cid, DeferredAsyncEvent)))
+        if (!RemoveDeferred(cid, DeferredAsyncEvent))
         {
             return false;
         }
@@ -37,7 +38,7 @@ internal sealed partial class TargetConnection
     void ITargetQueue.Defer(TargetRequest request)
     {
         var command = (TargetCommand)request;
-        _deferredCids[command.Cid] = DeferredAsyncEvent;
+        AddDeferred(command.Cid, DeferredAsyncEvent);
         ReturnCommand(command);
     }
 
@@ -46,7 +47,7 @@ internal sealed partial class TargetConnection
         var command = (TargetCommand)request;
         var cid = command.Cid;
         var opcode = command.Sqe.Opcode;
-        _deferredCids[cid] = DeferredExecution;
+        AddDeferred(cid, DeferredExecution);
         ReturnCommand(command);
         Interlocked.Increment(ref _executions);
         _ = Task.Run(() => RunExecution(state, work, new DeferredCommand(this, cid), opcode));
@@ -54,7 +55,7 @@ internal sealed partial class TargetConnection
 
     bool ITargetQueue.CompleteExecution(ushort cid, NvmeStatus status)
     {
-        if (!_deferredCids.TryRemove(new KeyValuePair<ushort, byte>(cid, DeferredExecution)))
+        if (!RemoveDeferred(cid, DeferredExecution))
         {
             return false;
         }
@@ -95,6 +96,27 @@ internal sealed partial class TargetConnection
                 _executionsDone.TrySetResult();
             }
         }
+    }
+
+    /// <summary>CIDs deferred now; kept apart because ConcurrentDictionary.Count takes every lock of the table.</summary>
+    private int DeferredCount => Volatile.Read(ref _deferredCount);
+
+    private void AddDeferred(ushort cid, byte kind)
+    {
+        _deferredCids[cid] = kind;
+        Interlocked.Increment(ref _deferredCount);
+    }
+
+    /// <summary>Takes a CID out of the table if it is deferred as <paramref name="kind"/>; any thread.</summary>
+    private bool RemoveDeferred(ushort cid, byte kind)
+    {
+        if (!_deferredCids.TryRemove(new KeyValuePair<ushort, byte>(cid, kind)))
+        {
+            return false;
+        }
+
+        Interlocked.Decrement(ref _deferredCount);
+        return true;
     }
 
     /// <summary>Once the loops have stopped: waits until no execution still uses the namespaces or queues PDUs.</summary>

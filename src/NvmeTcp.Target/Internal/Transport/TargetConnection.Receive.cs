@@ -192,7 +192,9 @@ internal sealed partial class TargetConnection
     {
         var sqe = header.Sqe;
         var cid = sqe.Cid;
-        if (!_outstanding.ContainsKey(cid) && _deferredCids.TryRemove(new KeyValuePair<ushort, byte>(cid, DeferredAsyncEvent)))
+        // Lock-free look first: TryRemove takes a lock, and almost every CID is in neither table.
+        if (_deferredCids.TryGetValue(cid, out var deferred) && deferred == DeferredAsyncEvent && !_outstanding.ContainsKey(cid)
+            && RemoveDeferred(cid, DeferredAsyncEvent))
         {
             // An outstanding AER's CID: SPDK's host completes its AERs itself on detach and then reuses their CIDs.
             // Neither nvmet nor SPDK's target checks CIDs this way; the AER is retired and the new command runs.
@@ -211,7 +213,7 @@ internal sealed partial class TargetConnection
         // free. Before Connect the queue has the smallest admin queue's 32 entries.
         var entries = _sqSize > 0 ? _sqSize : MinQueueEntries;
         var limit = Math.Min(MaxSlots, 2 * entries);
-        if (_outstanding.Count + _deferredCids.Count >= limit)
+        if (_outstanding.Count + DeferredCount >= limit)
         {
             Violate("SubmissionQueueOverrun", FatalErrorStatus.PduSequenceError, 0, (byte)PduType.CapsuleCmd, pdu[..CapsuleCmdPdu.HeaderLength], $"more than {limit} commands outstanding on a {entries}-entry queue");
             return false;
