@@ -124,9 +124,10 @@ public sealed class NvmeTargetOptions
     public TimeSpan IcReqTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// How long a PDU may take to arrive whole once its first byte has: a host that stops or trickles in the middle of
-    /// a PDU is closed after this. Time between PDUs does not count (keep-alive covers an idle host), nor time the
-    /// target itself stops reading for back-pressure. <see cref="TimeSpan.Zero"/> waits for ever. Default 30 s.
+    /// How long a PDU may take to arrive whole once its first byte has, and how long a send may wait for a host that
+    /// takes none of it: a host that stops or trickles in the middle of a PDU, or never reads its replies, is closed
+    /// after this. Time between PDUs does not count (keep-alive covers an idle host), nor time the target itself stops
+    /// reading for back-pressure. <see cref="TimeSpan.Zero"/> waits for ever. Default 30 s.
     /// </summary>
     public TimeSpan PduTimeout { get; set; } = TimeSpan.FromSeconds(30);
 

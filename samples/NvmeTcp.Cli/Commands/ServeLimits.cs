@@ -32,7 +32,7 @@ internal static class ServeLimits
 
     private static readonly Option<string> PduTimeout = new("--pdu-timeout")
     {
-        Description = "Time a PDU has to arrive whole once it has begun; a host stuck or trickling inside a PDU is closed (0: no limit).",
+        Description = "Time a PDU has to arrive whole once it has begun, and a send to move; a host stuck or trickling inside a PDU, or taking none of its replies, is closed (0: no limit).",
         DefaultValueFactory = _ => FormatTime(Defaults.PduTimeout),
     };
 

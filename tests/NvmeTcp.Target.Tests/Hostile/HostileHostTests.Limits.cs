@@ -63,6 +63,43 @@ public sealed partial class HostileHostTests
     }
 
     /// <summary>
+    /// A host that pipelines reads and never reads the replies is closed once its window has held up the target's sends
+    /// for PduTimeout, and what was buffered for it is freed.
+    /// </summary>
+    [Fact]
+    public async Task Host_that_never_reads_its_replies_is_closed_after_the_pdu_timeout()
+    {
+        var time = new TestTime();
+        var options = TestTargets.Options(s => s.MaxQueueSize = 4096);
+        options.TimeProvider = time;
+        await using var target = await TestTargets.StartAsync(options);
+        var (admin, cntlid) = await RawHost.AdminAsync(target.EndPoint, TestTargets.Nqn);
+        await using var _1 = admin;
+        await using var io = await RawHost.ConnectAsync(target.EndPoint);
+        var (connect, _) = await io.ConnectIoAsync(TestTargets.Nqn, 1, cntlid, queueSize: 4096);
+        Assert.True(connect.Status.IsSuccess);
+        var reads = new List<byte>();
+        for (var i = 0; i < 1000; i++)
+        {
+            var sqe = Protocol.Nvm.ReadWriteCommands.Read(1, 0, 256, 128 * 1024);
+            sqe.Cid = (ushort)(0x100 + i);
+            reads.AddRange(io.EncodeCommand(sqe));
+        }
+
+        await io.SendAsync(reads.ToArray());
+        await TestTime.UntilAsync(
+            () =>
+            {
+                time.Advance(options.PduTimeout / 4);
+                return target.Testing.Violations.Any(v => v.Rule == "SendTimeout");
+            },
+            "the send deadline");
+        await HostileHost.ConnectionsGoneAsync(target, expected: 1);
+        var (keepAlive, _) = await admin.ExecuteAsync(AdminCommands.KeepAlive());
+        Assert.True(keepAlive.Status.IsSuccess);
+    }
+
+    /// <summary>
     /// A host that stops (or trickles) inside a PDU is closed PduTimeout after the PDU began; a host idle between PDUs
     /// is not, and still serves afterwards.
     /// </summary>

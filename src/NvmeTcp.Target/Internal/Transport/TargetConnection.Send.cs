@@ -326,7 +326,26 @@ internal sealed partial class TargetConnection
 
         while (!bytes.IsEmpty)
         {
-            var sent = await _socket.SendAsync(bytes, SocketFlags.None).ConfigureAwait(false);
+            var send = _socket.SendAsync(bytes, SocketFlags.None);
+            int sent;
+            if (send.IsCompleted)
+            {
+                sent = send.Result;
+            }
+            else
+            {
+                // The host is not taking what we send (its window is full): a deadline runs until it does.
+                NoteSendStalled();
+                try
+                {
+                    sent = await send.ConfigureAwait(false);
+                }
+                finally
+                {
+                    NoteSendMoved();
+                }
+            }
+
             bytes = bytes[sent..];
         }
     }
