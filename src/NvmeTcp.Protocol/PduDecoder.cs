@@ -103,7 +103,7 @@ public static class PduDecoder
     /// Decodes a whole PDU, data and data digest included. On <see cref="DecodeStatus.Done"/> or
     /// <see cref="DecodeStatus.DataDigestError"/> the PDU is <see cref="ReceivedHeader.Length"/> bytes long.
     /// </summary>
-    public static DecodeStatus TryDecode(ReadOnlySpan<byte> buffer, in PduCodecOptions options, out ReceivedHeader header, out ReadOnlySpan<byte> data, out PduError error)
+    public static DecodeStatus TryDecode(ReadOnlySpan<byte> buffer, scoped in PduCodecOptions options, out ReceivedHeader header, out ReadOnlySpan<byte> data, out PduError error)
     {
         data = default;
         var status = TryDecodeHeader(buffer, options, out header, out error);
@@ -195,7 +195,9 @@ public static class PduDecoder
                 return DecodeStatus.Done;
 
             case PduType.CapsuleResp or PduType.R2T:
-                if (common.Pdo != 0)
+                // A capsule without data may also say PDO = PLEN: PDO is defined for capsules and PLEN's data part is
+                // empty (FreeBSD, nvmet and SPDK accept it). An R2T never carries data: its PDO stays 0.
+                if (common.Pdo != 0 && (type == PduType.R2T || common.Pdo != common.Plen))
                 {
                     return Fail(out error, FatalErrorStatus.InvalidHeaderField, PduHeader.PdoOffset, PduRule.DataOffset, type);
                 }
@@ -203,7 +205,8 @@ public static class PduDecoder
                 return common.Plen == hlen + hd ? DecodeStatus.Done
                     : Fail(out error, FatalErrorStatus.InvalidHeaderField, PduHeader.PlenOffset, PduRule.PduLength, type);
 
-            case PduType.CapsuleCmd when common.Pdo == 0:
+            // No data: PDO 0, or PDO = PLEN = HLEN (+ HDGST), as a Python host sends every command without data.
+            case PduType.CapsuleCmd when common.Pdo == 0 || common.Pdo == common.Plen:
                 if ((common.Flags & PduFlags.DataDigest) != 0)
                 {
                     return Fail(out error, FatalErrorStatus.InvalidHeaderField, PduHeader.FlagsOffset, PduRule.DataDigestFlag, type);
@@ -240,6 +243,13 @@ public static class PduDecoder
         if (length <= 0)
         {
             return Fail(out error, FatalErrorStatus.InvalidHeaderField, PduHeader.PlenOffset, PduRule.PduLength, type);
+        }
+
+        // An H2CData over MAXH2CDATA is Data Transfer Limit Exceeded (NVMe/TCP 3.3.2.2, FES 05h), even when it is also
+        // more than this end would buffer: the more precise status first.
+        if (type == PduType.H2CData && options.MaxH2CData != 0 && length > options.MaxH2CData)
+        {
+            return Fail(out error, FatalErrorStatus.LimitExceeded, H2CDataPdu.DatalOffset, PduRule.DataLengthOverMaxH2CData, type);
         }
 
         // Lengths and offsets are ints from here on (ReceivedHeader.Length, slicing): a PLEN past int.MaxValue is too

@@ -30,6 +30,23 @@ public enum NvmeC2HSuccessPolicy
 }
 
 /// <summary>
+/// What the target does with a reserved field of a host PDU that is not zero. NVMe Base 2.0 (1.5, "Reserved"):
+/// receivers do not check reserved fields, so the default ignores them; checking them is a strict oracle mode for
+/// testing hosts.
+/// </summary>
+public enum NvmeReservedFieldCheck
+{
+    /// <summary>Not checked, as the specification says of receivers (the default).</summary>
+    Ignore = 0,
+
+    /// <summary>Checked: a violation is recorded in <see cref="NvmeTargetTestHooks.Violations"/> and logged, and the PDU is handled as usual.</summary>
+    Record = 1,
+
+    /// <summary>Checked: a violation is recorded and answered with a C2HTermReq (FES 01h, FEI the byte), and the connection closes.</summary>
+    Terminate = 2,
+}
+
+/// <summary>
 /// Configuration of an <see cref="NvmeTcpTarget"/>: where it listens, what it negotiates in ICResp, how it moves data,
 /// and which subsystems it serves. Read once by <see cref="NvmeTcpTarget.StartAsync"/>; later changes have no effect.
 /// </summary>
@@ -81,6 +98,52 @@ public sealed class NvmeTargetOptions
     /// R2Ts the target keeps outstanding per command, further capped by the host's MAXR2T + 1. Default 1.
     /// </summary>
     public int MaxOutstandingR2Ts { get; set; } = 1;
+
+    /// <summary>
+    /// Reserved fields of host PDUs: ignored by default (NVMe Base 2.0: receivers do not check them); <see cref="NvmeReservedFieldCheck.Record"/>
+    /// or <see cref="NvmeReservedFieldCheck.Terminate"/> make the target a strict oracle for testing hosts.
+    /// </summary>
+    public NvmeReservedFieldCheck ReservedFields { get; set; }
+
+    /// <summary>
+    /// Most connections open at once, over every host; a connection past it is closed as soon as it is accepted (and
+    /// logged). Default 1024.
+    /// </summary>
+    public int MaxConnections { get; set; } = 1024;
+
+    /// <summary>
+    /// Most connections open at once from one host, told apart by IP address (before Connect nothing else names it); a
+    /// Linux host uses one per queue, so 1 + I/O queues per controller. Default 128.
+    /// </summary>
+    public int MaxConnectionsPerHost { get; set; } = 128;
+
+    /// <summary>
+    /// How long an accepted connection may take to send its ICReq before it is closed; <see cref="TimeSpan.Zero"/>
+    /// waits for ever. Default 10 s (Linux's host waits as long for the ICResp).
+    /// </summary>
+    public TimeSpan IcReqTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How long a PDU may take to arrive whole once its first byte has, and how long a send may wait for a host that
+    /// takes none of it: a host that stops or trickles in the middle of a PDU, or never reads its replies, is closed
+    /// after this. Time between PDUs does not count (keep-alive covers an idle host), nor time the target itself stops
+    /// reading for back-pressure. <see cref="TimeSpan.Zero"/> waits for ever. Default 30 s.
+    /// </summary>
+    public TimeSpan PduTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Most bytes one connection holds for its host: replies queued and not yet written to the socket, and, counted
+    /// apart, host data solicited by R2T. Past it the connection reads no more PDUs until the host has taken its
+    /// replies, and a write waits for its R2T until earlier writes have their data. One command alone may exceed it
+    /// (a transfer is at most MDTS). Default 8 MiB.
+    /// </summary>
+    public int MaxBufferedBytesPerConnection { get; set; } = 8 * 1024 * 1024;
+
+    /// <summary>
+    /// Most completions one connection holds queued and not yet written; past it the connection reads no more PDUs
+    /// until the host has taken some. Default 256.
+    /// </summary>
+    public int MaxBufferedCommandsPerConnection { get; set; } = 256;
 
     /// <summary>Whether the discovery subsystem (nqn.2014-08.org.nvmexpress.discovery) answers. Default true.</summary>
     public bool EnableDiscovery { get; set; } = true;

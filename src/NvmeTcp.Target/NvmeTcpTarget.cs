@@ -34,6 +34,7 @@ public sealed class NvmeTcpTarget : IAsyncDisposable
     private readonly TargetSubsystem? _discovery;
     private readonly ConcurrentDictionary<TargetConnection, Task> _connections = new();
     private readonly CancellationTokenSource _stopping = new();
+    private readonly Dictionary<IPAddress, int> _perHost = [];
     private Task _acceptLoop = Task.CompletedTask;
     private long _generation = 1;
     private int _disposed;
@@ -163,10 +164,15 @@ public sealed class NvmeTcpTarget : IAsyncDisposable
     /// <exception cref="ArgumentException">No such subsystem.</exception>
     public bool RemoveNamespace(string subsystemNqn, uint nsid)
     {
-        if (!GetSubsystem(subsystemNqn).RemoveNamespace(nsid))
+        var subsystem = GetSubsystem(subsystemNqn);
+        var removed = subsystem.FindNamespace(nsid);
+        if (!subsystem.RemoveNamespace(nsid))
         {
             return false;
         }
+
+        // A file is closed; a command still using it completes with an error.
+        removed?.Store.Dispose();
 
         Interlocked.Increment(ref _generation);
         RaiseNamespaceAttributeChanged(subsystemNqn, nsid);
@@ -239,6 +245,11 @@ public sealed class NvmeTcpTarget : IAsyncDisposable
             // A connection stuck in a socket call; its socket is shut down and will be collected.
         }
 
+        foreach (var ns in AllSubsystems.SelectMany(s => s.Namespaces))
+        {
+            ns.Store.Dispose();
+        }
+
         _stopping.Dispose();
     }
 
@@ -282,11 +293,52 @@ public sealed class NvmeTcpTarget : IAsyncDisposable
         {
             throw new ArgumentException("CPDA is 0 to 31; chunk and R2T sizes are non-negative multiples of 4; at least one R2T.", nameof(options));
         }
+
+        if (options.MaxBufferedBytesPerConnection < 64 * 1024 || options.MaxBufferedCommandsPerConnection < 1)
+        {
+            throw new ArgumentException("A connection buffers at least 64 KiB and one command.", nameof(options));
+        }
+
+        if (options.MaxConnections < 1 || options.MaxConnectionsPerHost < 1 || options.IcReqTimeout < TimeSpan.Zero || options.PduTimeout < TimeSpan.Zero)
+        {
+            throw new ArgumentException("At least one connection, and per host; timeouts are zero (none) or positive.", nameof(options));
+        }
     }
 
     /// <summary>Largest data one received PDU may carry: admin in-capsule data, any I/O queue's, or MAXH2CDATA.</summary>
     private int MaxDataLength() =>
         _subsystems.Values.Select(s => s.IoInCapsuleSize).Append(TargetSubsystem.AdminInCapsuleSize).Append(Options.MaxH2CData).Max();
+
+    /// <summary>Counts a new connection from <paramref name="host"/>, unless a connection limit is reached.</summary>
+    private bool TryAdmit(IPAddress host)
+    {
+        lock (_perHost)
+        {
+            var fromHost = _perHost.GetValueOrDefault(host);
+            if (_connections.Count >= Options.MaxConnections || fromHost >= Options.MaxConnectionsPerHost)
+            {
+                return false;
+            }
+
+            _perHost[host] = fromHost + 1;
+            return true;
+        }
+    }
+
+    private void Release(IPAddress host)
+    {
+        lock (_perHost)
+        {
+            if (_perHost.TryGetValue(host, out var count) && count > 1)
+            {
+                _perHost[host] = count - 1;
+            }
+            else
+            {
+                _perHost.Remove(host);
+            }
+        }
+    }
 
     private async Task AcceptLoopAsync()
     {
@@ -303,14 +355,30 @@ public sealed class NvmeTcpTarget : IAsyncDisposable
             }
 
             socket.NoDelay = true;
+            var host = (socket.RemoteEndPoint as IPEndPoint)?.Address ?? IPAddress.None;
+            if (!TryAdmit(host))
+            {
+                Log.LimitReached("MaxConnections", socket.RemoteEndPoint, $"{_connections.Count} connections open, {_perHost.GetValueOrDefault(host)} from this host (at most {Options.MaxConnections}, {Options.MaxConnectionsPerHost} per host)");
+                socket.Dispose();
+                continue;
+            }
+
             var connection = new TargetConnection(this, socket, MaxDataLength());
             var run = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             _connections[connection] = run.Task;
+            // Tracked in _connections until it has ended, whatever ends it: DisposeAsync waits for these tasks.
             _ = Task.Run(async () =>
             {
-                await connection.RunAsync().ConfigureAwait(false);
-                _connections.TryRemove(connection, out _);
-                run.SetResult();
+                try
+                {
+                    await connection.RunAsync().ConfigureAwait(false);
+                }
+                finally
+                {
+                    _connections.TryRemove(connection, out _);
+                    Release(host);
+                    run.SetResult();
+                }
             });
         }
     }

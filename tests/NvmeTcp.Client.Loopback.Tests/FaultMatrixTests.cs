@@ -330,12 +330,13 @@ public sealed partial class FaultMatrixTests(UnobservedTaskExceptions unobserved
         Assert.True(GC.GetTotalAllocatedBytes(true) - before < 256L << 20, "memory was allocated by PLEN");
     }
 
-    // docs/FAULTS.md row 11: PDO below HLEN, beyond PLEN, misaligned, or non-zero on a CapsuleResp.
+    // docs/FAULTS.md row 11: PDO below HLEN, beyond PLEN, misaligned, or on a CapsuleResp neither 0 nor PLEN (PDO = PLEN
+    // is a capsule without data, which receivers accept).
     [Theory]
     [InlineData(NvmeFaultPdu.C2HData, 8)]
     [InlineData(NvmeFaultPdu.C2HData, 255)]
     [InlineData(NvmeFaultPdu.C2HData, 26)]
-    [InlineData(NvmeFaultPdu.CapsuleResp, 24)]
+    [InlineData(NvmeFaultPdu.CapsuleResp, 8)]
     public async Task F11_bad_PDO_is_fatal_invalid_header_field(NvmeFaultPdu pdu, byte pdo)
     {
         var error = await FatalOnQueue1Async(

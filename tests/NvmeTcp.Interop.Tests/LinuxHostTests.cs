@@ -14,7 +14,8 @@ namespace NvmeTcp.Interop.Tests;
 /// (vm/init-host.sh) discovers, connects with each digest choice, reads the controller and namespaces from sysfs,
 /// writes and reads back data with O_DIRECT and deletes the controller (an orderly shutdown). Every step must pass,
 /// sysfs must show what the target was configured with, the target must have seen no host violation, and the data
-/// must be in the target's namespaces at the LBAs the guest wrote.
+/// must be in the target's namespaces at the LBAs the guest wrote. Then, on one more connection, blkdiscard and a
+/// filesystem (mke2fs, mount, fstrim) exercise Dataset Management as the kernel sends it.
 /// </summary>
 public sealed partial class LinuxHostTests(NvmetVms vms)
 {
@@ -43,6 +44,18 @@ public sealed partial class LinuxHostTests(NvmetVms vms)
 
     private static readonly string[] Lengths = ["4096", "65536", "1048576"];
 
+    /// <summary>
+    /// After the scenarios: blkdiscard on namespace 1 (past the scenarios' data), and a filesystem on namespace 4
+    /// (mke2fs, mount, a 32 MiB file written and read back, removed, fstrim, umount).
+    /// </summary>
+    private const string Extra = "discard:1,fs:4";
+
+    /// <summary>Namespace 4, memory, 4 KiB blocks: the filesystem's.</summary>
+    private const uint FilesystemNsid = 4;
+
+    private static readonly string[] ExtraSteps =
+        ["blkdiscard-ns1", "discard-zeros-ns1", "mkfs-ns4", "mount-ns4", "file-fs-ns4", "fstrim-ns4", "umount-ns4", "extra-delete"];
+
     [Fact]
     public async Task Linux_kernel_host_discovers_connects_and_moves_data_with_and_without_digests()
     {
@@ -55,7 +68,7 @@ public sealed partial class LinuxHostTests(NvmetVms vms)
         var consoleLog = Path.Combine(AppContext.BaseDirectory, "vm-logs", "console-6.12-host.log");
         Directory.CreateDirectory(Path.GetDirectoryName(consoleLog)!);
         var run = await LinuxHostVm.RunAsync(
-            image, target.EndPoint.Port, Nqn, HostId, string.Join(',', Scenarios), consoleLog, VmTimeout, TestContext.Current.CancellationToken);
+            image, target.EndPoint.Port, Nqn, HostId, string.Join(',', Scenarios), consoleLog, VmTimeout, TestContext.Current.CancellationToken, Extra);
         var summary = string.Create(
             CultureInfo.InvariantCulture,
             $"linux host: Linux {image.Label} ({image.Package} {image.Version}) against our target on {target.EndPoint}: {run.Outcome}, boot {run.BootTime?.TotalSeconds:F1} s, total {run.TotalTime.TotalSeconds:F1} s, {run.Attempts} boot(s), scenarios {string.Join(',', Scenarios)}");
@@ -113,6 +126,16 @@ public sealed partial class LinuxHostTests(NvmetVms vms)
             }
         }
 
+        // Discard and fstrim went through Dataset Management (the kernel's 4 KiB of ranges): the removed file's blocks
+        // were deallocated, so namespace 4 holds far less than the 32 MiB written (its pages are freed).
+        foreach (var step in ExtraSteps)
+        {
+            Assert.True(passed.Contains($"extra {step}"), $"No PASS for extra {step}.");
+        }
+
+        var pages = target.Testing.GetAllocatedPageCount(Nqn, FilesystemNsid);
+        Assert.True(pages * NvmeTargetTestHooks.MemoryPageSize < 24L << 20, $"namespace {FilesystemNsid} still holds {pages} pages after fstrim");
+
         // Every connection's ICReq asked for the scenario's digests and the ICResp granted them.
         var initialized = logs.Messages.Where(m => m.EventId == 103).Select(m => InitializedPattern().Match(m.Text)).Where(m => m.Success).ToList();
         Assert.All(initialized, m => Assert.Equal(m.Groups["asked"].Value, m.Groups["granted"].Value));
@@ -163,6 +186,7 @@ public sealed partial class LinuxHostTests(NvmetVms vms)
             });
         }
 
+        subsystem.Namespaces.Add(new NvmeNamespaceOptions(FilesystemNsid, NamespaceSize, 4096));
         var options = new NvmeTargetOptions { ListenEndPoint = new IPEndPoint(IPAddress.Loopback, 0), Logger = logger };
         options.Subsystems.Add(subsystem);
         return options;

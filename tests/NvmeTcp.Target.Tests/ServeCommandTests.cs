@@ -61,6 +61,73 @@ public class ServeCommandTests
         Assert.Equal(NvmeNamespaceBacking.Memory, ns.Backing);
     }
 
+    [Fact]
+    public void Limits_and_strictness_parse_and_default_to_the_target_options()
+    {
+        var defaults = ServeCommand.ToOptions(ServeCommand.Create().Parse([]));
+        var target = new NvmeTargetOptions();
+        Assert.Equal(
+            (target.MaxConnections, target.MaxConnectionsPerHost, target.IcReqTimeout, target.PduTimeout, target.MaxBufferedBytesPerConnection, target.MaxBufferedCommandsPerConnection, NvmeReservedFieldCheck.Ignore),
+            (defaults.MaxConnections, defaults.MaxConnectionsPerHost, defaults.IcReqTimeout, defaults.PduTimeout, defaults.MaxBufferedBytesPerConnection, defaults.MaxBufferedCommandsPerConnection, defaults.ReservedFields));
+        var options = ServeCommand.ToOptions(ServeCommand.Create().Parse(
+            ["--max-connections", "10", "--max-connections-per-host", "3", "--icreq-timeout", "500ms", "--pdu-timeout", "2s", "--max-buffered", "1MiB", "--max-buffered-commands", "16", "--reserved-fields", "record"]));
+        Assert.Equal(
+            (10, 3, TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(2), 1 << 20, 16, NvmeReservedFieldCheck.Record),
+            (options.MaxConnections, options.MaxConnectionsPerHost, options.IcReqTimeout, options.PduTimeout, options.MaxBufferedBytesPerConnection, options.MaxBufferedCommandsPerConnection, options.ReservedFields));
+        Assert.Throws<FormatException>(() => ServeLimits.ParseTime("soon"));
+    }
+
+    [Fact]
+    public void File_namespaces_parse_with_a_path_that_may_hold_colons()
+    {
+        var directory = Directory.CreateTempSubdirectory("nvmetcp-serve-").FullName;
+        try
+        {
+            var path = Path.Combine(directory, "a:b.img");
+            using (var file = File.Create(path))
+            {
+                file.SetLength(8 << 20);
+            }
+
+            var ns = ServeSettings.ParseNamespace($"2:file:{path}:4096");
+            Assert.Equal((NvmeNamespaceBacking.File, path, 4096, 8L << 20), (ns.Backing, ns.FilePath, ns.BlockSize, ns.SizeBytes));
+            Assert.Equal(512, ServeSettings.ParseNamespace($"2:file:{path}").BlockSize);
+            Assert.Throws<FormatException>(() => ServeSettings.ParseNamespace($"2:file:{path}.missing"));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Serve_logs_connections_and_violations_and_verbose_adds_debug()
+    {
+        var root = NvmeTcp.Cli.Commands.CliCommands.CreateRoot([ServeCommand.Create()]);
+        foreach (var verbose in new[] { false, true })
+        {
+            string[] args = verbose ? ["serve", "--listen", "127.0.0.1:0", "--verbose"] : ["serve", "--listen", "127.0.0.1:0"];
+            var parse = root.Parse(args);
+            var options = ServeCommand.ToOptions(parse);
+            var error = new StringWriter();
+            using var logging = ServeLogging.Create(parse, error);
+            options.Logger = logging.CreateLogger("NvmeTcp.Target");
+            await using (var target = await NvmeTcpTarget.StartAsync(options, TestContext.Current.CancellationToken))
+            {
+                await using var host = await RawHost.ConnectAsync(target.EndPoint);
+                byte[] unknown = [0x0C, 0, 24, 0, 24, 0, 0, 0, .. new byte[16]];
+                await host.SendAsync(unknown);
+                Assert.True(await host.WaitClosedAsync());
+                await TestTime.UntilAsync(() => target.ConnectionCount == 0, "the connection to close");
+            }
+
+            var text = error.ToString();
+            Assert.Contains("Connection from 127.0.0.1", text, StringComparison.Ordinal);
+            Assert.Contains("host violation UnknownType (FES 1, FEI 0)", text, StringComparison.Ordinal);
+            Assert.Equal(verbose, text.Contains(" dbug ", StringComparison.Ordinal));
+        }
+    }
+
     [Theory]
     [InlineData("x:64MiB")]
     [InlineData("1:64MiB:1000")]

@@ -109,7 +109,7 @@ public sealed class SpecRoundTripTests : IAsyncLifetime
             Assert.True(id.IsDiscoveryController);
             Assert.Equal(NvmeIdentifyController.DiscoveryNqn, id.SubsystemNqn);
             Assert.Equal((uint)AsyncEventConfiguration.DiscoveryLogChange, id.Oaes);
-            Assert.Equal((0, 0, 0), (id.Cmic, id.Mdts, id.Sqes));
+            Assert.Equal((0, TargetSubsystem.DiscoveryMdts, 0), (id.Cmic, id.Mdts, id.Sqes));
             Assert.Equal(0u, id.Nn);
             Assert.Equal(0u, id.Ioccsz);
             Assert.Equal(subsystem.MaxQueueSize, id.Maxcmd); // the Linux host refuses or warns about 0

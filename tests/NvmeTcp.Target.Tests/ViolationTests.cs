@@ -92,7 +92,27 @@ public class ViolationTests
         await io.SendAsync(io.EncodeCommand(sqe));
         var r2t = (await io.ReceiveAsync()).Header.R2T;
         var pdu = io.EncodeH2CData(6, r2t.Ttag, 4096, new byte[4096], last: true);
-        await ExpectTermAsync(target, io, pdu, FatalErrorStatus.DataTransferOutOfRange, 12, "H2CDataOffset");
+
+        // Not contiguous with what came before: a PDU Sequence Error (NVMe/TCP 3.3.2.2), not a transfer out of range.
+        await ExpectTermAsync(target, io, pdu, FatalErrorStatus.PduSequenceError, 12, "H2CDataOffset");
+    }
+
+    [Fact]
+    public async Task H2C_data_over_maxh2cdata_larger_than_any_capsule_is_a_limit_exceeded()
+    {
+        // MAXH2CDATA (128 KiB by default) above every in-capsule size: the PDU is still checked against MAXH2CDATA
+        // (FES 05h, Data Transfer Limit Exceeded), not refused as a PDU too large (FES 01h).
+        await using var target = await TestTargets.StartAsync(TestTargets.Options(s => s.Mdts = 6));
+        var (admin, cntlid) = await RawHost.AdminAsync(target.EndPoint, TestTargets.Nqn);
+        await using var _1 = admin;
+        await using var io = await RawHost.IoAsync(target.EndPoint, TestTargets.Nqn, cntlid);
+        var sqe = ReadWriteCommands.Write(1, 0, 512, 256 * 1024);
+        sqe.Cid = 7;
+        await io.SendAsync(io.EncodeCommand(sqe));
+        var r2t = (await io.ReceiveAsync()).Header.R2T;
+        Assert.Equal(256u * 1024, r2t.R2tl);
+        var pdu = io.EncodeH2CData(7, r2t.Ttag, 0, new byte[(128 * 1024) + 4], last: false);
+        await ExpectTermAsync(target, io, pdu, FatalErrorStatus.LimitExceeded, 16, "DataLengthOverMaxH2CData");
     }
 
     [Fact]
@@ -116,19 +136,65 @@ public class ViolationTests
     [Fact]
     public async Task Duplicate_cid()
     {
+        // A real duplicate: a write waiting for its data (R2T sent) and a second command with its CID.
         await using var target = await TestTargets.StartAsync();
-        var (admin, _) = await RawHost.AdminAsync(target.EndPoint, TestTargets.Nqn);
+        var (admin, cntlid) = await RawHost.AdminAsync(target.EndPoint, TestTargets.Nqn);
         await using var _1 = admin;
-        var aer = AdminCommands.AsynchronousEventRequest();
-        aer.Cid = 0x77;
-        await admin.SendAsync(admin.EncodeCommand(aer));
-        await ExpectTermAsync(target, admin, admin.EncodeCommand(aer), FatalErrorStatus.InvalidHeaderField, 10, "DuplicateCid");
+        await using var io = await RawHost.IoAsync(target.EndPoint, TestTargets.Nqn, cntlid);
+        var write = ReadWriteCommands.Write(1, 0, 16, 8192);
+        write.Cid = 0x77;
+        await io.SendAsync(io.EncodeCommand(write));
+        Assert.Equal(PduType.R2T, (await io.ReceiveAsync()).Header.Type);
+        var read = ReadWriteCommands.Read(1, 0, 1, 512);
+        read.Cid = 0x77;
+        await ExpectTermAsync(target, io, io.EncodeCommand(read), FatalErrorStatus.InvalidHeaderField, 10, "DuplicateCid");
     }
 
     [Fact]
-    public async Task Reserved_bytes_in_icreq()
+    public async Task Reserved_bytes_are_not_checked_by_default()
     {
+        // NVMe Base 2.0, 1.5 (Reserved): a receiver does not check reserved fields. Byte 100 of the ICReq and bytes
+        // 20-23 of an H2CData are reserved.
         await using var target = await TestTargets.StartAsync();
+        await using var host = await RawHost.OpenAsync(target.EndPoint);
+        var icreq = new byte[IcReqPdu.Length];
+        new IcReqPdu(0, 0, DigestTypes.None, 0).Encode(icreq);
+        icreq[100] = 1;
+        await host.SendAsync(icreq);
+        var icresp = await host.ReceiveAsync();
+        Assert.Equal(PduType.ICResp, icresp.Header.Type);
+        host.Codec = host.Codec.AfterInitialize(IcReqPdu.Read(icreq), icresp.Header.IcResp);
+        var (connect, _) = await host.ConnectAdminAsync(TestTargets.Nqn);
+        Assert.True(connect.Status.IsSuccess);
+        Assert.Empty(target.Testing.Violations);
+    }
+
+    [Fact]
+    public async Task Strict_oracle_records_a_reserved_byte_and_keeps_the_connection()
+    {
+        var options = TestTargets.Options();
+        options.ReservedFields = NvmeReservedFieldCheck.Record;
+        await using var target = await TestTargets.StartAsync(options);
+        await using var host = await RawHost.OpenAsync(target.EndPoint);
+        var icreq = new byte[IcReqPdu.Length];
+        new IcReqPdu(0, 0, DigestTypes.None, 0).Encode(icreq);
+        icreq[100] = 1;
+        await host.SendAsync(icreq);
+        var icresp = await host.ReceiveAsync();
+        Assert.Equal(PduType.ICResp, icresp.Header.Type);
+        host.Codec = host.Codec.AfterInitialize(IcReqPdu.Read(icreq), icresp.Header.IcResp);
+        var (connect, _) = await host.ConnectAdminAsync(TestTargets.Nqn);
+        Assert.True(connect.Status.IsSuccess);
+        var violation = Assert.Single(target.Testing.Violations);
+        Assert.Equal(("ReservedField", 1, 100u), (violation.Rule, violation.Fes, violation.Fei));
+    }
+
+    [Fact]
+    public async Task Strict_oracle_asked_to_terminates_on_a_reserved_byte()
+    {
+        var options = TestTargets.Options();
+        options.ReservedFields = NvmeReservedFieldCheck.Terminate;
+        await using var target = await TestTargets.StartAsync(options);
         await using var host = await RawHost.OpenAsync(target.EndPoint);
         var icreq = new byte[IcReqPdu.Length];
         new IcReqPdu(0, 0, DigestTypes.None, 0).Encode(icreq);

@@ -13,7 +13,7 @@ internal static class ServeCommand
 {
     private static readonly Option<string> Listen = new("--listen") { Description = "Endpoint to listen on (port 0 picks one).", DefaultValueFactory = _ => "127.0.0.1:4420" };
     private static readonly Option<string> Nqn = new("--nqn") { Description = "Subsystem NQN.", DefaultValueFactory = _ => ServeSettings.DefaultNqn };
-    private static readonly Option<string[]> Namespaces = new("--namespace", "-n") { Description = "NSID:SIZE[:BLOCK[:memory|null]], repeatable (e.g. 1:64MiB:512, 3:1TiB:4096:null).", AllowMultipleArgumentsPerToken = false };
+    private static readonly Option<string[]> Namespaces = new("--namespace", "-n") { Description = "NSID:SIZE[:BLOCK[:memory|null]] or NSID:file:PATH[:BLOCK] (a file or block device: data kept, Flush = fsync), repeatable (e.g. 1:64MiB:512, 3:1TiB:4096:null, 2:file:/var/lib/disk.img:4096).", AllowMultipleArgumentsPerToken = false };
     private static readonly Option<string[]> AllowHosts = new("--allow-host") { Description = "Host NQN allowed to connect, repeatable (default: any host)." };
     private static readonly Option<string> HeaderDigest = new("--hdr-digest") { Description = "Header digest policy: as-requested or refuse.", DefaultValueFactory = _ => "as-requested" };
     private static readonly Option<string> DataDigest = new("--data-digest") { Description = "Data digest policy: as-requested or refuse.", DefaultValueFactory = _ => "as-requested" };
@@ -21,18 +21,23 @@ internal static class ServeCommand
     private static readonly Option<byte> Mdts = new("--mdts") { Description = "MDTS: largest transfer is 2^MDTS * 4 KiB (0: no limit).", DefaultValueFactory = _ => 5 };
     private static readonly Option<int> MaxIoQueues = new("--max-io-queues") { Description = "I/O queues granted at most.", DefaultValueFactory = _ => 8 };
     private static readonly Option<int> MaxQueueSize = new("--max-queue-size") { Description = "I/O queue entries at most (CAP.MQES + 1).", DefaultValueFactory = _ => 128 };
-    private static readonly Option<string> C2HChunk = new("--c2h-chunk") { Description = "Largest C2HData PDU (0: one PDU per transfer).", DefaultValueFactory = _ => "0" };
+    private static readonly Option<string> C2HChunk = new("--c2h-chunk") { Description = "Largest C2HData PDU (0: one PDU per transfer, up to 1 MiB each).", DefaultValueFactory = _ => "0" };
     private static readonly Option<bool> NoDiscovery = new("--no-discovery") { Description = "Do not serve the discovery subsystem." };
 
     public static Command Create()
     {
-        var command = new Command("serve", "Run an in-process NVMe/TCP target until Ctrl+C or SIGTERM.");
+        var command = new Command("serve", "Run an in-process NVMe/TCP target until Ctrl+C or SIGTERM. Logs connections, host violations (FES/FEI), limits reached and errors on stderr; --verbose adds debug.");
         foreach (var option in new Option[] { Listen, Nqn, Namespaces, AllowHosts, HeaderDigest, DataDigest, MaxH2CData, Mdts, MaxIoQueues, MaxQueueSize, C2HChunk, NoDiscovery })
         {
             command.Options.Add(option);
         }
 
-        command.SetAction((parse, cancellationToken) =>
+        foreach (var option in ServeLimits.All)
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction(async (parse, cancellationToken) =>
         {
             NvmeTargetOptions options;
             try
@@ -42,10 +47,12 @@ internal static class ServeCommand
             catch (FormatException e)
             {
                 AnsiConsole.MarkupLineInterpolated(System.Globalization.CultureInfo.InvariantCulture, $"[red]error:[/] {e.Message}");
-                return Task.FromResult(1);
+                return 1;
             }
 
-            return RunAsync(options, AnsiConsole.Console, null, cancellationToken);
+            using var logging = ServeLogging.Create(parse, Console.Error);
+            options.Logger = logging.CreateLogger("NvmeTcp.Target");
+            return await RunAsync(options, AnsiConsole.Console, null, cancellationToken).ConfigureAwait(false);
         });
         return command;
     }
@@ -81,6 +88,7 @@ internal static class ServeCommand
         }
 
         options.Subsystems.Add(subsystem);
+        ServeLimits.Apply(parse, options);
         return options;
     }
 
@@ -146,7 +154,7 @@ internal static class ServeCommand
             var table = new Table().Title(subsystem.Nqn).AddColumns("NSID", "Size", "Block", "Backing");
             foreach (var ns in subsystem.Namespaces)
             {
-                table.AddRow(ns.Nsid.ToString(System.Globalization.CultureInfo.InvariantCulture), FormatSize(ns.SizeBytes), ns.BlockSize.ToString(System.Globalization.CultureInfo.InvariantCulture), ns.Backing.ToString());
+                table.AddRow(ns.Nsid.ToString(System.Globalization.CultureInfo.InvariantCulture), FormatSize(ns.SizeBytes), ns.BlockSize.ToString(System.Globalization.CultureInfo.InvariantCulture), Markup.Escape(ns.FilePath is { } path ? $"file {path}" : ns.Backing.ToString()));
             }
 
             console.Write(table);

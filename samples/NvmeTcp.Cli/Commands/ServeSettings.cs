@@ -27,11 +27,19 @@ internal static class ServeSettings
         throw new FormatException($"'{text}' is not an IP endpoint such as 127.0.0.1:4420.");
     }
 
-    /// <summary>"NSID:SIZE[:BLOCK[:memory|null]]", e.g. 1:64MiB:512, 3:1TiB:4096:null.</summary>
-    /// <exception cref="FormatException">Not a namespace description.</exception>
+    /// <summary>
+    /// "NSID:SIZE[:BLOCK[:memory|null]]", e.g. 1:64MiB:512, 3:1TiB:4096:null; or "NSID:file:PATH[:BLOCK]", a file or
+    /// block device that exists (its size is its length), e.g. 2:file:/var/lib/disk.img:4096.
+    /// </summary>
+    /// <exception cref="FormatException">Not a namespace description, or the file cannot be used.</exception>
     public static NvmeNamespaceOptions ParseNamespace(string text)
     {
         var parts = text.Split(':');
+        if (parts.Length >= 3 && parts[1].Equals("file", StringComparison.OrdinalIgnoreCase))
+        {
+            return ParseFileNamespace(text, parts);
+        }
+
         if (parts.Length is < 2 or > 4 || !uint.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var nsid))
         {
             throw new FormatException($"'{text}' is not NSID:SIZE[:BLOCK[:memory|null]].");
@@ -50,6 +58,33 @@ internal static class ServeSettings
             return new NvmeNamespaceOptions(nsid, size, block, backing);
         }
         catch (ArgumentOutOfRangeException e)
+        {
+            throw new FormatException($"Namespace '{text}': {e.Message}", e);
+        }
+    }
+
+    // NSID:file:PATH[:BLOCK]: a path may hold colons, so only a last part that is a block size is taken as one.
+    private static NvmeNamespaceOptions ParseFileNamespace(string text, string[] parts)
+    {
+        if (!uint.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var nsid))
+        {
+            throw new FormatException($"'{text}' is not NSID:file:PATH[:BLOCK].");
+        }
+
+        var block = 512;
+        var pathParts = parts[2..];
+        if (pathParts.Length > 1 && pathParts[^1] is "512" or "4096")
+        {
+            block = int.Parse(pathParts[^1], CultureInfo.InvariantCulture);
+            pathParts = pathParts[..^1];
+        }
+
+        var path = string.Join(':', pathParts);
+        try
+        {
+            return NvmeNamespaceOptions.ForFile(nsid, path, block);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
         {
             throw new FormatException($"Namespace '{text}': {e.Message}", e);
         }

@@ -33,10 +33,14 @@ internal sealed partial class Controller
         }
     }
 
-    /// <summary>Set Features Asynchronous Event Configuration; false if a bit is not supported (nvmet: Invalid Field).</summary>
+    /// <summary>
+    /// Set Features Asynchronous Event Configuration; false if a notice bit is not supported (nvmet: Invalid Field).
+    /// The SMART / health critical warning bits (0-7) are accepted and kept, as nvmet does, although no such event is
+    /// ever sent: SPDK's host always sets them and runs with no AER at all when they are refused.
+    /// </summary>
     public bool SetAsyncEventConfig(uint value)
     {
-        if ((value & ~SupportedEvents) != 0)
+        if ((value & ~(SupportedEvents | (uint)AsyncEventConfiguration.SmartCriticalWarnings)) != 0)
         {
             return false;
         }
@@ -111,8 +115,37 @@ internal sealed partial class Controller
             }
         }
 
+        // An AER retired on its queue meanwhile (its CID reused) takes nothing: the next one gets the event, or it waits.
+        for (var tries = 0; !aer.Connection.CompleteDeferred(aer.Cid, NvmeStatus.Success, dw0); tries++)
+        {
+            lock (_sync)
+            {
+                if (tries >= MaxAsyncEvents || !_pendingAers.TryDequeue(out aer))
+                {
+                    _pendingEvents.Enqueue(dw0);
+                    return;
+                }
+            }
+        }
+
         _target.Log.AsyncEventSent(Cntlid, dw0);
-        aer.Connection.CompleteDeferred(aer.Cid, NvmeStatus.Success, dw0);
+    }
+
+    /// <summary>
+    /// A command on <paramref name="connection"/> reused the CID of one of its outstanding AERs: the host has given
+    /// that AER up (SPDK's host completes its AERs itself when it detaches), so it no longer waits for an event.
+    /// </summary>
+    public void RetireAsyncEventRequest(ITargetQueue connection, ushort cid)
+    {
+        lock (_sync)
+        {
+            var kept = _pendingAers.Where(a => a.Connection != connection || a.Cid != cid).ToArray();
+            _pendingAers.Clear();
+            foreach (var aer in kept)
+            {
+                _pendingAers.Enqueue(aer);
+            }
+        }
     }
 
     /// <summary>A log page was read with RAE 0: its notice may be sent again (nvmet_clear_aen_bit).</summary>

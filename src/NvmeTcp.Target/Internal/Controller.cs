@@ -31,6 +31,9 @@ internal sealed partial class Controller
     /// <summary>Keep-alive timeout nvmet gives a discovery controller connected with KATO 0 (NVMET_DISC_KATO_MS).</summary>
     public const uint DiscoveryDefaultKatoMs = 120_000;
 
+    // The longest due time a timer takes, in milliseconds.
+    private const ulong MaxTimerMs = uint.MaxValue - 1;
+
     // CAP.TO as nvmet: 15 units of 500 ms.
     private static readonly TimeSpan CapTimeout = TimeSpan.FromSeconds(7.5);
 
@@ -236,7 +239,10 @@ internal sealed partial class Controller
         var unit = Math.Max(1u, Subsystem.Kas * 100u);
         lock (_sync)
         {
-            _katoMs = katoMs == 0 ? 0 : (uint)Math.Min(uint.MaxValue, (katoMs + (ulong)unit - 1) / unit * unit);
+            // A timer holds at most 2^32 - 2 ms (ITimer.Change): a larger KATO (any from 4294967001 ms, once rounded
+            // up) is clamped to the largest whole number of KAS units below that, about 49.7 days.
+            var rounded = (katoMs + (ulong)unit - 1) / unit * unit;
+            _katoMs = katoMs == 0 ? 0 : (uint)Math.Min(rounded, MaxTimerMs / unit * unit);
             ArmKeepAlive();
         }
     }
@@ -253,6 +259,19 @@ internal sealed partial class Controller
     }
 
     private void OnKeepAliveTimer()
+    {
+        // A timer callback runs on the thread pool, where an exception would end the process.
+        try
+        {
+            CheckKeepAlive();
+        }
+        catch (Exception e)
+        {
+            _target.Log.KeepAliveTimerFailed(Cntlid, e);
+        }
+    }
+
+    private void CheckKeepAlive()
     {
         lock (_sync)
         {

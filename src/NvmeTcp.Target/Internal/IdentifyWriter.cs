@@ -34,7 +34,7 @@ internal static class IdentifyWriter
         d[Ctrl.Rab] = 6; // as nvmet
         // CMIC bit 1: more than one controller may exist in the subsystem (dynamic controllers, one per host).
         d[Ctrl.Cmic] = subsystem.IsDiscovery ? (byte)0 : Ctrl.CmicMultipleControllers;
-        d[Ctrl.Mdts] = subsystem.IsDiscovery ? (byte)0 : subsystem.Mdts;
+        d[Ctrl.Mdts] = subsystem.Mdts;
         BinaryPrimitives.WriteUInt16LittleEndian(d[Ctrl.Cntlid..], controller.Cntlid);
         BinaryPrimitives.WriteUInt32LittleEndian(d[Ctrl.Ver..], Internal.Controller.Version);
         BinaryPrimitives.WriteUInt32LittleEndian(d[Ctrl.Oaes..], controller.SupportedEvents);
@@ -99,7 +99,9 @@ internal static class IdentifyWriter
         d[Ns.Nlbaf] = 0; // one format, 0's based
         d[Ns.Flbas] = Ns.FormattedLbaSize(0); // no metadata
         d[Ns.Nmic] = Ns.NmicShared;
-        d[Ns.Dlfeat] = Ns.DlfeatReadsZeroes | Ns.DlfeatWriteZeroesDeallocates;
+        // What deallocated blocks read: zeros for memory (pages are freed); not reported for a file, whose store
+        // ignores deallocation.
+        d[Ns.Dlfeat] = ns.Store.Deallocates ? (byte)(Ns.DlfeatReadsZeroes | Ns.DlfeatWriteZeroesDeallocates) : (byte)0;
         ns.Nguid.CopyTo(d[Ns.Nguid..]);
         ns.Eui64.CopyTo(d[Ns.Eui64..]);
         BinaryPrimitives.WriteUInt32LittleEndian(d[Ns.LbaFormat(0)..], LbaFormatLayout.Create((byte)ns.BlockShift));
@@ -136,6 +138,16 @@ internal static class IdentifyWriter
         offset += Descriptor(d[offset..], NamespaceDescriptorLayout.TypeUuid, uuid);
         Descriptor(d[offset..], NamespaceDescriptorLayout.TypeCsi, [NamespaceDescriptorLayout.CsiNvm]);
     }
+
+    /// <summary>CNS 06h: the I/O Command Set specific Identify Controller data structure of the CSI in CDW11.</summary>
+    public const byte CnsIoCommandSetController = 0x06;
+
+    /// <summary>
+    /// CNS 06h with CSI 0 (NVM Command Set 1.0, Identify I/O Command Set specific Controller): VSL, WZSL, WUSL, DMRL,
+    /// DMRSL and DMSL all 0, which says no limit beyond MDTS for Verify, Write Zeroes, Write Uncorrectable and Dataset
+    /// Management, as this target has none.
+    /// </summary>
+    public static void NvmCommandSetController(Span<byte> d) => d[..Size].Clear();
 
     /// <summary>Writes ASCII, space padded (NVMe strings are not NUL-terminated); characters past the field are dropped.</summary>
     public static void WriteAscii(Span<byte> field, string value)

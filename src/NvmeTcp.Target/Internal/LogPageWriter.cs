@@ -12,6 +12,44 @@ namespace NvmeTcp.Target.Internal;
 /// <summary>Writes log pages that do not depend on one controller's state.</summary>
 internal static class LogPageWriter
 {
+    /// <summary>LID 00h, Supported Log Pages (NVMe Base 2.0, 5.16.1.1).</summary>
+    public const byte SupportedLogPagesId = 0x00;
+
+    /// <summary>Size of log 00h: 256 LID Supported and Effects dwords.</summary>
+    public const int SupportedLogPagesSize = 1024;
+
+    /// <summary>Size of log 03h, Firmware Slot Information.</summary>
+    public const int FirmwareSlotSize = 512;
+
+    // FRS1: the firmware revision in slot 1, bytes 8-15; AFI (byte 0) bits 2:0 name the active slot.
+    private const int FirmwareSlot1Offset = 8;
+    private const int FirmwareRevisionLength = 8;
+
+    /// <summary>
+    /// Log 00h: LSUPP (bit 0) for every log page this controller returns; the discovery controller returns 00h and 70h.
+    /// </summary>
+    public static void SupportedLogPages(Span<byte> log, bool discovery)
+    {
+        log.Clear();
+        ReadOnlySpan<byte> io = [SupportedLogPagesId, LogPageId.ErrorInformation, LogPageId.SmartHealth, LogPageId.FirmwareSlot, LogPageId.ChangedNamespaceList, LogPageId.CommandsSupportedAndEffects];
+        ReadOnlySpan<byte> disc = [SupportedLogPagesId, LogPageId.Discovery];
+        foreach (var lid in discovery ? disc : io)
+        {
+            BinaryPrimitives.WriteUInt32LittleEndian(log[(lid * 4)..], 1);
+        }
+    }
+
+    /// <summary>
+    /// Log 03h: one read-only slot (Identify FRMW), active, holding the subsystem's firmware revision. nvmet returns
+    /// zeros; AFI 1 and FRS1 say the same as Identify does.
+    /// </summary>
+    public static void FirmwareSlot(Span<byte> log, string firmwareRevision)
+    {
+        log.Clear();
+        log[0] = 1;
+        IdentifyWriter.WriteAscii(log.Slice(FirmwareSlot1Offset, FirmwareRevisionLength), firmwareRevision);
+    }
+
     /// <summary>
     /// Log 0x05, Commands Supported and Effects (<see cref="CommandEffectsLayout"/>): CSUPP for every command served,
     /// and LBCC (logical block content change) for the writes.

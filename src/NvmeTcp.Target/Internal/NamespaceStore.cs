@@ -20,9 +20,29 @@ internal abstract class NamespaceStore
     /// <summary>Pages of memory held (0 for a null store).</summary>
     public abstract long AllocatedPages { get; }
 
-    /// <summary>A store for <paramref name="backing"/>.</summary>
-    public static NamespaceStore Create(NvmeNamespaceBacking backing) =>
-        backing == NvmeNamespaceBacking.Null ? NullStore.Instance : new SparseMemoryStore();
+    /// <summary>Calls block on a disk: command execution runs them off the receive loop.</summary>
+    public virtual bool IsSlow => false;
+
+    /// <summary>Deallocated blocks read as zeros (DLFEAT 001b), so Dataset Management deallocates.</summary>
+    public virtual bool Deallocates => true;
+
+    /// <summary>Makes what was written durable (Flush, FUA); nothing to do for memory.</summary>
+    public virtual void Flush()
+    {
+    }
+
+    /// <summary>Releases a file; nothing to do for memory.</summary>
+    public virtual void Dispose()
+    {
+    }
+
+    /// <summary>A store for a namespace's options.</summary>
+    public static NamespaceStore Create(NvmeNamespaceOptions options) => options.Backing switch
+    {
+        NvmeNamespaceBacking.Null => NullStore.Instance,
+        NvmeNamespaceBacking.File => new FileStore(options.FilePath!, options.SizeBytes),
+        _ => new SparseMemoryStore(),
+    };
 }
 
 /// <summary>Reads zeros, drops writes.</summary>
@@ -94,24 +114,57 @@ internal sealed class SparseMemoryStore : NamespaceStore
         }
     }
 
+    /// <summary>
+    /// Clears the partial pages at either end and frees the whole pages between them. The cost follows what is stored,
+    /// not what the range spans: over more pages than are held, the held pages are swept instead of the range walked
+    /// (one 16-byte range can span 16 TiB).
+    /// </summary>
     public override void Zero(long offset, long length)
     {
-        while (length > 0)
+        var end = offset + length;
+        var firstWhole = (offset + PageSize - 1) / PageSize;
+        var endWhole = end / PageSize;
+        if (firstWhole >= endWhole)
         {
-            var index = offset / PageSize;
-            var within = (int)(offset % PageSize);
-            var count = (int)Math.Min(PageSize - within, length);
-            if (count == PageSize)
+            ClearPartial(offset, end);
+            return;
+        }
+
+        ClearPartial(offset, firstWhole * PageSize);
+        ClearPartial(endWhole * PageSize, end);
+        if (endWhole - firstWhole <= _pages.Count)
+        {
+            for (var index = firstWhole; index < endWhole; index++)
             {
                 _pages.TryRemove(index, out _);
             }
-            else if (_pages.TryGetValue(index, out var page))
+
+            return;
+        }
+
+        foreach (var index in _pages.Keys)
+        {
+            if (index >= firstWhole && index < endWhole)
+            {
+                _pages.TryRemove(index, out _);
+            }
+        }
+    }
+
+    // Zeros [from, to) inside pages that stay allocated (at most one page's worth at each end of a range).
+    private void ClearPartial(long from, long to)
+    {
+        while (from < to)
+        {
+            var index = from / PageSize;
+            var within = (int)(from % PageSize);
+            var count = (int)Math.Min(PageSize - within, to - from);
+            if (_pages.TryGetValue(index, out var page))
             {
                 page.AsSpan(within, count).Clear();
             }
 
-            length -= count;
-            offset += count;
+            from += count;
         }
     }
 

@@ -16,14 +16,26 @@ internal sealed partial class TargetLog
     [LoggerMessage(100, LogLevel.Information, "NVMe/TCP target listening on {EndPoint}")]
     public partial void Listening(IPEndPoint endPoint);
 
-    [LoggerMessage(101, LogLevel.Debug, "Connection from {Remote} accepted")]
+    [LoggerMessage(101, LogLevel.Information, "Connection from {Remote} accepted")]
     public partial void ConnectionAccepted(EndPoint? remote);
 
-    [LoggerMessage(102, LogLevel.Debug, "Connection from {Remote} (queue {QueueId}) closed")]
+    [LoggerMessage(102, LogLevel.Information, "Connection from {Remote} (queue {QueueId}) closed")]
     public partial void ConnectionClosed(EndPoint? remote, int queueId);
 
     [LoggerMessage(103, LogLevel.Debug, "ICReq from {Remote}: HPDA {Hpda}, digests {Digests}, MAXR2T {MaxR2T}; granted digests {Granted}")]
     public partial void Initialized(EndPoint? remote, int hpda, int digests, uint maxR2T, int granted);
+
+    [LoggerMessage(110, LogLevel.Error, "Queue {QueueId} from {Remote}: unhandled error; closing the connection")]
+    public partial void UnhandledError(int queueId, EndPoint? remote, Exception exception);
+
+    [LoggerMessage(111, LogLevel.Error, "Queue {QueueId}: command 0x{Opcode:X2} CID {Cid} failed with an unhandled error; completed with Internal Error")]
+    public partial void CommandCrashed(int queueId, byte opcode, ushort cid, Exception exception);
+
+    [LoggerMessage(112, LogLevel.Debug, "Queue {QueueId} from {Remote}: {Bytes} bytes and {Commands} completions wait to be sent; not reading until the host takes them")]
+    public partial void BackPressure(int queueId, EndPoint? remote, long bytes, int commands);
+
+    [LoggerMessage(113, LogLevel.Warning, "Limit {Limit} reached by {Remote}: {Message}; closing the connection")]
+    public partial void LimitReached(string limit, EndPoint? remote, string message);
 
     [LoggerMessage(200, LogLevel.Information, "Controller {Cntlid} of {Subsystem} created for host {HostNqn} (KATO {KatoMs} ms)")]
     public partial void ControllerCreated(ushort cntlid, string subsystem, string hostNqn, uint katoMs);
@@ -33,6 +45,9 @@ internal sealed partial class TargetLog
 
     [LoggerMessage(202, LogLevel.Warning, "Controller {Cntlid} of {Subsystem}: keep-alive timeout ({KatoMs} ms) expired")]
     public partial void KeepAliveExpired(ushort cntlid, string subsystem, uint katoMs);
+
+    [LoggerMessage(206, LogLevel.Error, "Controller {Cntlid}: the keep-alive timer failed")]
+    public partial void KeepAliveTimerFailed(ushort cntlid, Exception exception);
 
     [LoggerMessage(203, LogLevel.Information, "Connect refused for host {HostNqn} to {Subsystem} on queue {QueueId}: {Reason}")]
     public partial void ConnectRefused(string hostNqn, string subsystem, ushort queueId, string reason);
@@ -45,6 +60,9 @@ internal sealed partial class TargetLog
 
     [LoggerMessage(300, LogLevel.Warning, "Queue {QueueId} from {Remote}: host violation {Rule} (FES {Fes}, FEI {Fei}): {Message}; sending C2HTermReq and closing")]
     public partial void Violation(int queueId, EndPoint? remote, string rule, int fes, uint fei, string message);
+
+    [LoggerMessage(303, LogLevel.Warning, "Queue {QueueId} from {Remote}: host violation {Rule} (FES {Fes}, FEI {Fei}): {Message}; recorded, connection kept")]
+    public partial void ViolationRecorded(int queueId, EndPoint? remote, string rule, int fes, uint fei, string message);
 
     [LoggerMessage(301, LogLevel.Information, "Queue {QueueId}: fault {Action} applied to {PduType} #{Ordinal}")]
     public partial void FaultApplied(int queueId, string action, string pduType, int ordinal);

@@ -18,7 +18,7 @@ internal sealed class TargetNamespace
         BlockShift = options.BlockSize == 512 ? 9 : 12;
         BlockCount = (ulong)(options.SizeBytes / options.BlockSize);
         Backing = options.Backing;
-        Store = NamespaceStore.Create(options.Backing);
+        Store = NamespaceStore.Create(options);
 
         // Stable identifiers: SHA-256 of "NQN/NSID", so a restarted target presents the same namespace.
         Span<byte> hash = stackalloc byte[32];
@@ -66,6 +66,12 @@ internal sealed class TargetNamespace
 /// <summary>A subsystem as served: identity, limits, namespaces and live controllers.</summary>
 internal sealed class TargetSubsystem
 {
+    /// <summary>
+    /// MDTS of the discovery controller: 1 MiB, a log of 1,023 entries in one command. nvmet reports 0 (no limit); a
+    /// limit is what keeps one 72-byte Get Log Page from making the target send 64 MiB to any host, no NQN needed.
+    /// </summary>
+    public const byte DiscoveryMdts = 8;
+
     /// <summary>Admin queue in-capsule data (NVMe/TCP: 8 KiB; Linux NVME_TCP_ADMIN_CCSZ).</summary>
     public const int AdminInCapsuleSize = 8192;
 
@@ -112,6 +118,7 @@ internal sealed class TargetSubsystem
         AllowedHosts = [];
         Ioccsz = IdentifyControllerLayout.CommandCapsuleSize(AdminInCapsuleSize);
         MaxQueueSize = 128;
+        Mdts = DiscoveryMdts;
         Kas = 10;
         _namespaces = [];
     }

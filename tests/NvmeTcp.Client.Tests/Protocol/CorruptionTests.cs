@@ -79,7 +79,8 @@ public class CorruptionTests
         ["CapsuleCmd without data DDGSTF"] = new(() => Cmd(Controller(dd: true), 0), Controller(dd: true), p => p[1] |= 0x02, Fes1, 1, PduRule.DataDigestFlag),
 
         // PDO.
-        ["CapsuleResp PDO 24"] = new(() => Resp(HostOpts), HostOpts, p => p[3] = 24, Fes1, 3, PduRule.DataOffset),
+        // PDO = PLEN (24) is a capsule without data, accepted; any other non-zero PDO is not.
+        ["CapsuleResp PDO 8"] = new(() => Resp(HostOpts), HostOpts, p => p[3] = 8, Fes1, 3, PduRule.DataOffset),
         ["R2T PDO 24"] = new(() => R2TBytes(HostOpts), HostOpts, p => p[3] = 24, Fes1, 3, PduRule.DataOffset),
         ["ICResp PDO 128"] = new(ICRespBytes, HostPre, p => p[3] = 128, Fes1, 3, PduRule.DataOffset),
         ["C2HData PDO 0"] = new(() => C2H(HostOpts), HostOpts, p => p[3] = 0, Fes1, 3, PduRule.DataOffset),

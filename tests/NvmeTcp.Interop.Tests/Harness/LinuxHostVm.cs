@@ -39,12 +39,18 @@ internal static class LinuxHostVm
     /// <param name="consoleLog">Where the serial console goes.</param>
     /// <param name="timeout">The most one boot may take; the guest also reboots itself after this long.</param>
     /// <param name="cancellationToken">Ends the wait (QEMU is killed).</param>
+    /// <param name="extra">Phases after the scenarios (init-host.sh's nvmetcp.extra: discard:N, fs:N, data:N), or null.</param>
     public static async Task<LinuxHostRun> RunAsync(
-        KernelImage image, int port, string nqn, Guid hostId, string digests, string consoleLog, TimeSpan timeout, CancellationToken cancellationToken)
+        KernelImage image, int port, string nqn, Guid hostId, string digests, string consoleLog, TimeSpan timeout, CancellationToken cancellationToken, string? extra = null)
     {
         var append = string.Create(
             CultureInfo.InvariantCulture,
             $"console=ttyS0 quiet panic=-1 nvmetcp.port={port} nvmetcp.nqn={nqn} nvmetcp.hostid={hostId:D} nvmetcp.digests={digests} nvmetcp.lifetime={(int)timeout.TotalSeconds}");
+        if (extra is not null)
+        {
+            append += $" nvmetcp.extra={extra}";
+        }
+
         var total = Stopwatch.StartNew();
         for (var attempt = 1; ; attempt++)
         {

@@ -45,6 +45,10 @@ PROFILES = {
     ],
 }
 
+# Filesystem for init-host.sh's discard steps (mke2fs, mount, fstrim on a namespace of our target): Debian has no
+# ext2 driver of its own, its ext4 module mounts ext2. Added to the host profile's modules, after them.
+HOST_FILESYSTEM_MODULES = ["ext4"]
+
 # Optional: loaded when present, a failed insmod is not fatal (crc32c_intel needs SSE 4.2).
 OPTIONAL = {"crc32c_intel"}
 
@@ -196,7 +200,8 @@ def main(argv):
     if profile not in PROFILES:
         raise SystemExit(f"unknown profile {profile}; known: {', '.join(PROFILES)}")
     modules_dir, version = find_modules_dir(root)
-    order, contents = resolve(index_modules(modules_dir), PROFILES[profile])
+    wanted = PROFILES[profile] + (HOST_FILESYSTEM_MODULES if profile == "host" else [])
+    order, contents = resolve(index_modules(modules_dir), wanted)
 
     with open(busybox_path, "rb") as f:
         busybox = f.read()
@@ -206,7 +211,7 @@ def main(argv):
         init = f.read()
 
     cpio = Cpio()
-    for name in ("bin", "dev", "etc", "proc", "sys", "tmp", "srv", "modules"):
+    for name in ("bin", "dev", "etc", "proc", "sys", "tmp", "srv", "mnt", "modules"):
         cpio.directory(name)
     cpio.char_device("dev/console", 5, 1)
     cpio.file("bin/busybox", busybox, 0o755)

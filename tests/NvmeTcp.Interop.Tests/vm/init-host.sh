@@ -8,6 +8,10 @@
 #   nvmetcp.hostid=UUID          host ID; the host NQN is nqn.2014-08.org.nvmexpress:uuid:UUID (required)
 #   nvmetcp.digests=none,hdr,... scenarios, run one after the other: none, hdr, data, both (default none)
 #   nvmetcp.lifetime=SECONDS     reboot after this long whatever happens (default 600)
+#   nvmetcp.extra=PHASE,...      after the scenarios, on one more connection without digests (default none):
+#                                discard:NSID  write 1 MiB at 48 MiB, blkdiscard 48-64 MiB, read zeros back
+#                                fs:NSID       mke2fs, mount, write and read back a 32 MiB file, rm, fstrim, umount
+#                                data:NSID     the data test on that namespace (DATA lines, scenario "extra")
 #
 # Console protocol (ttyS0), every line starts with NVMETCP-HOST:
 #   NVMETCP-HOST-READY kernel=... uptime=...           modules loaded, eth0 up
@@ -221,6 +225,65 @@ for SCENARIO in $(echo "$DIGESTS" | tr ',' ' '); do
     wait_for delete 100 no_nvme_disk
     index=$((index + 1))
 done
+
+# --- Extra phases (nvmetcp.extra): discard, a filesystem with fstrim, data on one more namespace ---
+
+dd if=/dev/zero of=/tmp/z1m bs=1048576 count=1 2> /dev/null
+
+# discard_test NSID: the kernel's discard path (Dataset Management, 4 KiB of ranges) through blkdiscard.
+discard_test() {
+    disk=$(disk_of "$1") step="blkdiscard-ns$1"
+    info "ns$1.discard_max_bytes" "$(cat "/sys/block/$disk/queue/discard_max_bytes")"
+    [ "$(cat "/sys/block/$disk/queue/discard_max_bytes")" != 0 ] || fail "$step" "the kernel sees no discard support"
+    dd if=/tmp/p1m of="/dev/$disk" bs=1048576 count=1 seek=48 oflag=direct conv=fsync 2> /tmp/dd.err || fail "$step" "dd: $(cat /tmp/dd.err)"
+    blkdiscard -o $((48 * 1048576)) -l $((16 * 1048576)) "/dev/$disk" 2> /tmp/discard.err || fail "$step" "blkdiscard: $(cat /tmp/discard.err)"
+    pass "$step"
+    rm -f /tmp/back
+    dd if="/dev/$disk" of=/tmp/back bs=1048576 count=1 skip=48 iflag=direct 2> /tmp/dd.err || fail "$step" "dd: $(cat /tmp/dd.err)"
+    [ "$(sha256sum < /tmp/back | cut -d' ' -f1)" = "$(sha256sum < /tmp/z1m | cut -d' ' -f1)" ] || fail "discard-zeros-ns$1" "deallocated blocks do not read as zeros"
+    pass "discard-zeros-ns$1"
+}
+
+# fs_test NSID: a filesystem on the namespace; fstrim discards its free blocks (the removed file's among them).
+fs_test() {
+    disk=$(disk_of "$1")
+    mke2fs -F -b 4096 "/dev/$disk" > /tmp/mkfs.log 2>&1 || fail "mkfs-ns$1" "$(tail -n 5 /tmp/mkfs.log)"
+    pass "mkfs-ns$1"
+    mkdir -p /mnt/fs
+    { mount -t ext2 "/dev/$disk" /mnt/fs || mount -t ext4 "/dev/$disk" /mnt/fs; } 2> /tmp/mount.err || fail "mount-ns$1" "$(cat /tmp/mount.err)"
+    pass "mount-ns$1"
+    dd if=/dev/urandom of=/mnt/fs/fill bs=1048576 count=32 2> /tmp/dd.err || fail "write-fs-ns$1" "dd: $(cat /tmp/dd.err)"
+    written=$(sha256sum < /mnt/fs/fill | cut -d' ' -f1)
+    sync
+    echo 3 > /proc/sys/vm/drop_caches
+    [ "$(sha256sum < /mnt/fs/fill | cut -d' ' -f1)" = "$written" ] || fail "read-fs-ns$1" "the file reads back otherwise"
+    pass "file-fs-ns$1" "sha256=$written"
+    rm /mnt/fs/fill
+    sync
+    fstrim -v /mnt/fs > /tmp/fstrim.out 2>&1 || fail "fstrim-ns$1" "$(cat /tmp/fstrim.out)"
+    pass "fstrim-ns$1" "$(cat /tmp/fstrim.out)"
+    umount /mnt/fs || fail "umount-ns$1" "umount"
+    pass "umount-ns$1"
+}
+
+EXTRA=$(arg extra '')
+if [ -n "$EXTRA" ]; then
+    SCENARIO=extra
+    connect extra-connect "transport=tcp,traddr=10.0.2.2,trsvcid=$PORT,hostnqn=$HOSTNQN,hostid=$HOSTID,ctrl_loss_tmo=0,nqn=$NQN"
+    wait_for extra-live 100 grep -qx live "/sys/class/nvme/$CTRL/state"
+    for phase in $(echo "$EXTRA" | tr ',' ' '); do
+        nsid=${phase#*:}
+        wait_for "extra-ns$nsid" 200 has_disk "$nsid"
+        case "$phase" in
+            discard:*) discard_test "$nsid" ;;
+            fs:*) fs_test "$nsid" ;;
+            data:*) data_test "$nsid" 0 ;;
+            *) fail extra "unknown phase '$phase'" ;;
+        esac
+    done
+    disconnect extra-delete
+    wait_for extra-delete 100 no_nvme_disk
+fi
 
 # What the kernel logged about the controllers (warnings such as "Firmware bug" included); the test checks them.
 dmesg | grep -E 'nvme([0-9]| |_tcp|_fabrics|_core)' | sed 's/^/NVMETCP-HOST DMESG /'

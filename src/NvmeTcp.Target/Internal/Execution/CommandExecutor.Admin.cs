@@ -82,6 +82,9 @@ internal sealed partial class CommandExecutor
                 case IdentifyCns.NamespaceDescriptors when subsystem.FindNamespace(nsid) is { } ns:
                     IdentifyWriter.NamespaceDescriptors(d, ns);
                     break;
+                case IdentifyWriter.CnsIoCommandSetController when (byte)(sqe.Cdw11 >> 24) == NamespaceDescriptorLayout.CsiNvm:
+                    IdentifyWriter.NvmCommandSetController(d);
+                    break;
                 case IdentifyCns.Namespace or IdentifyCns.ActiveNamespaceList or IdentifyCns.NamespaceDescriptors:
                     Complete(command, Status.Of(StatusCodes.InvalidNamespaceOrFormat));
                     return;
@@ -99,8 +102,8 @@ internal sealed partial class CommandExecutor
     }
 
     /// <summary>
-    /// Get Log Page: NUMD (0's based dwords across CDW10/CDW11) and the dword-aligned offset (CDW12/13) may select
-    /// any part of the log; bytes past its end read as zeros. Reading with RAE clear re-arms the log's event.
+    /// Get Log Page: NUMD (0's based dwords across CDW10/CDW11) and the dword-aligned offset (CDW12/13) select a part
+    /// of the log that starts inside it; bytes past its end read as zeros. Reading with RAE clear re-arms the log's event.
     /// </summary>
     private void GetLogPage(TargetRequest command, Controller controller)
     {
@@ -110,6 +113,14 @@ internal sealed partial class CommandExecutor
         var dwords = ((ulong)(sqe.Cdw11 & 0xFFFF) << 16 | (sqe.Cdw10 >> 16)) + 1;
         var length = dwords * 4;
         var offset = sqe.Cdw12 | ((ulong)sqe.Cdw13 << 32);
+
+        // Over MDTS, as Read and Write: Invalid Field in Command. Nothing is read or built for it.
+        if (length > (ulong)controller.Subsystem.MaxTransferBytes)
+        {
+            Complete(command, Status.Of(StatusCodes.InvalidField));
+            return;
+        }
+
         if (length != sqe.SglLength || length > MaxHostTransfer)
         {
             Complete(command, Status.Of(StatusCodes.DataSglLengthInvalid));
@@ -130,9 +141,13 @@ internal sealed partial class CommandExecutor
             (false, LogPageId.SmartHealth) => SmartLogLayout.Size,
             (false, LogPageId.ChangedNamespaceList) => NamespaceListLayout.Size,
             (false, LogPageId.CommandsSupportedAndEffects) => CommandEffectsLayout.Size,
+            (false, LogPageId.FirmwareSlot) => LogPageWriter.FirmwareSlotSize,
+            (_, LogPageWriter.SupportedLogPagesId) => LogPageWriter.SupportedLogPagesSize,
             _ => -1,
         };
-        if (size < 0)
+        // An offset past the end of the log is Invalid Field in Command (NVMe Base 2.0, 5.16: LPOL/LPOU greater than
+        // the size of the log page); a length past it is not (the bytes beyond are undefined; they read as zeros).
+        if (size < 0 || offset > (ulong)size)
         {
             Complete(command, Status.Of(StatusCodes.InvalidField));
             return;
@@ -155,6 +170,12 @@ internal sealed partial class CommandExecutor
                     break;
                 case LogPageId.ChangedNamespaceList:
                     controller.WriteChangedNamespaceLog(log, retain);
+                    break;
+                case LogPageId.FirmwareSlot:
+                    LogPageWriter.FirmwareSlot(log, controller.Subsystem.FirmwareRevision);
+                    break;
+                case LogPageWriter.SupportedLogPagesId:
+                    LogPageWriter.SupportedLogPages(log, discovery);
                     break;
                 default:
                     LogPageWriter.CommandsSupported(log);
@@ -211,6 +232,9 @@ internal sealed partial class CommandExecutor
                 controller.SetKeepAliveTimeout(sqe.Cdw11);
                 Complete(command, NvmeStatus.Success);
                 return;
+            case var _ when !discovery && controller.SetSimpleFeature(fid, sqe.Cdw11) is { } accepted:
+                Complete(command, accepted ? NvmeStatus.Success : Status.Of(StatusCodes.InvalidField));
+                return;
             default:
                 Complete(command, Status.Of(StatusCodes.InvalidField));
                 return;
@@ -226,6 +250,7 @@ internal sealed partial class CommandExecutor
             FeatureId.NumberOfQueues when !discovery => (uint)(controller.GrantedQueues - 1) * 0x10001u,
             FeatureId.AsyncEventConfiguration => controller.AsyncEventConfig,
             FeatureId.KeepAliveTimer => controller.KeepAliveTimeoutMs,
+            _ when !discovery => controller.GetSimpleFeature(fid, command.Sqe.Cdw11),
             _ => null,
         };
         Complete(command, value is null ? Status.Of(StatusCodes.InvalidField) : NvmeStatus.Success, value ?? 0);
@@ -241,7 +266,7 @@ internal sealed partial class CommandExecutor
         _queue.Defer(command);
         if (controller.SubmitAsyncEventRequest(_queue, cid) is { } now)
         {
-            _queue.CompleteDeferred(cid, now.Status, now.Dw0);
+            _ = _queue.CompleteDeferred(cid, now.Status, now.Dw0);
         }
     }
 }

@@ -119,10 +119,19 @@ internal sealed partial class CommandExecutor
         else
         {
             controller = subsystem.FindController(cntlid);
-            if (controller is null || controller.IsTornDown || controller.HostNqn != hostNqn || controller.HostId != hostId)
+            if (controller is null || controller.IsTornDown || controller.HostNqn != hostNqn)
             {
                 _target.Log.ConnectRefused(hostNqn, subsystemNqn, qid, $"no controller {cntlid} for this host");
                 dw0 = ConnectDataAttribute | ConnectData.ControllerIdOffset;
+                return Status.Of(StatusCodes.ConnectInvalidParameters);
+            }
+
+            // nvmet matches CNTLID and host NQN only. A Host Identifier names one host, though, and the association
+            // belongs to the host that created it: another HOSTID is refused, and DW0 points at HOSTID.
+            if (controller.HostId != hostId)
+            {
+                _target.Log.ConnectRefused(hostNqn, subsystemNqn, qid, $"HOSTID {hostId} is not controller {cntlid}'s");
+                dw0 = ConnectDataAttribute | ConnectData.HostIdOffset;
                 return Status.Of(StatusCodes.ConnectInvalidParameters);
             }
 

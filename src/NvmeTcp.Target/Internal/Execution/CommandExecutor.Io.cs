@@ -11,6 +11,9 @@ internal sealed partial class CommandExecutor
     /// <summary>Most host data one command may make the target buffer, whatever MDTS says (MDTS 0 means no limit).</summary>
     private const uint MaxHostTransfer = 64 * 1024 * 1024;
 
+    /// <summary>SCT 2 (media and data integrity errors), SC 80h: Write Fault, for a file write that failed.</summary>
+    private const ushort WriteFault = 0x280;
+
     private void ExecuteIo(TargetRequest command, ReadOnlySpan<byte> data)
     {
         ref readonly var sqe = ref command.Sqe;
@@ -18,7 +21,7 @@ internal sealed partial class CommandExecutor
         var subsystem = Controller!.Subsystem;
         if (opcode == NvmOpcode.Flush && sqe.Nsid == 0xFFFFFFFF)
         {
-            Complete(command, NvmeStatus.Success);
+            FlushAll(command, subsystem);
             return;
         }
 
@@ -47,7 +50,7 @@ internal sealed partial class CommandExecutor
                 DatasetManagement(command, ns, data);
                 break;
             case NvmOpcode.Flush:
-                Complete(command, NvmeStatus.Success);
+                Flush(command, ns);
                 break;
             default:
                 Complete(command, Status.Of(StatusCodes.InvalidOpcode));
@@ -68,7 +71,7 @@ internal sealed partial class CommandExecutor
         return (NvmOpcode)sqe.Opcode switch
         {
             NvmOpcode.Write or NvmOpcode.Compare => CheckBlocks(command, ns, transfer: true, out _, out _),
-            NvmOpcode.DatasetManagement => length == DsmLength(sqe) ? NvmeStatus.Success : Status.Of(StatusCodes.DataSglLengthInvalid),
+            NvmOpcode.DatasetManagement => length >= DsmLength(sqe) ? NvmeStatus.Success : Status.Of(StatusCodes.DataSglLengthInvalid),
             _ => Status.Of(StatusCodes.InvalidOpcode),
         };
     }
@@ -119,6 +122,22 @@ internal sealed partial class CommandExecutor
         }
 
         Controller!.CountIo(write: false, length);
+        if (ns.Store.IsSlow)
+        {
+            _queue.RunDeferred(command, (Store: ns.Store, Offset: offset, Length: length), static (s, done) =>
+            {
+                try
+                {
+                    done.SendData(s.Length, s, static (s, at, d) => s.Store.Read(s.Offset + at, d));
+                }
+                catch (IOException)
+                {
+                    done.Complete(Status.Of(StatusCodes.UnrecoveredReadError));
+                }
+            });
+            return;
+        }
+
         SendData(command, length, (Store: ns.Store, Offset: offset), static (s, at, d) => s.Store.Read(s.Offset + at, d));
     }
 
@@ -130,6 +149,22 @@ internal sealed partial class CommandExecutor
             status = Status.Of(StatusCodes.DataSglLengthInvalid);
         }
 
+        if (status.IsSuccess && ns.Store.IsSlow)
+        {
+            Controller!.CountIo(write: true, length);
+            RunWithData(command, data, (Store: ns.Store, Offset: offset, Durable: MustBeDurable(command)), static (s, bytes) =>
+            {
+                s.Store.Write(s.Offset, bytes);
+                if (s.Durable)
+                {
+                    s.Store.Flush();
+                }
+
+                return NvmeStatus.Success;
+            });
+            return;
+        }
+
         if (status.IsSuccess)
         {
             ns.Store.Write(offset, data);
@@ -139,12 +174,101 @@ internal sealed partial class CommandExecutor
         Complete(command, status);
     }
 
+    /// <summary>
+    /// FUA (CDW12 bit 30), or the host turned the volatile write cache off (Set Features 06h, WCE 0): the write is on
+    /// the disk before it completes.
+    /// </summary>
+    private bool MustBeDurable(TargetRequest command) => (command.Sqe.Cdw12 & (1u << 30)) != 0 || !Controller!.WriteCacheEnabled;
+
+    /// <summary>
+    /// Runs a command with host data on a slow store off the receive loop: the data is copied (the receive buffer is
+    /// reused at once), <paramref name="work"/> runs on the thread pool, and an I/O error is a Write Fault.
+    /// </summary>
+    private void RunWithData<TState>(TargetRequest command, ReadOnlySpan<byte> data, TState state, Func<TState, ReadOnlySpan<byte>, NvmeStatus> work)
+    {
+        var copy = System.Buffers.ArrayPool<byte>.Shared.Rent(Math.Max(1, data.Length));
+        data.CopyTo(copy);
+        _queue.RunDeferred(command, (State: state, Copy: copy, Length: data.Length, Work: work), static (s, done) =>
+        {
+            try
+            {
+                done.Complete(s.Work(s.State, s.Copy.AsSpan(0, s.Length)));
+            }
+            catch (IOException)
+            {
+                done.Complete(Status.Of(WriteFault));
+            }
+            finally
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(s.Copy);
+            }
+        });
+    }
+
+    /// <summary>Runs a command without host data on a slow store off the receive loop; an I/O error is a Write Fault.</summary>
+    private void RunSlow<TState>(TargetRequest command, TState state, Func<TState, NvmeStatus> work) =>
+        _queue.RunDeferred(command, (State: state, Work: work), static (s, done) =>
+        {
+            try
+            {
+                done.Complete(s.Work(s.State));
+            }
+            catch (IOException)
+            {
+                done.Complete(Status.Of(WriteFault));
+            }
+        });
+
+    /// <summary>Flush: nothing to do for memory; fsync for a file, off the receive loop.</summary>
+    private void Flush(TargetRequest command, TargetNamespace ns)
+    {
+        if (!ns.Store.IsSlow)
+        {
+            Complete(command, NvmeStatus.Success);
+            return;
+        }
+
+        RunSlow(command, ns.Store, static store =>
+        {
+            store.Flush();
+            return NvmeStatus.Success;
+        });
+    }
+
+    /// <summary>Flush with NSID FFFFFFFFh: every namespace of the subsystem.</summary>
+    private void FlushAll(TargetRequest command, TargetSubsystem subsystem)
+    {
+        var slow = subsystem.Namespaces.Where(n => n.Store.IsSlow).Select(n => n.Store).ToArray();
+        if (slow.Length == 0)
+        {
+            Complete(command, NvmeStatus.Success);
+            return;
+        }
+
+        RunSlow(command, slow, static stores =>
+        {
+            foreach (var store in stores)
+            {
+                store.Flush();
+            }
+
+            return NvmeStatus.Success;
+        });
+    }
+
     private void CompareBlocks(TargetRequest command, TargetNamespace ns, ReadOnlySpan<byte> data)
     {
         var status = CheckBlocks(command, ns, transfer: true, out var offset, out var length);
         if (status.IsSuccess && data.Length != length)
         {
             status = Status.Of(StatusCodes.DataSglLengthInvalid);
+        }
+
+        if (status.IsSuccess && ns.Store.IsSlow)
+        {
+            RunWithData(command, data, (Store: ns.Store, Offset: offset), static (s, bytes) =>
+                s.Store.Compare(s.Offset, bytes) ? NvmeStatus.Success : Status.Of(StatusCodes.CompareFailure));
+            return;
         }
 
         if (status.IsSuccess && !ns.Store.Compare(offset, data))
@@ -159,9 +283,24 @@ internal sealed partial class CommandExecutor
     private void WriteZeroes(TargetRequest command, TargetNamespace ns)
     {
         var status = CheckBlocks(command, ns, transfer: false, out var offset, out _);
+        var nlb = (command.Sqe.Cdw12 & 0xFFFF) + 1L;
+        if (status.IsSuccess && ns.Store.IsSlow)
+        {
+            RunSlow(command, (Store: ns.Store, Offset: offset, Length: nlb << ns.BlockShift, Durable: MustBeDurable(command)), static s =>
+            {
+                s.Store.Zero(s.Offset, s.Length);
+                if (s.Durable)
+                {
+                    s.Store.Flush();
+                }
+
+                return NvmeStatus.Success;
+            });
+            return;
+        }
+
         if (status.IsSuccess)
         {
-            var nlb = (command.Sqe.Cdw12 & 0xFFFF) + 1L;
             ns.Store.Zero(offset, nlb << ns.BlockShift);
         }
 
@@ -169,18 +308,22 @@ internal sealed partial class CommandExecutor
     }
 
     /// <summary>
-    /// Dataset Management: NR + 1 ranges of 16 bytes (4-7 NLB, 1's based; 8-15 SLBA). With AD (CDW11 bit 2) every
+    /// Dataset Management: NR + 1 ranges of 16 bytes, in at least that much data (4-7 NLB, 1's based; 8-15 SLBA). With AD (CDW11 bit 2) every
     /// range is deallocated (its pages freed; DLFEAT says it then reads as zeros). All ranges are checked first.
     /// </summary>
     private void DatasetManagement(TargetRequest command, TargetNamespace ns, ReadOnlySpan<byte> data)
     {
         ref readonly var sqe = ref command.Sqe;
+        // At least the ranges announced, as nvmet (nvmet_check_data_len_lte): the Linux host sends a whole 4 KiB page
+        // for every discard. What follows them is not looked at.
         var length = DsmLength(sqe);
-        if (data.Length != length)
+        if (data.Length < length)
         {
             Complete(command, Status.Of(StatusCodes.DataSglLengthInvalid));
             return;
         }
+
+        data = data[..(int)length];
 
         for (var i = 0; i < data.Length; i += DatasetManagementCommand.RangeSize)
         {
@@ -193,7 +336,7 @@ internal sealed partial class CommandExecutor
             }
         }
 
-        if ((sqe.Cdw11 & (uint)DatasetAttributes.Deallocate) != 0)
+        if ((sqe.Cdw11 & (uint)DatasetAttributes.Deallocate) != 0 && ns.Store.Deallocates)
         {
             for (var i = 0; i < data.Length; i += DatasetManagementCommand.RangeSize)
             {

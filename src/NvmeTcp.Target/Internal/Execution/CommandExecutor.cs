@@ -1,5 +1,6 @@
 using NvmeTcp.Client;
 using NvmeTcp.Protocol;
+using NvmeTcp.Protocol.Admin;
 using NvmeTcp.Protocol.Fabrics;
 
 namespace NvmeTcp.Target.Internal.Execution;
@@ -64,20 +65,52 @@ internal sealed partial class CommandExecutor
     /// </summary>
     public NvmeStatus PrecheckHostData(TargetRequest command, uint length)
     {
+        ref readonly var sqe = ref command.Sqe;
+        if (sqe.Opcode == FabricsCommand.Opcode)
+        {
+            return PrecheckFabrics(command, length);
+        }
+
         var gate = Gate(command);
         if (!gate.IsSuccess)
         {
             return gate;
         }
 
-        var controller = Controller;
-        var limit = Math.Min(controller?.Subsystem.MaxTransferBytes ?? ConnectData.Size, MaxHostTransfer);
+        var limit = Math.Min(Controller!.Subsystem.MaxTransferBytes, MaxHostTransfer);
         if (length > limit)
         {
             return Status.Of(StatusCodes.InvalidField);
         }
 
-        return QueueId > 0 ? PrecheckIo(command, length) : NvmeStatus.Success;
+        if (QueueId > 0)
+        {
+            return PrecheckIo(command, length);
+        }
+
+        // No admin command this target implements takes host data: Set Features of its features moves none (nvmet's
+        // nvmet_feat_data_len is 0 for them), anything else is an opcode it does not implement.
+        return (AdminOpcode)sqe.Opcode == AdminOpcode.SetFeatures ? Status.Of(StatusCodes.DataSglLengthInvalid) : Status.Of(StatusCodes.InvalidOpcode);
+    }
+
+    /// <summary>
+    /// A fabrics command with host data: Connect (its 1,024 bytes may come by R2T) only before the queue is connected,
+    /// anything else only after, as <see cref="ExecuteFabrics"/> decides.
+    /// </summary>
+    private NvmeStatus PrecheckFabrics(TargetRequest command, uint length)
+    {
+        var connect = (FabricsCommandType)command.Sqe.FabricsCommandType == FabricsCommandType.Connect;
+        if (connect != (Controller is null))
+        {
+            return Status.Of(StatusCodes.InvalidOpcode);
+        }
+
+        if (connect)
+        {
+            return length == ConnectData.Size ? NvmeStatus.Success : Status.Of(StatusCodes.DataSglLengthInvalid);
+        }
+
+        return length > Math.Min(Controller!.Subsystem.MaxTransferBytes, MaxHostTransfer) ? Status.Of(StatusCodes.InvalidField) : NvmeStatus.Success;
     }
 
     /// <summary>

@@ -46,11 +46,45 @@ internal interface ITargetQueue
     /// </summary>
     public void Defer(TargetRequest request);
 
-    /// <summary>Completes a deferred CID; callable from any thread, and a no-op once the CID was completed.</summary>
-    public void CompleteDeferred(ushort cid, NvmeStatus status, uint dw0);
+    /// <summary>
+    /// Completes a deferred CID; callable from any thread. False, and nothing sent, once the CID was completed or its
+    /// AER retired (a new command reused the CID).
+    /// </summary>
+    public bool CompleteDeferred(ushort cid, NvmeStatus status, uint dw0);
+
+    /// <summary>
+    /// Runs <paramref name="work"/> on the thread pool, off the receive loop (disk I/O): the request's slot is freed
+    /// now, its CID stays taken until the work completes it through the <see cref="DeferredCommand"/> it is given. An
+    /// exception from the work completes the command with Internal Error.
+    /// </summary>
+    public void RunDeferred<TState>(TargetRequest request, TState state, Action<TState, DeferredCommand> work);
+
+    /// <summary>Completes a command run by <see cref="RunDeferred"/>; any thread. False once it was completed.</summary>
+    public bool CompleteExecution(ushort cid, NvmeStatus status);
+
+    /// <summary>Sends the data of a command run by <see cref="RunDeferred"/> and completes it with success; any thread.</summary>
+    public void SendExecutionData<TState>(ushort cid, int length, TState state, C2HFill<TState> fill);
 
     /// <summary>Closes the queue's connection (controller teardown, target disposal).</summary>
     public void Abort();
+}
+
+/// <summary>A command running off the receive loop: the one way it completes.</summary>
+internal readonly struct DeferredCommand
+{
+    private readonly ITargetQueue _queue;
+
+    public DeferredCommand(ITargetQueue queue, ushort cid)
+    {
+        _queue = queue;
+        Cid = cid;
+    }
+
+    public ushort Cid { get; }
+
+    public void Complete(NvmeStatus status) => _ = _queue.CompleteExecution(Cid, status);
+
+    public void SendData<TState>(int length, TState state, C2HFill<TState> fill) => _queue.SendExecutionData(Cid, length, state, fill);
 }
 
 /// <summary>Fills <paramref name="destination"/> with the data at <paramref name="offset"/> of a transfer.</summary>

@@ -8,7 +8,8 @@ namespace NvmeTcp.Target.Internal.Transport;
 /// A command received on a queue and not yet completed: its SQE (the <see cref="TargetRequest"/> command execution
 /// sees) and, for host-to-controller data moved by R2T, the buffer being filled and the R2Ts outstanding (served in
 /// order, so a ring of their end offsets is enough). Slots are reused: nothing is allocated per command once a
-/// connection has warmed up, but the data buffer, which comes from <see cref="ArrayPool{T}.Shared"/>.
+/// connection has warmed up, but the data buffer, which comes from <see cref="ArrayPool{T}.Shared"/> only when the
+/// data is solicited (its R2T goes out), never when the command arrives.
 /// </summary>
 internal sealed class TargetCommand : TargetRequest
 {
@@ -46,9 +47,19 @@ internal sealed class TargetCommand : TargetRequest
 
     private int _r2tSequence;
 
+    /// <summary>Bytes of host data this command waits to solicit (its R2T is queued behind others'), else 0.</summary>
+    public uint PendingLength { get; private set; }
+
+    /// <summary>Accepted, its data not yet solicited: no buffer, no R2T.</summary>
+    public bool IsAwaitingR2T => PendingLength != 0 && Buffer is null;
+
+    /// <summary>Marks the command as waiting for its turn to solicit <paramref name="length"/> bytes.</summary>
+    public void AwaitR2T(uint length) => PendingLength = length;
+
     public void Start(in Sqe sqe)
     {
         Sqe = sqe;
+        PendingLength = 0;
         Received = 0;
         Requested = 0;
         OutstandingR2Ts = 0;
@@ -59,6 +70,7 @@ internal sealed class TargetCommand : TargetRequest
     /// <summary>Rents the buffer for <paramref name="length"/> bytes of R2T data.</summary>
     public void RentBuffer(uint length)
     {
+        PendingLength = 0;
         Length = length;
         Buffer = ArrayPool<byte>.Shared.Rent((int)length);
     }
@@ -101,5 +113,6 @@ internal sealed class TargetCommand : TargetRequest
         }
 
         Length = 0;
+        PendingLength = 0;
     }
 }

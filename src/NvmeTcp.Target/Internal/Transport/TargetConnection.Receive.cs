@@ -30,6 +30,20 @@ internal sealed partial class TargetConnection
             {
                 // The header is validated (and its claimed length refused) before any of the data is waited for.
                 var status = PduDecoder.TryDecode(_rx.AsSpan(_rxStart, Buffered), _codec, out var header, out var data, out var error);
+                if (status == DecodeStatus.Invalid && error.Rule == PduRule.ReservedField && _target.Options.ReservedFields == NvmeReservedFieldCheck.Record)
+                {
+                    // The oracle records the reserved byte and goes on: the decoder checks reserved fields last, so the
+                    // same PDU decoded without them passes every other check or fails one of them. Recorded once the
+                    // PDU is whole, not at every partial read of it.
+                    var reserved = error;
+                    var lenient = _codec with { CheckReserved = false };
+                    status = PduDecoder.TryDecode(_rx.AsSpan(_rxStart, Buffered), lenient, out header, out data, out error);
+                    if (status != DecodeStatus.NeedMoreData)
+                    {
+                        RecordViolation(reserved.Rule.ToString(), reserved.Fes, reserved.Fei, _rx[_rxStart], reserved.ToString());
+                    }
+                }
+
                 if (status == DecodeStatus.NeedMoreData)
                 {
                     if (!await ReceiveMoreAsync().ConfigureAwait(false))
@@ -52,7 +66,14 @@ internal sealed partial class TargetConnection
                 _batchThread = Environment.CurrentManagedThreadId;
                 var keepGoing = Handle(header, _rx.AsSpan(_rxStart, header.Length), data, status != DecodeStatus.DataDigestError);
                 _rxStart += header.Length;
+                NotePduBoundary();
                 if (!keepGoing)
+                {
+                    return;
+                }
+
+                // Back-pressure: past the budget, send and wait instead of handling (and so buffering for) more PDUs.
+                if (OverBudget && !await WaitForDrainAsync().ConfigureAwait(false))
                 {
                     return;
                 }
@@ -61,6 +82,13 @@ internal sealed partial class TargetConnection
         catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException or IOException)
         {
             // The host went away or the target is closing the connection.
+        }
+        catch (Exception e)
+        {
+            // A fault of the target, not of the host: logged, and the connection ends with a C2HTermReq (the spec has no
+            // FES for it; 02h says the PDU could not be processed in this state) and is removed and freed by RunAsync.
+            _target.Log.UnhandledError(QueueId, RemoteEndPoint, e);
+            Terminate(FatalErrorStatus.PduSequenceError, 0, _rx.AsSpan(_rxStart, Math.Min(Buffered, PduCodecOptions.MaxTermReqData)));
         }
         finally
         {
@@ -83,6 +111,11 @@ internal sealed partial class TargetConnection
             _rx.AsSpan(_rxStart, Buffered).CopyTo(_rx);
             _rxEnd -= _rxStart;
             _rxStart = 0;
+        }
+
+        if (Buffered > 0)
+        {
+            NotePartialPdu();
         }
 
         var read = await _socket.ReceiveAsync(_rx.AsMemory(_rxEnd), SocketFlags.None, _abort.Token).ConfigureAwait(false);
@@ -145,6 +178,7 @@ internal sealed partial class TargetConnection
         icResp.Encode(buffer);
         _maxR2Ts = (int)Math.Clamp(Math.Min((long)icReq.MaxR2T + 1, options.MaxOutstandingR2Ts), 1, MaxR2TsCap);
         _codec = _codec.AfterInitialize(icReq, icResp);
+        _initialized = true;
         _target.Log.Initialized(RemoteEndPoint, icReq.Hpda, (int)icReq.Digests, icReq.MaxR2T, (int)granted);
         Enqueue(new OutgoingPdu(buffer, IcRespPdu.Length, PduType.ICResp));
     }
@@ -153,6 +187,15 @@ internal sealed partial class TargetConnection
     {
         var sqe = header.Sqe;
         var cid = sqe.Cid;
+        // Lock-free look first: TryRemove takes a lock, and almost every CID is in neither table.
+        if (_deferredCids.TryGetValue(cid, out var deferred) && deferred == DeferredAsyncEvent && !_outstanding.ContainsKey(cid)
+            && RemoveDeferred(cid, DeferredAsyncEvent))
+        {
+            // An outstanding AER's CID: SPDK's host completes its AERs itself on detach and then reuses their CIDs.
+            // Neither nvmet nor SPDK's target checks CIDs this way; the AER is retired and the new command runs.
+            Controller?.RetireAsyncEventRequest(this, cid);
+        }
+
         if (_outstanding.ContainsKey(cid) || _deferredCids.ContainsKey(cid))
         {
             // Two outstanding commands with one CID would make their CQEs ambiguous: the host's bookkeeping is broken.
@@ -160,9 +203,14 @@ internal sealed partial class TargetConnection
             return false;
         }
 
-        if (_outstanding.Count >= MaxSlots)
+        // More commands outstanding than the queue holds is fatal for the queue, as in nvmet, which keeps twice the
+        // queue's entries (nvmet_tcp_alloc_cmds, sq->size * 2) and fails the queue when nvmet_tcp_get_cmd finds none
+        // free. Before Connect the queue has the smallest admin queue's 32 entries.
+        var entries = _sqSize > 0 ? _sqSize : MinQueueEntries;
+        var limit = Math.Min(MaxSlots, 2 * entries);
+        if (_outstanding.Count + DeferredCount >= limit)
         {
-            Violate("TooManyCommands", FatalErrorStatus.PduSequenceError, 0, (byte)PduType.CapsuleCmd, pdu[..CapsuleCmdPdu.HeaderLength], $"more than {MaxSlots} commands outstanding");
+            Violate("SubmissionQueueOverrun", FatalErrorStatus.PduSequenceError, 0, (byte)PduType.CapsuleCmd, pdu[..CapsuleCmdPdu.HeaderLength], $"more than {limit} commands outstanding on a {entries}-entry queue");
             return false;
         }
 
@@ -176,6 +224,14 @@ internal sealed partial class TargetConnection
         var transfer = CommandExecutor.TransferOf(sqe);
         var sglType = sqe.SglType;
         var sglLength = sqe.SglLength;
+
+        // A command that moves no data: SGL1 is not looked at. Property Get/Set reserve those bytes; nvmet's
+        // nvmet_tcp_map_data stops at a zero length and SPDK parses no SGL for a command without a transfer.
+        if (data.IsEmpty && (transfer == DataTransfer.None || sglLength == 0))
+        {
+            Execute(command, default);
+            return true;
+        }
 
         // SGL1 (NVMe/TCP 1.0, 3.3): one descriptor, in-capsule data (0x01, offset 0) or a transport data block (0x5A).
         if (sglType == DataPointer.InCapsuleDataBlock)
@@ -198,7 +254,7 @@ internal sealed partial class TargetConnection
                 return true;
             }
 
-            _executor.Execute(command, data);
+            Execute(command, data);
             return true;
         }
 
@@ -224,19 +280,40 @@ internal sealed partial class TargetConnection
                 return true;
             }
 
-            command.RentBuffer(sglLength);
-            SendR2Ts(command);
+            SolicitOrQueue(command, sglLength);
             return true;
         }
 
-        _executor.Execute(command, default);
+        Execute(command, default);
         return true;
+    }
+
+    /// <summary>
+    /// Runs a command. An exception there is a fault of the target: it is logged and the command, if still outstanding,
+    /// completes with Internal Error, so the host gets a status and the queue goes on.
+    /// </summary>
+    private void Execute(TargetCommand command, ReadOnlySpan<byte> data)
+    {
+        var cid = command.Cid;
+        try
+        {
+            _executor.Execute(command, data);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            _target.Log.CommandCrashed(QueueId, command.Sqe.Opcode, cid, e);
+            if (_outstanding.TryGetValue(cid, out var still) && still == command)
+            {
+                Complete(command, Status.Of(StatusCodes.InternalError));
+            }
+        }
     }
 
     /// <summary>
     /// H2CData (NVMe/TCP 3.6.2.9), only for an R2T this target sent: CCCID names a command waiting for data, TTAG is the
     /// oldest outstanding R2T's, DATAO is the next byte expected, the data stays within that R2T, LAST_PDU marks its
-    /// end. DATAL against MAXH2CDATA was checked by the decoder (FES 5). nvmet closes without a TermReq on these;
+    /// end. DATAL against MAXH2CDATA was checked by the decoder (FES 5), a DATAO that is not the next byte is a PDU
+    /// Sequence Error (FES 2), data past the R2T Data Transfer Out of Range (FES 4). nvmet closes without a TermReq on these;
     /// this target reports them (FES/FEI as SPDK's <c>nvmf_tcp_h2c_data_hdr_handle</c> does).
     /// </summary>
     private bool OnH2CData(in ReceivedHeader header, ReadOnlySpan<byte> pdu, ReadOnlySpan<byte> data, bool digestOk)
@@ -257,7 +334,8 @@ internal sealed partial class TargetConnection
 
         if (h2c.Datao != command.Received)
         {
-            Violate("H2CDataOffset", FatalErrorStatus.DataTransferOutOfRange, H2CDataPdu.DataoOffset, (byte)PduType.H2CData, offending, $"DATAO {h2c.Datao} for CID {h2c.Cccid}, expected {command.Received}");
+            // Not where the last one ended: a PDU Sequence Error (NVMe/TCP 3.3.2.2); past the R2T is out of range (below).
+            Violate("H2CDataOffset", FatalErrorStatus.PduSequenceError, H2CDataPdu.DataoOffset, (byte)PduType.H2CData, offending, $"DATAO {h2c.Datao} for CID {h2c.Cccid}, expected {command.Received}");
             return false;
         }
 
@@ -288,13 +366,14 @@ internal sealed partial class TargetConnection
             command.CompleteR2T();
             if (command.Received == command.Length)
             {
+                EndSolicited(command);
                 if (command.DigestError)
                 {
                     Complete(command, Status.Of(StatusCodes.TransientTransportError, doNotRetry: false));
                 }
                 else
                 {
-                    _executor.Execute(command, command.Buffer.AsSpan(0, (int)command.Length));
+                    Execute(command, command.Buffer.AsSpan(0, (int)command.Length));
                 }
             }
             else

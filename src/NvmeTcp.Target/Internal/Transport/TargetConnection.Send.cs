@@ -19,6 +19,9 @@ internal sealed partial class TargetConnection
 {
     private const int BatchSize = 64 * 1024;
 
+    /// <summary>Largest C2HData PDU when <see cref="NvmeTargetOptions.C2HDataChunkSize"/> is not set.</summary>
+    private const int DefaultMaxC2HData = 1024 * 1024;
+
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly List<OutgoingPdu> _batch = [];
 
@@ -33,6 +36,7 @@ internal sealed partial class TargetConnection
 
     private void Enqueue(in OutgoingPdu pdu)
     {
+        Account(pdu);
         if (_batchThread == Environment.CurrentManagedThreadId && !_target.Testing.Faults.IsArmed)
         {
             _batch.Add(pdu);
@@ -41,7 +45,7 @@ internal sealed partial class TargetConnection
 
         if (!_tx.Writer.TryWrite(pdu))
         {
-            ArrayPool<byte>.Shared.Return(pdu.Buffer);
+            Release(pdu);
         }
     }
 
@@ -53,7 +57,7 @@ internal sealed partial class TargetConnection
         {
             if (!_tx.Writer.TryWrite(pdu))
             {
-                ArrayPool<byte>.Shared.Return(pdu.Buffer);
+                Release(pdu);
             }
         }
 
@@ -96,7 +100,7 @@ internal sealed partial class TargetConnection
             _sendLock.Release();
             foreach (var pdu in _batch)
             {
-                ArrayPool<byte>.Shared.Return(pdu.Buffer);
+                Release(pdu);
             }
 
             _batch.Clear();
@@ -144,31 +148,13 @@ internal sealed partial class TargetConnection
     /// </summary>
     private void SendData<TState>(TargetCommand command, int length, TState state, C2HFill<TState> fill, uint dw0 = 0)
     {
-        var chunk = _target.Options.C2HDataChunkSize is > 0 and var c ? c : length;
         var success = dw0 == 0 && _target.Options.C2HSuccess switch
         {
             NvmeC2HSuccessPolicy.Always => true,
             NvmeC2HSuccessPolicy.WhenSqFlowControlDisabled => _sqFlowControlDisabled,
             _ => false,
         };
-        for (var offset = 0; offset < length; offset += chunk)
-        {
-            var size = Math.Min(chunk, length - offset);
-            var last = offset + size == length;
-            var pdu = new C2HDataPdu(command.Cid, (uint)offset, (uint)size, last, last && success);
-            var layout = PduLayout.Of(PduType.C2HData, size, _codec);
-            var buffer = ArrayPool<byte>.Shared.Rent((int)layout.Plen);
-            pdu.EncodePrefix(buffer, _codec);
-            var data = buffer.AsSpan(layout.Pdo, size);
-            fill(state, offset, data);
-            if (layout.DataDigestLength != 0)
-            {
-                Crc32C.Write(buffer.AsSpan(layout.Pdo + size), Crc32C.Compute(data));
-            }
-
-            Enqueue(new OutgoingPdu(buffer, (int)layout.Plen, PduType.C2HData));
-        }
-
+        EnqueueC2HData(command.Cid, length, state, fill, success);
         if (success)
         {
             CompleteSilently(command);
@@ -176,6 +162,39 @@ internal sealed partial class TargetConnection
         else
         {
             Complete(command, NvmeStatus.Success, dw0);
+        }
+    }
+
+    /// <summary>Queues the C2HData PDUs of a transfer, each filled as it is built; SUCCESS on the last when asked.</summary>
+    private void EnqueueC2HData<TState>(ushort cid, int length, TState state, C2HFill<TState> fill, bool success)
+    {
+        // One PDU per transfer by default, as nvmet, but never one buffer larger than DefaultMaxC2HData: with MDTS 0 a
+        // single read may be 64 MiB, and each chunk is built only as it is queued.
+        var chunk = _target.Options.C2HDataChunkSize is > 0 and var c ? c : Math.Min(length, DefaultMaxC2HData);
+        for (var offset = 0; offset < length; offset += chunk)
+        {
+            var size = Math.Min(chunk, length - offset);
+            var last = offset + size == length;
+            var pdu = new C2HDataPdu(cid, (uint)offset, (uint)size, last, last && success);
+            var layout = PduLayout.Of(PduType.C2HData, size, _codec);
+            var buffer = ArrayPool<byte>.Shared.Rent((int)layout.Plen);
+            try
+            {
+                pdu.EncodePrefix(buffer, _codec);
+                var data = buffer.AsSpan(layout.Pdo, size);
+                fill(state, offset, data);
+                if (layout.DataDigestLength != 0)
+                {
+                    Crc32C.Write(buffer.AsSpan(layout.Pdo + size), Crc32C.Compute(data));
+                }
+            }
+            catch
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+                throw;
+            }
+
+            Enqueue(new OutgoingPdu(buffer, (int)layout.Plen, PduType.C2HData));
         }
     }
 
@@ -205,7 +224,7 @@ internal sealed partial class TargetConnection
                         {
                             held = null;
                             await SendRawAsync(h.Buffer.AsMemory(0, h.Length)).ConfigureAwait(false);
-                            ArrayPool<byte>.Shared.Return(h.Buffer);
+                            Release(h);
                         }
 
                         if (outcome == FaultOutcome.Held)
@@ -214,7 +233,7 @@ internal sealed partial class TargetConnection
                             continue;
                         }
 
-                        ArrayPool<byte>.Shared.Return(pdu.Buffer);
+                        Release(pdu);
                         if (outcome == FaultOutcome.Closed)
                         {
                             return;
@@ -238,12 +257,12 @@ internal sealed partial class TargetConnection
         {
             if (held is { } h)
             {
-                ArrayPool<byte>.Shared.Return(h.Buffer);
+                Release(h);
             }
 
             while (reader.TryRead(out var left))
             {
-                ArrayPool<byte>.Shared.Return(left.Buffer);
+                Release(left);
             }
 
             Abort();
@@ -263,7 +282,7 @@ internal sealed partial class TargetConnection
             }
             finally
             {
-                ArrayPool<byte>.Shared.Return(pdu.Buffer);
+                Release(pdu);
             }
 
             if (pdu.Length > BatchSize)
@@ -307,7 +326,26 @@ internal sealed partial class TargetConnection
 
         while (!bytes.IsEmpty)
         {
-            var sent = await _socket.SendAsync(bytes, SocketFlags.None).ConfigureAwait(false);
+            var send = _socket.SendAsync(bytes, SocketFlags.None);
+            int sent;
+            if (send.IsCompleted)
+            {
+                sent = send.Result;
+            }
+            else
+            {
+                // The host is not taking what we send (its window is full): a deadline runs until it does.
+                NoteSendStalled();
+                try
+                {
+                    sent = await send.ConfigureAwait(false);
+                }
+                finally
+                {
+                    NoteSendMoved();
+                }
+            }
+
             bytes = bytes[sent..];
         }
     }

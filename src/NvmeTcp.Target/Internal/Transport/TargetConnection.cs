@@ -23,6 +23,9 @@ internal sealed partial class TargetConnection : ITargetQueue
     /// <summary>Most commands outstanding on one connection, bounded so TTAGs fit 12 bits.</summary>
     private const int MaxSlots = 4096;
 
+    /// <summary>Entries of a queue before its Connect: the smallest admin queue (ASQSZ 32).</summary>
+    private const int MinQueueEntries = 32;
+
     /// <summary>Most R2Ts kept outstanding per command, whatever the options and MAXR2T say.</summary>
     private const int MaxR2TsCap = 16;
 
@@ -31,7 +34,7 @@ internal sealed partial class TargetConnection : ITargetQueue
     private readonly Channel<OutgoingPdu> _tx = Channel.CreateUnbounded<OutgoingPdu>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _abort = new();
     private readonly Dictionary<ushort, TargetCommand> _outstanding = [];
-    private readonly ConcurrentDictionary<ushort, byte> _deferredCids = new();
+    private readonly ConcurrentDictionary<ushort, byte> _deferredCids = new(); // CID → DeferredAsyncEvent or DeferredExecution
     private readonly Stack<TargetCommand> _freeCommands = new();
     private readonly int _maxDataLength;
     private readonly CommandExecutor _executor;
@@ -50,7 +53,7 @@ internal sealed partial class TargetConnection : ITargetQueue
         _target = target;
         _socket = socket;
         _maxDataLength = maxDataLength;
-        _codec = PduCodecOptions.ControllerBeforeInitialize((uint)maxDataLength);
+        _codec = PduCodecOptions.ControllerBeforeInitialize((uint)maxDataLength) with { CheckReserved = target.Options.ReservedFields != NvmeReservedFieldCheck.Ignore };
         RemoteEndPoint = socket.RemoteEndPoint;
         _executor = new CommandExecutor(target, this);
         // Room for the largest PDU: header, digest and padding (PDO is at most 255), data, data digest.
@@ -64,20 +67,35 @@ internal sealed partial class TargetConnection : ITargetQueue
 
     public Controller? Controller => Volatile.Read(ref _controller);
 
-    /// <summary>Runs both loops until the connection ends; never throws.</summary>
+    /// <summary>Runs both loops until the connection ends, then frees what it holds; never throws.</summary>
     public async Task RunAsync()
     {
         _target.Log.ConnectionAccepted(RemoteEndPoint);
+        StartDeadlines();
         var send = Task.Run(SendLoopAsync);
         try
         {
             await ReceiveLoopAsync().ConfigureAwait(false);
+            _tx.Writer.TryComplete();
+            await send.ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            _target.Log.UnhandledError(QueueId, RemoteEndPoint, e);
+            Abort();
+            await send.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
         finally
         {
-            _tx.Writer.TryComplete();
-            await send.ConfigureAwait(false);
-            Cleanup();
+            try
+            {
+                await WaitForExecutionsAsync().ConfigureAwait(false);
+                Cleanup();
+            }
+            catch (Exception e)
+            {
+                _target.Log.UnhandledError(QueueId, RemoteEndPoint, e);
+            }
         }
     }
 
@@ -98,26 +116,6 @@ internal sealed partial class TargetConnection : ITargetQueue
         {
             // Already gone.
         }
-    }
-
-    /// <summary>
-    /// Completes a deferred command (an Asynchronous Event Request), maybe from another thread (an event was raised).
-    /// The CQE goes through the send queue, which is thread-safe; the receive loop's state is not touched.
-    /// </summary>
-    public void CompleteDeferred(ushort cid, NvmeStatus status, uint dw0)
-    {
-        if (_deferredCids.TryRemove(cid, out _))
-        {
-            SendResponse(cid, status, dw0, 0);
-        }
-    }
-
-    /// <summary>On the receive loop: the CID leaves the command table for <c>_deferredCids</c>, which stays thread-safe.</summary>
-    void ITargetQueue.Defer(TargetRequest request)
-    {
-        var command = (TargetCommand)request;
-        _deferredCids[command.Cid] = 0;
-        ReturnCommand(command);
     }
 
     void ITargetQueue.Bind(Controller controller, ushort queueId, int sqSize, bool sqFlowControlDisabled)
@@ -142,6 +140,12 @@ internal sealed partial class TargetConnection : ITargetQueue
         var violation = new NvmeTargetViolation(QueueId, rule, (int)fes, fei, pduType, message);
         _target.Testing.AddViolation(violation);
         _target.Log.Violation(QueueId, RemoteEndPoint, rule, (int)fes, fei, message);
+        Terminate(fes, fei, offendingHeader);
+    }
+
+    /// <summary>Queues a C2HTermReq after what is already queued and stops receiving; the send loop then closes.</summary>
+    private void Terminate(FatalErrorStatus fes, uint fei, ReadOnlySpan<byte> offendingHeader)
+    {
         var term = new TermReqPdu(PduType.C2HTermReq, fes, fei);
         var buffer = ArrayPool<byte>.Shared.Rent(TermReqPdu.MaxLength);
         var length = term.Encode(buffer, offendingHeader);
@@ -155,8 +159,16 @@ internal sealed partial class TargetConnection : ITargetQueue
         }
     }
 
+    /// <summary>Records a violation the connection survives (a reserved field in <see cref="NvmeReservedFieldCheck.Record"/> mode).</summary>
+    private void RecordViolation(string rule, FatalErrorStatus fes, uint fei, byte pduType, string message)
+    {
+        _target.Testing.AddViolation(new NvmeTargetViolation(QueueId, rule, (int)fes, fei, pduType, message));
+        _target.Log.ViolationRecorded(QueueId, RemoteEndPoint, rule, (int)fes, fei, message);
+    }
+
     private void Cleanup()
     {
+        StopDeadlines();
         try
         {
             _socket.Dispose();
