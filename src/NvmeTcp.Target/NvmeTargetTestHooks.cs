@@ -21,8 +21,17 @@ public sealed class NvmeTargetTestHooks
     private readonly NvmeTcpTarget _target;
     private readonly ConcurrentQueue<NvmeTargetViolation> _violations = new();
     private long _keepAlives;
+    private long _authenticated;
 
     internal NvmeTargetTestHooks(NvmeTcpTarget target) => _target = target;
+
+    /// <summary>How controllers fail DH-HMAC-CHAP on purpose (read when each exchange runs). Default none.</summary>
+    public NvmeAuthenticationFault AuthenticationFault { get; set; }
+
+    /// <summary>Queues that completed DH-HMAC-CHAP, over every controller.</summary>
+    public long AuthenticatedQueues => Interlocked.Read(ref _authenticated);
+
+    internal void CountAuthenticated() => Interlocked.Increment(ref _authenticated);
 
     /// <summary>Fault rules applied to every PDU the target sends.</summary>
     public NvmeTargetFaults Faults { get; } = new();
