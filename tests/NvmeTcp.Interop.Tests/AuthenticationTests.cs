@@ -25,7 +25,20 @@ public sealed class AuthenticationTests(NvmetVms vms) : InteropTest(vms)
 
     public static TheoryData<string> Hashes => new(["sha256", "sha384", "sha512"]);
 
-    private static string HostFor(string hash, string group) => $"nqn.2026-11.dev.nvmetcp:host-{hash}-{group}";
+    internal static string HostFor(string hash, string group) => $"nqn.2026-11.dev.nvmetcp:host-{hash}-{group}";
+
+    /// <summary>Options for the auth subsystem of a 6.12 nvmet VM on <paramref name="port"/> (the port-removal test's own VM too).</summary>
+    internal static NvmeTcpOptions Options(int port, string hash, string group, bool bidirectional) => new()
+    {
+        Address = "127.0.0.1",
+        Port = port,
+        SubsystemNqn = AuthNqn,
+        HostNqn = HostFor(hash, group),
+        IoQueueCount = 1,
+        IoQueueSize = 32,
+        DhchapSecret = HostSecret,
+        DhchapControllerSecret = bidirectional ? ControllerSecret : null,
+    };
 
     private async Task<NvmeTcpOptions> OptionsAsync(string hostNqn, DhchapSecret? secret, DhchapSecret? controllerSecret)
     {
