@@ -66,7 +66,10 @@ public sealed class PortRemovalTests(NvmetVms vms)
         if (kernel == "6.12")
         {
             var authOptions = AuthenticationTests.Options(vm.Port, "sha384", "ffdhe3072", bidirectional: true);
-            authOptions.ReconnectDelay = TimeSpan.FromSeconds(1);
+            // Port-add links the subsystems one after the other (interop first): a reconnect landing between the
+            // first link and the auth subsystem's would be refused with DNR. So this controller retries every 3 s,
+            // and port-add follows one of its failed attempts at once, long before its next.
+            authOptions.ReconnectDelay = TimeSpan.FromSeconds(3);
             authOptions.ConnectTimeout = TimeSpan.FromSeconds(5);
             authOptions.LoggerFactory = authLoggerFactory;
             authenticated = await NvmeController.ConnectAsync(authOptions).WaitAsync(Bound);
@@ -98,6 +101,11 @@ public sealed class PortRemovalTests(NvmetVms vms)
         var failed = load.FailedSoFar;
         Assert.All(failed, f => Assert.True(f.Error is NvmeTransportException { IsRetryable: true }, f.Error!.ToString()));
 
+        if (authenticated is not null)
+        {
+            await TargetRestartTests.WaitForReconnectFailuresAsync(authLogs, TargetRestartTests.ReconnectFailures(authLogs) + 1, Bound);
+        }
+
         var addedAt = Stopwatch.GetTimestamp();
         await vm.ControlAsync("port-add", Bound);
         await Task.WhenAll(waitingWrite, waitingReadTask).WaitAsync(Bound);
@@ -122,7 +130,18 @@ public sealed class PortRemovalTests(NvmetVms vms)
 
         if (authenticated is not null)
         {
-            await authStates!.WaitForAsync(NvmeControllerState.Live, Bound);
+            try
+            {
+                await authStates!.WaitForAsync(NvmeControllerState.Live, Bound);
+            }
+            finally
+            {
+                foreach (var (id, level, text) in authLogs.Messages)
+                {
+                    Log($"authenticated controller log {id} {level}: {text}");
+                }
+            }
+
             var block = new byte[4096];
             await authenticated.IoQueues[0].ReadAsync(authenticated.GetNamespace(1), 0, block).AsTask().WaitAsync(Bound);
             var authentications = authLogs.Messages.Count(m => m.EventId == 1006);
