@@ -23,7 +23,8 @@ import sys
 
 # What /init loads per profile, in this order after their dependencies; a module built into the kernel
 # (absent from the .deb) is skipped. virtio_net and virtio_blk do not depend on virtio_pci, so it is listed. The
-# crc32c drivers back the header and data digests (the crypto API's "crc32c", loaded by no depends=).
+# crc32c drivers back the header and data digests (the crypto API's "crc32c", loaded by no depends=; in 7.x the
+# generic one is crc32c_cryptoapi). nvmet of 7.x depends on nvme_auth and nvme_keyring, found through depends=.
 PROFILES = {
     "target": [
         "configfs",
@@ -33,6 +34,7 @@ PROFILES = {
         "brd",
         "crc32c_generic",
         "crc32c_intel",
+        "crc32c_cryptoapi",
         "nvmet",
         "nvmet_tcp",
     ],
