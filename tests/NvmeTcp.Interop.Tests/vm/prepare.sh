@@ -138,8 +138,13 @@ newest_apt() {
         -o Dir::State::Lists="$newest_apt_dir/lists" -o Dir::Cache="$newest_apt_dir/cache"
 }
 
+# User space of the newest host image: nvme-cli and the shared libraries it loads (build-initramfs.py walks the ELF
+# DT_NEEDED entries and fails if one is missing here).
+newest_host_debs=(nvme-cli libnvme1t64 libjson-c5 libkeyutils1 libssl3t64 zlib1g libzstd1 libc6 libgcc-s1)
+
+# build_newest LABEL [host]: with "host", also initrd-host.gz (init-host.sh) with nvme-cli from the same suites.
 build_newest() {
-    local label=$1 sources meta_version kver version key image work
+    local label=$1 host=${2:-} sources meta_version kver version key image work userkey=""
     mkdir -p "$newest_apt_dir/lists/partial" "$newest_apt_dir/cache/archives/partial"
     sources=$'deb http://deb.debian.org/debian sid main\ndeb http://deb.debian.org/debian trixie-backports main'
     if [ "$(cat "$newest_apt_dir/sources.list" 2> /dev/null)" != "$sources" ]; then
@@ -167,12 +172,24 @@ build_newest() {
     [ -n "$kver" ] || { log "$label: cannot read the kernel version linux-image-amd64=$meta_version depends on"; exit 1; }
     version=$meta_version
 
+    if [ -n "$host" ]; then
+        # The user-space packages' candidate versions are part of the image's key.
+        local p v
+        for p in "${newest_host_debs[@]}"; do
+            v=$(newest_apt apt-cache policy "$p" | awk '/Candidate:/ { print $2; exit }')
+            [ -n "$v" ] && [ "$v" != "(none)" ] || { log "$label: no candidate for $p"; exit 1; }
+            userkey+="$p=$v "
+        done
+        userkey=$(echo "$userkey" | sha256sum | cut -c1-8)
+    fi
+
     key="linux-image-${kver}_${version}"
-    image="$cache/images/${key}_${inputs_hash}"
-    if [ -s "$image/vmlinuz" ] && [ -s "$image/initrd.gz" ]; then
+    image="$cache/images/${key}_${inputs_hash}${userkey:+_$userkey}"
+    if [ -s "$image/vmlinuz" ] && [ -s "$image/initrd.gz" ] && { [ -z "$host" ] || [ -s "$image/initrd-host.gz" ]; }; then
         log "$label: cached $image"
         touch "$image"
         echo "IMAGE $label linux-image-$kver $version $image/vmlinuz $image/initrd.gz"
+        [ -z "$host" ] || echo "IMAGE $label-host linux-image-$kver $version $image/vmlinuz $image/initrd-host.gz"
         return
     fi
 
@@ -198,13 +215,25 @@ build_newest() {
     cp "$work/root/usr/lib/modules/$kver/vmlinuz" "$work/out/vmlinuz"
     log "$label: building the initramfs"
     python3 "$here/build-initramfs.py" "$work/root" /bin/busybox "$here/init.sh" "$work/out/initrd.gz" >&2
+    if [ -n "$host" ]; then
+        mkdir "$work/user"
+        tmp=$(mktemp -d "$cache/debs/.download.XXXXXX")
+        if [ "$(id -u)" = 0 ] && id _apt > /dev/null 2>&1; then chown _apt "$tmp"; fi
+        log "$label: downloading ${newest_host_debs[*]}"
+        (cd "$tmp" && newest_apt apt-get download -qq "${newest_host_debs[@]}" >&2)
+        for deb in "$tmp"/*.deb; do dpkg -x "$deb" "$work/user"; done
+        rm -rf "$tmp"
+        log "$label: building the initiator initramfs (with nvme-cli)"
+        python3 "$here/build-initramfs.py" "$work/root" /bin/busybox "$here/init-host.sh" "$work/out/initrd-host.gz" host "$work/user" >&2
+    fi
     echo "linux-image-$kver $version" > "$work/out/package"
     rm -rf "$image"
     mv "$work/out" "$image"
     find "$cache/images" -mindepth 1 -maxdepth 1 -name "linux-image-7*" ! -path "$image" -mmin +1440 -exec rm -rf {} +
     echo "IMAGE $label linux-image-$kver $version $image/vmlinuz $image/initrd.gz"
+    [ -z "$host" ] || echo "IMAGE $label-host linux-image-$kver $version $image/vmlinuz $image/initrd-host.gz"
 }
 
 build 6.1 linux-image-amd64
 build 6.12 linux-image-6.12-amd64 host
-build_newest newest
+build_newest newest host
