@@ -77,6 +77,7 @@ public sealed class AuthenticationTests
         Assert.Equal(0, e.QueueId);
         Assert.False(e.IsTransient);
         Assert.Equal(0, target.Testing.AuthenticatedQueues);
+        Assert.Equal(1, target.Testing.AuthenticationFailures);
     }
 
     [Fact]

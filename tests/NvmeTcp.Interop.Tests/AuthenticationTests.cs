@@ -7,14 +7,15 @@ using NvmeTcp.Protocol.Auth;
 namespace NvmeTcp.Interop.Tests;
 
 /// <summary>
-/// DH-HMAC-CHAP against Linux nvmet 6.12 (NVME_TARGET_AUTH; Debian 12's 6.1 is built without it): vm/init.sh serves
+/// DH-HMAC-CHAP against Linux nvmet 6.12 and the newest kernel (NVME_TARGET_AUTH; Debian 12's 6.1 is built without it): vm/init.sh serves
 /// nqn.2026-11.dev.nvmetcp:auth to 18 hosts, one per hash and DH group, all with the same host and controller keys,
 /// so the host NQN decides what nvmet chooses. Every cell of hash x group x direction connects, moves data and
 /// disconnects; wrong keys and unknown hosts fail typed and are not retried.
 /// </summary>
 public sealed class AuthenticationTests(NvmetVms vms) : InteropTest(vms)
 {
-    private const string Kernel = "6.12";
+    /// <summary>The kernels built with NVME_TARGET_AUTH (Debian 12's 6.1 is not).</summary>
+    private static readonly string[] AuthKernels = ["6.12", "newest"];
     private const string AuthNqn = "nqn.2026-11.dev.nvmetcp:auth";
 
     // The keys vm/init.sh writes into configfs (test keys, generated for this suite only).
@@ -23,7 +24,9 @@ public sealed class AuthenticationTests(NvmetVms vms) : InteropTest(vms)
 
     private static readonly string[] Groups = ["null", "ffdhe2048", "ffdhe3072", "ffdhe4096", "ffdhe6144", "ffdhe8192"];
 
-    public static TheoryData<string> Hashes => new(["sha256", "sha384", "sha512"]);
+    public static MatrixTheoryData<string, string> KernelsAndHashes => new(AuthKernels, ["sha256", "sha384", "sha512"]);
+
+    public static TheoryData<string> Kernels => new(AuthKernels);
 
     internal static string HostFor(string hash, string group) => $"nqn.2026-11.dev.nvmetcp:host-{hash}-{group}";
 
@@ -40,9 +43,9 @@ public sealed class AuthenticationTests(NvmetVms vms) : InteropTest(vms)
         DhchapControllerSecret = bidirectional ? ControllerSecret : null,
     };
 
-    private async Task<NvmeTcpOptions> OptionsAsync(string hostNqn, DhchapSecret? secret, DhchapSecret? controllerSecret)
+    private async Task<NvmeTcpOptions> OptionsAsync(string kernel, string hostNqn, DhchapSecret? secret, DhchapSecret? controllerSecret)
     {
-        var vm = await VmAsync(Kernel);
+        var vm = await VmAsync(kernel);
         return new NvmeTcpOptions
         {
             Address = "127.0.0.1",
@@ -64,8 +67,8 @@ public sealed class AuthenticationTests(NvmetVms vms) : InteropTest(vms)
     }
 
     [Theory]
-    [MemberData(nameof(Hashes))]
-    public async Task Every_DH_group_in_both_directions_authenticates_and_moves_data(string hash)
+    [MemberData(nameof(KernelsAndHashes))]
+    public async Task Every_DH_group_in_both_directions_authenticates_and_moves_data(string kernel, string hash)
     {
         var token = Budget(240);
         var output = TestContext.Current.TestOutputHelper;
@@ -74,7 +77,7 @@ public sealed class AuthenticationTests(NvmetVms vms) : InteropTest(vms)
             foreach (var bidirectional in new[] { false, true })
             {
                 var watch = Stopwatch.StartNew();
-                var options = await OptionsAsync(HostFor(hash, group), HostSecret, bidirectional ? ControllerSecret : null);
+                var options = await OptionsAsync(kernel, HostFor(hash, group), HostSecret, bidirectional ? ControllerSecret : null);
                 await using (var controller = await NvmeController.ConnectAsync(options, token))
                 {
                     var ns = controller.GetNamespace(1);
@@ -86,15 +89,16 @@ public sealed class AuthenticationTests(NvmetVms vms) : InteropTest(vms)
                     Assert.Equal(data, back);
                 }
 
-                output?.WriteLine($"{hash} {group} {(bidirectional ? "bidirectional" : "unidirectional")}: connected, authenticated 2 queues, 4 KiB written and read back, disconnected in {watch.ElapsedMilliseconds} ms");
+                output?.WriteLine($"{kernel} {hash} {group} {(bidirectional ? "bidirectional" : "unidirectional")}: connected, authenticated 2 queues, 4 KiB written and read back, disconnected in {watch.ElapsedMilliseconds} ms");
             }
         }
     }
 
-    [Fact]
-    public async Task A_wrong_host_key_is_rejected_by_nvmet_and_not_retried()
+    [Theory]
+    [MemberData(nameof(Kernels))]
+    public async Task A_wrong_host_key_is_rejected_by_nvmet_and_not_retried(string kernel)
     {
-        var options = await OptionsAsync(HostFor("sha256", "ffdhe2048"), DhchapSecret.Generate(32, 1), null);
+        var options = await OptionsAsync(kernel, HostFor("sha256", "ffdhe2048"), DhchapSecret.Generate(32, 1), null);
         var e = await Assert.ThrowsAsync<NvmeAuthenticationException>(() => NvmeController.ConnectAsync(options, Budget(60)));
         TestContext.Current.TestOutputHelper?.WriteLine(e.Message);
         Assert.Equal(NvmeAuthenticationFailure.HostRejected, e.Failure);
@@ -103,29 +107,32 @@ public sealed class AuthenticationTests(NvmetVms vms) : InteropTest(vms)
         Assert.False(e.IsTransient);
     }
 
-    [Fact]
-    public async Task A_wrong_controller_key_makes_the_client_reject_nvmet_and_not_retry()
+    [Theory]
+    [MemberData(nameof(Kernels))]
+    public async Task A_wrong_controller_key_makes_the_client_reject_nvmet_and_not_retry(string kernel)
     {
-        var options = await OptionsAsync(HostFor("sha512", "ffdhe3072"), HostSecret, DhchapSecret.Generate(48, 0));
+        var options = await OptionsAsync(kernel, HostFor("sha512", "ffdhe3072"), HostSecret, DhchapSecret.Generate(48, 0));
         var e = await Assert.ThrowsAsync<NvmeAuthenticationException>(() => NvmeController.ConnectAsync(options, Budget(60)));
         TestContext.Current.TestOutputHelper?.WriteLine(e.Message);
         Assert.Equal(NvmeAuthenticationFailure.ControllerRejected, e.Failure);
         Assert.False(e.IsTransient);
     }
 
-    [Fact]
-    public async Task A_host_without_a_key_is_told_authentication_is_required()
+    [Theory]
+    [MemberData(nameof(Kernels))]
+    public async Task A_host_without_a_key_is_told_authentication_is_required(string kernel)
     {
-        var options = await OptionsAsync(HostFor("sha384", "null"), null, null);
+        var options = await OptionsAsync(kernel, HostFor("sha384", "null"), null, null);
         var e = await Assert.ThrowsAsync<NvmeAuthenticationException>(() => NvmeController.ConnectAsync(options, Budget(60)));
         Assert.Equal(NvmeAuthenticationFailure.Required, e.Failure);
         Assert.Equal(0x2, e.Requirements & 0x6); // ATR, as nvmet's Connect DW0 0x0002xxxx
     }
 
-    [Fact]
-    public async Task A_host_not_allowed_is_refused_at_connect()
+    [Theory]
+    [MemberData(nameof(Kernels))]
+    public async Task A_host_not_allowed_is_refused_at_connect(string kernel)
     {
-        var options = await OptionsAsync("nqn.2026-11.dev.nvmetcp:host-unknown", HostSecret, null);
+        var options = await OptionsAsync(kernel, "nqn.2026-11.dev.nvmetcp:host-unknown", HostSecret, null);
         var e = await Assert.ThrowsAsync<NvmeStatusException>(() => NvmeController.ConnectAsync(options, Budget(60)));
         Assert.Equal(NvmeStatusCodeType.CommandSpecific, e.Status.CodeType);
         Assert.Equal(0x84, e.Status.Code); // Connect Invalid Host

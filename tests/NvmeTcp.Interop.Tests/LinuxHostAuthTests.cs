@@ -45,7 +45,7 @@ public sealed class LinuxHostAuthTests(NvmetVms vms)
         var image = vms.GetImage("6.12-host");
         var consoleLog = Path.Combine(AppContext.BaseDirectory, "vm-logs", "console-6.12-host-auth.log");
         Directory.CreateDirectory(Path.GetDirectoryName(consoleLog)!);
-        var more = $"nvmetcp.auth=uni,bi,wrong nvmetcp.dhchap_secret={hostSecret.ToInterchangeString()} nvmetcp.dhchap_ctrl_secret={controllerSecret.ToInterchangeString()} nvmetcp.dhchap_wrong_secret={DhchapSecret.Generate(32, 1).ToInterchangeString()}";
+        var more = $"nvmetcp.dhchap=uni,bi,wrong nvmetcp.dhchap_secret={hostSecret.ToInterchangeString()} nvmetcp.dhchap_ctrl_secret={controllerSecret.ToInterchangeString()} nvmetcp.dhchap_wrong_secret={DhchapSecret.Generate(32, 1).ToInterchangeString()}";
         var run = await LinuxHostVm.RunAsync(image, target.EndPoint.Port, Nqn, HostId, "skip", consoleLog, VmTimeout, TestContext.Current.CancellationToken, more: more);
         var summary = string.Create(
             CultureInfo.InvariantCulture,

@@ -87,7 +87,7 @@ public sealed partial class LinuxHostTests(NvmetVms vms)
         // The kernel logged nothing about our target but controllers coming and going (no "Firmware bug", no errors).
         var dmesg = run.Lines("NVMETCP-HOST DMESG ");
         Assert.NotEmpty(dmesg);
-        Assert.DoesNotContain(dmesg, line => KernelComplaintPattern().IsMatch(line));
+        Assert.Empty(KernelComplaints(dmesg));
 
         var passed = run.Lines("NVMETCP-HOST PASS ").Select(line => string.Join(' ', line.Split(' ').Take(2))).ToHashSet(StringComparer.Ordinal);
         var info = run.Lines("NVMETCP-HOST INFO ")
@@ -192,8 +192,45 @@ public sealed partial class LinuxHostTests(NvmetVms vms)
         return options;
     }
 
+    /// <summary>
+    /// The dmesg lines that complain about the target. One is not a complaint: a keep-alive that the host itself fails
+    /// with a transport status (blk_status 4) while it removes that controller. Its keep-alive work can fire as
+    /// deletion begins, and the request is then failed before it reaches the wire (6.12 also prints a "long keepalive
+    /// RTT" of a wrapped jiffies count for it). Seen in CI on a loaded machine; the same failure while the controller
+    /// is live still counts.
+    /// </summary>
+    internal static List<string> KernelComplaints(IEnumerable<string> dmesg)
+    {
+        var removing = new HashSet<string>(StringComparer.Ordinal);
+        var complaints = new List<string>();
+        foreach (var line in dmesg)
+        {
+            var device = DmesgDevicePattern().Match(line);
+            var name = device.Success ? device.Groups["dev"].Value : "";
+            if (line.Contains("Removing ctrl", StringComparison.Ordinal))
+            {
+                removing.Add(name);
+            }
+            else if (line.Contains("new ctrl", StringComparison.Ordinal))
+            {
+                removing.Remove(name);
+            }
+
+            var teardownKeepAlive = removing.Contains(name) && line.Contains("failed nvme_keep_alive_end_io error=4", StringComparison.Ordinal);
+            if (!teardownKeepAlive && KernelComplaintPattern().IsMatch(line))
+            {
+                complaints.Add(line);
+            }
+        }
+
+        return complaints;
+    }
+
     [GeneratedRegex("firmware bug|error|fail|invalid|warn|timeout|reset", RegexOptions.IgnoreCase)]
     private static partial Regex KernelComplaintPattern();
+
+    [GeneratedRegex(@"\] nvme (?<dev>nvme\d+): ")]
+    private static partial Regex DmesgDevicePattern();
 
     [GeneratedRegex(@"digests (?<asked>\d+), MAXR2T \d+; granted digests (?<granted>\d+)")]
     private static partial Regex InitializedPattern();

@@ -86,6 +86,76 @@ public sealed class FileNamespaceTests : IDisposable
     }
 
     [Fact]
+    public async Task A_block_device_is_exported_with_its_size_and_keeps_its_data()
+    {
+        // A loop device over a file in our directory: a real block device (st_size 0, size from sysfs) that the test can
+        // make and remove. Needs root and util-linux's losetup, which CI has.
+        if (Environment.UserName != "root" || !File.Exists("/sbin/losetup") && !File.Exists("/usr/sbin/losetup"))
+        {
+            Assert.Skip("needs root and losetup to attach a loop device");
+        }
+
+        var image = Path.Combine(_directory, "loop.img");
+        using (var file = File.Create(image))
+        {
+            file.SetLength(8 << 20);
+        }
+
+        var device = (await RunAsync("losetup", "--find", "--show", image)).Trim();
+        var data = TestTargets.Pattern(32 * 1024, 31);
+        try
+        {
+            Assert.StartsWith("/dev/loop", device, StringComparison.Ordinal);
+            var options = NvmeNamespaceOptions.ForFile(Nsid, device, 4096);
+            Assert.Equal(8L << 20, options.SizeBytes);
+            await using (var target = await TestTargets.StartAsync(TestTargets.Options(s => s.Namespaces.Add(options))))
+            {
+                var (admin, cntlid) = await RawHost.AdminAsync(target.EndPoint, TestTargets.Nqn);
+                await using var _ = admin;
+                await using var io = await RawHost.IoAsync(target.EndPoint, TestTargets.Nqn, cntlid);
+                var (_, identify) = await admin.ExecuteAsync(IdentifyCommand.Namespace(Nsid));
+                Assert.Equal((8UL << 20) / 4096, NvmeIdentifyNamespace.Parse(identify).Nsze);
+                await ExpectSuccessAsync(io.ExecuteAsync(ReadWriteCommands.Write(Nsid, 2040, 8, (uint)data.Length), writeData: data));
+                await ExpectSuccessAsync(io.ExecuteAsync(ReadWriteCommands.Flush(Nsid)));
+                Assert.Equal(data, (await io.ExecuteAsync(ReadWriteCommands.Read(Nsid, 2040, 8, (uint)data.Length))).Data);
+                var (past, _) = await io.ExecuteAsync(ReadWriteCommands.Read(Nsid, 2048, 1, 4096));
+                StatusAssert.Is(StatusCodes.LbaOutOfRange, past, dnr: true);
+                Assert.Empty(target.Testing.Violations);
+            }
+        }
+        finally
+        {
+            if (device.StartsWith("/dev/loop", StringComparison.Ordinal))
+            {
+                await RunAsync("losetup", "--detach", device);
+            }
+        }
+
+        // Flushed through the device into its backing file, at the block the host wrote.
+        using var back = File.OpenHandle(image);
+        var bytes = new byte[data.Length];
+        RandomAccess.Read(back, bytes, 2040L * 4096);
+        Assert.Equal(data, bytes);
+    }
+
+    private static async Task<string> RunAsync(string program, params string[] arguments)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = System.Diagnostics.Process.Start(start)!;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var output = process.StandardOutput.ReadToEndAsync(timeout.Token);
+        var error = process.StandardError.ReadToEndAsync(timeout.Token);
+        await process.WaitForExitAsync(timeout.Token);
+        Assert.True(process.ExitCode == 0, $"{program} {string.Join(' ', arguments)}: {await error}");
+        return await output;
+    }
+
+    [Fact]
     public void A_file_namespace_takes_a_path_and_its_size_from_the_file()
     {
         var path = Path.Combine(_directory, "sized.img");

@@ -40,9 +40,10 @@ internal static class LinuxHostVm
     /// <param name="timeout">The most one boot may take; the guest also reboots itself after this long.</param>
     /// <param name="cancellationToken">Ends the wait (QEMU is killed).</param>
     /// <param name="extra">Phases after the scenarios (init-host.sh's nvmetcp.extra: discard:N, fs:N, data:N), or null.</param>
-    /// <param name="more">More nvmetcp.* words for the kernel command line (e.g. nvmetcp.auth=...), or null.</param>
+    /// <param name="auth">nvme-cli connect cases, last (init-host.sh's nvmetcp.auth; images with nvme-cli only), or null.</param>
+    /// <param name="more">More nvmetcp.* words for the kernel command line (e.g. nvmetcp.dhchap=...), or null.</param>
     public static async Task<LinuxHostRun> RunAsync(
-        KernelImage image, int port, string nqn, Guid hostId, string digests, string consoleLog, TimeSpan timeout, CancellationToken cancellationToken, string? extra = null, string? more = null)
+        KernelImage image, int port, string nqn, Guid hostId, string digests, string consoleLog, TimeSpan timeout, CancellationToken cancellationToken, string? extra = null, string? auth = null, string? more = null)
     {
         var append = string.Create(
             CultureInfo.InvariantCulture,
@@ -50,6 +51,11 @@ internal static class LinuxHostVm
         if (extra is not null)
         {
             append += $" nvmetcp.extra={extra}";
+        }
+
+        if (auth is not null)
+        {
+            append += $" nvmetcp.auth={auth}";
         }
 
         if (more is not null)

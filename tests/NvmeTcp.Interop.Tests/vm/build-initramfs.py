@@ -1,10 +1,14 @@
 #!/usr/bin/env python3
 """Builds the gzip newc initramfs that turns a stock Debian kernel into an nvmet target or an NVMe/TCP host.
 
-Usage: build-initramfs.py ROOT BUSYBOX INIT OUT [PROFILE]
+Usage: build-initramfs.py ROOT BUSYBOX INIT OUT [PROFILE [USERROOT]]
 
 PROFILE is `target` (the default: nvmet and nvmet-tcp, for init.sh) or `host` (the kernel's initiator nvme-tcp, for
 init-host.sh). It picks the modules /init loads.
+
+USERROOT, when given, is a tree of user-space .debs extracted with `dpkg -x` (nvme-cli and the libraries it needs):
+its USER_PROGRAMS go into the image with every shared library they need (the ELF DT_NEEDED closure, found under
+USERROOT's library directories) and the dynamic loader at /lib64/ld-linux-x86-64.so.2.
 
 ROOT is a kernel .deb extracted with `dpkg -x`; BUSYBOX a static busybox; INIT the /init script.
 The .deb ships no modules.dep and kmod is not installed, so module dependencies come from each
@@ -23,7 +27,8 @@ import sys
 
 # What /init loads per profile, in this order after their dependencies; a module built into the kernel
 # (absent from the .deb) is skipped. virtio_net and virtio_blk do not depend on virtio_pci, so it is listed. The
-# crc32c drivers back the header and data digests (the crypto API's "crc32c", loaded by no depends=).
+# crc32c drivers back the header and data digests (the crypto API's "crc32c", loaded by no depends=; in 7.x the
+# generic one is crc32c_cryptoapi). nvmet of 7.x depends on nvme_auth and nvme_keyring, found through depends=.
 PROFILES = {
     "target": [
         "configfs",
@@ -33,6 +38,7 @@ PROFILES = {
         "brd",
         "crc32c_generic",
         "crc32c_intel",
+        "crc32c_cryptoapi",
         "nvmet",
         "nvmet_tcp",
     ],
@@ -58,6 +64,74 @@ PARAMETERS = {
     "target": {"brd": "rd_nr=1 rd_size=65536"},
     "host": {"nvme_core": "admin_timeout=15 io_timeout=15"},
 }
+
+
+# Programs taken from USERROOT, as (path in USERROOT, path in the image).
+USER_PROGRAMS = [("usr/sbin/nvme", "usr/sbin/nvme")]
+LIBRARY_DIRECTORIES = ["usr/lib/x86_64-linux-gnu", "lib/x86_64-linux-gnu", "usr/lib64", "lib64"]
+LOADER = "ld-linux-x86-64.so.2"
+
+
+def needed_libraries(elf):
+    """The DT_NEEDED names of an ELF64 little-endian executable or shared library."""
+    (phoff,) = struct.unpack_from("<Q", elf, 0x20)
+    phentsize, phnum = struct.unpack_from("<HH", elf, 0x36)
+    loads, dynamic = [], None
+    for i in range(phnum):
+        p_type, _flags, p_offset, p_vaddr, _paddr, p_filesz = struct.unpack_from("<IIQQQQ", elf, phoff + i * phentsize)
+        if p_type == 1:
+            loads.append((p_vaddr, p_offset, p_filesz))
+        elif p_type == 2:
+            dynamic = (p_offset, p_filesz)
+    if dynamic is None:
+        return []
+
+    def file_offset(vaddr):
+        for start, offset, size in loads:
+            if start <= vaddr < start + size:
+                return offset + vaddr - start
+        raise ValueError(f"address {vaddr:#x} is in no PT_LOAD segment")
+
+    entries, strtab = [], None
+    for at in range(dynamic[0], dynamic[0] + dynamic[1], 16):
+        tag, value = struct.unpack_from("<qQ", elf, at)
+        if tag == 0:
+            break
+        if tag == 1:
+            entries.append(value)
+        elif tag == 5:
+            strtab = file_offset(value)
+    if strtab is None:
+        return []
+    return [elf[strtab + e : elf.index(b"\0", strtab + e)].decode() for e in entries]
+
+
+def user_space(user_root):
+    """(path in the image, bytes, mode) of USER_PROGRAMS, their libraries and the loader."""
+    files, pending, seen = [], [], set()
+    for source, target in USER_PROGRAMS:
+        with open(os.path.join(user_root, source), "rb") as f:
+            data = f.read()
+        files.append((target, data, 0o755))
+        pending.extend(needed_libraries(data))
+    pending.append(LOADER)
+    while pending:
+        name = pending.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        for directory in LIBRARY_DIRECTORIES:
+            path = os.path.join(user_root, directory, name)
+            if os.path.exists(path):
+                with open(os.path.realpath(path), "rb") as f:
+                    data = f.read()
+                break
+        else:
+            raise SystemExit(f"{name} is needed but in none of {LIBRARY_DIRECTORIES} under {user_root}")
+        target = "lib64/" + name if name == LOADER else "lib/x86_64-linux-gnu/" + name
+        files.append((target, data, 0o755))
+        pending.extend(needed_libraries(data))
+    return files
 
 
 def normalize(name):
@@ -193,10 +267,11 @@ def is_static(elf):
 
 
 def main(argv):
-    if len(argv) not in (5, 6):
+    if len(argv) not in (5, 6, 7):
         raise SystemExit(__doc__)
     root, busybox_path, init_path, out = argv[1:5]
-    profile = argv[5] if len(argv) == 6 else "target"
+    profile = argv[5] if len(argv) >= 6 else "target"
+    user_root = argv[6] if len(argv) == 7 else None
     if profile not in PROFILES:
         raise SystemExit(f"unknown profile {profile}; known: {', '.join(PROFILES)}")
     modules_dir, version = find_modules_dir(root)
@@ -224,6 +299,16 @@ def main(argv):
         lines.append(f"{name} {flag} {PARAMETERS[profile].get(name, '')}".rstrip())
     cpio.file("etc/modules.order", ("\n".join(lines) + "\n").encode())
     cpio.file("etc/kernel-version", (version + "\n").encode())
+    if user_root is not None:
+        made = set()
+        for target, data, mode in user_space(user_root):
+            parts = target.split("/")[:-1]
+            for depth in range(1, len(parts) + 1):
+                directory = "/".join(parts[:depth])
+                if directory not in made and directory not in ("bin", "etc", "tmp"):
+                    cpio.directory(directory)
+                    made.add(directory)
+            cpio.file(target, data, mode)
 
     with open(out + ".tmp", "wb") as f:
         f.write(gzip.compress(cpio.finish(), compresslevel=6, mtime=0))

@@ -29,7 +29,7 @@ internal sealed partial class CommandExecutor
     {
         if (subsystem.Authentication.TryGetValue(hostNqn, out var settings))
         {
-            _auth = new QueueAuthentication(settings, subsystem.Nqn, hostNqn);
+            _auth = new QueueAuthentication(settings, subsystem.Nqn, hostNqn, _target.Testing);
             dw0 |= AuthenticationRequiredBit;
         }
     }
@@ -98,6 +98,7 @@ internal sealed partial class CommandExecutor
     private sealed class QueueAuthentication
     {
         private readonly NvmeHostAuthentication _settings;
+        private readonly NvmeTargetTestHooks _testing;
         private readonly string _subsystemNqn;
         private readonly string _hostNqn;
         private Step _step = Step.Negotiate;
@@ -113,8 +114,9 @@ internal sealed partial class CommandExecutor
         private uint _s2;
         private bool _counted;
 
-        public QueueAuthentication(NvmeHostAuthentication settings, string subsystemNqn, string hostNqn)
+        public QueueAuthentication(NvmeHostAuthentication settings, string subsystemNqn, string hostNqn, NvmeTargetTestHooks testing)
         {
+            _testing = testing;
             _settings = settings;
             _subsystemNqn = subsystemNqn;
             _hostNqn = hostNqn;
@@ -217,6 +219,7 @@ internal sealed partial class CommandExecutor
 
         private void Fail(AuthFailureReason reason)
         {
+            _testing.CountAuthenticationFailure();
             Authenticated = false;
             _failure = reason;
             _step = Step.Failure1;
