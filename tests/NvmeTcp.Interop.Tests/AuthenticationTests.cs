@@ -26,7 +26,7 @@ public sealed class AuthenticationTests(NvmetVms vms) : InteropTest(vms)
 
     public static MatrixTheoryData<string, string> KernelsAndHashes => new(AuthKernels, ["sha256", "sha384", "sha512"]);
 
-    public static TheoryData<string> Kernels => new(AuthKernels);
+    public static TheoryData<string> AuthKernelData => new(AuthKernels);
 
     internal static string HostFor(string hash, string group) => $"nqn.2026-11.dev.nvmetcp:host-{hash}-{group}";
 
@@ -95,7 +95,7 @@ public sealed class AuthenticationTests(NvmetVms vms) : InteropTest(vms)
     }
 
     [Theory]
-    [MemberData(nameof(Kernels))]
+    [MemberData(nameof(AuthKernelData))]
     public async Task A_wrong_host_key_is_rejected_by_nvmet_and_not_retried(string kernel)
     {
         var options = await OptionsAsync(kernel, HostFor("sha256", "ffdhe2048"), DhchapSecret.Generate(32, 1), null);
@@ -108,7 +108,7 @@ public sealed class AuthenticationTests(NvmetVms vms) : InteropTest(vms)
     }
 
     [Theory]
-    [MemberData(nameof(Kernels))]
+    [MemberData(nameof(AuthKernelData))]
     public async Task A_wrong_controller_key_makes_the_client_reject_nvmet_and_not_retry(string kernel)
     {
         var options = await OptionsAsync(kernel, HostFor("sha512", "ffdhe3072"), HostSecret, DhchapSecret.Generate(48, 0));
@@ -119,7 +119,7 @@ public sealed class AuthenticationTests(NvmetVms vms) : InteropTest(vms)
     }
 
     [Theory]
-    [MemberData(nameof(Kernels))]
+    [MemberData(nameof(AuthKernelData))]
     public async Task A_host_without_a_key_is_told_authentication_is_required(string kernel)
     {
         var options = await OptionsAsync(kernel, HostFor("sha384", "null"), null, null);
@@ -129,7 +129,7 @@ public sealed class AuthenticationTests(NvmetVms vms) : InteropTest(vms)
     }
 
     [Theory]
-    [MemberData(nameof(Kernels))]
+    [MemberData(nameof(AuthKernelData))]
     public async Task A_host_not_allowed_is_refused_at_connect(string kernel)
     {
         var options = await OptionsAsync(kernel, "nqn.2026-11.dev.nvmetcp:host-unknown", HostSecret, null);
