@@ -128,9 +128,11 @@ public sealed partial class NvmeController
 
             await AuthenticateQueueAsync(queue, options, logger, requirements, cancellationToken).ConfigureAwait(false);
         }
-        else if (options.DhchapControllerSecret is not null)
+        else if (options.DhchapControllerSecret is not null && queue.QueueId == 0)
         {
             // The controller was to prove it knows its secret; one that does not authenticate at all proves nothing.
+            // Only the admin queue counts: newer nvmet (7.x) authenticates the admin queue alone ("do not
+            // authenticate I/O queues"), so its I/O queues' Connect asks for nothing.
             throw new NvmeAuthenticationException(
                 $"The controller at {queue.RemoteEndPoint} does not ask for authentication on queue {queue.QueueId}, so it cannot be authenticated with the controller secret.",
                 NvmeAuthenticationFailure.ControllerRejected, requirements, queue.QueueId, AuthFailureReason.None);

@@ -76,4 +76,7 @@ public enum NvmeAuthenticationFault
 
     /// <summary>Refuse Authentication Receive with Invalid Field in Command.</summary>
     RefuseReceive,
+
+    /// <summary>Close the connection instead of answering the Receive after the host's reply, as Linux nvmet 7.x may when it fails a host.</summary>
+    CloseAfterReply,
 }

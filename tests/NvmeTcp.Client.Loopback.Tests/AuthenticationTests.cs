@@ -130,6 +130,7 @@ public sealed class AuthenticationTests
     [InlineData(NvmeAuthenticationFault.UnknownGroup, false, NvmeAuthenticationFailure.Unsupported, AuthFailureReason.DhGroupUnusable)]
     [InlineData(NvmeAuthenticationFault.WrongTransactionId, false, NvmeAuthenticationFailure.Failed, AuthFailureReason.IncorrectMessage)]
     [InlineData(NvmeAuthenticationFault.RefuseReceive, false, NvmeAuthenticationFailure.Failed, AuthFailureReason.None)]
+    [InlineData(NvmeAuthenticationFault.CloseAfterReply, false, NvmeAuthenticationFailure.HostRejected, AuthFailureReason.None)]
     public async Task Each_way_a_controller_fails_gives_a_typed_error(NvmeAuthenticationFault fault, bool bidirectional, NvmeAuthenticationFailure failure, AuthFailureReason reason)
     {
         await using var target = await StartAuthAsync();

@@ -102,7 +102,9 @@ public sealed class AuthenticationTests(NvmetVms vms) : InteropTest(vms)
         var e = await Assert.ThrowsAsync<NvmeAuthenticationException>(() => NvmeController.ConnectAsync(options, Budget(60)));
         TestContext.Current.TestOutputHelper?.WriteLine(e.Message);
         Assert.Equal(NvmeAuthenticationFailure.HostRejected, e.Failure);
-        Assert.Equal(AuthFailureReason.Failed, e.Reason);
+
+        // 6.12 answers AUTH_Failure1 (reason 01h); 7.x may close the connection before it goes out.
+        Assert.True(e.Reason == AuthFailureReason.Failed || (kernel == "newest" && e.Reason == AuthFailureReason.None && e.InnerException is NvmeTransportException), e.ToString());
         Assert.Equal(0, e.QueueId);
         Assert.False(e.IsTransient);
     }

@@ -79,6 +79,12 @@ internal sealed partial class CommandExecutor
             return;
         }
 
+        if (fault == NvmeAuthenticationFault.CloseAfterReply && _auth!.AfterReply)
+        {
+            _queue.Abort();
+            return;
+        }
+
         var message = new byte[length];
         if (!_auth!.Send(message, fault))
         {
@@ -113,6 +119,7 @@ internal sealed partial class CommandExecutor
         private byte[]? _c2;
         private uint _s2;
         private bool _counted;
+        private bool _repliedTo;
 
         public QueueAuthentication(NvmeHostAuthentication settings, string subsystemNqn, string hostNqn, NvmeTargetTestHooks testing)
         {
@@ -134,6 +141,9 @@ internal sealed partial class CommandExecutor
         }
 
         public bool Authenticated { get; private set; }
+
+        /// <summary>True when the host's reply has been judged and the controller's answer (Success1 or AUTH_Failure1) is due.</summary>
+        public bool AfterReply => _step is Step.Success1 or Step.Failure1 && _repliedTo;
 
         // True once, the first time it is asked after the queue authenticated: for the counter of authenticated queues.
         public bool JustAuthenticated()
@@ -282,6 +292,7 @@ internal sealed partial class CommandExecutor
 
         private void Reply(ReadOnlySpan<byte> data, NvmeAuthenticationFault fault)
         {
+            _repliedTo = true;
             var hl = DhchapIdentifiers.HashLength(_hash);
             if (!DhchapReplyMessage.TryRead(data, hl, DhchapIdentifiers.DhValueLength(_group), out var reply, out var reason))
             {
