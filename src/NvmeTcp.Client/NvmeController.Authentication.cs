@@ -155,16 +155,16 @@ public sealed partial class NvmeController
 
         await SendAsync(new DhchapReplyMessage(tid, r1, c2, s2, hostDhValue).Write(buffer)).ConfigureAwait(false);
 
-        // 4. Success1, with R2 when asked for. Linux nvmet 7.x, failing a host, may close the connection before its
-        // AUTH_Failure1 goes out (nvmet_ctrl_fatal_error runs before the Receive completes): a connection lost now,
-        // after the controller judged the reply, is its refusal, and retrying would meet it again.
+        // 4. Success1, with R2 when asked for. Linux nvmet, failing a host, may close the connection before its
+        // AUTH_Failure1 goes out (nvmet_ctrl_fatal_error runs before the Receive completes; seen on 6.12 and 7.3): a
+        // connection lost now, after the controller judged the reply, is its refusal, and retrying would meet it again.
         try
         {
             await ReceiveAsync().ConfigureAwait(false);
         }
         catch (NvmeTransportException e)
         {
-            throw Fail(NvmeAuthenticationFailure.HostRejected, AuthFailureReason.None, "the controller closed the connection after the host's reply, before Success1 (how Linux nvmet 7.x may reject a host)", e);
+            throw Fail(NvmeAuthenticationFailure.HostRejected, AuthFailureReason.None, "the controller closed the connection after the host's reply, before Success1 (how Linux nvmet may reject a host)", e);
         }
 
         if (!AuthMessage.TryReadHeader(buffer, out _, out _, out var successTid) || successTid != tid)

@@ -77,6 +77,6 @@ public enum NvmeAuthenticationFault
     /// <summary>Refuse Authentication Receive with Invalid Field in Command.</summary>
     RefuseReceive,
 
-    /// <summary>Close the connection instead of answering the Receive after the host's reply, as Linux nvmet 7.x may when it fails a host.</summary>
+    /// <summary>Close the connection instead of answering the Receive after the host's reply, as Linux nvmet may when it fails a host (seen on 6.12 and 7.3).</summary>
     CloseAfterReply,
 }
