@@ -26,6 +26,12 @@ internal static partial class Log
     [LoggerMessage(EventId = 1005, Level = LogLevel.Information, Message = "Controller {ControllerId}: asynchronous event type {Type}, information 0x{Information:X2}, log page 0x{LogPage:X2}")]
     public static partial void AsyncEvent(ILogger logger, int controllerId, int type, int information, int logPage);
 
+    [LoggerMessage(EventId = 1006, Level = LogLevel.Debug, Message = "Queue {QueueId} authenticated (DH-HMAC-CHAP, hash {Hash}, DH group {Group}, bidirectional {Bidirectional})")]
+    public static partial void QueueAuthenticated(ILogger logger, int queueId, NvmeTcp.Protocol.Auth.DhchapHashFunction hash, NvmeTcp.Protocol.Auth.DhchapDhGroup group, bool bidirectional);
+
+    [LoggerMessage(EventId = 1103, Level = LogLevel.Warning, Message = "Queue {QueueId}: authentication failed: {Reason}")]
+    public static partial void AuthenticationFailed(ILogger logger, int queueId, string reason);
+
     [LoggerMessage(EventId = 1100, Level = LogLevel.Error, Message = "Queue {QueueId} failed: {Reason}")]
     public static partial void QueueFailed(ILogger logger, int queueId, string reason);
 

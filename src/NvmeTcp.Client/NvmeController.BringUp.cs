@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using NvmeTcp.Protocol.Admin;
+using NvmeTcp.Protocol.Auth;
 using NvmeTcp.Protocol.Fabrics;
 using NvmeTcp.Protocol.Spec;
 using NvmeTcp.Protocol;
@@ -105,15 +106,36 @@ public sealed partial class NvmeController
         var sqe = ConnectCommand.Create(queue.QueueId, queue.QueueSize, ConnectAttributes.None, queue.QueueId == 0 ? kato : 0);
         var cqe = await queue.SubmitAsync(sqe, CommandKind.Fabrics, data, default, cancellationToken).ConfigureAwait(false);
 
-        // DW0: CNTLID in bits 0-15, AUTHREQ in bits 16-31 (bit 17 DH-HMAC-CHAP, bit 18 secure channel).
-        var authenticationRequired = (ushort)(cqe.Dw0 >> 16) & 0x6;
-        if (authenticationRequired != 0)
+        // DW0: CNTLID in bits 0-15, AUTHREQ in bits 16-31 (bit 17 ATR: DH-HMAC-CHAP, bit 18 ASCR: then a secure channel).
+        var requirements = (ushort)(cqe.Dw0 >> 16);
+        const ushort atr = 0x2, ascr = 0x4;
+        if ((requirements & ascr) != 0)
         {
             // Not transient: reconnecting would meet the same demand.
             throw new NvmeAuthenticationException(
-                $"The controller at {queue.RemoteEndPoint} requires in-band authentication (AUTHREQ 0x{cqe.Dw0 >> 16:X}) on queue {queue.QueueId}, which this connection was not configured for.",
-                NvmeAuthenticationFailure.Required,
-                (ushort)(cqe.Dw0 >> 16));
+                $"The controller at {queue.RemoteEndPoint} requires authentication followed by a secure channel (AUTHREQ 0x{requirements:X}) on queue {queue.QueueId}, which this library does not implement.",
+                NvmeAuthenticationFailure.Unsupported, requirements, queue.QueueId, AuthFailureReason.None);
+        }
+
+        if ((requirements & atr) != 0)
+        {
+            if (options.DhchapSecret is null)
+            {
+                throw new NvmeAuthenticationException(
+                    $"The controller at {queue.RemoteEndPoint} requires in-band authentication (AUTHREQ 0x{requirements:X}) on queue {queue.QueueId}, which this connection was not configured for.",
+                    NvmeAuthenticationFailure.Required, requirements, queue.QueueId, AuthFailureReason.None);
+            }
+
+            await AuthenticateQueueAsync(queue, options, logger, requirements, cancellationToken).ConfigureAwait(false);
+        }
+        else if (options.DhchapControllerSecret is not null && queue.QueueId == 0)
+        {
+            // The controller was to prove it knows its secret; one that does not authenticate at all proves nothing.
+            // Only the admin queue counts: newer nvmet (7.x) authenticates the admin queue alone ("do not
+            // authenticate I/O queues"), so its I/O queues' Connect asks for nothing.
+            throw new NvmeAuthenticationException(
+                $"The controller at {queue.RemoteEndPoint} does not ask for authentication on queue {queue.QueueId}, so it cannot be authenticated with the controller secret.",
+                NvmeAuthenticationFailure.ControllerRejected, requirements, queue.QueueId, AuthFailureReason.None);
         }
 
         if (logger.IsEnabled(LogLevel.Debug))

@@ -1,3 +1,4 @@
+using NvmeTcp.Protocol.Auth;
 using NvmeTcp.Protocol;
 
 namespace NvmeTcp.Client;
@@ -297,8 +298,17 @@ public enum NvmeAuthenticationFailure
     /// <summary>The controller requires authentication (Connect AUTHREQ, or status Authentication Required) and this host has no secret for it.</summary>
     Required,
 
-    /// <summary>The exchange ran and failed (a wrong secret, a refused hash or group).</summary>
+    /// <summary>The exchange broke off: a malformed or unexpected message, or an error status on Authentication Send/Receive.</summary>
     Failed,
+
+    /// <summary>The controller failed the host (AUTH_Failure1): usually a wrong host secret, or a host the controller does not know.</summary>
+    HostRejected,
+
+    /// <summary>The host failed the controller: its response (R2) did not match the controller secret, or it gave none.</summary>
+    ControllerRejected,
+
+    /// <summary>The controller chose a hash function or DH group this host does not know, or asked for a secure channel.</summary>
+    Unsupported,
 }
 
 /// <summary>
@@ -336,8 +346,33 @@ public class NvmeAuthenticationException : NvmeException
         Requirements = requirements;
     }
 
+    /// <summary>Creates the exception for a failed exchange.</summary>
+    /// <param name="message">What happened; never a secret.</param>
+    /// <param name="failure">Who failed whom, or why the exchange broke off.</param>
+    /// <param name="requirements">AUTHREQ from the Connect response.</param>
+    /// <param name="queueId">The queue being authenticated.</param>
+    /// <param name="reason">The AUTH_Failure reason code explanation sent or received, <see cref="AuthFailureReason.None"/> if none.</param>
+    /// <param name="innerException">The cause, if any.</param>
+    public NvmeAuthenticationException(string message, NvmeAuthenticationFailure failure, ushort requirements, ushort queueId, AuthFailureReason reason, Exception? innerException = null)
+        : base(message, innerException)
+    {
+        Failure = failure;
+        Requirements = requirements;
+        QueueId = queueId;
+        Reason = reason;
+    }
+
     /// <summary>Why authentication stopped the connection.</summary>
     public NvmeAuthenticationFailure Failure { get; }
+
+    /// <summary>The queue (0 for admin) whose authentication failed.</summary>
+    public ushort QueueId { get; }
+
+    /// <summary>
+    /// The AUTH_Failure reason code explanation (NVMe Base 2.0 "AUTH_Failure1/AUTH_Failure2"): received in AUTH_Failure1
+    /// when the controller failed the host, or sent in AUTH_Failure2 when this host stopped the exchange.
+    /// </summary>
+    public AuthFailureReason Reason { get; }
 
     /// <summary>AUTHREQ (Connect response DW0 bits 16-31): bit 1 ATR, authentication required; bit 2 ASCR, a secure channel after it.</summary>
     public ushort Requirements { get; }

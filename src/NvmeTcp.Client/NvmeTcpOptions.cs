@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using NvmeTcp.Protocol.Auth;
 using NvmeTcp.Protocol.Spec;
 
 namespace NvmeTcp.Client;
@@ -43,6 +44,20 @@ public sealed class NvmeTcpOptions
         get => _hostNqn ?? $"nqn.2014-08.org.nvmexpress:uuid:{_hostId:D}";
         set => _hostNqn = value;
     }
+
+    /// <summary>
+    /// The host's DH-HMAC-CHAP secret (nvme-cli's <c>--dhchap-secret</c>): when a controller's Connect response asks for
+    /// authentication (AUTHREQ ATR), every queue authenticates with it, on every reconnect too. Null (the default)
+    /// means this host cannot authenticate, and such a controller is refused with <see cref="NvmeAuthenticationException"/>.
+    /// </summary>
+    public DhchapSecret? DhchapSecret { get; set; }
+
+    /// <summary>
+    /// The controller's DH-HMAC-CHAP secret (nvme-cli's <c>--dhchap-ctrl-secret</c>): set it to authenticate the
+    /// controller too (bidirectional). A controller that cannot prove it knows this secret, or does not ask for
+    /// authentication at all, is refused. Needs <see cref="DhchapSecret"/>.
+    /// </summary>
+    public DhchapSecret? DhchapControllerSecret { get; set; }
 
     /// <summary>Ask for header digests (CRC-32C over every PDU header); nvme-cli's <c>--hdr-digest</c>.</summary>
     public bool HeaderDigest { get; set; }
@@ -116,6 +131,11 @@ public sealed class NvmeTcpOptions
         if (Port is < 1 or > 65535)
         {
             throw new ArgumentException("Port must be 1 to 65535.", nameof(Port));
+        }
+
+        if (DhchapControllerSecret is not null && DhchapSecret is null)
+        {
+            throw new ArgumentException("DhchapControllerSecret needs DhchapSecret: the host authenticates first.", nameof(DhchapControllerSecret));
         }
 
         if (string.IsNullOrWhiteSpace(SubsystemNqn))

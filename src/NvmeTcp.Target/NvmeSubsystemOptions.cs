@@ -28,6 +28,12 @@ public sealed class NvmeSubsystemOptions
     /// <summary>Host NQNs allowed to connect; empty (the default) allows any host.</summary>
     public IList<string> AllowedHosts { get; } = new List<string>();
 
+    /// <summary>
+    /// DH-HMAC-CHAP per host: a host listed here must authenticate (in-band, after Connect) before anything but
+    /// Property Get/Set and the authentication commands; others connect without it.
+    /// </summary>
+    public IList<NvmeHostAuthentication> HostAuthentication { get; } = new List<NvmeHostAuthentication>();
+
     /// <summary>The namespaces.</summary>
     public IList<NvmeNamespaceOptions> Namespaces { get; } = new List<NvmeNamespaceOptions>();
 

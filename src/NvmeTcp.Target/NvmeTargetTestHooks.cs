@@ -21,8 +21,23 @@ public sealed class NvmeTargetTestHooks
     private readonly NvmeTcpTarget _target;
     private readonly ConcurrentQueue<NvmeTargetViolation> _violations = new();
     private long _keepAlives;
+    private long _authenticated;
+    private long _authenticationFailures;
 
     internal NvmeTargetTestHooks(NvmeTcpTarget target) => _target = target;
+
+    /// <summary>How controllers fail DH-HMAC-CHAP on purpose (read when each exchange runs). Default none.</summary>
+    public NvmeAuthenticationFault AuthenticationFault { get; set; }
+
+    /// <summary>Queues that completed DH-HMAC-CHAP, over every controller.</summary>
+    public long AuthenticatedQueues => Interlocked.Read(ref _authenticated);
+
+    /// <summary>DH-HMAC-CHAP exchanges a controller failed (each AUTH_Failure1 decided), over every controller.</summary>
+    public long AuthenticationFailures => Interlocked.Read(ref _authenticationFailures);
+
+    internal void CountAuthenticated() => Interlocked.Increment(ref _authenticated);
+
+    internal void CountAuthenticationFailure() => Interlocked.Increment(ref _authenticationFailures);
 
     /// <summary>Fault rules applied to every PDU the target sends.</summary>
     public NvmeTargetFaults Faults { get; } = new();

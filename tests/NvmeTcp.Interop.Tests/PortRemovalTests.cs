@@ -57,6 +57,26 @@ public sealed class PortRemovalTests(NvmetVms vms)
         var before = Patterns.Of(65536, 11);
         await controller.IoQueues[0].WriteAsync(ns, 2048, before).AsTask().WaitAsync(Bound);
 
+        // On 6.12 (NVME_TARGET_AUTH) a second controller authenticates (bidirectional, SHA-384, ffdhe3072): its
+        // reconnect after port-add must authenticate every queue again, or nvmet refuses its commands.
+        using var authLogs = new ListLoggerProvider();
+        using var authLoggerFactory = LoggerFactory.Create(builder => builder.AddProvider(authLogs).SetMinimumLevel(LogLevel.Debug));
+        NvmeController? authenticated = null;
+        StateLog? authStates = null;
+        if (kernel == "6.12")
+        {
+            var authOptions = AuthenticationTests.Options(vm.Port, "sha384", "ffdhe3072", bidirectional: true);
+            // Port-add links the subsystems one after the other (interop first): a reconnect landing between the
+            // first link and the auth subsystem's would be refused with DNR. So this controller retries every 3 s,
+            // and port-add follows one of its failed attempts at once, long before its next.
+            authOptions.ReconnectDelay = TimeSpan.FromSeconds(3);
+            authOptions.ConnectTimeout = TimeSpan.FromSeconds(5);
+            authOptions.LoggerFactory = authLoggerFactory;
+            authenticated = await NvmeController.ConnectAsync(authOptions).WaitAsync(Bound);
+            authStates = new StateLog(authenticated);
+        }
+
+        await using var authDisposal = authenticated;
         var load = WriteLoad.Start(controller, ns, callers: 16, firstLba: 8192, bytesPerCaller: 4096, seed: 8_000_000);
         await load.WaitForAsync(300, Bound);
         var written = load.Completed;
@@ -81,6 +101,11 @@ public sealed class PortRemovalTests(NvmetVms vms)
         var failed = load.FailedSoFar;
         Assert.All(failed, f => Assert.True(f.Error is NvmeTransportException { IsRetryable: true }, f.Error!.ToString()));
 
+        if (authenticated is not null)
+        {
+            await TargetRestartTests.WaitForReconnectFailuresAsync(authLogs, TargetRestartTests.ReconnectFailures(authLogs) + 1, Bound);
+        }
+
         var addedAt = Stopwatch.GetTimestamp();
         await vm.ControlAsync("port-add", Bound);
         await Task.WhenAll(waitingWrite, waitingReadTask).WaitAsync(Bound);
@@ -102,6 +127,28 @@ public sealed class PortRemovalTests(NvmetVms vms)
         var back = new byte[waitingData.Length];
         await controller.IoQueues[1].ReadAsync(ns, 20_000, back).AsTask().WaitAsync(Bound);
         Assert.Equal(waitingData, back);
+
+        if (authenticated is not null)
+        {
+            try
+            {
+                await authStates!.WaitForAsync(NvmeControllerState.Live, Bound);
+            }
+            finally
+            {
+                foreach (var (id, level, text) in authLogs.Messages)
+                {
+                    Log($"authenticated controller log {id} {level}: {text}");
+                }
+            }
+
+            var block = new byte[4096];
+            await authenticated.IoQueues[0].ReadAsync(authenticated.GetNamespace(1), 0, block).AsTask().WaitAsync(Bound);
+            var authentications = authLogs.Messages.Count(m => m.EventId == 1006);
+            Log($"authenticated controller: states {authStates}; {authentications} queue authentications (2 before port-remove, 2 after)");
+            Assert.Contains(NvmeControllerState.Connecting, authStates.States);
+            Assert.Equal(4, authentications);
+        }
 
         // The new association shuts down in order, before the target goes.
         await controller.DisposeAsync().AsTask().WaitAsync(Bound);

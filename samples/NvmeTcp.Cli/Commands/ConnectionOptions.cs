@@ -1,5 +1,6 @@
 using System.CommandLine;
 using NvmeTcp.Client;
+using NvmeTcp.Protocol.Auth;
 
 namespace NvmeTcp.Cli.Commands;
 
@@ -86,6 +87,16 @@ internal sealed class ConnectionOptions
         Description = "Seconds after a connection failure after which waiting I/O fails instead of waiting for the reconnect (default: off).",
     };
 
+    private readonly Option<string?> _dhchapSecret = new("--dhchap-secret")
+    {
+        Description = "DH-HMAC-CHAP host secret (DHHC-1:hh:<base64>:, as `nvme gen-dhchap-key` makes): authenticate when the controller asks. Never printed.",
+    };
+
+    private readonly Option<string?> _dhchapControllerSecret = new("--dhchap-ctrl-secret")
+    {
+        Description = "DH-HMAC-CHAP controller secret: authenticate the controller too (bidirectional); needs --dhchap-secret. Never printed.",
+    };
+
     private readonly int _defaultIoQueues;
     private readonly bool _withNqn;
 
@@ -110,7 +121,7 @@ internal sealed class ConnectionOptions
             command.Options.Add(_nqn);
         }
 
-        foreach (var option in new Option[] { _hostNqn, _hostId, _headerDigest, _dataDigest, _ioQueues, _queueSize, _keepAliveTimeout, _timeout, _ctrlLossTmo, _reconnectDelay, _fastIoFailTmo })
+        foreach (var option in new Option[] { _hostNqn, _hostId, _dhchapSecret, _dhchapControllerSecret, _headerDigest, _dataDigest, _ioQueues, _queueSize, _keepAliveTimeout, _timeout, _ctrlLossTmo, _reconnectDelay, _fastIoFailTmo })
         {
             command.Options.Add(option);
         }
@@ -132,11 +143,12 @@ internal sealed class ConnectionOptions
     /// <summary>
     /// Gives the timeout and reconnect options nvme-cli's short forms where <paramref name="command"/>'s own options
     /// leave the letter free (perf's -t is --time, get-log's and the passthru verbs' -l are --log-len and --data-len,
-    /// as in nvme-cli). Called once the command has all its options.
+    /// as in nvme-cli; perf's -S is --io-size, so there --dhchap-secret has only its long form). Called once the
+    /// command has all its options.
     /// </summary>
     public void AddShortForms(Command command)
     {
-        foreach (var (option, alias) in new (Option Option, string Alias)[] { (_timeout, "-t"), (_ctrlLossTmo, "-l"), (_reconnectDelay, "-c") })
+        foreach (var (option, alias) in new (Option Option, string Alias)[] { (_timeout, "-t"), (_ctrlLossTmo, "-l"), (_reconnectDelay, "-c"), (_dhchapSecret, "-S"), (_dhchapControllerSecret, "-C") })
         {
             if (!command.Options.Any(o => o.Name == alias || o.Aliases.Contains(alias)))
             {
@@ -186,6 +198,15 @@ internal sealed class ConnectionOptions
             options.HostNqn = hostNqn;
         }
 
+        options.DhchapSecret = ReadSecret(values.Get(_dhchapSecret), "--dhchap-secret");
+        options.DhchapControllerSecret = ReadSecret(values.Get(_dhchapControllerSecret), "--dhchap-ctrl-secret");
+
         return options;
     }
+
+    // The parse error never quotes the secret, so it may go to stderr as it is.
+    private static DhchapSecret? ReadSecret(string? text, string name) =>
+        text is null ? null
+        : DhchapSecret.TryParse(text, out var secret, out var error) ? secret
+        : throw new ArgumentException($"{name}: {error}", name);
 }

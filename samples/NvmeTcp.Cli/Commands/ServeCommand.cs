@@ -1,4 +1,5 @@
 using System.CommandLine;
+using NvmeTcp.Protocol.Auth;
 using System.Runtime.InteropServices;
 using NvmeTcp.Target;
 using Spectre.Console;
@@ -22,12 +23,16 @@ internal static class ServeCommand
     private static readonly Option<int> MaxIoQueues = new("--max-io-queues") { Description = "I/O queues granted at most.", DefaultValueFactory = _ => 8 };
     private static readonly Option<int> MaxQueueSize = new("--max-queue-size") { Description = "I/O queue entries at most (CAP.MQES + 1).", DefaultValueFactory = _ => 128 };
     private static readonly Option<string> C2HChunk = new("--c2h-chunk") { Description = "Largest C2HData PDU (0: one PDU per transfer, up to 1 MiB each).", DefaultValueFactory = _ => "0" };
+    private static readonly Option<string?> DhchapSecretOption = new("--dhchap-secret") { Description = "DH-HMAC-CHAP secret (DHHC-1:hh:<base64>:) every --allow-host must authenticate with (in-band, after Connect). Never printed." };
+    private static readonly Option<string?> DhchapControllerSecretOption = new("--dhchap-ctrl-secret") { Description = "DH-HMAC-CHAP controller secret, for hosts that authenticate the controller too (bidirectional). Never printed." };
+    private static readonly Option<string?> DhchapHash = new("--dhchap-hash") { Description = "The only hash the controller may choose: hmac(sha256), hmac(sha384) or hmac(sha512) (default: the first of those the host offers)." };
+    private static readonly Option<string?> DhchapGroup = new("--dhchap-dhgroup") { Description = "The only DH group the controller may choose: null, ffdhe2048, ffdhe3072, ffdhe4096, ffdhe6144 or ffdhe8192 (default: null first)." };
     private static readonly Option<bool> NoDiscovery = new("--no-discovery") { Description = "Do not serve the discovery subsystem." };
 
     public static Command Create()
     {
         var command = new Command("serve", "Run an in-process NVMe/TCP target until Ctrl+C or SIGTERM. Logs connections, host violations (FES/FEI), limits reached and errors on stderr; --verbose adds debug.");
-        foreach (var option in new Option[] { Listen, Nqn, Namespaces, AllowHosts, HeaderDigest, DataDigest, MaxH2CData, Mdts, MaxIoQueues, MaxQueueSize, C2HChunk, NoDiscovery })
+        foreach (var option in new Option[] { Listen, Nqn, Namespaces, AllowHosts, DhchapSecretOption, DhchapControllerSecretOption, DhchapHash, DhchapGroup, HeaderDigest, DataDigest, MaxH2CData, Mdts, MaxIoQueues, MaxQueueSize, C2HChunk, NoDiscovery })
         {
             command.Options.Add(option);
         }
@@ -87,10 +92,64 @@ internal static class ServeCommand
             subsystem.AllowedHosts.Add(host);
         }
 
+        AddAuthentication(parse, subsystem);
+
         options.Subsystems.Add(subsystem);
         ServeLimits.Apply(parse, options);
         return options;
     }
+
+    // --dhchap-secret (and the rest) apply to every --allow-host, as one nvmet hosts/ entry each.
+    private static void AddAuthentication(ParseResult parse, NvmeSubsystemOptions subsystem)
+    {
+        var text = parse.GetValue(DhchapSecretOption);
+        var controllerText = parse.GetValue(DhchapControllerSecretOption);
+        if (text is null)
+        {
+            if (controllerText is not null || parse.GetValue(DhchapHash) is not null || parse.GetValue(DhchapGroup) is not null)
+            {
+                throw new FormatException("--dhchap-ctrl-secret, --dhchap-hash and --dhchap-dhgroup need --dhchap-secret.");
+            }
+
+            return;
+        }
+
+        if (subsystem.AllowedHosts.Count == 0)
+        {
+            throw new FormatException("--dhchap-secret needs --allow-host: the secret belongs to the hosts named there.");
+        }
+
+        var secret = ParseSecret(text, "--dhchap-secret");
+        var controllerSecret = controllerText is null ? null : ParseSecret(controllerText, "--dhchap-ctrl-secret");
+        var hash = parse.GetValue(DhchapHash) is { } hashName
+            ? Enum.GetValues<DhchapHashFunction>().Where(h => DhchapIdentifiers.Name(h) == hashName || DhchapIdentifiers.Name(h) == $"hmac({hashName})").Select(h => (DhchapHashFunction?)h).FirstOrDefault()
+                ?? throw new FormatException($"--dhchap-hash: '{hashName}' is not hmac(sha256), hmac(sha384) or hmac(sha512).")
+            : (DhchapHashFunction?)null;
+        var group = parse.GetValue(DhchapGroup) is { } groupName
+            ? Enum.GetValues<DhchapDhGroup>().Where(g => DhchapIdentifiers.Name(g) == groupName).Select(g => (DhchapDhGroup?)g).FirstOrDefault()
+                ?? throw new FormatException($"--dhchap-dhgroup: '{groupName}' is not null or ffdhe2048 to ffdhe8192.")
+            : (DhchapDhGroup?)null;
+        foreach (var host in subsystem.AllowedHosts)
+        {
+            var auth = new NvmeHostAuthentication(host, secret) { ControllerSecret = controllerSecret };
+            if (hash is { } h)
+            {
+                auth.Hashes.Clear();
+                auth.Hashes.Add(h);
+            }
+
+            if (group is { } g)
+            {
+                auth.Groups.Clear();
+                auth.Groups.Add(g);
+            }
+
+            subsystem.HostAuthentication.Add(auth);
+        }
+    }
+
+    private static DhchapSecret ParseSecret(string text, string name) =>
+        DhchapSecret.TryParse(text, out var secret, out var error) ? secret : throw new FormatException($"{name}: {error}");
 
     /// <summary>
     /// Starts the target, prints what it serves, and waits for <paramref name="cancellationToken"/>, SIGINT or SIGTERM.

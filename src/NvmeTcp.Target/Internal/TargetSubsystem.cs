@@ -90,6 +90,7 @@ internal sealed class TargetSubsystem
         ModelNumber = options.ModelNumber;
         FirmwareRevision = options.FirmwareRevision;
         AllowedHosts = options.AllowedHosts.ToHashSet(StringComparer.Ordinal);
+        Authentication = options.HostAuthentication.ToDictionary(a => a.HostNqn, StringComparer.Ordinal);
         Mdts = options.Mdts;
         Ioccsz = options.Ioccsz;
         MaxIoQueues = options.MaxIoQueues;
@@ -116,6 +117,7 @@ internal sealed class TargetSubsystem
         ModelNumber = "NvmeTcp.Target discovery";
         FirmwareRevision = "1.0";
         AllowedHosts = [];
+        Authentication = [];
         Ioccsz = IdentifyControllerLayout.CommandCapsuleSize(AdminInCapsuleSize);
         MaxQueueSize = 128;
         Mdts = DiscoveryMdts;
@@ -173,6 +175,9 @@ internal sealed class TargetSubsystem
     public IReadOnlyList<TargetNamespace> Namespaces => Volatile.Read(ref _namespaces);
 
     public IEnumerable<Controller> Controllers => _controllers.Values;
+
+    /// <summary>DH-HMAC-CHAP settings by host NQN; a host without an entry connects without authenticating.</summary>
+    public Dictionary<string, NvmeHostAuthentication> Authentication { get; }
 
     public bool IsHostAllowed(string hostNqn) => IsDiscovery || AllowedHosts.Count == 0 || AllowedHosts.Contains(hostNqn);
 

@@ -79,11 +79,12 @@ public sealed class ControllerBringUpTests
     }
 
     // DW0 bits 16-31 are AUTHREQ: bit 17 ATR (DH-HMAC-CHAP required), bit 18 ASCR (a secure channel, TLS, required).
-    // This host does neither; both end the connect with a typed error that is not transient.
+    // Without a secret ATR is Required; ASCR (secure channel concatenation) this host does not implement at all. Both
+    // end the connect with a typed error that is not transient.
     [Theory]
-    [InlineData(1u << 17)]
-    [InlineData(1u << 18)]
-    public async Task Connect_demanding_authentication_is_a_clear_non_retryable_error(uint authreq)
+    [InlineData(1u << 17, NvmeAuthenticationFailure.Required)]
+    [InlineData(1u << 18, NvmeAuthenticationFailure.Unsupported)]
+    public async Task Connect_demanding_authentication_is_a_clear_non_retryable_error(uint authreq, NvmeAuthenticationFailure expected)
     {
         await using var target = ScriptedController.Start();
         var connect = NvmeController.ConnectAsync(Options(target));
@@ -94,7 +95,7 @@ public sealed class ControllerBringUpTests
         await target.SendResponseAsync(sqe.Cid, dw0: 7 | authreq);
         var error = await Assert.ThrowsAsync<NvmeAuthenticationException>(() => connect.WaitAsync(Bound));
         Assert.False(error.IsTransient);
-        Assert.Equal(NvmeAuthenticationFailure.Required, error.Failure);
+        Assert.Equal(expected, error.Failure);
         Assert.Equal((ushort)(authreq >> 16), error.Requirements);
         Assert.Contains("authentication", error.Message, StringComparison.Ordinal);
     }

@@ -41,8 +41,9 @@ internal static class LinuxHostVm
     /// <param name="cancellationToken">Ends the wait (QEMU is killed).</param>
     /// <param name="extra">Phases after the scenarios (init-host.sh's nvmetcp.extra: discard:N, fs:N, data:N), or null.</param>
     /// <param name="auth">nvme-cli connect cases, last (init-host.sh's nvmetcp.auth; images with nvme-cli only), or null.</param>
+    /// <param name="more">More nvmetcp.* words for the kernel command line (e.g. nvmetcp.dhchap=...), or null.</param>
     public static async Task<LinuxHostRun> RunAsync(
-        KernelImage image, int port, string nqn, Guid hostId, string digests, string consoleLog, TimeSpan timeout, CancellationToken cancellationToken, string? extra = null, string? auth = null)
+        KernelImage image, int port, string nqn, Guid hostId, string digests, string consoleLog, TimeSpan timeout, CancellationToken cancellationToken, string? extra = null, string? auth = null, string? more = null)
     {
         var append = string.Create(
             CultureInfo.InvariantCulture,
@@ -55,6 +56,11 @@ internal static class LinuxHostVm
         if (auth is not null)
         {
             append += $" nvmetcp.auth={auth}";
+        }
+
+        if (more is not null)
+        {
+            append += " " + more;
         }
 
         var total = Stopwatch.StartNew();

@@ -6,13 +6,19 @@
 #   nvmetcp.port=PORT            the target's port (required)
 #   nvmetcp.nqn=NQN              the NVM subsystem to connect to (required)
 #   nvmetcp.hostid=UUID          host ID; the host NQN is nqn.2014-08.org.nvmexpress:uuid:UUID (required)
-#   nvmetcp.digests=none,hdr,... scenarios, run one after the other: none, hdr, data, both (default none)
+#   nvmetcp.digests=none,hdr,... scenarios, run one after the other: none, hdr, data, both (default none;
+#                                skip runs none)
 #   nvmetcp.lifetime=SECONDS     reboot after this long whatever happens (default 600)
 #   nvmetcp.auth=CASE@...        last, with nvme-cli (newest-host image): NAME,ok|refused,SECRET|-,CTRLSECRET|-
 #   nvmetcp.extra=PHASE,...      after the scenarios, on one more connection without digests (default none):
 #                                discard:NSID  write 1 MiB at 48 MiB, blkdiscard 48-64 MiB, read zeros back
 #                                fs:NSID       mke2fs, mount, write and read back a 32 MiB file, rm, fstrim, umount
 #                                data:NSID     the data test on that namespace (DATA lines, scenario "extra")
+#   nvmetcp.dhchap=MODE,...      after extra, DH-HMAC-CHAP connects as host nqn.2026-11.dev.nvmetcp:linux-auth-MODE
+#                                (scenario auth-MODE): uni (dhchap_secret), bi (and dhchap_ctrl_secret): connect,
+#                                data on namespace 1, delete; wrong (a key the target does not have): the connect
+#                                must fail. Keys: nvmetcp.dhchap_secret, nvmetcp.dhchap_ctrl_secret,
+#                                nvmetcp.dhchap_wrong_secret (DHHC-1 strings; base64 has no comma or space)
 #
 # Console protocol (ttyS0), every line starts with NVMETCP-HOST:
 #   NVMETCP-HOST-READY kernel=... uptime=...           modules loaded, eth0 up
@@ -177,6 +183,7 @@ data_test() {
 }
 
 index=0
+[ "$DIGESTS" = skip ] && DIGESTS=
 for SCENARIO in $(echo "$DIGESTS" | tr ',' ' '); do
     case "$SCENARIO" in
         none) digest_options= ;;
@@ -285,6 +292,41 @@ if [ -n "$EXTRA" ]; then
     disconnect extra-delete
     wait_for extra-delete 100 no_nvme_disk
 fi
+
+# --- DH-HMAC-CHAP through the kernel's own options (nvmetcp.dhchap; no nvme-cli needed) ---
+
+DHCHAP=$(arg dhchap '')
+for mode in $(echo "$DHCHAP" | tr ',' ' '); do
+    SCENARIO=auth-$mode
+    case "$mode" in
+        uni) secrets="dhchap_secret=$(arg dhchap_secret '')" ;;
+        bi) secrets="dhchap_secret=$(arg dhchap_secret ''),dhchap_ctrl_secret=$(arg dhchap_ctrl_secret '')" ;;
+        wrong) secrets="dhchap_secret=$(arg dhchap_wrong_secret '')" ;;
+        *) fail auth "unknown auth mode '$mode'" ;;
+    esac
+    options="transport=tcp,traddr=10.0.2.2,trsvcid=$PORT,hostnqn=nqn.2026-11.dev.nvmetcp:linux-auth-$mode,hostid=$HOSTID,ctrl_loss_tmo=0,nqn=$NQN,$secrets"
+    if [ "$mode" = wrong ]; then
+        # The kernel fails the connect write itself when the controller answers AUTH_Failure1.
+        if reply=$(
+            exec 3<> /dev/nvme-fabrics || exit 1
+            printf '%s' "$options" >&3 || exit 2
+            read -r line <&3
+            echo "$line"
+        ); then
+            fail auth-refused "the connect with a wrong key succeeded: $reply"
+        fi
+        pass auth-refused
+        continue
+    fi
+    connect auth-connect "$options"
+    wait_for auth-live 100 grep -qx live "/sys/class/nvme/$CTRL/state"
+    pass auth-connect "$CTRL"
+    wait_for auth-ns1 200 has_disk 1
+    data_test 1 $((index * 8388608))
+    index=$((index + 1))
+    disconnect auth-delete
+    wait_for auth-delete 100 no_nvme_disk
+done
 
 # --- nvme-cli (nvmetcp.auth, images with nvme-cli only): `nvme connect` with DH-HMAC-CHAP, as an operator runs it ---
 # Cases separated by '@', fields by ',' (neither is in a DHHC-1 secret): NAME,EXPECT,SECRET,CTRLSECRET with EXPECT ok

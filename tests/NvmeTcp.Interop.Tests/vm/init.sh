@@ -93,6 +93,35 @@ add_namespace "$R" 1 /srv/restricted.img 4e564d45-0003-4000-8000-000000000003 4e
 
 subsystems="$S $R"
 
+# DH-HMAC-CHAP (kernels built with NVME_TARGET_AUTH: 6.12, not Debian 12's 6.1): a subsystem only hosts that
+# authenticate may use, one host entry per hash and DH group, each with the same test keys (host key transformed
+# with SHA-256, controller key untransformed, 48 bytes), so each entry fixes the hash and group nvmet chooses.
+auth=none
+if [ -e "$N/hosts/$HOST/dhchap_key" ]; then
+    A=nqn.2026-11.dev.nvmetcp:auth
+    AUTH_HOST_KEY='DHHC-1:01:8zaeW/k67fyC2f4pmQNOsloaoZsSnlf8tjEwGD0wsN4/Vcif:'
+    AUTH_CTRL_KEY='DHHC-1:00:qoPcmLA5YZQ6IduYFAoIrdL6gMJ25M9IAi1QA06of+NVEBotvgy13b/vC3cuo8+ondUiNw==:'
+    truncate -s 8M /srv/auth.img || fail "auth file"
+    mkdir "$N/subsystems/$A" || fail "mkdir subsystem $A"
+    w "$N/subsystems/$A/attr_allow_any_host" 0
+    w "$N/subsystems/$A/attr_serial" NVMETCP-AUTH-01
+    add_namespace "$A" 1 /srv/auth.img 4e564d45-0005-4000-8000-000000000005 4e564d45-0005-0000-0000-000000000005 1
+    auth=0
+    for hash in sha256 sha384 sha512; do
+        for group in null ffdhe2048 ffdhe3072 ffdhe4096 ffdhe6144 ffdhe8192; do
+            H="nqn.2026-11.dev.nvmetcp:host-$hash-$group"
+            mkdir "$N/hosts/$H" || fail "mkdir host $H"
+            w "$N/hosts/$H/dhchap_key" "$AUTH_HOST_KEY"
+            w "$N/hosts/$H/dhchap_ctrl_key" "$AUTH_CTRL_KEY"
+            w "$N/hosts/$H/dhchap_hash" "hmac($hash)"
+            w "$N/hosts/$H/dhchap_dhgroup" "$group"
+            ln -s "$N/hosts/$H" "$N/subsystems/$A/allowed_hosts/$H" || fail "allowed host link $H"
+            auth=$((auth + 1))
+        done
+    done
+    subsystems="$subsystems $A"
+fi
+
 # Opt-in (kernel command line nvmet_disk=1, with a virtio-blk disk attached): a subsystem of its own whose
 # namespace is /dev/vda, a host file that outlives the VM, for the restart test. Only VMs started with a disk
 # have it, so the fixture's VMs serve exactly what the other tests assert.
@@ -151,7 +180,7 @@ if [ "${nvmet_control:-0}" = 1 ]; then
     ) &
 fi
 
-echo "NVMET-READY kernel=$(uname -r) ram0_lbs=$(cat /sys/block/ram0/queue/logical_block_size) disk=$disk control=$control uptime=$(cut -d' ' -f1 /proc/uptime)"
+echo "NVMET-READY kernel=$(uname -r) ram0_lbs=$(cat /sys/block/ram0/queue/logical_block_size) disk=$disk control=$control auth=$auth uptime=$(cut -d' ' -f1 /proc/uptime)"
 
 sleep "$lifetime"
 echo "NVMET-LIFETIME-EXPIRED after $lifetime s"

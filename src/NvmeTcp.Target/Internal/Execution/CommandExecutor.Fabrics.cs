@@ -41,6 +41,12 @@ internal sealed partial class CommandExecutor
             case FabricsCommandType.PropertySet when QueueId == 0:
                 PropertySet(command);
                 break;
+            case FabricsCommandType.AuthenticationSend:
+                AuthenticationSend(command, data);
+                break;
+            case FabricsCommandType.AuthenticationReceive:
+                AuthenticationReceive(command);
+                break;
             default:
                 Complete(command, Status.Of(StatusCodes.InvalidOpcode));
                 break;
@@ -149,6 +155,7 @@ internal sealed partial class CommandExecutor
 
         _queue.Bind(controller, qid, sqsize + 1, (cattr & (byte)ConnectAttributes.DisableSqFlowControl) != 0);
         dw0 = controller.Cntlid;
+        BeginAuthentication(subsystem, hostNqn, ref dw0);
         return NvmeStatus.Success;
     }
 

@@ -127,6 +127,13 @@ internal sealed partial class CommandExecutor
             return Status.Of(StatusCodes.InvalidOpcode);
         }
 
+        // nvmet_check_auth_status: a queue that owes authentication runs nothing else (fabrics commands pass here
+        // and are sorted in ExecuteFabrics).
+        if (AwaitingAuthentication && command.Sqe.Opcode != FabricsCommand.Opcode)
+        {
+            return Status.Of(StatusCodes.AuthenticationRequired);
+        }
+
         if (command.Sqe.Opcode == FabricsCommand.Opcode || controller.IsReady)
         {
             return NvmeStatus.Success;
