@@ -1,6 +1,7 @@
 using NvmeTcp.Protocol.Admin;
 using NvmeTcp.Protocol.Fabrics;
 using NvmeTcp.Protocol;
+using NvmeTcp.Protocol.Spec;
 
 namespace NvmeTcp.Client;
 
@@ -126,6 +127,18 @@ public sealed partial class NvmeController
         }
 
         var kind = sqe.Opcode == FabricsCommand.Opcode ? CommandKind.Fabrics : CommandKind.Admin;
-        return await admin.SubmitAsync(sqe, kind, writeData, readBuffer, cancellationToken).ConfigureAwait(false);
+        var name = kind == CommandKind.Fabrics ? CommandName.OfFabrics(sqe.FabricsCommandType) : CommandName.Of(kind, sqe.Opcode);
+        using var activity = Diagnostics.Telemetry.Start("nvme admin", Current.EndPoint, _options.SubsystemNqn);
+        activity?.SetTag("nvme.command.name", name);
+        try
+        {
+            return await admin.SubmitAsync(sqe, kind, writeData, readBuffer, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            Diagnostics.Telemetry.Fail(activity, e);
+            Diagnostics.Telemetry.CountError(e, name);
+            throw;
+        }
     }
 }
