@@ -33,6 +33,8 @@ internal static class CliCommands
         PassthruCommands.Admin(),
         PassthruCommands.Io(),
         PerfCommand.Create(),
+        HostNqnCommands.Generate(),
+        HostNqnCommands.Show(),
     ];
 
     /// <summary>The root command with every host verb and <paramref name="more"/>.</summary>

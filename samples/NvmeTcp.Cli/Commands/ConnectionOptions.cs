@@ -29,12 +29,12 @@ internal sealed class ConnectionOptions
 
     private readonly Option<string?> _hostNqn = new("--hostnqn", "-q")
     {
-        Description = "Host NQN. Default: nqn.2014-08.org.nvmexpress:uuid:<hostid>.",
+        Description = "Host NQN. Default: nqn.2014-08.org.nvmexpress:uuid:<hostid> with --hostid, else this host's (see show-hostnqn).",
     };
 
     private readonly Option<Guid?> _hostId = new("--hostid", "-I")
     {
-        Description = "Host identifier (a UUID). Default: a new random one.",
+        Description = "Host identifier (a UUID). Default: this host's, stable across runs (see show-hostnqn).",
     };
 
     private readonly Option<bool> _headerDigest = new("--hdr-digest", "-g")
