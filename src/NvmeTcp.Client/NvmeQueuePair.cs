@@ -234,6 +234,78 @@ public sealed class NvmeQueuePair
         return new NvmeCompletion(cqe.Dw0, cqe.Dw1, cqe.Status);
     }
 
+    /// <summary>Reservation Register: registers, unregisters or replaces this host's reservation key on <paramref name="ns"/>.</summary>
+    /// <param name="ns">The namespace.</param>
+    /// <param name="action">RREGA.</param>
+    /// <param name="currentKey">CRKEY (for unregister and replace).</param>
+    /// <param name="newKey">NRKEY (for register and replace).</param>
+    /// <param name="ignoreExistingKey">IEKEY: do not check CRKEY.</param>
+    /// <param name="cancellationToken">Cancels the command.</param>
+    /// <returns>Completes when the controller has done it; Reservation Conflict throws <see cref="NvmeStatusException"/>.</returns>
+    public async ValueTask RegisterReservationKeyAsync(NvmeNamespace ns, ReservationRegisterAction action, ulong currentKey, ulong newKey, bool ignoreExistingKey = false, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(ns);
+        var data = new byte[ReservationCommands.KeyPairSize];
+        ReservationCommands.WriteKeys(data, currentKey, newKey);
+        await SubmitAsync(ReservationCommands.Register(ns.Id, action, ignoreExistingKey), data, default, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Reservation Acquire: acquires (or preempts) a reservation of <paramref name="type"/> on <paramref name="ns"/>.</summary>
+    /// <param name="ns">The namespace.</param>
+    /// <param name="action">RACQA.</param>
+    /// <param name="type">RTYPE.</param>
+    /// <param name="currentKey">CRKEY: this host's registered key.</param>
+    /// <param name="preemptKey">PRKEY: the key of the registrants to preempt.</param>
+    /// <param name="ignoreExistingKey">IEKEY.</param>
+    /// <param name="cancellationToken">Cancels the command.</param>
+    /// <returns>Completes when the controller has done it.</returns>
+    public async ValueTask AcquireReservationAsync(NvmeNamespace ns, ReservationAcquireAction action, ReservationType type, ulong currentKey, ulong preemptKey = 0, bool ignoreExistingKey = false, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(ns);
+        var data = new byte[ReservationCommands.KeyPairSize];
+        ReservationCommands.WriteKeys(data, currentKey, preemptKey);
+        await SubmitAsync(ReservationCommands.Acquire(ns.Id, action, type, ignoreExistingKey), data, default, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Reservation Release: releases the reservation this host holds, or clears every registration.</summary>
+    /// <param name="ns">The namespace.</param>
+    /// <param name="action">RRELA.</param>
+    /// <param name="type">RTYPE of the reservation held.</param>
+    /// <param name="currentKey">CRKEY.</param>
+    /// <param name="ignoreExistingKey">IEKEY.</param>
+    /// <param name="cancellationToken">Cancels the command.</param>
+    /// <returns>Completes when the controller has done it.</returns>
+    public async ValueTask ReleaseReservationAsync(NvmeNamespace ns, ReservationReleaseAction action, ReservationType type, ulong currentKey, bool ignoreExistingKey = false, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(ns);
+        var data = new byte[ReservationCommands.KeySize];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(data, currentKey);
+        await SubmitAsync(ReservationCommands.Release(ns.Id, action, type, ignoreExistingKey), data, default, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Reservation Report (extended data: 128-bit host IDs): the registrants and the reservation of <paramref name="ns"/>.</summary>
+    /// <param name="ns">The namespace.</param>
+    /// <param name="cancellationToken">Cancels the command.</param>
+    /// <returns>The report; read again, larger, when the first 4 KiB did not hold every registrant.</returns>
+    public async ValueTask<ReservationReport> GetReservationReportAsync(NvmeNamespace ns, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(ns);
+        var length = 4096;
+        for (var attempt = 0; ; attempt++)
+        {
+            var data = new byte[length];
+            await SubmitAsync(ReservationCommands.Report(ns.Id, length, extended: true), default, data, cancellationToken).ConfigureAwait(false);
+            var report = ReservationReport.Parse(data, extended: true);
+            var needed = ReservationReportLayout.ExtendedHeaderSize + (report.RegisteredControllers * ReservationReportLayout.ExtendedEntrySize);
+            if (report.Registrants.Count == report.RegisteredControllers || attempt > 0 || needed > MaxTransferSize)
+            {
+                return report;
+            }
+
+            length = (needed + 3) / 4 * 4;
+        }
+    }
+
     private enum IoOperation
     {
         Read,
