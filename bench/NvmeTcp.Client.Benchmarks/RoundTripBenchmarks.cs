@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Net;
 using System.Runtime.CompilerServices;
 using BenchmarkDotNet.Attributes;
@@ -10,9 +11,11 @@ namespace NvmeTcp.Client.Benchmarks;
 /// and 32 at a time (32 callers on one queue, so completions arrive and are dispatched in batches).
 /// The allocation column is the proof that the I/O path allocates nothing per operation in steady state; it counts
 /// every thread of the process, so it includes the target, which runs in the same process.
+/// <c>Listeners</c>: <c>none</c>, or <c>metrics</c> with a <see cref="MeterListener"/> enabling every instrument of the
+/// library's meter (as an OpenTelemetry SDK would), so both paths of an I/O are measured.
 /// </summary>
 [MemoryDiagnoser]
-public class RoundTripBenchmarks
+public class RoundTripBenchmarks : IDisposable
 {
     private NvmeTcpTarget _target = null!;
     private NvmeController _controller = null!;
@@ -28,9 +31,32 @@ public class RoundTripBenchmarks
     [Params(false, true)]
     public bool DataDigest { get; set; }
 
+    [Params("none", "metrics")]
+    public string Listeners { get; set; } = "none";
+
+    private MeterListener? _listener;
+
     [GlobalSetup]
     public async Task SetupAsync()
     {
+        if (Listeners == "metrics")
+        {
+            _listener = new MeterListener
+            {
+                InstrumentPublished = (instrument, listener) =>
+                {
+                    if (instrument.Meter.Name == NvmeTcpTelemetry.MeterName)
+                    {
+                        listener.EnableMeasurementEvents(instrument);
+                    }
+                },
+            };
+            _listener.SetMeasurementEventCallback<double>(static (_, _, _, _) => { });
+            _listener.SetMeasurementEventCallback<long>(static (_, _, _, _) => { });
+            _listener.SetMeasurementEventCallback<int>(static (_, _, _, _) => { });
+            _listener.Start();
+        }
+
         var options = new NvmeTargetOptions { ListenEndPoint = new IPEndPoint(IPAddress.Loopback, 0) };
         var subsystem = new NvmeSubsystemOptions("nqn.2026-11.dev.nvmetcp:bench");
         subsystem.Namespaces.Add(new NvmeNamespaceOptions(1, 1L << 30, 4096, NvmeNamespaceBacking.Null));
@@ -55,6 +81,22 @@ public class RoundTripBenchmarks
     {
         await _controller.DisposeAsync();
         await _target.DisposeAsync();
+        Dispose();
+    }
+
+    /// <summary>Stops the meter listener, if any.</summary>
+    public void Dispose()
+    {
+        Dispose(true);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Stops the meter listener, if any.</summary>
+    /// <param name="disposing">Called from <see cref="Dispose()"/>.</param>
+    protected virtual void Dispose(bool disposing)
+    {
+        _listener?.Dispose();
+        _listener = null;
     }
 
     // Many I/Os per invocation: the harness's own wait on each invocation (which allocates) is spread over them, so

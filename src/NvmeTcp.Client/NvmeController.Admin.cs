@@ -1,6 +1,7 @@
 using NvmeTcp.Protocol.Admin;
 using NvmeTcp.Protocol.Fabrics;
 using NvmeTcp.Protocol;
+using NvmeTcp.Protocol.Spec;
 
 namespace NvmeTcp.Client;
 
@@ -108,6 +109,38 @@ public sealed partial class NvmeController
     public async Task<uint> SetFeatureAsync(byte featureId, uint cdw11, uint namespaceId = 0, bool save = false, CancellationToken cancellationToken = default) =>
         (await UserAdminAsync(FeatureCommands.Set(featureId, cdw11, save, namespaceId), default, default, cancellationToken).ConfigureAwait(false)).Dw0;
 
+    /// <summary>The firmware slot information log (LID 03h).</summary>
+    /// <param name="cancellationToken">Cancels the command.</param>
+    /// <returns>The parsed log.</returns>
+    public async Task<NvmeFirmwareSlotLog> GetFirmwareSlotLogAsync(CancellationToken cancellationToken = default) =>
+        NvmeFirmwareSlotLog.Parse(await GetLogPageAsync(LogPageId.FirmwareSlot, FirmwareSlotLayout.Size, cancellationToken: cancellationToken).ConfigureAwait(false));
+
+    /// <summary>The namespace identification descriptors (Identify CNS 03h) of <paramref name="namespaceId"/>, read now.</summary>
+    /// <param name="namespaceId">NSID.</param>
+    /// <param name="cancellationToken">Cancels the command.</param>
+    /// <returns>The descriptors in the order the controller lists them.</returns>
+    public async Task<IReadOnlyList<NvmeNamespaceDescriptor>> GetNamespaceDescriptorsAsync(uint namespaceId, CancellationToken cancellationToken = default)
+    {
+        var data = new byte[4096];
+        await UserAdminAsync(IdentifyCommand.NamespaceDescriptors(namespaceId), default, data, cancellationToken).ConfigureAwait(false);
+        return NvmeNamespaceDescriptor.ParseList(data);
+    }
+
+    /// <summary>Property Get (NVMe-oF 3.5): reads a controller property, 8 bytes for CAP and 4 for the others.</summary>
+    /// <param name="offset">The property's offset, e.g. <see cref="ControllerProperty.Cc"/>.</param>
+    /// <param name="cancellationToken">Cancels the command.</param>
+    /// <returns>The value.</returns>
+    public async Task<ulong> GetPropertyAsync(uint offset, CancellationToken cancellationToken = default) =>
+        (await UserAdminAsync(PropertyCommands.Get(offset), default, default, cancellationToken).ConfigureAwait(false)).Value64;
+
+    /// <summary>Property Set (NVMe-oF 3.6): writes a 4-byte controller property. Writing CC can shut the controller down; it is the caller's to mean it.</summary>
+    /// <param name="offset">The property's offset.</param>
+    /// <param name="value">The value.</param>
+    /// <param name="cancellationToken">Cancels the command.</param>
+    /// <returns>Completes when the controller has acknowledged it.</returns>
+    public async Task SetPropertyAsync(uint offset, uint value, CancellationToken cancellationToken = default) =>
+        await UserAdminAsync(PropertyCommands.Set(offset, value), default, default, cancellationToken).ConfigureAwait(false);
+
     /// <summary>The discovery log page (LID 70h) of a discovery controller, read as libnvme does (see <see cref="NvmeDiscovery"/>).</summary>
     /// <param name="cancellationToken">Cancels the reads.</param>
     /// <returns>A consistent log: its generation did not change while it was read.</returns>
@@ -126,6 +159,18 @@ public sealed partial class NvmeController
         }
 
         var kind = sqe.Opcode == FabricsCommand.Opcode ? CommandKind.Fabrics : CommandKind.Admin;
-        return await admin.SubmitAsync(sqe, kind, writeData, readBuffer, cancellationToken).ConfigureAwait(false);
+        var name = kind == CommandKind.Fabrics ? CommandName.OfFabrics(sqe.FabricsCommandType) : CommandName.Of(kind, sqe.Opcode);
+        using var activity = Diagnostics.Telemetry.Start("nvme admin", Current.EndPoint, _options.SubsystemNqn);
+        activity?.SetTag("nvme.command.name", name);
+        try
+        {
+            return await admin.SubmitAsync(sqe, kind, writeData, readBuffer, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            Diagnostics.Telemetry.Fail(activity, e);
+            Diagnostics.Telemetry.CountError(e, name);
+            throw;
+        }
     }
 }

@@ -54,15 +54,29 @@ public sealed partial class NvmeController
     // again when a step fails.
     private static async Task<Association> BringUpAsync(NvmeTcpOptions options, EndPoint endPoint, ILogger logger, CancellationToken cancellationToken)
     {
-        var admin = await QueueConnection.ConnectAsync(endPoint, AdminQueueOptions(options), cancellationToken).ConfigureAwait(false);
+        using var activity = Diagnostics.Telemetry.Start("nvme bring-up", endPoint, options.SubsystemNqn, System.Diagnostics.ActivityKind.Internal);
+        QueueConnection admin;
+        try
+        {
+            admin = await QueueConnection.ConnectAsync(endPoint, AdminQueueOptions(options), cancellationToken).ConfigureAwait(false);
+            Diagnostics.Telemetry.Connections.Add(1, new KeyValuePair<string, object?>("nvme.queue.type", "admin"));
+        }
+        catch (Exception e)
+        {
+            Diagnostics.Telemetry.Fail(activity, e);
+            throw;
+        }
+
         var association = new Association(admin, endPoint);
         try
         {
             await BringUpAsync(association, options, logger, cancellationToken).ConfigureAwait(false);
+            activity?.SetTag("nvme.io_queue.count", association.IoQueues.Length);
             return association;
         }
         catch (Exception e)
         {
+            Diagnostics.Telemetry.Fail(activity, e);
             await association.CloseAsync(e).ConfigureAwait(false);
             throw;
         }
@@ -221,6 +235,7 @@ public sealed partial class NvmeController
             for (ushort qid = 1; qid <= granted; qid++)
             {
                 var connection = await QueueConnection.ConnectAsync(association.EndPoint, IoQueueOptions(options, association, qid, size, inCapsule), cancellationToken).ConfigureAwait(false);
+                Diagnostics.Telemetry.Connections.Add(1, new KeyValuePair<string, object?>("nvme.queue.type", "io"));
                 connections.Add(connection);
                 await ConnectQueueAsync(connection, options, logger, association.ControllerId, 0, cancellationToken).ConfigureAwait(false);
             }
@@ -360,10 +375,13 @@ public sealed partial class NvmeController
                     {
                         // As Linux: the Keep Alive itself may take at most KATO; past that the association is reset.
                         await admin.SubmitAsync(AdminCommands.KeepAlive(), CommandKind.Admin, default, default, token, TimeSpan.FromMilliseconds(katoMs)).ConfigureAwait(false);
+                        Diagnostics.Telemetry.KeepAlives.Add(1, new KeyValuePair<string, object?>("nvme.outcome", Diagnostics.Telemetry.Success));
                         seen = TotalCompletions(association);
                     }
                     catch (NvmeException e)
                     {
+                        Diagnostics.Telemetry.KeepAlives.Add(1, new KeyValuePair<string, object?>("nvme.outcome", Diagnostics.Telemetry.Failure));
+                        Diagnostics.Telemetry.CountError(e, "keep_alive");
                         Log.KeepAliveFailed(_logger, association.ControllerId, e.Message);
                         admin.Fail(e);
                         return;

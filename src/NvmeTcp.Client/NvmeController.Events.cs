@@ -87,6 +87,7 @@ public sealed partial class NvmeController
     private async Task OnAsyncEventAsync(Association association, uint dw0, CancellationToken token)
     {
         var completion = AsyncEventCompletion.FromDword0(dw0);
+        Diagnostics.Telemetry.AsyncEvents.Add(1, new KeyValuePair<string, object?>("nvme.async_event.type", (int)completion.Type));
         if (_logger.IsEnabled(LogLevel.Information))
         {
             Log.AsyncEvent(_logger, association.ControllerId, (int)completion.Type, completion.Information, completion.LogPageId);

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using NvmeTcp.Client.Core;
+using NvmeTcp.Client.Diagnostics;
 using NvmeTcp.Client.Transport;
 
 namespace NvmeTcp.Client;
@@ -152,7 +153,7 @@ public sealed partial class NvmeController
             {
                 await Task.Delay(_options.ReconnectDelay, _time, _stop.Token).ConfigureAwait(false);
                 attempt++;
-                var association = await BringUpAsync(_options, failed.EndPoint, _logger, _stop.Token).ConfigureAwait(false);
+                var association = await ReconnectAttemptAsync(failed.EndPoint, attempt).ConfigureAwait(false);
                 lock (_stateLock)
                 {
                     if (Volatile.Read(ref _disposed) == 0)
@@ -186,6 +187,26 @@ public sealed partial class NvmeController
         }
     }
 
+    // One attempt, in its own activity and counted by outcome.
+    private async Task<Association> ReconnectAttemptAsync(System.Net.EndPoint endPoint, int attempt)
+    {
+        using var activity = Telemetry.Start("nvme reconnect", endPoint, _options.SubsystemNqn, System.Diagnostics.ActivityKind.Internal);
+        activity?.SetTag("nvme.reconnect.attempt", attempt);
+        try
+        {
+            var association = await BringUpAsync(_options, endPoint, _logger, _stop.Token).ConfigureAwait(false);
+            Telemetry.Reconnects.Add(1, new KeyValuePair<string, object?>("nvme.outcome", Telemetry.Success));
+            return association;
+        }
+        catch (Exception e)
+        {
+            Telemetry.Fail(activity, e);
+            Telemetry.Reconnects.Add(1, new KeyValuePair<string, object?>("nvme.outcome", Telemetry.Failure));
+            Telemetry.CountError(e, "reconnect");
+            throw;
+        }
+    }
+
     private async Task FailWaitingIoAfterAsync(TimeSpan delay, Exception reason)
     {
         var signal = _fastIoFail;
@@ -216,6 +237,7 @@ public sealed partial class NvmeController
     private async Task DeleteAsync(Exception reason)
     {
         _lastFailure = reason;
+        Telemetry.Unregister(this);
         SetState(NvmeControllerState.Deleting, reason);
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
@@ -260,6 +282,16 @@ public sealed partial class NvmeController
         await (await Task.WhenAny(live, fastFail).WaitAsync(cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
     }
 
+    private static string StateName(NvmeControllerState state) => state switch
+    {
+        NvmeControllerState.Live => "live",
+        NvmeControllerState.Resetting => "resetting",
+        NvmeControllerState.Connecting => "connecting",
+        NvmeControllerState.Deleting => "deleting",
+        NvmeControllerState.Deleted => "deleted",
+        _ => state.ToString().ToLowerInvariant(),
+    };
+
     private NvmeTransportException Deleted() => new NvmeTransportException(
         $"Controller at {RemoteEndPoint} was deleted{(_lastFailure is { } e ? $": {e.Message}" : string.Empty)}.",
         0,
@@ -278,6 +310,11 @@ public sealed partial class NvmeController
             }
 
             _state = next;
+            if (Telemetry.StateChanges.Enabled)
+            {
+                Telemetry.StateChanges.Add(1, new KeyValuePair<string, object?>("nvme.controller.state", StateName(next)));
+            }
+
             if (next == NvmeControllerState.Live)
             {
                 _live.TrySetResult();

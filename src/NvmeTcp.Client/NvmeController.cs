@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using NvmeTcp.Client.Core;
+using NvmeTcp.Client.Diagnostics;
 using NvmeTcp.Client.Transport;
 
 namespace NvmeTcp.Client;
@@ -38,7 +39,15 @@ public sealed partial class NvmeController : IAsyncDisposable
         _logger = logger;
         _time = options.TimeProvider;
         Resources = options.Resources!;
+        (ServerAddressTag, ServerPortTag) = association.EndPoint is System.Net.IPEndPoint ip
+            ? (ip.Address.ToString(), (object)ip.Port)
+            : (association.EndPoint.ToString() ?? string.Empty, (object)options.Port);
     }
+
+    // server.address and server.port of the metrics, made (and the port boxed) once.
+    internal string ServerAddressTag { get; }
+
+    internal object ServerPortTag { get; }
 
     /// <summary>Sockets, background work and command slots this controller holds: all zero once it is disposed.</summary>
     internal ResourceCounters Resources { get; }
@@ -129,12 +138,24 @@ public sealed partial class NvmeController : IAsyncDisposable
         options.Validate();
         options.Resources ??= new ResourceCounters();
         var logger = options.LoggerFactory?.CreateLogger<NvmeController>() ?? (ILogger)NullLogger.Instance;
-        var endPoint = await ResolveAsync(options, cancellationToken).ConfigureAwait(false);
-        var association = await BringUpAsync(options, endPoint, logger, cancellationToken).ConfigureAwait(false);
-        var controller = new NvmeController(options, association, logger);
-        controller._ioQueues = [.. Enumerable.Range(0, association.IoQueues.Length == 0 ? 0 : options.IoQueueCount).Select(i => new NvmeQueuePair(controller, i))];
-        controller.BecomeLive(association);
-        return controller;
+        using var activity = Telemetry.Start("nvme connect", new System.Net.DnsEndPoint(options.Address, options.Port), options.SubsystemNqn);
+        try
+        {
+            var endPoint = await ResolveAsync(options, cancellationToken).ConfigureAwait(false);
+            var association = await BringUpAsync(options, endPoint, logger, cancellationToken).ConfigureAwait(false);
+            var controller = new NvmeController(options, association, logger);
+            controller._ioQueues = [.. Enumerable.Range(0, association.IoQueues.Length == 0 ? 0 : options.IoQueueCount).Select(i => new NvmeQueuePair(controller, i))];
+            controller.BecomeLive(association);
+            Telemetry.Register(controller);
+            activity?.SetTag("nvme.controller.id", (int)association.ControllerId);
+            return controller;
+        }
+        catch (Exception e)
+        {
+            Telemetry.Fail(activity, e);
+            Telemetry.CountError(e, "connect");
+            throw;
+        }
     }
 
     /// <summary>Shuts the controller down in order (CC.SHN, CSTS.SHST) and closes every connection.</summary>
@@ -146,6 +167,7 @@ public sealed partial class NvmeController : IAsyncDisposable
             return;
         }
 
+        Telemetry.Unregister(this);
         await _stop.CancelAsync().ConfigureAwait(false);
         SetState(NvmeControllerState.Deleting, null);
         await StopRecoveryAsync().ConfigureAwait(false);

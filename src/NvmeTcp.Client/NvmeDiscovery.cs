@@ -95,6 +95,22 @@ public static class NvmeDiscovery
     // changed while it was read, so start over. RAE keeps a discovery-log-changed event outstanding until the last read.
     internal static async Task<NvmeDiscoveryLog> ReadLogAsync(NvmeController controller, CancellationToken cancellationToken)
     {
+        using var activity = Diagnostics.Telemetry.Start("nvme discovery", controller.RemoteEndPoint, controller.SubsystemNqn);
+        try
+        {
+            var log = await ReadConsistentLogAsync(controller, cancellationToken).ConfigureAwait(false);
+            activity?.SetTag("nvme.discovery.records", log.Entries.Count);
+            return log;
+        }
+        catch (Exception e)
+        {
+            Diagnostics.Telemetry.Fail(activity, e);
+            throw;
+        }
+    }
+
+    private static async Task<NvmeDiscoveryLog> ReadConsistentLogAsync(NvmeController controller, CancellationToken cancellationToken)
+    {
         var logger = controller.Logger;
         for (var attempt = 0; attempt < MaxGenerationRetries; attempt++)
         {

@@ -2,6 +2,8 @@ using System.Runtime.CompilerServices;
 using NvmeTcp.Protocol.Nvm;
 using NvmeTcp.Protocol;
 using NvmeTcp.Client.Transport;
+using NvmeTcp.Client.Diagnostics;
+using System.Diagnostics;
 
 namespace NvmeTcp.Client;
 
@@ -67,7 +69,12 @@ public sealed class NvmeQueuePair
     /// <param name="buffer">Where the data goes; its length sets the number of blocks.</param>
     /// <param name="cancellationToken">Cancels the read (see remarks on the class).</param>
     /// <returns>Completes when the data is in <paramref name="buffer"/>.</returns>
-    public ValueTask ReadAsync(NvmeNamespace ns, ulong startLba, Memory<byte> buffer, CancellationToken cancellationToken = default)
+    public ValueTask ReadAsync(NvmeNamespace ns, ulong startLba, Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+        Telemetry.IoInstrumented
+            ? ObservedAsync(IoOperation.Read, ns, startLba, buffer, default, false, cancellationToken)
+            : ReadCoreAsync(ns, startLba, buffer, cancellationToken);
+
+    private ValueTask ReadCoreAsync(NvmeNamespace ns, ulong startLba, Memory<byte> buffer, CancellationToken cancellationToken)
     {
         var blocks = BlockCount(ns, buffer.Length);
         if (Live() is { } connection && buffer.Length <= connection.MaxTransferSize)
@@ -85,7 +92,12 @@ public sealed class NvmeQueuePair
     /// <param name="forceUnitAccess">FUA: complete only once the data is in non-volatile media.</param>
     /// <param name="cancellationToken">Cancels the write (see remarks on the class).</param>
     /// <returns>Completes when the controller has acknowledged the write.</returns>
-    public ValueTask WriteAsync(NvmeNamespace ns, ulong startLba, ReadOnlyMemory<byte> data, bool forceUnitAccess = false, CancellationToken cancellationToken = default)
+    public ValueTask WriteAsync(NvmeNamespace ns, ulong startLba, ReadOnlyMemory<byte> data, bool forceUnitAccess = false, CancellationToken cancellationToken = default) =>
+        Telemetry.IoInstrumented
+            ? ObservedAsync(IoOperation.Write, ns, startLba, default, data, forceUnitAccess, cancellationToken)
+            : WriteCoreAsync(ns, startLba, data, forceUnitAccess, cancellationToken);
+
+    private ValueTask WriteCoreAsync(NvmeNamespace ns, ulong startLba, ReadOnlyMemory<byte> data, bool forceUnitAccess, CancellationToken cancellationToken)
     {
         var blocks = BlockCount(ns, data.Length);
         if (Live() is { } connection && data.Length <= connection.MaxTransferSize)
@@ -102,7 +114,12 @@ public sealed class NvmeQueuePair
     /// <param name="data">The expected data; a multiple of the block size.</param>
     /// <param name="cancellationToken">Cancels the command.</param>
     /// <returns>Completes when the blocks matched.</returns>
-    public ValueTask CompareAsync(NvmeNamespace ns, ulong startLba, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
+    public ValueTask CompareAsync(NvmeNamespace ns, ulong startLba, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default) =>
+        Telemetry.IoInstrumented
+            ? ObservedAsync(IoOperation.Compare, ns, startLba, default, data, false, cancellationToken)
+            : CompareCoreAsync(ns, startLba, data, cancellationToken);
+
+    private ValueTask CompareCoreAsync(NvmeNamespace ns, ulong startLba, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
         var blocks = BlockCount(ns, data.Length);
         if (Live() is { } connection && data.Length <= connection.MaxTransferSize)
@@ -117,7 +134,12 @@ public sealed class NvmeQueuePair
     /// <param name="ns">The namespace.</param>
     /// <param name="cancellationToken">Cancels the command.</param>
     /// <returns>Completes when the controller has flushed.</returns>
-    public ValueTask FlushAsync(NvmeNamespace ns, CancellationToken cancellationToken = default)
+    public ValueTask FlushAsync(NvmeNamespace ns, CancellationToken cancellationToken = default) =>
+        Telemetry.IoInstrumented
+            ? ObservedAsync(IoOperation.Flush, ns, 0, default, default, false, cancellationToken)
+            : FlushCoreAsync(ns, cancellationToken);
+
+    private ValueTask FlushCoreAsync(NvmeNamespace ns, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(ns);
         var sqe = ReadWriteCommands.Flush(ns.Id);
@@ -133,10 +155,17 @@ public sealed class NvmeQueuePair
     /// <param name="deallocate">DEAC: the controller may deallocate the blocks.</param>
     /// <param name="cancellationToken">Cancels the command.</param>
     /// <returns>Completes when the blocks read as zero.</returns>
-    public async ValueTask WriteZeroesAsync(NvmeNamespace ns, ulong startLba, long blockCount, bool deallocate = false, CancellationToken cancellationToken = default)
+    public ValueTask WriteZeroesAsync(NvmeNamespace ns, ulong startLba, long blockCount, bool deallocate = false, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(ns);
         ArgumentOutOfRangeException.ThrowIfLessThan(blockCount, 1);
+        return Telemetry.IoInstrumented
+            ? ObservedAsync(IoOperation.WriteZeroes, () => WriteZeroesCoreAsync(ns, startLba, blockCount, deallocate, cancellationToken))
+            : WriteZeroesCoreAsync(ns, startLba, blockCount, deallocate, cancellationToken);
+    }
+
+    private async ValueTask WriteZeroesCoreAsync(NvmeNamespace ns, ulong startLba, long blockCount, bool deallocate, CancellationToken cancellationToken)
+    {
         while (blockCount > 0)
         {
             var blocks = (int)Math.Min(blockCount, 65536);
@@ -167,6 +196,12 @@ public sealed class NvmeQueuePair
         }
 
         var sqe = DatasetManagementCommand.Create(ns.Id, ranges.Count, DatasetAttributes.Deallocate);
+        if (Telemetry.IoInstrumented)
+        {
+            await ObservedAsync(IoOperation.DatasetManagement, () => SubmitAsync(sqe, data, default, cancellationToken)).ConfigureAwait(false);
+            return;
+        }
+
         await SubmitAsync(sqe, data, default, cancellationToken).ConfigureAwait(false);
     }
 
@@ -186,8 +221,200 @@ public sealed class NvmeQueuePair
             await _controller.WaitUntilLiveAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        var cqe = await Connection.SubmitAsync(command.ToSqe(), CommandKind.Io, writeData, readBuffer, cancellationToken).ConfigureAwait(false);
+        Cqe cqe = default;
+        if (Telemetry.IoInstrumented)
+        {
+            await ObservedAsync(IoOperation.Passthru, async () => cqe = await Connection.SubmitAsync(command.ToSqe(), CommandKind.Io, writeData, readBuffer, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+        }
+        else
+        {
+            cqe = await Connection.SubmitAsync(command.ToSqe(), CommandKind.Io, writeData, readBuffer, cancellationToken).ConfigureAwait(false);
+        }
+
         return new NvmeCompletion(cqe.Dw0, cqe.Dw1, cqe.Status);
+    }
+
+    /// <summary>Reservation Register: registers, unregisters or replaces this host's reservation key on <paramref name="ns"/>.</summary>
+    /// <param name="ns">The namespace.</param>
+    /// <param name="action">RREGA.</param>
+    /// <param name="currentKey">CRKEY (for unregister and replace).</param>
+    /// <param name="newKey">NRKEY (for register and replace).</param>
+    /// <param name="ignoreExistingKey">IEKEY: do not check CRKEY.</param>
+    /// <param name="cancellationToken">Cancels the command.</param>
+    /// <returns>Completes when the controller has done it; Reservation Conflict throws <see cref="NvmeStatusException"/>.</returns>
+    public async ValueTask RegisterReservationKeyAsync(NvmeNamespace ns, ReservationRegisterAction action, ulong currentKey, ulong newKey, bool ignoreExistingKey = false, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(ns);
+        var data = new byte[ReservationCommands.KeyPairSize];
+        ReservationCommands.WriteKeys(data, currentKey, newKey);
+        await SubmitAsync(ReservationCommands.Register(ns.Id, action, ignoreExistingKey), data, default, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Reservation Acquire: acquires (or preempts) a reservation of <paramref name="type"/> on <paramref name="ns"/>.</summary>
+    /// <param name="ns">The namespace.</param>
+    /// <param name="action">RACQA.</param>
+    /// <param name="type">RTYPE.</param>
+    /// <param name="currentKey">CRKEY: this host's registered key.</param>
+    /// <param name="preemptKey">PRKEY: the key of the registrants to preempt.</param>
+    /// <param name="ignoreExistingKey">IEKEY.</param>
+    /// <param name="cancellationToken">Cancels the command.</param>
+    /// <returns>Completes when the controller has done it.</returns>
+    public async ValueTask AcquireReservationAsync(NvmeNamespace ns, ReservationAcquireAction action, ReservationType type, ulong currentKey, ulong preemptKey = 0, bool ignoreExistingKey = false, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(ns);
+        var data = new byte[ReservationCommands.KeyPairSize];
+        ReservationCommands.WriteKeys(data, currentKey, preemptKey);
+        await SubmitAsync(ReservationCommands.Acquire(ns.Id, action, type, ignoreExistingKey), data, default, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Reservation Release: releases the reservation this host holds, or clears every registration.</summary>
+    /// <param name="ns">The namespace.</param>
+    /// <param name="action">RRELA.</param>
+    /// <param name="type">RTYPE of the reservation held.</param>
+    /// <param name="currentKey">CRKEY.</param>
+    /// <param name="ignoreExistingKey">IEKEY.</param>
+    /// <param name="cancellationToken">Cancels the command.</param>
+    /// <returns>Completes when the controller has done it.</returns>
+    public async ValueTask ReleaseReservationAsync(NvmeNamespace ns, ReservationReleaseAction action, ReservationType type, ulong currentKey, bool ignoreExistingKey = false, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(ns);
+        var data = new byte[ReservationCommands.KeySize];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(data, currentKey);
+        await SubmitAsync(ReservationCommands.Release(ns.Id, action, type, ignoreExistingKey), data, default, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Reservation Report (extended data: 128-bit host IDs): the registrants and the reservation of <paramref name="ns"/>.</summary>
+    /// <param name="ns">The namespace.</param>
+    /// <param name="cancellationToken">Cancels the command.</param>
+    /// <returns>The report; read again, larger, when the first 4 KiB did not hold every registrant.</returns>
+    public async ValueTask<ReservationReport> GetReservationReportAsync(NvmeNamespace ns, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(ns);
+        var length = 4096;
+        for (var attempt = 0; ; attempt++)
+        {
+            var data = new byte[length];
+            await SubmitAsync(ReservationCommands.Report(ns.Id, length, extended: true), default, data, cancellationToken).ConfigureAwait(false);
+            var report = ReservationReport.Parse(data, extended: true);
+            var needed = ReservationReportLayout.ExtendedHeaderSize + (report.RegisteredControllers * ReservationReportLayout.ExtendedEntrySize);
+            if (report.Registrants.Count == report.RegisteredControllers || attempt > 0 || needed > MaxTransferSize)
+            {
+                return report;
+            }
+
+            length = (needed + 3) / 4 * 4;
+        }
+    }
+
+    private enum IoOperation
+    {
+        Read,
+        Write,
+        Compare,
+        Flush,
+        WriteZeroes,
+        DatasetManagement,
+        Passthru,
+    }
+
+    private static readonly string[] OperationNames = ["read", "write", "compare", "flush", "write_zeroes", "dsm", "io_passthru"];
+
+    // The instrumented path of the hot commands: an activity when a listener samples it, the duration, the bytes and
+    // the error kind. Only taken while something listens (Telemetry.IoInstrumented); its state machine is pooled.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask ObservedAsync(IoOperation operation, NvmeNamespace ns, ulong startLba, Memory<byte> readBuffer, ReadOnlyMemory<byte> writeData, bool forceUnitAccess, CancellationToken cancellationToken)
+    {
+        var name = OperationNames[(int)operation];
+        using var activity = Telemetry.Source.HasListeners() ? Telemetry.Source.StartActivity(ActivityNames[(int)operation], ActivityKind.Client) : null;
+        if (activity is { IsAllDataRequested: true })
+        {
+            activity.SetTag("nvme.namespace.id", ns.Id);
+            activity.SetTag("nvme.lba", startLba);
+            activity.SetTag("nvme.io.size", Math.Max(readBuffer.Length, writeData.Length));
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            switch (operation)
+            {
+                case IoOperation.Read:
+                    await ReadCoreAsync(ns, startLba, readBuffer, cancellationToken).ConfigureAwait(false);
+                    break;
+                case IoOperation.Write:
+                    await WriteCoreAsync(ns, startLba, writeData, forceUnitAccess, cancellationToken).ConfigureAwait(false);
+                    break;
+                case IoOperation.Compare:
+                    await CompareCoreAsync(ns, startLba, writeData, cancellationToken).ConfigureAwait(false);
+                    break;
+                default:
+                    await FlushCoreAsync(ns, cancellationToken).ConfigureAwait(false);
+                    break;
+            }
+        }
+        catch (Exception e)
+        {
+            Completed(name, started, e, activity);
+            throw;
+        }
+
+        Completed(name, started, null, activity);
+        if (operation is IoOperation.Read or IoOperation.Write && Telemetry.IoSize.Enabled)
+        {
+            Telemetry.IoSize.Add(
+                Math.Max(readBuffer.Length, writeData.Length),
+                new KeyValuePair<string, object?>("nvme.io.direction", operation == IoOperation.Read ? "read" : "write"),
+                new KeyValuePair<string, object?>("server.address", _controller.ServerAddressTag),
+                new KeyValuePair<string, object?>("server.port", _controller.ServerPortTag));
+        }
+    }
+
+    private async ValueTask ObservedAsync(IoOperation operation, Func<ValueTask> command)
+    {
+        var name = OperationNames[(int)operation];
+        using var activity = Telemetry.Source.StartActivity(ActivityNames[(int)operation], ActivityKind.Client);
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            await command().ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            Completed(name, started, e, activity);
+            throw;
+        }
+
+        Completed(name, started, null, activity);
+    }
+
+    private static readonly string[] ActivityNames = ["nvme read", "nvme write", "nvme compare", "nvme flush", "nvme write_zeroes", "nvme dsm", "nvme io_passthru"];
+
+    private void Completed(string operation, long started, Exception? error, Activity? activity)
+    {
+        var queue = Telemetry.QueueTag(QueueId);
+        if (Telemetry.OperationDuration.Enabled)
+        {
+            var tags = new TagList
+            {
+                { "nvme.operation.name", operation },
+                { "nvme.outcome", error is null ? Telemetry.Success : Telemetry.Failure },
+                { "nvme.queue.id", queue },
+                { "server.address", _controller.ServerAddressTag },
+                { "server.port", _controller.ServerPortTag },
+            };
+            if (error is not null)
+            {
+                tags.Add("error.type", Telemetry.ErrorType(error));
+            }
+
+            Telemetry.OperationDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, tags);
+        }
+
+        if (error is not null)
+        {
+            Telemetry.CountError(error, operation);
+            Telemetry.Fail(activity, error);
+        }
     }
 
     private ValueTask SubmitAsync(Sqe sqe, ReadOnlyMemory<byte> writeData, Memory<byte> readBuffer, CancellationToken cancellationToken) =>

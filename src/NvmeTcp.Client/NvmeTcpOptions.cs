@@ -19,7 +19,7 @@ public sealed class NvmeTcpOptions
     /// <summary>The IANA port for NVMe/TCP discovery controllers.</summary>
     public const int DefaultDiscoveryPort = 8009;
 
-    private Guid _hostId = Guid.NewGuid();
+    private Guid? _hostId;
     private string? _hostNqn;
 
     /// <summary>TRADDR: the target's host name or IP address.</summary>
@@ -31,17 +31,23 @@ public sealed class NvmeTcpOptions
     /// <summary>SUBNQN: the subsystem to connect to (<see cref="DiscoveryNqn"/> for a discovery controller).</summary>
     public string SubsystemNqn { get; set; } = DiscoveryNqn;
 
-    /// <summary>HOSTID: this host's identifier, sent in every Connect. Keep it stable across reconnects. Default: a new random UUID.</summary>
+    /// <summary>
+    /// HOSTID: this host's identifier, sent in every Connect. Default: <see cref="NvmeHostIdentity.Default"/>'s, stable
+    /// across connections and runs (nvme-cli's <c>/etc/nvme/hostid</c>, <c>NVMETCP_HOSTID</c>, or a per-user file).
+    /// </summary>
     public Guid HostId
     {
-        get => _hostId;
+        get => _hostId ?? NvmeHostIdentity.Default.HostId;
         set => _hostId = value;
     }
 
-    /// <summary>HOSTNQN: this host's NQN. Default, as nvme-cli's: <c>nqn.2014-08.org.nvmexpress:uuid:&lt;HostId&gt;</c>.</summary>
+    /// <summary>
+    /// HOSTNQN: this host's NQN. Default: <see cref="NvmeHostIdentity.Default"/>'s when <see cref="HostId"/> was not set,
+    /// else nvme-cli's form <c>nqn.2014-08.org.nvmexpress:uuid:&lt;HostId&gt;</c>.
+    /// </summary>
     public string HostNqn
     {
-        get => _hostNqn ?? $"nqn.2014-08.org.nvmexpress:uuid:{_hostId:D}";
+        get => _hostNqn ?? (_hostId is { } id ? NvmeHostIdentity.NqnOf(id) : NvmeHostIdentity.Default.HostNqn);
         set => _hostNqn = value;
     }
 
@@ -58,6 +64,15 @@ public sealed class NvmeTcpOptions
     /// authentication at all, is refused. Needs <see cref="DhchapSecret"/>.
     /// </summary>
     public DhchapSecret? DhchapControllerSecret { get; set; }
+
+    /// <summary>Sets <see cref="HostNqn"/> and <see cref="HostId"/> from <paramref name="identity"/>.</summary>
+    /// <param name="identity">The identity, e.g. <see cref="NvmeHostIdentity.CreateRandom"/> for a throw-away one.</param>
+    public void UseIdentity(NvmeHostIdentity identity)
+    {
+        ArgumentNullException.ThrowIfNull(identity);
+        _hostId = identity.HostId;
+        _hostNqn = identity.HostNqn;
+    }
 
     /// <summary>Ask for header digests (CRC-32C over every PDU header); nvme-cli's <c>--hdr-digest</c>.</summary>
     public bool HeaderDigest { get; set; }

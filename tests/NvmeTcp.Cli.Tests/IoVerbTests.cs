@@ -125,10 +125,11 @@ public sealed class IoVerbTests(TargetFixture target) : IClassFixture<TargetFixt
     }
 
     [Fact]
-    public async Task Read_past_the_end_exits_with_the_status_name()
+    public async Task Read_past_the_end_is_refused()
     {
+        // Refused before anything is sent: the range is checked against the namespace's size.
         var result = await Cli.RunAsync(target, "read", "--start-block", "99999999");
-        Assert.Equal(3, result.ExitCode);
-        Assert.Contains("LBA Out of Range", result.Error, StringComparison.Ordinal);
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("past the end of namespace 1", result.Error, StringComparison.Ordinal);
     }
 }

@@ -74,6 +74,37 @@ public sealed class PerfAndDemoTests(TargetFixture target) : IClassFixture<Targe
     }
 
     [Fact]
+    public async Task Perf_draws_a_latency_histogram_and_plots_iops_and_percentiles_to_svg()
+    {
+        var directory = Directory.CreateTempSubdirectory("nvmetcp-plot-").FullName;
+        try
+        {
+            var svg = Path.Combine(directory, "perf.svg");
+            var result = await Cli.RunAsync(target, "perf", "--time", "1", "-D", "2", "-i", "1", "--plot", svg);
+            Assert.True(result.ExitCode == 0, result.ToString());
+            Assert.Contains("latency histogram (I/Os per bucket)", result.Out, StringComparison.Ordinal);
+            Assert.Matches(@"<= \d+ µs\s+█", result.Out);
+
+            // Well-formed SVG holding both charts, with their titles, axis titles and a line each.
+            var document = System.Xml.Linq.XDocument.Load(svg);
+            Assert.Equal("svg", document.Root!.Name.LocalName);
+            var charts = document.Root.Elements().Where(e => e.Name.LocalName == "svg").ToList();
+            Assert.Equal(2, charts.Count);
+            var text = string.Concat(document.Descendants().Where(e => e.Name.LocalName == "text").Select(e => e.Value + "|"));
+            foreach (var title in new[] { "IOPS over time", "time (s)", "Latency by percentile", "latency (µs)", "p99.9" })
+            {
+                Assert.Contains(title, text, StringComparison.Ordinal);
+            }
+
+            Assert.All(charts, c => Assert.Contains(c.Descendants(), e => e.Name.LocalName == "polyline"));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Perf_warmup_is_excluded_and_the_run_still_measures()
     {
         var result = await Cli.RunAsync(target, "perf", "--warmup", "0.2", "--time", "0.2", "-D", "2", "-o", "json");

@@ -5,7 +5,7 @@ using System.Xml.Linq;
 namespace NvmeTcp.Packaging.Tests;
 
 /// <summary>
-/// Packs NvmeTcp.Protocol, NvmeTcp.Client and NvmeTcp.Target into a temporary folder feed, restores them into a throwaway console
+/// Packs NvmeTcp.Protocol, NvmeTcp.Client, NvmeTcp.Target and NvmeTcp.Client.Hosting into a temporary folder feed, restores them into a throwaway console
 /// project (the README's quick start) from that feed plus the usual NuGet source, builds it and runs it: connect,
 /// write, read back against the in-process target from the package.
 /// </summary>
@@ -27,14 +27,14 @@ public sealed class PackageConsumerTests : IDisposable
 
         // A version no cache has seen, so the restore takes exactly what was just packed.
         var version = $"0.1.0-pkgtest.{DateTime.UtcNow:yyyyMMddHHmmss}.{Environment.ProcessId}";
-        foreach (var project in new[] { "src/NvmeTcp.Protocol/NvmeTcp.Protocol.csproj", "src/NvmeTcp.Client/NvmeTcp.Client.csproj", "src/NvmeTcp.Target/NvmeTcp.Target.csproj" })
+        foreach (var project in new[] { "src/NvmeTcp.Protocol/NvmeTcp.Protocol.csproj", "src/NvmeTcp.Client/NvmeTcp.Client.csproj", "src/NvmeTcp.Target/NvmeTcp.Target.csproj", "src/NvmeTcp.Client.Hosting/NvmeTcp.Client.Hosting.csproj" })
         {
             var pack = await ProcessRunner.RunAsync("dotnet", root, StepTimeout, "pack", project, "-c", "Release", "-o", feed, $"-p:Version={version}", "--disable-build-servers", "-nodeReuse:false");
             Assert.True(pack.ExitCode == 0, pack.Output);
             Assert.DoesNotContain("warning", pack.Output, StringComparison.OrdinalIgnoreCase);
         }
 
-        foreach (var id in new[] { "NvmeTcp.Protocol", "NvmeTcp.Client", "NvmeTcp.Target" })
+        foreach (var id in new[] { "NvmeTcp.Protocol", "NvmeTcp.Client", "NvmeTcp.Target", "NvmeTcp.Client.Hosting" })
         {
             AssertPackage(Path.Combine(feed, $"{id}.{version}.nupkg"), id);
             Assert.True(File.Exists(Path.Combine(feed, $"{id}.{version}.snupkg")), $"{id}: no symbol package");
@@ -46,6 +46,7 @@ public sealed class PackageConsumerTests : IDisposable
             $"-p:RestorePackagesPath={Path.Combine(_work.FullName, "packages")}", $"-p:RestoreAdditionalProjectFallbackFolders={globalPackages}");
         Assert.True(build.ExitCode == 0, build.Output);
         Assert.True(Directory.Exists(Path.Combine(_work.FullName, "packages", "nvmetcp.client", version)), "NvmeTcp.Client was not restored from the local feed");
+        Assert.True(Directory.Exists(Path.Combine(_work.FullName, "packages", "nvmetcp.client.hosting", version)), "NvmeTcp.Client.Hosting was not restored from the local feed");
 
         var run = await ProcessRunner.RunAsync("dotnet", app, TimeSpan.FromMinutes(1), Path.Combine(app, "bin", "Release", "net10.0", "consumer.dll"));
         Assert.True(run.ExitCode == 0, run.Output);
@@ -100,6 +101,7 @@ public sealed class PackageConsumerTests : IDisposable
               <ItemGroup>
                 <PackageReference Include="NvmeTcp.Client" Version="{version}" />
                 <PackageReference Include="NvmeTcp.Target" Version="{version}" />
+                <PackageReference Include="NvmeTcp.Client.Hosting" Version="{version}" />
               </ItemGroup>
             </Project>
             """);
@@ -115,14 +117,14 @@ public sealed class PackageConsumerTests : IDisposable
             targetOptions.Subsystems.Add(subsystem);
             await using var target = await NvmeTcpTarget.StartAsync(targetOptions);
 
-            // The README's quick start, from the NvmeTcp.Client package.
-            await using var controller = await NvmeController.ConnectAsync(new NvmeTcpOptions
+            // The README's quick start, from the NvmeTcp.Client package, with options made by the hosting package's settings.
+            await using var controller = await NvmeController.ConnectAsync(new NvmeTcp.Client.Hosting.NvmeControllerSettings
             {
                 Address = "127.0.0.1",
                 Port = target.EndPoint.Port,
                 SubsystemNqn = "nqn.2026-01.io.nvmetcp:package-test",
                 IoQueueCount = 1,
-            });
+            }.ToOptions());
             var ns = controller.Namespaces[0];
             var queue = controller.NextIoQueue();
             var data = new byte[4096];

@@ -78,7 +78,7 @@ public sealed class SpecRoundTripTests : IAsyncLifetime
             Assert.Equal(0x44, id.Cqes);
             Assert.Equal(100, id.Maxcmd);
             Assert.Equal(5u, id.Nn);
-            Assert.Equal(IdentifyControllerLayout.OncsCompare | IdentifyControllerLayout.OncsDatasetManagement | IdentifyControllerLayout.OncsWriteZeroes, id.Oncs);
+            Assert.Equal(IdentifyControllerLayout.OncsCompare | IdentifyControllerLayout.OncsDatasetManagement | IdentifyControllerLayout.OncsWriteZeroes | IdentifyControllerLayout.OncsReservations, id.Oncs);
             Assert.Equal((0, 0), (id.Fuses, id.Fna));
             Assert.Equal(IdentifyControllerLayout.VwcPresent, id.Vwc);
             Assert.Equal((0, 0, 0, 0, 0), (id.Awun, id.Awupf, id.Nvscc, id.Nwpc, id.Acwu));
@@ -139,7 +139,7 @@ public sealed class SpecRoundTripTests : IAsyncLifetime
         Assert.False(id.MetadataAtEndOfLba);
         Assert.Equal((0, 0, 0), (id.Mc, id.Dpc, id.Dps));
         Assert.Equal(IdentifyNamespaceLayout.NmicShared, id.Nmic);
-        Assert.Equal((0, 0), (id.Rescap, id.Fpi));
+        Assert.Equal((IdentifyNamespaceLayout.RescapAllTypesIgnoreExistingKey, 0), (id.Rescap, id.Fpi));
         Assert.Equal(0x09, id.Dlfeat); // reads zeroes, Write Zeroes deallocates
         Assert.Equal(UInt128.Zero, id.Nvmcap);
         Assert.Equal(ns.Nguid, id.Nguid.ToArray());

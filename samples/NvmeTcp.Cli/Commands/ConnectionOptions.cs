@@ -11,10 +11,21 @@ namespace NvmeTcp.Cli.Commands;
 /// </summary>
 internal sealed class ConnectionOptions
 {
-    private readonly Option<string> _traddr = new("--traddr", "-a")
+    private readonly Option<string?> _traddr = new("--traddr", "-a")
     {
-        Description = "Target address (host name or IP).",
-        Required = true,
+        Description = "Target address (host name or IP). Default: nvme-cli's configuration: the TCP port of --nqn (or the first) in --config, for discover the first line of --discovery-conf.",
+    };
+
+    private readonly Option<string> _config = new("--config", "-J")
+    {
+        Description = "libnvme's JSON configuration (hosts, subsystems, ports), read when --traddr is not given; 'none' to ignore it.",
+        DefaultValueFactory = _ => NvmeCliConfig.DefaultConfigPath,
+    };
+
+    private readonly Option<string> _discoveryConf = new("--discovery-conf")
+    {
+        Description = "nvme-cli's discovery.conf (one line of discover arguments per controller), read by discover when --traddr is not given; 'none' to ignore it.",
+        DefaultValueFactory = _ => NvmeCliConfig.DefaultDiscoveryPath,
     };
 
     private readonly Option<int> _trsvcid = new("--trsvcid", "-s")
@@ -30,12 +41,12 @@ internal sealed class ConnectionOptions
 
     private readonly Option<string?> _hostNqn = new("--hostnqn", "-q")
     {
-        Description = "Host NQN. Default: nqn.2014-08.org.nvmexpress:uuid:<hostid>.",
+        Description = "Host NQN. Default: nqn.2014-08.org.nvmexpress:uuid:<hostid> with --hostid, else this host's (see show-hostnqn).",
     };
 
     private readonly Option<Guid?> _hostId = new("--hostid", "-I")
     {
-        Description = "Host identifier (a UUID). Default: a new random one.",
+        Description = "Host identifier (a UUID). Default: this host's, stable across runs (see show-hostnqn).",
     };
 
     private readonly Option<bool> _headerDigest = new("--hdr-digest", "-g")
@@ -116,9 +127,14 @@ internal sealed class ConnectionOptions
     {
         command.Options.Add(_traddr);
         command.Options.Add(_trsvcid);
+        command.Options.Add(_config);
         if (_withNqn)
         {
             command.Options.Add(_nqn);
+        }
+        else
+        {
+            command.Options.Add(_discoveryConf);
         }
 
         foreach (var option in new Option[] { _hostNqn, _hostId, _dhchapSecret, _dhchapControllerSecret, _headerDigest, _dataDigest, _ioQueues, _queueSize, _keepAliveTimeout, _timeout, _ctrlLossTmo, _reconnectDelay, _fastIoFailTmo })
@@ -157,17 +173,115 @@ internal sealed class ConnectionOptions
         }
     }
 
+    // What the command line leaves unsaid comes from nvme-cli's configuration.
+    private void ApplyConfigured(OptionValues values, NvmeTcpOptions options, NvmeCliConnection configured)
+    {
+        if (!values.Given(_trsvcid))
+        {
+            options.Port = configured.Port ?? (_withNqn ? NvmeTcpOptions.DefaultPort : NvmeTcpOptions.DefaultDiscoveryPort);
+        }
+
+        if (!values.Given(_hostId) && !values.Given(_hostNqn))
+        {
+            if (configured.HostId is { } id)
+            {
+                options.HostId = id;
+            }
+
+            if (configured.HostNqn is { Length: > 0 } nqn)
+            {
+                options.HostNqn = nqn;
+            }
+        }
+
+        options.HeaderDigest |= configured.HeaderDigest ?? false;
+        options.DataDigest |= configured.DataDigest ?? false;
+        if (!values.Given(_ioQueues) && configured.IoQueues is { } queues)
+        {
+            options.IoQueueCount = queues;
+        }
+
+        if (!values.Given(_queueSize) && configured.QueueSize is { } size)
+        {
+            options.IoQueueSize = size;
+        }
+
+        if (!values.Given(_keepAliveTimeout) && configured.KeepAliveTimeout is { } kato)
+        {
+            options.KeepAliveTimeout = TimeSpan.FromSeconds(kato);
+        }
+
+        if (!values.Given(_reconnectDelay) && configured.ReconnectDelay is { } delay)
+        {
+            options.ReconnectDelay = TimeSpan.FromSeconds(delay);
+        }
+
+        if (!values.Given(_ctrlLossTmo) && configured.ControllerLossTimeout is { } loss)
+        {
+            options.ControllerLossTimeout = loss < 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(loss);
+        }
+
+        if (!values.Given(_fastIoFailTmo) && configured.FastIoFailTimeout is { } fastFail)
+        {
+            options.FastIoFailTimeout = fastFail < 0 ? null : TimeSpan.FromSeconds(fastFail);
+        }
+    }
+
     /// <summary>The --nqn the command line gives, if any.</summary>
-    public string? ReadNqn(ParseResult parseResult) => _withNqn ? parseResult.GetValue(_nqn) : null;
+    public string? ReadNqn(ParseResult parseResult)
+    {
+        if (!_withNqn)
+        {
+            return null;
+        }
+
+        var values = new OptionValues(parseResult.CommandResult);
+        return parseResult.GetValue(_nqn) ?? Configured(values)?.SubsystemNqn;
+    }
+
+    // Without --traddr: the connection nvme-cli's configuration gives (for --nqn, if given), else null.
+    private NvmeCliConnection? Configured(OptionValues values)
+    {
+        if (values.Get(_traddr) is { Length: > 0 })
+        {
+            return null;
+        }
+
+        if (!_withNqn)
+        {
+            var discovery = values.Get(_discoveryConf);
+            if (discovery != "none" && NvmeCliConfig.ReadDiscovery(discovery) is [var first, ..])
+            {
+                return first;
+            }
+        }
+
+        var config = values.Get(_config);
+        if (config == "none")
+        {
+            return null;
+        }
+
+        var nqn = _withNqn ? values.Get(_nqn) : null;
+        return NvmeCliConfig.ReadConfig(config).FirstOrDefault(c => nqn is null || c.SubsystemNqn == nqn);
+    }
 
     /// <summary>The client options the command line asks for (checked when it was parsed); the NQN is left unset.</summary>
     public NvmeTcpOptions Read(ParseResult parseResult) => Build(new OptionValues(parseResult.CommandResult));
 
     private NvmeTcpOptions Build(OptionValues values)
     {
+        var configured = Configured(values);
+        if (configured is null && values.Get(_traddr) is not { Length: > 0 })
+        {
+            throw new ArgumentException(_withNqn
+                ? $"--traddr is required: {values.Get(_config)} has no TCP port{(values.Get(_nqn) is { } n ? $" for {n}" : string.Empty)}."
+                : $"--traddr is required: neither {values.Get(_discoveryConf)} nor {values.Get(_config)} names a TCP discovery controller.");
+        }
+
         var options = new NvmeTcpOptions
         {
-            Address = values.Get(_traddr),
+            Address = configured?.Address ?? values.Get(_traddr)!,
             Port = values.Get(_trsvcid),
             HeaderDigest = values.Get(_headerDigest),
             DataDigest = values.Get(_dataDigest),
@@ -200,6 +314,10 @@ internal sealed class ConnectionOptions
 
         options.DhchapSecret = ReadSecret(values.Get(_dhchapSecret), "--dhchap-secret");
         options.DhchapControllerSecret = ReadSecret(values.Get(_dhchapControllerSecret), "--dhchap-ctrl-secret");
+        if (configured is not null)
+        {
+            ApplyConfigured(values, options, configured);
+        }
 
         return options;
     }

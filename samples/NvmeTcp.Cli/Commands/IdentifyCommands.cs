@@ -6,24 +6,28 @@ namespace NvmeTcp.Cli.Commands;
 /// <summary><c>id-ctrl</c>, <c>id-ns</c> and <c>list-ns</c>: the Identify data, printed as nvme-cli prints it.</summary>
 internal static class IdentifyCommands
 {
-    public static Command IdCtrl() => ControllerVerb.Create(
-        "id-ctrl",
-        "Identify Controller (CNS 01h): the controller's capabilities, with nvme-cli's field names.",
-        defaultIoQueues: 0,
-        [],
-        async (context, controller, cancellationToken) =>
-        {
-            var id = controller.Identify;
-            var fields = IdentifyFields.Controller(id);
-            await context.PrintAsync(
-                writer =>
-                {
-                    fields.WriteMembers(writer);
-                    IdentifyFields.WritePowerStates(writer, id);
-                },
-                () => $"NVME Identify Controller:{Environment.NewLine}{fields.ToText()}").ConfigureAwait(false);
-            return ExitCodes.Ok;
-        });
+    public static Command IdCtrl()
+    {
+        var human = new Option<bool>("--human-readable", "-H") { Description = "Also decode the bit fields (cmic, oacs, oncs, sgls, ...) one line per bit (normal output only)." };
+        return ControllerVerb.Create(
+            "id-ctrl",
+            "Identify Controller (CNS 01h): the controller's capabilities, with nvme-cli's field names.",
+            defaultIoQueues: 0,
+            [human],
+            async (context, controller, cancellationToken) =>
+            {
+                var id = controller.Identify;
+                var fields = IdentifyFields.Controller(id);
+                await context.PrintAsync(
+                    writer =>
+                    {
+                        fields.WriteMembers(writer);
+                        IdentifyFields.WritePowerStates(writer, id);
+                    },
+                    () => $"NVME Identify Controller:{Environment.NewLine}{fields.ToText()}{(context.GetValue(human) ? Environment.NewLine + HumanBits.Text(id) : string.Empty)}").ConfigureAwait(false);
+                return ExitCodes.Ok;
+            });
+    }
 
     public static Command IdNs()
     {

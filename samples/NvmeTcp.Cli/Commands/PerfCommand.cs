@@ -45,11 +45,12 @@ internal static class PerfCommand
             Description = "Bytes of the namespace to use, from LBA 0 (k/m/g/t suffixes). Default: all of it.",
             CustomParser = result => ParseBytes(result.Tokens[0].Value, out var bytes) ? bytes : FailBytes(result),
         };
+        var plot = new Option<string?>("--plot") { Description = "Also draw IOPS over time and the latency percentiles into this SVG file." };
         var command = ControllerVerb.Create(
             "perf",
             "Measure IOPS, MiB/s, latency percentiles and CPU time per I/O with a closed-loop workload (as fio or spdk_nvme_perf), optionally verifying the data.",
             defaultIoQueues: Math.Min(Environment.ProcessorCount, 8),
-            [namespaceId, queueDepth, ioSize, pattern, rwMixRead, time, warmup, verify, size],
+            [namespaceId, queueDepth, ioSize, pattern, rwMixRead, time, warmup, verify, size, plot],
             async (context, controller, cancellationToken) =>
             {
                 var settings = new PerfSettings(Enum.Parse<PerfPattern>(context.GetValue(pattern), ignoreCase: true), context.GetValue(queueDepth), context.GetValue(ioSize), TimeSpan.FromSeconds(context.GetValue(time)))
@@ -62,6 +63,11 @@ internal static class PerfCommand
                 var ns = CliContext.GetNamespace(controller, context.GetValue(namespaceId));
                 var console = context.Json ? AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(TextWriter.Null) }) : context.Console;
                 var result = await PerfRunner.RunWithProgressAsync(console, controller, ns, settings, cancellationToken).ConfigureAwait(false);
+                if (context.GetValue(plot) is { Length: > 0 } plotPath)
+                {
+                    Output.PerfPlot.Write(plotPath, settings, result);
+                }
+
                 if (context.Json)
                 {
                     context.WriteJson(writer => WriteJson(writer, settings, result));
@@ -148,6 +154,19 @@ internal static class PerfCommand
         if (settings.Pattern == PerfPattern.RandRw)
         {
             console.WriteLine($"  io: reads={N(result.Reads, "N0")}, writes={N(result.Writes, "N0")}");
+        }
+
+        if (result.Buckets.Count > 0)
+        {
+            // The latency histogram: I/Os per bucket, each bucket up to twice the one before.
+            var chart = new BarChart().Label("  latency histogram (I/Os per bucket)").Width(72);
+            foreach (var (upTo, count) in result.Buckets)
+            {
+                var label = upTo >= 1000 ? $"<= {N(upTo / 1000, "0.###")} ms" : $"<= {N(upTo, "0")} µs";
+                chart.AddItem(label, count, Color.SteelBlue1);
+            }
+
+            console.Write(chart);
         }
 
         console.WriteLine($"  cpu (whole process): {N(result.CpuTime.TotalSeconds, "0.00")} s, {N(result.CpuUtilizationPercent, "0.0")}% of a core, {N(result.CpuMicrosecondsPerIo, "0.00")} µs/IO");

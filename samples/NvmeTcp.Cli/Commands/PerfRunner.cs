@@ -66,6 +66,15 @@ internal sealed record PerfResult(long Reads, long Writes, long Bytes, TimeSpan 
 
     /// <summary>The first few of them.</summary>
     public IReadOnlyList<PerfMismatch> FirstMismatches { get; init; } = [];
+
+    /// <summary>IOPS over time: one point per progress tick (about 4 a second) of the measured part.</summary>
+    public IReadOnlyList<(double Seconds, double Iops)> Timeline { get; init; } = [];
+
+    /// <summary>Latency (µs) at percentiles from 0 to 99.99, from the run's histogram.</summary>
+    public IReadOnlyList<(double Percentile, double Microseconds)> Percentiles { get; init; } = [];
+
+    /// <summary>I/Os per latency bucket (upper bound in µs, doubling), for the terminal histogram.</summary>
+    public IReadOnlyList<(double UpToMicroseconds, long Count)> Buckets { get; init; } = [];
 }
 
 /// <summary>How far a run is, for the live progress line. Negative elapsed: still warming up.</summary>
@@ -178,6 +187,9 @@ internal static class PerfRunner
         }
 
         var run = RunAllAsync((w, ct) => w.RunAsync(ct));
+        var timeline = new List<(double Seconds, double Iops)>();
+        var lastSeconds = 0.0;
+        long lastIos = 0;
         while (!run.IsCompleted)
         {
             var now = Stopwatch.GetTimestamp();
@@ -196,22 +208,28 @@ internal static class PerfRunner
             }
 
             await Task.WhenAny(run, Task.Delay(wait, CancellationToken.None)).ConfigureAwait(false);
-            if (tick is not null)
+            long ios = 0;
+            foreach (var worker in workers)
             {
-                long ios = 0;
-                foreach (var worker in workers)
-                {
-                    ios += Volatile.Read(ref worker.Reads) + Volatile.Read(ref worker.Writes);
-                }
-
-                tick(new PerfProgress(Stopwatch.GetElapsedTime(measureStart), ios, ios * settings.IoSize));
+                ios += Volatile.Read(ref worker.Reads) + Volatile.Read(ref worker.Writes);
             }
+
+            // IOPS over the last tick, for perf --plot: the workers count only measured I/Os.
+            var elapsed = Stopwatch.GetElapsedTime(measureStart);
+            if (elapsed > TimeSpan.Zero && elapsed.TotalSeconds - lastSeconds > 0.05 && !run.IsCompleted)
+            {
+                timeline.Add((elapsed.TotalSeconds, (ios - lastIos) / (elapsed.TotalSeconds - lastSeconds)));
+                lastSeconds = elapsed.TotalSeconds;
+                lastIos = ios;
+            }
+
+            tick?.Invoke(new PerfProgress(elapsed, ios, ios * settings.IoSize));
         }
 
         await run.ConfigureAwait(false);
         var ended = Stopwatch.GetTimestamp();
         var cpu = Environment.CpuUsage.TotalTime - (cpuAtStart ?? Environment.CpuUsage.TotalTime);
-        return Summarize(workers, settings, TimeSpan.FromSeconds((ended - measureStart) / (double)Stopwatch.Frequency), cpu, queues.Count);
+        return Summarize(workers, settings, TimeSpan.FromSeconds((ended - measureStart) / (double)Stopwatch.Frequency), cpu, queues.Count) with { Timeline = timeline };
     }
 
     private static PerfResult Summarize(Worker[] workers, PerfSettings settings, TimeSpan elapsed, TimeSpan cpu, int ioQueues)
@@ -251,7 +269,49 @@ internal static class PerfRunner
             BlocksVerified = verified,
             VerifyErrors = errors,
             FirstMismatches = mismatches.OrderBy(m => m.Lba).Take(MismatchesKept).ToArray(),
+            Percentiles = count == 0 ? [] : PercentileCurve(histogram, min, max),
+            Buckets = count == 0 ? [] : Buckets(histogram, max),
         };
+    }
+
+    // 0, 50, 90, 99, 99.9, 99.99 and steps between them: even on a log scale of (100 - percentile).
+    private static (double, double)[] PercentileCurve(LongHistogram histogram, long min, long max)
+    {
+        var points = new List<(double, double)>();
+        foreach (var nines in Enumerable.Range(0, 41).Select(i => i / 10.0))
+        {
+            var percentile = 100 - (100 / Math.Pow(10, nines));
+            var ticks = Math.Clamp(histogram.GetValueAtPercentile(percentile), min, max);
+            points.Add((percentile, Math.Round(ticks * 1_000_000.0 / Stopwatch.Frequency, 1)));
+        }
+
+        return [.. points];
+    }
+
+    // Buckets doubling from 1 µs up to the maximum.
+    private static (double, long)[] Buckets(LongHistogram histogram, long max)
+    {
+        var ticksPerMicrosecond = Stopwatch.Frequency / 1_000_000.0;
+        var buckets = new List<(double, long)>();
+        var upper = 1.0;
+        long below = 0;
+        while (true)
+        {
+            var bound = (long)(upper * ticksPerMicrosecond);
+            var atOrBelow = histogram.RecordedValues().Where(v => v.ValueIteratedTo <= bound).Sum(v => v.CountAddedInThisIterationStep);
+            if (atOrBelow > below || buckets.Count > 0)
+            {
+                buckets.Add((upper, atOrBelow - below));
+            }
+
+            below = atOrBelow;
+            if (bound >= max || upper > 1e8)
+            {
+                return [.. buckets];
+            }
+
+            upper *= 2;
+        }
     }
 
     /// <summary>Runs under a live progress line on a terminal (elapsed, IOPS and MiB/s so far), silently otherwise.</summary>

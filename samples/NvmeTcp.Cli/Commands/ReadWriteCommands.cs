@@ -48,23 +48,40 @@ internal static class ReadWriteCommands
             var slba = context.GetValue(startBlock);
             var count = context.GetValue(blockCount)
                 ?? (direction == Direction.Read ? 1 : Math.Max(1, (new FileInfo(path!).Length + ns.BlockSize - 1) / ns.BlockSize));
-            var transfer = new Transfer(controller.NextIoQueue(), ns, slba, count);
-            byte[]? dumped = null;
-            if (direction == Direction.Read && path is null)
+            if (slba >= ns.BlockCount || (ulong)count > ns.BlockCount - slba)
             {
-                dumped = await transfer.ReadAllAsync(cancellationToken).ConfigureAwait(false);
+                throw new CliException($"blocks {slba}..{slba + (ulong)count - 1} are past the end of namespace {ns.Id} ({ns.BlockCount} blocks)");
             }
-            else
+
+            var bytes = count * ns.BlockSize;
+            var offset = checked((long)slba * ns.BlockSize);
+            byte[]? dumped = null;
+            var volume = new NvmeNamespaceStream(controller, ns);
+            await using (volume.ConfigureAwait(false))
             {
-                var stream = direction == Direction.Read ? File.Create(path!) : File.OpenRead(path!);
-                await using (stream.ConfigureAwait(false))
+                volume.Position = offset;
+                if (direction == Direction.Read && path is null)
                 {
-                    await ProgressDisplay.RunAsync(context.Console, $"{name} {transfer.Bytes >> 20} MiB", transfer.Bytes, progress => direction switch
+                    if (bytes > 16 << 20)
                     {
-                        Direction.Read => transfer.ReadToAsync(stream, progress, cancellationToken),
-                        Direction.Write => transfer.WriteFromAsync(stream, compare: false, progress, cancellationToken),
-                        _ => transfer.WriteFromAsync(stream, compare: true, progress, cancellationToken),
-                    }).ConfigureAwait(false);
+                        throw new CliException("more than 16 MiB to dump on stdout; give --data FILE");
+                    }
+
+                    dumped = new byte[bytes];
+                    await volume.ReadExactlyAsync(dumped, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    var file = direction == Direction.Read ? File.Create(path!) : File.OpenRead(path!);
+                    await using (file.ConfigureAwait(false))
+                    {
+                        await ProgressDisplay.RunAsync(context.Console, $"{name} {bytes >> 20} MiB", bytes, progress => direction switch
+                        {
+                            Direction.Read => volume.CopyToAsync(file, bytes, progress: new Reporter(progress), cancellationToken: cancellationToken),
+                            Direction.Write => WriteAsync(volume, file, bytes, progress, cancellationToken),
+                            _ => CompareAsync(controller.NextIoQueue(), ns, slba, count, file, progress, cancellationToken),
+                        }).ConfigureAwait(false);
+                    }
                 }
             }
 
@@ -75,7 +92,7 @@ internal static class ReadWriteCommands
                     writer.WriteNumber("namespace_id", ns.Id);
                     writer.WriteNumber("start_block", slba);
                     writer.WriteNumber("block_count", count);
-                    writer.WriteNumber("bytes", transfer.Bytes);
+                    writer.WriteNumber("bytes", bytes);
                     if (dumped is not null)
                     {
                         writer.WriteString("data", JsonText.Hex(dumped));
@@ -86,60 +103,40 @@ internal static class ReadWriteCommands
         });
     }
 
-    /// <summary>A run of blocks moved in commands of at most the queue's transfer size.</summary>
-    private sealed class Transfer(NvmeQueuePair queue, NvmeNamespace ns, ulong startLba, long blockCount)
+    // The file's bytes, then zeros up to whole blocks (or the --block-count asked for).
+    private static async Task WriteAsync(NvmeNamespaceStream volume, Stream file, long bytes, Action<long> progress, CancellationToken cancellationToken)
     {
-        private readonly int _chunkBlocks = Math.Max(1, Math.Min(queue.MaxTransferSize, 1 << 20) / ns.BlockSize);
-
-        public long Bytes => blockCount * ns.BlockSize;
-
-        public async Task<byte[]> ReadAllAsync(CancellationToken cancellationToken)
+        var start = volume.Position;
+        var written = await volume.CopyFromAsync(file, bytes, progress: new Reporter(progress), cancellationToken: cancellationToken).ConfigureAwait(false);
+        var zeros = new byte[(int)Math.Min(bytes - written, NvmeNamespaceStream.DefaultBufferSize)];
+        for (var at = start + written; at < start + bytes; at += zeros.Length)
         {
-            if (Bytes > 16 << 20)
-            {
-                throw new CliException("more than 16 MiB to dump on stdout; give --data FILE");
-            }
-
-            var buffer = new byte[Bytes];
-            await queue.ReadAsync(ns, startLba, buffer, cancellationToken).ConfigureAwait(false);
-            return buffer;
+            var length = (int)Math.Min(zeros.Length, start + bytes - at);
+            await volume.WriteAtAsync(at, zeros.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
+            progress(at + length - start);
         }
+    }
 
-        public async Task ReadToAsync(Stream file, Action<long> progress, CancellationToken cancellationToken)
+    // NVMe Compare, block runs of at most 1 MiB, the file zero-padded as for write.
+    private static async Task CompareAsync(NvmeQueuePair queue, NvmeNamespace ns, ulong slba, long blockCount, Stream file, Action<long> progress, CancellationToken cancellationToken)
+    {
+        var chunkBlocks = Math.Max(1, Math.Min(queue.MaxTransferSize, 1 << 20) / ns.BlockSize);
+        var buffer = new byte[chunkBlocks * ns.BlockSize];
+        for (long done = 0; done < blockCount;)
         {
-            var buffer = new byte[_chunkBlocks * ns.BlockSize];
-            for (long done = 0; done < blockCount;)
-            {
-                var blocks = (int)Math.Min(_chunkBlocks, blockCount - done);
-                var chunk = buffer.AsMemory(0, blocks * ns.BlockSize);
-                await queue.ReadAsync(ns, startLba + (ulong)done, chunk, cancellationToken).ConfigureAwait(false);
-                await file.WriteAsync(chunk, cancellationToken).ConfigureAwait(false);
-                done += blocks;
-                progress(done * ns.BlockSize);
-            }
+            var blocks = (int)Math.Min(chunkBlocks, blockCount - done);
+            var chunk = buffer.AsMemory(0, blocks * ns.BlockSize);
+            var filled = await file.ReadAtLeastAsync(chunk, chunk.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+            chunk.Span[filled..].Clear();
+            await queue.CompareAsync(ns, slba + (ulong)done, chunk, cancellationToken).ConfigureAwait(false);
+            done += blocks;
+            progress(done * ns.BlockSize);
         }
+    }
 
-        public async Task WriteFromAsync(Stream file, bool compare, Action<long> progress, CancellationToken cancellationToken)
-        {
-            var buffer = new byte[_chunkBlocks * ns.BlockSize];
-            for (long done = 0; done < blockCount;)
-            {
-                var blocks = (int)Math.Min(_chunkBlocks, blockCount - done);
-                var chunk = buffer.AsMemory(0, blocks * ns.BlockSize);
-                var filled = await file.ReadAtLeastAsync(chunk, chunk.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
-                chunk.Span[filled..].Clear();
-                if (compare)
-                {
-                    await queue.CompareAsync(ns, startLba + (ulong)done, chunk, cancellationToken).ConfigureAwait(false);
-                }
-                else
-                {
-                    await queue.WriteAsync(ns, startLba + (ulong)done, chunk, cancellationToken: cancellationToken).ConfigureAwait(false);
-                }
-
-                done += blocks;
-                progress(done * ns.BlockSize);
-            }
-        }
+    /// <summary>Progress reported synchronously (Progress&lt;T&gt; would post to the thread pool, out of order).</summary>
+    private sealed class Reporter(Action<long> report) : IProgress<long>
+    {
+        public void Report(long value) => report(value);
     }
 }

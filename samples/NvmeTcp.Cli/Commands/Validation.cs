@@ -48,6 +48,9 @@ internal static class Validation
 /// </summary>
 internal sealed class OptionValues(SymbolResult scope)
 {
+    /// <summary>Whether the command line gives <paramref name="option"/> (not its default).</summary>
+    public bool Given(Option option) => scope.GetResult(option) is { Implicit: false };
+
     public T Get<T>(Option<T> option)
     {
         if (scope.GetResult(option) is not { } result)

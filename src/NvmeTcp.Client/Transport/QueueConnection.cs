@@ -345,6 +345,18 @@ internal sealed partial class QueueConnection : IAsyncDisposable, ICommandSlotOw
         return slot;
     }
 
+    /// <summary>Commands holding a slot now (sent, or waiting for the wire or the caller to finish with it).</summary>
+    public int InFlight
+    {
+        get
+        {
+            lock (_slotLock)
+            {
+                return _slots.Length - _freeSlots.Count;
+            }
+        }
+    }
+
     /// <summary>In-capsule data the admin queue takes (Linux's NVME_TCP_ADMIN_CCSZ).</summary>
     public const int AdminInCapsuleDataSize = 8192;
 

@@ -269,6 +269,9 @@ public static class IdentifyControllerLayout
     /// <summary>ONCS bit 3: Write Zeroes.</summary>
     public const ushort OncsWriteZeroes = 1 << 3;
 
+    /// <summary>ONCS bit 5: Reservations.</summary>
+    public const ushort OncsReservations = 1 << 5;
+
     /// <summary>VWC bit 0: a volatile write cache is present.</summary>
     public const byte VwcPresent = 1 << 0;
 

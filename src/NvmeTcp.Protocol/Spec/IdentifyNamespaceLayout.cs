@@ -45,6 +45,9 @@ public static class IdentifyNamespaceLayout
     /// <summary>RESCAP, Reservation Capabilities (1 byte).</summary>
     public const int Rescap = 31;
 
+    /// <summary>RESCAP: the six reservation types (bits 1-6) and Ignore Existing Key (bit 7); no Persist Through Power Loss (bit 0).</summary>
+    public const byte RescapAllTypesIgnoreExistingKey = 0xFE;
+
     /// <summary>FPI, Format Progress Indicator (1 byte).</summary>
     public const int Fpi = 32;
 

@@ -59,7 +59,7 @@ internal static class IdentifyWriter
             d[Ctrl.Cqes] = Ctrl.QueueEntrySizes(ControllerConfiguration.CqeSizeLog2, ControllerConfiguration.CqeSizeLog2);
             var namespaces = subsystem.Namespaces;
             BinaryPrimitives.WriteUInt32LittleEndian(d[Ctrl.Nn..], namespaces.Count == 0 ? 0 : namespaces[^1].Nsid);
-            BinaryPrimitives.WriteUInt16LittleEndian(d[Ctrl.Oncs..], Ctrl.OncsCompare | Ctrl.OncsDatasetManagement | Ctrl.OncsWriteZeroes);
+            BinaryPrimitives.WriteUInt16LittleEndian(d[Ctrl.Oncs..], Ctrl.OncsCompare | Ctrl.OncsDatasetManagement | Ctrl.OncsWriteZeroes | Ctrl.OncsReservations);
             d[Ctrl.Vwc] = Ctrl.VwcPresent; // Flush is accepted (it has nothing to do)
         }
 
@@ -99,6 +99,7 @@ internal static class IdentifyWriter
         d[Ns.Nlbaf] = 0; // one format, 0's based
         d[Ns.Flbas] = Ns.FormattedLbaSize(0); // no metadata
         d[Ns.Nmic] = Ns.NmicShared;
+        d[Ns.Rescap] = Ns.RescapAllTypesIgnoreExistingKey;
         // What deallocated blocks read: zeros for memory (pages are freed); not reported for a file, whose store
         // ignores deallocation.
         d[Ns.Dlfeat] = ns.Store.Deallocates ? (byte)(Ns.DlfeatReadsZeroes | Ns.DlfeatWriteZeroesDeallocates) : (byte)0;

@@ -19,11 +19,7 @@ internal static class LogPageWriter
     public const int SupportedLogPagesSize = 1024;
 
     /// <summary>Size of log 03h, Firmware Slot Information.</summary>
-    public const int FirmwareSlotSize = 512;
-
-    // FRS1: the firmware revision in slot 1, bytes 8-15; AFI (byte 0) bits 2:0 name the active slot.
-    private const int FirmwareSlot1Offset = 8;
-    private const int FirmwareRevisionLength = 8;
+    public const int FirmwareSlotSize = FirmwareSlotLayout.Size;
 
     /// <summary>
     /// Log 00h: LSUPP (bit 0) for every log page this controller returns; the discovery controller returns 00h and 70h.
@@ -46,8 +42,8 @@ internal static class LogPageWriter
     public static void FirmwareSlot(Span<byte> log, string firmwareRevision)
     {
         log.Clear();
-        log[0] = 1;
-        IdentifyWriter.WriteAscii(log.Slice(FirmwareSlot1Offset, FirmwareRevisionLength), firmwareRevision);
+        log[FirmwareSlotLayout.AfiOffset] = 1;
+        IdentifyWriter.WriteAscii(log.Slice(FirmwareSlotLayout.RevisionOffset(1), FirmwareSlotLayout.RevisionLength), firmwareRevision);
     }
 
     /// <summary>

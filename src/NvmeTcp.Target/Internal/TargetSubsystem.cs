@@ -61,6 +61,9 @@ internal sealed class TargetNamespace
     public byte[] Eui64 { get; }
 
     public Guid Uuid { get; }
+
+    /// <summary>Registrants and the reservation (Reservation Register, Acquire, Release, Report).</summary>
+    public Reservations Reservations { get; } = new();
 }
 
 /// <summary>A subsystem as served: identity, limits, namespaces and live controllers.</summary>

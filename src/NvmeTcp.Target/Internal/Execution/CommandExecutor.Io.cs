@@ -32,8 +32,22 @@ internal sealed partial class CommandExecutor
             return;
         }
 
+        if (ReservationAccess(opcode) is { } write && ns.Reservations.Check(Controller.HostId, write) is { IsSuccess: false } conflict)
+        {
+            Complete(command, conflict);
+            return;
+        }
+
         switch (opcode)
         {
+            case NvmOpcode.ReservationRegister:
+            case NvmOpcode.ReservationAcquire:
+            case NvmOpcode.ReservationRelease:
+                ReservationCommand(command, ns, data);
+                break;
+            case NvmOpcode.ReservationReport:
+                ReservationReport(command, ns);
+                break;
             case NvmOpcode.Read:
                 Read(command, ns);
                 break;
@@ -58,6 +72,66 @@ internal sealed partial class CommandExecutor
         }
     }
 
+    // Whether a command reads (false) or writes (true) the namespace for reservation checks; null for neither.
+    private static bool? ReservationAccess(NvmOpcode opcode) => opcode switch
+    {
+        NvmOpcode.Read or NvmOpcode.Compare => false,
+        NvmOpcode.Write or NvmOpcode.WriteZeroes or NvmOpcode.DatasetManagement => true,
+        _ => null,
+    };
+
+    // Register, Acquire, Release: CDW10 holds the action, IEKEY and RTYPE; the data the keys.
+    private void ReservationCommand(TargetRequest command, TargetNamespace ns, ReadOnlySpan<byte> data)
+    {
+        ref readonly var sqe = ref command.Sqe;
+        var opcode = (NvmOpcode)sqe.Opcode;
+        var needed = opcode == NvmOpcode.ReservationRelease ? ReservationCommands.KeySize : ReservationCommands.KeyPairSize;
+        if (data.Length != needed)
+        {
+            Complete(command, Status.Of(StatusCodes.DataSglLengthInvalid));
+            return;
+        }
+
+        var action = (byte)(sqe.Cdw10 & 0x7);
+        var ignoreKey = (sqe.Cdw10 & (1 << 3)) != 0;
+        var type = (ReservationType)((sqe.Cdw10 >> 8) & 0xFF);
+        var first = BinaryPrimitives.ReadUInt64LittleEndian(data);
+        var second = data.Length >= 16 ? BinaryPrimitives.ReadUInt64LittleEndian(data[8..]) : 0;
+        var host = Controller!.HostId;
+        var status = opcode switch
+        {
+            NvmOpcode.ReservationRegister => (sqe.Cdw10 >> 30) is 0 or 2
+                ? ns.Reservations.Register(host, (ReservationRegisterAction)action, ignoreKey, first, second)
+                : Status.Of(StatusCodes.InvalidField), // CPTPL 1 or 3 asks for persistence this target does not offer
+            NvmOpcode.ReservationAcquire => ns.Reservations.Acquire(host, (ReservationAcquireAction)action, type, ignoreKey, first, second),
+            _ => ns.Reservations.Release(host, (ReservationReleaseAction)action, type, ignoreKey, first),
+        };
+        Complete(command, status);
+    }
+
+    private void ReservationReport(TargetRequest command, TargetNamespace ns)
+    {
+        ref readonly var sqe = ref command.Sqe;
+        var length = ((ulong)sqe.Cdw10 + 1) * 4;
+        if (length != sqe.SglLength)
+        {
+            Complete(command, Status.Of(StatusCodes.DataSglLengthInvalid));
+            return;
+        }
+
+        // The buffer is sized by the host's NUMD: bounded by MDTS like any transfer.
+        if ((long)length > Controller!.Subsystem.MaxTransferBytes || length > MaxHostTransfer)
+        {
+            Complete(command, Status.Of(StatusCodes.InvalidField));
+            return;
+        }
+
+        var subsystem = Controller!.Subsystem;
+        var buffer = new byte[(int)length];
+        ns.Reservations.Report(buffer, extended: (sqe.Cdw11 & 1) != 0, host => subsystem.Controllers.FirstOrDefault(c => c.HostId == host)?.Cntlid ?? 0xFFFF);
+        SendData(command, buffer);
+    }
+
     /// <summary>The checks a write, compare or DSM passes before any R2T is sent.</summary>
     private NvmeStatus PrecheckIo(TargetRequest command, uint length)
     {
@@ -68,8 +142,15 @@ internal sealed partial class CommandExecutor
             return Status.Of(StatusCodes.InvalidNamespaceOrFormat);
         }
 
+        if (ReservationAccess((NvmOpcode)sqe.Opcode) is { } write && ns.Reservations.Check(Controller.HostId, write) is { IsSuccess: false } conflict)
+        {
+            return conflict;
+        }
+
         return (NvmOpcode)sqe.Opcode switch
         {
+            NvmOpcode.ReservationRegister or NvmOpcode.ReservationAcquire => length == ReservationCommands.KeyPairSize ? NvmeStatus.Success : Status.Of(StatusCodes.DataSglLengthInvalid),
+            NvmOpcode.ReservationRelease => length == ReservationCommands.KeySize ? NvmeStatus.Success : Status.Of(StatusCodes.DataSglLengthInvalid),
             NvmOpcode.Write or NvmOpcode.Compare => CheckBlocks(command, ns, transfer: true, out _, out _),
             NvmOpcode.DatasetManagement => length >= DsmLength(sqe) ? NvmeStatus.Success : Status.Of(StatusCodes.DataSglLengthInvalid),
             _ => Status.Of(StatusCodes.InvalidOpcode),
