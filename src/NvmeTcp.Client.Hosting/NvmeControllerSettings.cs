@@ -45,7 +45,18 @@ public sealed class NvmeControllerSettings
     /// <summary>fast_io_fail_tmo; default off.</summary>
     public TimeSpan? FastIoFailTimeout { get; set; }
 
+    /// <summary>
+    /// The host's DH-HMAC-CHAP secret in nvme-cli's form (<c>DHHC-1:hh:base64:</c>), e.g. from a secret store bound into
+    /// configuration. Never logged: the options keep it as a <see cref="NvmeTcp.Protocol.Auth.DhchapSecret"/>, whose
+    /// text shows no key, and a malformed one is reported without its text.
+    /// </summary>
+    public string? DhchapSecret { get; set; }
+
+    /// <summary>The controller's DH-HMAC-CHAP secret, for bidirectional authentication; same form and care as <see cref="DhchapSecret"/>.</summary>
+    public string? DhchapControllerSecret { get; set; }
+
     /// <summary>The library's options for these settings.</summary>
+    /// <exception cref="FormatException">A secret is not in the DHHC-1 form (the message does not quote it).</exception>
     /// <returns>New options; the caller sets the logger factory.</returns>
     public NvmeTcpOptions ToOptions()
     {
@@ -73,7 +84,21 @@ public sealed class NvmeControllerSettings
         options.ReconnectDelay = ReconnectDelay ?? options.ReconnectDelay;
         options.ControllerLossTimeout = ControllerLossTimeout ?? options.ControllerLossTimeout;
         options.FastIoFailTimeout = FastIoFailTimeout ?? options.FastIoFailTimeout;
+        options.DhchapSecret = ParseSecret(DhchapSecret, nameof(DhchapSecret));
+        options.DhchapControllerSecret = ParseSecret(DhchapControllerSecret, nameof(DhchapControllerSecret));
         return options;
+    }
+
+    private static NvmeTcp.Protocol.Auth.DhchapSecret? ParseSecret(string? text, string name)
+    {
+        if (string.IsNullOrEmpty(text))
+        {
+            return null;
+        }
+
+        return NvmeTcp.Protocol.Auth.DhchapSecret.TryParse(text, out var secret, out var error)
+            ? secret
+            : throw new FormatException($"{name}: {error}");
     }
 }
 

@@ -41,7 +41,7 @@ internal sealed class NvmeTcpHostingOptionsValidator : IValidateOptions<NvmeTcpH
             {
                 settings.ToOptions().Validate();
             }
-            catch (ArgumentException e)
+            catch (Exception e) when (e is ArgumentException or FormatException)
             {
                 // The library's message names the option and the rule; it never carries a secret.
                 failures.Add($"{prefix}: {e.Message}");

@@ -134,6 +134,56 @@ public sealed class HostingTests
     }
 
     [Fact]
+    public async Task Secrets_from_configuration_authenticate_and_never_reach_the_logs()
+    {
+        const string HostNqn = "nqn.2026-12.dev.nvmetcp:hosting-host";
+        var hostSecret = NvmeTcp.Protocol.Auth.DhchapSecret.Generate(32, 1);
+        var controllerSecret = NvmeTcp.Protocol.Auth.DhchapSecret.Generate(48, 0);
+        var subsystem = new NvmeSubsystemOptions(Nqn);
+        subsystem.Namespaces.Add(new NvmeNamespaceOptions(1, 1 << 20, 512));
+        subsystem.HostAuthentication.Add(new NvmeHostAuthentication(HostNqn, hostSecret) { ControllerSecret = controllerSecret });
+        var targetOptions = new NvmeTargetOptions { ListenEndPoint = new IPEndPoint(IPAddress.Loopback, 0) };
+        targetOptions.Subsystems.Add(subsystem);
+        await using var target = await NvmeTcpTarget.StartAsync(targetOptions);
+
+        var settings = Settings(target);
+        settings["NvmeTcp:Controllers:primary:DhchapSecret"] = hostSecret.ToInterchangeString();
+        settings["NvmeTcp:Controllers:primary:DhchapControllerSecret"] = controllerSecret.ToInterchangeString();
+        var logs = new CapturingLoggerProvider();
+        using var host = BuildHost(settings, logs);
+        await host.StartAsync(TestContext.Current.CancellationToken).WaitAsync(Bound, TestContext.Current.CancellationToken);
+        try
+        {
+            var controllers = host.Services.GetRequiredService<NvmeControllers>();
+            var controller = await controllers.WaitAsync("primary", TestContext.Current.CancellationToken).WaitAsync(Bound, TestContext.Current.CancellationToken);
+            var data = new byte[512];
+            await controller.NextIoQueue().ReadAsync(controller.Namespaces[0], 0, data).AsTask().WaitAsync(Bound, TestContext.Current.CancellationToken);
+            var options = host.Services.GetRequiredService<IOptions<NvmeTcpHostingOptions>>().Value;
+            Assert.DoesNotContain(hostSecret.ToInterchangeString(), options.Controllers["primary"].ToOptions().ToString() ?? string.Empty, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await host.StopAsync(TestContext.Current.CancellationToken).WaitAsync(Bound, TestContext.Current.CancellationToken);
+        }
+
+        Assert.NotEmpty(logs.Entries);
+        foreach (var secret in new[] { hostSecret.ToInterchangeString(), controllerSecret.ToInterchangeString() })
+        {
+            var base64 = secret.Split(':')[2];
+            Assert.DoesNotContain(logs.Entries, e => e.Message.Contains(base64, StringComparison.Ordinal));
+        }
+
+        // A malformed secret stops the start, named but not quoted.
+        var bad = Settings(target);
+        bad["NvmeTcp:Controllers:primary:DhchapSecret"] = "DHHC-1:01:bm90LWEtdmFsaWQta2V5:";
+        using var badHost = BuildHost(bad, new CapturingLoggerProvider());
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => badHost.StartAsync(TestContext.Current.CancellationToken));
+        var failure = Assert.Single(error.Failures);
+        Assert.StartsWith("NvmeTcp:Controllers:primary: DhchapSecret: ", failure, StringComparison.Ordinal);
+        Assert.DoesNotContain("bm90LWEtdmFsaWQta2V5", failure, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Invalid_settings_fail_the_host_at_start_naming_each_problem()
     {
         var logs = new CapturingLoggerProvider();
