@@ -37,7 +37,11 @@ public sealed partial class LinuxHostTests
         var secret = DhchapSecret.Generate(48, 2);
         var controllerSecret = DhchapSecret.Generate(32, 0);
         var wrong = DhchapSecret.Generate(48, 2);
-        var cases = $"uni,ok,{secret.ToInterchangeString()},-@bi,ok,{secret.ToInterchangeString()},{controllerSecret.ToInterchangeString()}@wrong,refused,{wrong.ToInterchangeString()},-";
+        // A second host NQN whose entry allows only SHA-512 with ffdhe6144: a second hash/group pair in the same boot.
+        const string SecondHost = "nqn.2026-12.dev.nvmetcp:newest-host-sha512";
+        var secondSecret = DhchapSecret.Generate(64, 3);
+        var cases = $"uni,ok,{secret.ToInterchangeString()},-@bi,ok,{secret.ToInterchangeString()},{controllerSecret.ToInterchangeString()}"
+            + $"@bi512,ok,{secondSecret.ToInterchangeString()},{controllerSecret.ToInterchangeString()},{SecondHost}@wrong,refused,{wrong.ToInterchangeString()},-";
         var (run, target) = await RunNewestHostAsync("skip", cases, options =>
         {
             var auth = new NvmeHostAuthentication($"nqn.2014-08.org.nvmexpress:uuid:{HostId:D}", secret) { ControllerSecret = controllerSecret };
@@ -46,20 +50,27 @@ public sealed partial class LinuxHostTests
             auth.Groups.Clear();
             auth.Groups.Add(DhchapDhGroup.Ffdhe3072);
             options.Subsystems[0].HostAuthentication.Add(auth);
+            var second = new NvmeHostAuthentication(SecondHost, secondSecret) { ControllerSecret = controllerSecret };
+            second.Hashes.Clear();
+            second.Hashes.Add(DhchapHashFunction.Sha512);
+            second.Groups.Clear();
+            second.Groups.Add(DhchapDhGroup.Ffdhe6144);
+            options.Subsystems[0].HostAuthentication.Add(second);
         }, allowAuthenticationFailure: true);
         await using var _ = target;
 
         var passed = Passed(run);
-        foreach (var step in new[] { "auth-uni connect", "auth-uni compare-ns1-1048576", "auth-uni delete", "auth-bi connect", "auth-bi compare-ns1-1048576", "auth-bi delete", "auth-wrong refused" })
+        foreach (var step in new[] { "auth-uni connect", "auth-uni compare-ns1-1048576", "auth-uni delete", "auth-bi connect", "auth-bi compare-ns1-1048576", "auth-bi delete", "auth-bi512 connect", "auth-bi512 compare-ns1-1048576", "auth-bi512 delete", "auth-wrong refused" })
         {
             Assert.True(passed.Contains(step), $"No PASS for {step}.");
         }
 
         var dmesg = run.Lines("NVMETCP-HOST DMESG ");
         Assert.Contains(dmesg, line => line.Contains("authenticated with hash hmac(sha384) dhgroup ffdhe3072", StringComparison.Ordinal));
+        Assert.Contains(dmesg, line => line.Contains("authenticated with hash hmac(sha512) dhgroup ffdhe6144", StringComparison.Ordinal));
         Assert.Contains(dmesg, line => line.Contains("controller authenticated", StringComparison.Ordinal));
         Assert.True(target.Testing.AuthenticationFailures >= 1, "the target never refused the wrong key");
-        Assert.True(target.Testing.AuthenticatedQueues >= 4, $"{target.Testing.AuthenticatedQueues} queues authenticated");
+        Assert.True(target.Testing.AuthenticatedQueues >= 6, $"{target.Testing.AuthenticatedQueues} queues authenticated");
         Assert.Empty(target.Testing.Violations);
     }
 

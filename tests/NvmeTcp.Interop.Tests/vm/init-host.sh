@@ -9,7 +9,7 @@
 #   nvmetcp.digests=none,hdr,... scenarios, run one after the other: none, hdr, data, both (default none;
 #                                skip runs none)
 #   nvmetcp.lifetime=SECONDS     reboot after this long whatever happens (default 600)
-#   nvmetcp.auth=CASE@...        last, with nvme-cli (newest-host image): NAME,ok|refused,SECRET|-,CTRLSECRET|-
+#   nvmetcp.auth=CASE@...        last, with nvme-cli (newest-host image): NAME,ok|refused,SECRET|-,CTRLSECRET|-[,HOSTNQN]
 #   nvmetcp.extra=PHASE,...      after the scenarios, on one more connection without digests (default none):
 #                                discard:NSID  write 1 MiB at 48 MiB, blkdiscard 48-64 MiB, read zeros back
 #                                fs:NSID       mke2fs, mount, write and read back a 32 MiB file, rm, fstrim, umount
@@ -349,11 +349,11 @@ if [ -n "$AUTH" ]; then
     echo "$HOSTID" > /etc/nvme/hostid
     base=0
     for case in $(echo "$AUTH" | tr '@' ' '); do
-        IFS=, read -r name expect secret ctrl_secret << CASE
+        IFS=, read -r name expect secret ctrl_secret case_hostnqn << CASE
 $case
 CASE
         SCENARIO=auth-$name
-        set -- -t tcp -a 10.0.2.2 -s "$PORT" -n "$NQN" --hostnqn="$HOSTNQN" --hostid="$HOSTID" --ctrl-loss-tmo=0
+        set -- -t tcp -a 10.0.2.2 -s "$PORT" -n "$NQN" --hostnqn="${case_hostnqn:-$HOSTNQN}" --hostid="$HOSTID" --ctrl-loss-tmo=0
         [ "$secret" = - ] || set -- "$@" --dhchap-secret="$secret"
         [ "$ctrl_secret" = - ] || set -- "$@" --dhchap-ctrl-secret="$ctrl_secret"
         case "$expect" in

@@ -122,6 +122,29 @@ if [ -e "$N/hosts/$HOST/dhchap_key" ]; then
     subsystems="$subsystems $A"
 fi
 
+# Persistent reservations (6.13+: the namespace's resv_enable, set before it is enabled): a subsystem of their own,
+# any host, one 8 MiB file namespace, so the reservation tests cannot disturb the others.
+resv=none
+V=nqn.2026-11.dev.nvmetcp:resv
+mkdir "$N/subsystems/$V" || fail "mkdir subsystem $V"
+d="$N/subsystems/$V/namespaces/1"
+mkdir "$d" || fail "mkdir $d"
+if [ -e "$d/resv_enable" ]; then
+    truncate -s 8M /srv/resv.img || fail "resv file"
+    w "$N/subsystems/$V/attr_allow_any_host" 1
+    w "$N/subsystems/$V/attr_serial" NVMETCP-RESV-01
+    w "$d/device_path" /srv/resv.img
+    w "$d/device_uuid" 4e564d45-0006-4000-8000-000000000006
+    w "$d/device_nguid" 4e564d45-0006-0000-0000-000000000006
+    w "$d/buffered_io" 1
+    w "$d/resv_enable" 1
+    w "$d/enable" 1
+    subsystems="$subsystems $V"
+    resv=1
+else
+    rmdir "$d" "$N/subsystems/$V"
+fi
+
 # Opt-in (kernel command line nvmet_disk=1, with a virtio-blk disk attached): a subsystem of its own whose
 # namespace is /dev/vda, a host file that outlives the VM, for the restart test. Only VMs started with a disk
 # have it, so the fixture's VMs serve exactly what the other tests assert.
@@ -180,7 +203,7 @@ if [ "${nvmet_control:-0}" = 1 ]; then
     ) &
 fi
 
-echo "NVMET-READY kernel=$(uname -r) ram0_lbs=$(cat /sys/block/ram0/queue/logical_block_size) disk=$disk control=$control auth=$auth uptime=$(cut -d' ' -f1 /proc/uptime)"
+echo "NVMET-READY kernel=$(uname -r) ram0_lbs=$(cat /sys/block/ram0/queue/logical_block_size) disk=$disk control=$control auth=$auth resv=$resv uptime=$(cut -d' ' -f1 /proc/uptime)"
 
 sleep "$lifetime"
 echo "NVMET-LIFETIME-EXPIRED after $lifetime s"
