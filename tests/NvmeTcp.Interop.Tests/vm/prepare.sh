@@ -55,6 +55,15 @@ if [ "${#missing[@]}" -gt 0 ]; then
     fi
 fi
 
+# A new directory under the cache for `apt-get download`: apt drops to the _apt user to download, so let it write
+# there (else a warning, and it downloads unsandboxed).
+new_download_dir() {
+    local dir
+    dir=$(mktemp -d "$cache/debs/.download.XXXXXX")
+    if [ "$(id -u)" = 0 ] && id _apt > /dev/null 2>&1; then chown _apt "$dir"; fi
+    echo "$dir"
+}
+
 # The concrete kernel package a metapackage depends on (e.g. linux-image-6.1.0-56-amd64).
 resolve() {
     apt-cache depends "$1" 2> /dev/null | awk '/^ *Depends: *linux-image-/ { print $2; exit }'
@@ -93,9 +102,7 @@ build() {
     if [ ! -s "$deb" ]; then
         log "$label: downloading $pkg=$version"
         local tmp
-        tmp=$(mktemp -d "$cache/debs/.download.XXXXXX")
-        # apt drops to the _apt user to download; let it write here (else a warning, and it runs unsandboxed).
-        if [ "$(id -u)" = 0 ] && id _apt > /dev/null 2>&1; then chown _apt "$tmp"; fi
+        tmp=$(new_download_dir)
         if ! (cd "$tmp" && apt-get download -qq "$pkg=$version" >&2); then
             apt_update
             (cd "$tmp" && apt-get download -qq "$pkg=$version" >&2)
@@ -158,8 +165,7 @@ build_newest() {
         newest_apt apt-get update -qq >&2
     fi
 
-    meta_version=$(newest_apt apt-cache madison linux-image-amd64 | awk -F'|' '{ gsub(/ /, "", $2); print $2 }' |
-        while read -r v; do echo "$v"; done | sort -u | {
+    meta_version=$(newest_apt apt-cache madison linux-image-amd64 | awk -F'|' '{ gsub(/ /, "", $2); print $2 }' | sort -u | {
             best=""
             while read -r v; do
                 if [ -z "$best" ] || dpkg --compare-versions "$v" gt "$best"; then best=$v; fi
@@ -198,8 +204,7 @@ build_newest() {
         deb="$cache/debs/${pkg}_${version}_amd64.deb"
         [ -s "$deb" ] && continue
         log "$label: downloading $pkg=$version"
-        tmp=$(mktemp -d "$cache/debs/.download.XXXXXX")
-        if [ "$(id -u)" = 0 ] && id _apt > /dev/null 2>&1; then chown _apt "$tmp"; fi
+        tmp=$(new_download_dir)
         (cd "$tmp" && newest_apt apt-get download -qq "$pkg=$version" >&2)
         mv "$tmp"/*.deb "$deb"
         rm -rf "$tmp"
@@ -217,8 +222,7 @@ build_newest() {
     python3 "$here/build-initramfs.py" "$work/root" /bin/busybox "$here/init.sh" "$work/out/initrd.gz" >&2
     if [ -n "$host" ]; then
         mkdir "$work/user"
-        tmp=$(mktemp -d "$cache/debs/.download.XXXXXX")
-        if [ "$(id -u)" = 0 ] && id _apt > /dev/null 2>&1; then chown _apt "$tmp"; fi
+        tmp=$(new_download_dir)
         log "$label: downloading ${newest_host_debs[*]}"
         (cd "$tmp" && newest_apt apt-get download -qq "${newest_host_debs[@]}" >&2)
         for deb in "$tmp"/*.deb; do dpkg -x "$deb" "$work/user"; done
