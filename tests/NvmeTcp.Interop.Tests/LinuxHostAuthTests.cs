@@ -56,7 +56,7 @@ public sealed class LinuxHostAuthTests(NvmetVms vms)
 
         Assert.True(run.Outcome == "done", $"The Linux host VM ended '{run.Outcome}' instead of {LinuxHostVm.DoneMarker}; console tail:\n{CommandRunner.Tail(run.Console, 60)}");
         Assert.Empty(run.Lines(LinuxHostVm.FailedMarker));
-        var passed = run.Lines("NVMETCP-HOST PASS ").Select(line => string.Join(' ', line.Split(' ').Take(2))).ToHashSet(StringComparer.Ordinal);
+        var passed = run.PassedSteps();
         foreach (var mode in new[] { "uni", "bi" })
         {
             foreach (var step in new[] { "auth-connect", "write-ns1-4096", "compare-ns1-4096", "compare-ns1-1048576", "auth-delete" })

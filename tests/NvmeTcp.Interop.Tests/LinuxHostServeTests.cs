@@ -50,7 +50,7 @@ public sealed partial class LinuxHostServeTests(NvmetVms vms)
 
         Assert.True(run.Outcome == "done", $"The Linux host VM ended '{run.Outcome}'; console tail:\n{CommandRunner.Tail(run.Console, 60)}");
         Assert.Empty(run.Lines(LinuxHostVm.FailedMarker));
-        var passed = run.Lines("NVMETCP-HOST PASS ").Select(line => string.Join(' ', line.Split(' ').Take(2))).ToHashSet(StringComparer.Ordinal);
+        var passed = run.PassedSteps();
         foreach (var step in new[] { "mkfs", "mount", "file-fs", "fstrim", "umount" }.Select(s => $"{s}-ns{FileNsid}").Append("extra-delete"))
         {
             Assert.True(passed.Contains($"extra {step}"), $"No PASS for extra {step}.");

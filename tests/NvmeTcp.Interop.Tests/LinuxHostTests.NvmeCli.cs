@@ -15,7 +15,7 @@ public sealed partial class LinuxHostTests
         var (run, target) = await RunNewestHostAsync("none", auth: "plain,ok,-,-", configure: null);
         await using var _ = target;
 
-        var passed = Passed(run);
+        var passed = run.PassedSteps();
         foreach (var step in new[] { "none connect", "none delete", "auth-plain connect", "auth-plain compare-ns1-1048576", "auth-plain delete" })
         {
             Assert.True(passed.Contains(step), $"No PASS for {step}.");
@@ -59,7 +59,7 @@ public sealed partial class LinuxHostTests
         }, allowAuthenticationFailure: true);
         await using var _ = target;
 
-        var passed = Passed(run);
+        var passed = run.PassedSteps();
         foreach (var step in new[] { "auth-uni connect", "auth-uni compare-ns1-1048576", "auth-uni delete", "auth-bi connect", "auth-bi compare-ns1-1048576", "auth-bi delete", "auth-bi512 connect", "auth-bi512 compare-ns1-1048576", "auth-bi512 delete", "auth-wrong refused" })
         {
             Assert.True(passed.Contains(step), $"No PASS for {step}.");
@@ -106,7 +106,4 @@ public sealed partial class LinuxHostTests
             || !(line.Contains("authentication failed", StringComparison.Ordinal) || line.Contains("failed to connect queue: 0", StringComparison.Ordinal)))));
         return (run, target);
     }
-
-    private static HashSet<string> Passed(LinuxHostRun run) =>
-        run.Lines("NVMETCP-HOST PASS ").Select(line => string.Join(' ', line.Split(' ').Take(2))).ToHashSet(StringComparer.Ordinal);
 }

@@ -89,7 +89,7 @@ public sealed partial class LinuxHostTests(NvmetVms vms)
         Assert.NotEmpty(dmesg);
         Assert.Empty(KernelComplaints(dmesg));
 
-        var passed = run.Lines("NVMETCP-HOST PASS ").Select(line => string.Join(' ', line.Split(' ').Take(2))).ToHashSet(StringComparer.Ordinal);
+        var passed = run.PassedSteps();
         var info = run.Lines("NVMETCP-HOST INFO ")
             .Select(line => line.Split(' ', 2))
             .ToDictionary(parts => (parts[0], parts[1][..parts[1].IndexOf('=', StringComparison.Ordinal)]), parts => parts[1][(parts[1].IndexOf('=', StringComparison.Ordinal) + 1)..]);

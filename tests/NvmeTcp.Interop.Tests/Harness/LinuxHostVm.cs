@@ -15,6 +15,10 @@ internal sealed record LinuxHostRun(string Console, string Outcome, TimeSpan? Bo
     /// <summary>The console lines that start with <paramref name="prefix"/>, the prefix removed.</summary>
     public IReadOnlyList<string> Lines(string prefix) =>
         [.. Console.Split('\n').Select(line => line.TrimEnd('\r')).Where(line => line.StartsWith(prefix, StringComparison.Ordinal)).Select(line => line[prefix.Length..])];
+
+    /// <summary>The steps that passed, as "SCENARIO STEP" (the first two words of each PASS line).</summary>
+    public HashSet<string> PassedSteps() =>
+        Lines("NVMETCP-HOST PASS ").Select(line => string.Join(' ', line.Split(' ').Take(2))).ToHashSet(StringComparer.Ordinal);
 }
 
 /// <summary>
