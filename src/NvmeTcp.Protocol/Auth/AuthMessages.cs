@@ -80,6 +80,28 @@ public static class AuthMessage
 
     internal static bool Is(ReadOnlySpan<byte> data, AuthMessageType type, AuthMessageId id) =>
         data.Length >= CommonHeaderSize && data[0] == (byte)type && data[1] == (byte)id;
+
+    /// <summary>
+    /// The checks every reader starts with: the message is of <paramref name="type"/> and <paramref name="id"/> (else
+    /// Incorrect Message) and holds at least <paramref name="minimumLength"/> bytes (else Incorrect Payload).
+    /// </summary>
+    internal static bool TryBegin(ReadOnlySpan<byte> data, AuthMessageType type, AuthMessageId id, int minimumLength, out AuthFailureReason reason)
+    {
+        if (!Is(data, type, id))
+        {
+            reason = AuthFailureReason.IncorrectMessage;
+            return false;
+        }
+
+        if (data.Length < minimumLength)
+        {
+            reason = AuthFailureReason.IncorrectPayload;
+            return false;
+        }
+
+        reason = default;
+        return true;
+    }
 }
 
 /// <summary>
@@ -162,15 +184,8 @@ public sealed class AuthNegotiateMessage
     public static bool TryRead(ReadOnlySpan<byte> data, [NotNullWhen(true)] out AuthNegotiateMessage? message, out AuthFailureReason reason)
     {
         message = null;
-        if (!AuthMessage.Is(data, AuthMessageType.Common, AuthMessageId.Negotiate))
+        if (!AuthMessage.TryBegin(data, AuthMessageType.Common, AuthMessageId.Negotiate, Size, out reason))
         {
-            reason = AuthFailureReason.IncorrectMessage;
-            return false;
-        }
-
-        if (data.Length < Size)
-        {
-            reason = AuthFailureReason.IncorrectPayload;
             return false;
         }
 
@@ -277,15 +292,8 @@ public sealed class DhchapChallengeMessage
     public static bool TryRead(ReadOnlySpan<byte> data, [NotNullWhen(true)] out DhchapChallengeMessage? message, out AuthFailureReason reason)
     {
         message = null;
-        if (!AuthMessage.Is(data, AuthMessageType.DhHmacChap, AuthMessageId.Challenge))
+        if (!AuthMessage.TryBegin(data, AuthMessageType.DhHmacChap, AuthMessageId.Challenge, HeaderSize, out reason))
         {
-            reason = AuthFailureReason.IncorrectMessage;
-            return false;
-        }
-
-        if (data.Length < HeaderSize)
-        {
-            reason = AuthFailureReason.IncorrectPayload;
             return false;
         }
 
@@ -396,15 +404,8 @@ public sealed class DhchapReplyMessage
     public static bool TryRead(ReadOnlySpan<byte> data, int hashLength, int dhValueLength, [NotNullWhen(true)] out DhchapReplyMessage? message, out AuthFailureReason reason)
     {
         message = null;
-        if (!AuthMessage.Is(data, AuthMessageType.DhHmacChap, AuthMessageId.Reply))
+        if (!AuthMessage.TryBegin(data, AuthMessageType.DhHmacChap, AuthMessageId.Reply, HeaderSize, out reason))
         {
-            reason = AuthFailureReason.IncorrectMessage;
-            return false;
-        }
-
-        if (data.Length < HeaderSize)
-        {
-            reason = AuthFailureReason.IncorrectPayload;
             return false;
         }
 
@@ -484,15 +485,8 @@ public sealed class DhchapSuccess1Message
     public static bool TryRead(ReadOnlySpan<byte> data, int hashLength, [NotNullWhen(true)] out DhchapSuccess1Message? message, out AuthFailureReason reason)
     {
         message = null;
-        if (!AuthMessage.Is(data, AuthMessageType.DhHmacChap, AuthMessageId.Success1))
+        if (!AuthMessage.TryBegin(data, AuthMessageType.DhHmacChap, AuthMessageId.Success1, HeaderSize, out reason))
         {
-            reason = AuthFailureReason.IncorrectMessage;
-            return false;
-        }
-
-        if (data.Length < HeaderSize)
-        {
-            reason = AuthFailureReason.IncorrectPayload;
             return false;
         }
 
