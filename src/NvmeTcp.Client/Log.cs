@@ -46,4 +46,25 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 1201, Level = LogLevel.Debug, Message = "Discovery log generation changed while reading ({First} then {Second}); reading again")]
     public static partial void DiscoveryLogChanged(ILogger logger, ulong first, ulong second);
+
+    [LoggerMessage(EventId = 1300, Level = LogLevel.Information, Message = "Subsystem {SubsystemNqn}: path {Path} to {Address}:{Port} added (controller {ControllerId})")]
+    public static partial void PathAdded(ILogger logger, string subsystemNqn, string path, string address, int port, int controllerId);
+
+    [LoggerMessage(EventId = 1301, Level = LogLevel.Information, Message = "Subsystem {SubsystemNqn}: path {Path} removed")]
+    public static partial void PathRemoved(ILogger logger, string subsystemNqn, string path);
+
+    [LoggerMessage(EventId = 1302, Level = LogLevel.Warning, Message = "Subsystem {SubsystemNqn}: path to {Address}:{Port} not added: {Reason}")]
+    public static partial void PathRefused(ILogger logger, string subsystemNqn, string address, int port, string reason);
+
+    [LoggerMessage(EventId = 1303, Level = LogLevel.Information, Message = "Subsystem {SubsystemNqn}: namespace {Nsid} is {State} through {Path}")]
+    public static partial void PathAnaState(ILogger logger, string subsystemNqn, uint nsid, string path, NvmeTcp.Protocol.Spec.AnaState state);
+
+    [LoggerMessage(EventId = 1304, Level = LogLevel.Debug, Message = "Subsystem {SubsystemNqn}: I/O to namespace {Nsid} failed on {Path} ({Reason}); trying another path")]
+    public static partial void Failover(ILogger logger, string subsystemNqn, uint nsid, string path, string reason);
+
+    [LoggerMessage(EventId = 1305, Level = LogLevel.Warning, Message = "Subsystem {SubsystemNqn}: namespace {Nsid} is still in ANA transition through {Path} after ANATT ({Seconds} s)")]
+    public static partial void AnaTransitionOverdue(ILogger logger, string subsystemNqn, uint nsid, string path, int seconds);
+
+    [LoggerMessage(EventId = 1306, Level = LogLevel.Warning, Message = "Subsystem {SubsystemNqn}: reading the ANA log through {Path} failed: {Reason}")]
+    public static partial void AnaRefreshFailed(ILogger logger, string subsystemNqn, string path, string reason);
 }

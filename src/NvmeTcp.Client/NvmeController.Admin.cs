@@ -78,6 +78,23 @@ public sealed partial class NvmeController
         return data;
     }
 
+    /// <summary>
+    /// The ANA log (LID 0Ch), read now: the state of every ANA group through this controller. The controller also
+    /// keeps the last one read in <see cref="AnaLog"/>.
+    /// </summary>
+    /// <param name="groupsOnly">RGO: ask for the group descriptors without their NSID lists.</param>
+    /// <param name="cancellationToken">Cancels the command.</param>
+    /// <returns>The parsed log.</returns>
+    /// <exception cref="NvmeStatusException">The controller does not report ANA (CMIC bit 3 clear), or refused the command.</exception>
+    public async Task<NvmeAnaLog> GetAnaLogAsync(bool groupsOnly = false, CancellationToken cancellationToken = default)
+    {
+        var (sqe, data) = AnaLogRequest(Identify, groupsOnly);
+        await UserAdminAsync(sqe, default, data, cancellationToken).ConfigureAwait(false);
+        var log = ParseAnaLog(data, groupsOnly);
+        Current.AnaLog = log;
+        return log;
+    }
+
     /// <summary>The SMART / health information log (LID 02h), controller-wide.</summary>
     /// <param name="cancellationToken">Cancels the command.</param>
     /// <returns>The parsed log.</returns>

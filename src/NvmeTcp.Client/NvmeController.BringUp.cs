@@ -107,6 +107,11 @@ public sealed partial class NvmeController
 
         await ConnectIoQueuesAsync(association, options, logger, cancellationToken).ConfigureAwait(false);
         association.Namespaces = await ReadNamespacesAsync(admin, cancellationToken).ConfigureAwait(false);
+        if (association.Identify.ReportsAna)
+        {
+            association.AnaLog = await ReadAnaLogAsync(admin, association.Identify, groupsOnly: false, cancellationToken).ConfigureAwait(false);
+        }
+
         if (logger.IsEnabled(LogLevel.Information))
         {
             Log.Connected(logger, options.SubsystemNqn, association.EndPoint, association.ControllerId, association.IoQueues.Length, association.IoQueues.Length > 0 ? association.IoQueues[0].QueueSize : 0, admin.Codec.HeaderDigest, admin.Codec.DataDigest);

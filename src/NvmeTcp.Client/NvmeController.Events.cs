@@ -14,8 +14,9 @@ namespace NvmeTcp.Client;
 /// </summary>
 public sealed partial class NvmeController
 {
-    // The notices this host acts on: namespace attribute changes (re-read the namespaces), discovery log changes.
-    private const AsyncEventConfiguration HandledNotices = AsyncEventConfiguration.NamespaceAttribute | AsyncEventConfiguration.DiscoveryLogChange;
+    // The notices this host acts on: namespace attribute changes (re-read the namespaces), ANA changes (re-read the
+    // ANA log), discovery log changes.
+    private const AsyncEventConfiguration HandledNotices = AsyncEventConfiguration.NamespaceAttribute | AsyncEventConfiguration.AnaChange | AsyncEventConfiguration.DiscoveryLogChange;
     private const int MaxAsyncEventRequests = 4;
 
     /// <summary>Raised for every asynchronous event, after the library has refreshed what it changed (namespaces).</summary>
@@ -98,6 +99,11 @@ public sealed partial class NvmeController
         {
             changed = await RefreshChangedNamespacesAsync(association, token).ConfigureAwait(false);
         }
+        else if (completion.IsNotice(AsyncEventNotice.AnaChange) && association.Identify!.ReportsAna)
+        {
+            // The whole log, RAE clear: re-arms the notice and gives the new states and group members at once.
+            association.AnaLog = await ReadAnaLogAsync(association.Admin, association.Identify, groupsOnly: false, token).ConfigureAwait(false);
+        }
         else if (completion.LogPageId != 0)
         {
             // Reading the log with RAE clear is what re-arms this event type; its first part is enough for that.
@@ -128,5 +134,32 @@ public sealed partial class NvmeController
         var all = changed.Count > 0 && changed[0] == NamespaceListLayout.Overflow;
         association.Namespaces = await ReadNamespacesAsync(association.Admin, token).ConfigureAwait(false);
         return all ? [.. association.Namespaces.Select(n => n.Id)] : changed;
+    }
+
+    // Log page 0Ch, sized from Identify (NANAGRPID descriptors, NN NSIDs), RAE clear.
+    private static async Task<NvmeAnaLog> ReadAnaLogAsync(QueueConnection admin, NvmeIdentifyController identify, bool groupsOnly, CancellationToken token)
+    {
+        var (sqe, data) = AnaLogRequest(identify, groupsOnly);
+        await admin.SubmitAsync(sqe, CommandKind.Admin, default, data, token).ConfigureAwait(false);
+        return ParseAnaLog(data, groupsOnly);
+    }
+
+    private static (Sqe Sqe, byte[] Data) AnaLogRequest(NvmeIdentifyController identify, bool groupsOnly)
+    {
+        var length = groupsOnly ? AnaLogLayout.HeaderSize + ((int)Math.Min(identify.Nanagrpid, 4096u) * AnaLogLayout.DescriptorSize) : NvmeAnaLog.SizeFor(identify);
+        var sqe = GetLogPageCommand.Create(LogPageId.AsymmetricNamespaceAccess, (uint)length, 0xFFFFFFFF, logSpecific: groupsOnly ? AnaLogLayout.ReturnGroupsOnly : (byte)0);
+        return (sqe, new byte[length]);
+    }
+
+    private static NvmeAnaLog ParseAnaLog(byte[] data, bool groupsOnly)
+    {
+        try
+        {
+            return NvmeAnaLog.Parse(data, groupsOnly);
+        }
+        catch (FormatException e)
+        {
+            throw new NvmeException($"The controller's ANA log is malformed: {e.Message}", e);
+        }
     }
 }

@@ -74,6 +74,12 @@ public sealed partial class NvmeController : IAsyncDisposable
     public IReadOnlyList<NvmeNamespace> Namespaces => Current.Namespaces;
 
     /// <summary>
+    /// The last ANA log (LID 0Ch) read from this controller: at bring-up, on each ANA change notice, and by
+    /// <see cref="GetAnaLogAsync"/>. Null when the controller does not report ANA (see <see cref="NvmeIdentifyController.ReportsAna"/>).
+    /// </summary>
+    public NvmeAnaLog? AnaLog => Current.AnaLog;
+
+    /// <summary>
     /// The I/O queue pairs: always as many as <see cref="NvmeTcpOptions.IoQueueCount"/> asked for, spread over the I/O
     /// queues (TCP connections) the controller granted in Set Features Number of Queues at the last connect or
     /// reconnect. When it granted fewer, pair <c>i</c> uses connection <c>i</c> mod granted, so several pairs share one;

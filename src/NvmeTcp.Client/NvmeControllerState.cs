@@ -69,6 +69,9 @@ public sealed class NvmeAsyncEventArgs : EventArgs
     /// <summary>Whether this is a namespace attribute changed notice.</summary>
     public bool IsNamespaceAttributeChanged => Completion.IsNotice(AsyncEventNotice.NamespaceAttributeChanged);
 
+    /// <summary>Whether this is an ANA change notice; the controller has re-read its ANA log (<see cref="NvmeController.AnaLog"/>) before raising it.</summary>
+    public bool IsAnaChange => Completion.IsNotice(AsyncEventNotice.AnaChange);
+
     /// <summary>Whether this is a discovery log page change notice.</summary>
     public bool IsDiscoveryLogChanged => Completion.IsNotice(AsyncEventNotice.DiscoveryLogPageChange);
 

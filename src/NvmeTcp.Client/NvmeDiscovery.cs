@@ -58,7 +58,7 @@ public static class NvmeDiscovery
     public static Task<NvmeController> ConnectAsync(NvmeDiscoveryLogEntry entry, NvmeTcpOptions template, string? addressOverride = null, int? portOverride = null, CancellationToken cancellationToken = default) =>
         NvmeController.ConnectAsync(OptionsFor(entry, template, addressOverride, portOverride), cancellationToken);
 
-    private static async Task<NvmeDiscoveryLog> GetLogAsync(NvmeTcpOptions options, int referralDepth, HashSet<string> visited, CancellationToken cancellationToken)
+    internal static async Task<NvmeDiscoveryLog> GetLogAsync(NvmeTcpOptions options, int referralDepth, HashSet<string> visited, CancellationToken cancellationToken)
     {
         var discovery = options.Clone();
         discovery.SubsystemNqn = NvmeTcpOptions.DiscoveryNqn;

@@ -377,3 +377,56 @@ public class NvmeAuthenticationException : NvmeException
     /// <summary>AUTHREQ (Connect response DW0 bits 16-31): bit 1 ATR, authentication required; bit 2 ASCR, a secure channel after it.</summary>
     public ushort Requirements { get; }
 }
+
+/// <summary>
+/// A <see cref="NvmeSubsystem"/> had no usable path for an I/O for <see cref="NvmeMultipathOptions.NoPathTimeout"/>,
+/// or every path's controller was deleted. The I/O was not completed on any path (an earlier attempt may have been
+/// sent; see <see cref="Exception.InnerException"/> for its error).
+/// </summary>
+public class NvmeNoPathException : NvmeException
+{
+    /// <summary>Creates the exception.</summary>
+    public NvmeNoPathException()
+    {
+    }
+
+    /// <summary>Creates the exception with a message.</summary>
+    public NvmeNoPathException(string message)
+        : base(message)
+    {
+    }
+
+    /// <summary>Creates the exception with a message and the last path's error.</summary>
+    public NvmeNoPathException(string message, Exception? innerException)
+        : base(message, innerException)
+    {
+    }
+
+    /// <summary>A path may come back: the same I/O may succeed later.</summary>
+    public override bool IsTransient => true;
+}
+
+/// <summary>
+/// A path offered to a <see cref="NvmeSubsystem"/> is not a path to the same subsystem and namespaces: another
+/// subsystem NQN, or a namespace whose identifiers (NGUID, EUI-64, UUID) or block size differ from what the other
+/// paths report. The path is refused; the other paths are unaffected.
+/// </summary>
+public class NvmePathMismatchException : NvmeException
+{
+    /// <summary>Creates the exception.</summary>
+    public NvmePathMismatchException()
+    {
+    }
+
+    /// <summary>Creates the exception with a message.</summary>
+    public NvmePathMismatchException(string message)
+        : base(message)
+    {
+    }
+
+    /// <summary>Creates the exception with a message and a cause.</summary>
+    public NvmePathMismatchException(string message, Exception? innerException)
+        : base(message, innerException)
+    {
+    }
+}

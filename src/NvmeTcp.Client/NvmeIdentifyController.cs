@@ -281,6 +281,9 @@ public sealed class NvmeIdentifyController
         ControllerType == NvmeControllerType.Discovery ||
         (ControllerType == NvmeControllerType.NotReported && SubsystemNqn == DiscoveryNqn);
 
+    /// <summary>Whether the controller reports Asymmetric Namespace Access (CMIC bit 3): it serves the ANA log (0Ch).</summary>
+    public bool ReportsAna => (Cmic & IdentifyControllerLayout.CmicAnaReporting) != 0;
+
     /// <summary>The largest transfer of one command in bytes: 2^MDTS minimum pages; null when MDTS is 0 (no limit).</summary>
     /// <param name="minimumPageSize">The minimum memory page size in bytes, 2^(12 + CAP.MPSMIN): 4096 for MPSMIN 0.</param>
     /// <returns>The limit in bytes, <see cref="long.MaxValue"/> if it does not fit, or null for no limit.</returns>

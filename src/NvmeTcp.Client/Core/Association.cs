@@ -11,11 +11,12 @@ namespace NvmeTcp.Client.Core;
 /// <remarks>
 /// Built whole by bring-up and then published by the controller in one write, so that a reader sees either the old
 /// association or the new one, never a mix; a reconnect builds a new one. Everything but <see cref="Namespaces"/>
-/// (refreshed on a namespace-change event) is fixed once it is published.
+/// (refreshed on a namespace-change event) and <see cref="AnaLog"/> (on an ANA change) is fixed once it is published.
 /// </remarks>
 internal sealed class Association
 {
     private NvmeNamespace[] _namespaces = [];
+    private NvmeAnaLog? _anaLog;
 
     public Association(QueueConnection admin, EndPoint endPoint)
     {
@@ -52,6 +53,13 @@ internal sealed class Association
     {
         get => Volatile.Read(ref _namespaces);
         set => Volatile.Write(ref _namespaces, value);
+    }
+
+    /// <summary>The last ANA log read (at bring-up, on an ANA change notice or on request); null without ANA reporting.</summary>
+    public NvmeAnaLog? AnaLog
+    {
+        get => Volatile.Read(ref _anaLog);
+        set => Volatile.Write(ref _anaLog, value);
     }
 
     /// <summary>Cancels the association's background work.</summary>
