@@ -61,9 +61,10 @@ public sealed partial class NvmeController
     /// <param name="namespaceId">NSID (0xFFFFFFFF for controller-wide logs such as SMART).</param>
     /// <param name="offset">Byte offset into the log, a multiple of 4.</param>
     /// <param name="retainAsyncEvent">RAE: keep an asynchronous event for this log outstanding.</param>
+    /// <param name="logSpecific">LSP (CDW10 bits 8-14), e.g. <see cref="AnaLogLayout.ReturnGroupsOnly"/> for the ANA log (0Ch).</param>
     /// <param name="cancellationToken">Cancels the command.</param>
     /// <returns>The log data.</returns>
-    public async Task<byte[]> GetLogPageAsync(byte logId, int length, uint namespaceId = 0xFFFFFFFF, ulong offset = 0, bool retainAsyncEvent = false, CancellationToken cancellationToken = default)
+    public async Task<byte[]> GetLogPageAsync(byte logId, int length, uint namespaceId = 0xFFFFFFFF, ulong offset = 0, bool retainAsyncEvent = false, byte logSpecific = 0, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(length, 4);
         var data = new byte[length];
@@ -71,7 +72,7 @@ public sealed partial class NvmeController
         for (var done = 0; done < length; done += chunk)
         {
             var size = Math.Min(chunk, length - done);
-            var sqe = GetLogPageCommand.Create(logId, (uint)size, namespaceId, offset + (ulong)done, retainAsyncEvent: retainAsyncEvent);
+            var sqe = GetLogPageCommand.Create(logId, (uint)size, namespaceId, offset + (ulong)done, logSpecific, retainAsyncEvent);
             await UserAdminAsync(sqe, default, data.AsMemory(done, size), cancellationToken).ConfigureAwait(false);
         }
 

@@ -114,13 +114,13 @@ public static class NvmeDiscovery
         var logger = controller.Logger;
         for (var attempt = 0; attempt < MaxGenerationRetries; attempt++)
         {
-            var headerData = await controller.GetLogPageAsync(LogPageId.Discovery, NvmeDiscoveryLogHeader.Size, 0, 0, retainAsyncEvent: true, cancellationToken).ConfigureAwait(false);
+            var headerData = await controller.GetLogPageAsync(LogPageId.Discovery, NvmeDiscoveryLogHeader.Size, 0, 0, retainAsyncEvent: true, cancellationToken: cancellationToken).ConfigureAwait(false);
             var header = NvmeDiscoveryLogHeader.Parse(headerData);
             var count = (int)Math.Min(header.Numrec, 4096);
             var entries = count == 0
                 ? []
-                : await controller.GetLogPageAsync(LogPageId.Discovery, count * NvmeDiscoveryLogEntry.Size, 0, NvmeDiscoveryLogHeader.Size, retainAsyncEvent: true, cancellationToken).ConfigureAwait(false);
-            var again = NvmeDiscoveryLogHeader.Parse(await controller.GetLogPageAsync(LogPageId.Discovery, NvmeDiscoveryLogHeader.Size, 0, 0, retainAsyncEvent: false, cancellationToken).ConfigureAwait(false));
+                : await controller.GetLogPageAsync(LogPageId.Discovery, count * NvmeDiscoveryLogEntry.Size, 0, NvmeDiscoveryLogHeader.Size, retainAsyncEvent: true, cancellationToken: cancellationToken).ConfigureAwait(false);
+            var again = NvmeDiscoveryLogHeader.Parse(await controller.GetLogPageAsync(LogPageId.Discovery, NvmeDiscoveryLogHeader.Size, 0, 0, retainAsyncEvent: false, cancellationToken: cancellationToken).ConfigureAwait(false));
             if (again.Genctr == header.Genctr)
             {
                 var page = new byte[NvmeDiscoveryLogHeader.Size + entries.Length];

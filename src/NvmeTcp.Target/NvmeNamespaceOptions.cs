@@ -100,4 +100,11 @@ public sealed class NvmeNamespaceOptions
 
     /// <summary>EUI-64 (8 bytes); by default derived from the subsystem NQN and NSID.</summary>
     public ReadOnlyMemory<byte>? Eui64 { get; set; }
+
+    /// <summary>
+    /// ANAGRPID: the ANA group of the namespace, whose state per port (<see cref="NvmeTcpTarget.SetAnaState"/>) decides
+    /// whether I/O to it is served there. 1 to <see cref="NvmeTargetOptions.AnaGroupMax"/>; default 1, nvmet's default
+    /// group. Fixed while the namespace is served.
+    /// </summary>
+    public uint AnaGroupId { get; set; } = 1;
 }

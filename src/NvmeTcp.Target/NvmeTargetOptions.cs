@@ -55,6 +55,9 @@ public sealed class NvmeTargetOptions
     /// <summary>The conventional NVMe/TCP I/O port.</summary>
     public const int DefaultPort = 4420;
 
+    /// <summary>The largest <see cref="AnaGroupMax"/> this target takes.</summary>
+    public const uint MaxAnaGroupMax = ushort.MaxValue;
+
     /// <summary>
     /// Where to listen. Default 127.0.0.1:4420; port 0 picks a free port (read it back from
     /// <see cref="NvmeTcpTarget.EndPoint"/>).
@@ -160,8 +163,27 @@ public sealed class NvmeTargetOptions
     /// </summary>
     public IList<IPEndPoint> DiscoveryReferrals { get; } = new List<IPEndPoint>();
 
-    /// <summary>PORTID reported in discovery log entries. Default 1.</summary>
+    /// <summary>PORTID of the single port <see cref="ListenEndPoint"/> makes when <see cref="Ports"/> is empty. Default 1.</summary>
     public ushort PortId { get; set; } = 1;
+
+    /// <summary>
+    /// The ports to listen on, each with its PORTID; every subsystem is served on each (a multipath target). Empty by
+    /// default: the target then has one port, <see cref="PortId"/> on <see cref="ListenEndPoint"/>. PORTIDs are
+    /// distinct.
+    /// </summary>
+    public IList<NvmeTargetPort> Ports { get; } = new List<NvmeTargetPort>();
+
+    /// <summary>
+    /// ANATT, the ANA Transition Time in Identify Controller: the seconds a host waits for a group in ANA Change
+    /// before it may treat it as inaccessible. Default 10, as nvmet.
+    /// </summary>
+    public byte AnaTransitionTime { get; set; } = 10;
+
+    /// <summary>
+    /// The largest ANA group ID (ANAGRPMAX, and NANAGRPID, in Identify Controller): namespaces take groups 1 to this.
+    /// 1 to <see cref="MaxAnaGroupMax"/>; default 128, as nvmet's NVMET_MAX_ANAGRPS.
+    /// </summary>
+    public uint AnaGroupMax { get; set; } = 128;
 
     /// <summary>The NVM subsystems served.</summary>
     public IList<NvmeSubsystemOptions> Subsystems { get; } = new List<NvmeSubsystemOptions>();

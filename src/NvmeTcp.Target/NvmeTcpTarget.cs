@@ -27,23 +27,19 @@ namespace NvmeTcp.Target;
 /// unknown subsystem or namespace.
 /// </para>
 /// </remarks>
-public sealed class NvmeTcpTarget : IAsyncDisposable
+public sealed partial class NvmeTcpTarget : IAsyncDisposable
 {
-    private readonly Socket _listener;
     private readonly ConcurrentDictionary<string, TargetSubsystem> _subsystems = new(StringComparer.Ordinal);
     private readonly TargetSubsystem? _discovery;
     private readonly ConcurrentDictionary<TargetConnection, Task> _connections = new();
     private readonly CancellationTokenSource _stopping = new();
     private readonly Dictionary<IPAddress, int> _perHost = [];
-    private Task _acceptLoop = Task.CompletedTask;
     private long _generation = 1;
     private int _disposed;
 
-    private NvmeTcpTarget(NvmeTargetOptions options, Socket listener)
+    private NvmeTcpTarget(NvmeTargetOptions options)
     {
         Options = options;
-        _listener = listener;
-        EndPoint = (IPEndPoint)listener.LocalEndPoint!;
         Log = new TargetLog(options.Logger ?? NullLogger.Instance);
         Testing = new NvmeTargetTestHooks(this);
         _discovery = options.EnableDiscovery ? TargetSubsystem.CreateDiscovery() : null;
@@ -53,8 +49,11 @@ public sealed class NvmeTcpTarget : IAsyncDisposable
         }
     }
 
-    /// <summary>The bound endpoint (the actual port when the options asked for port 0).</summary>
-    public IPEndPoint EndPoint { get; }
+    /// <summary>
+    /// The bound endpoint of the first port (the actual port when the options asked for port 0); it stays the same
+    /// after that port is removed. <see cref="Ports"/> lists every port.
+    /// </summary>
+    public IPEndPoint EndPoint { get; private set; } = null!;
 
     /// <summary>The options the target started with.</summary>
     public NvmeTargetOptions Options { get; }
@@ -90,19 +89,20 @@ public sealed class NvmeTcpTarget : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         cancellationToken.ThrowIfCancellationRequested();
         Validate(options);
-        var listener = new Socket(options.ListenEndPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        var target = new NvmeTcpTarget(options);
         try
         {
-            listener.Bind(options.ListenEndPoint);
-            listener.Listen(128);
-            var target = new NvmeTcpTarget(options, listener);
-            target._acceptLoop = Task.Run(target.AcceptLoopAsync, CancellationToken.None);
-            target.Log.Listening(target.EndPoint);
+            foreach (var port in ConfiguredPorts(options))
+            {
+                target.AddPortCore(port);
+            }
+
+            target.EndPoint = target._ports[0].EndPoint;
             return Task.FromResult(target);
         }
         catch
         {
-            listener.Dispose();
+            target.StopListening();
             throw;
         }
     }
@@ -155,6 +155,7 @@ public sealed class NvmeTcpTarget : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(ns);
         var subsystem = GetSubsystem(subsystemNqn);
+        CheckAnaGroups([ns]);
         subsystem.AddNamespace(new TargetNamespace(subsystem.Nqn, ns));
         Interlocked.Increment(ref _generation);
         RaiseNamespaceAttributeChanged(subsystemNqn, ns.Nsid);
@@ -224,8 +225,7 @@ public sealed class NvmeTcpTarget : IAsyncDisposable
         }
 
         await _stopping.CancelAsync().ConfigureAwait(false);
-        _listener.Dispose();
-        await _acceptLoop.ConfigureAwait(false);
+        await Task.WhenAll(StopListening()).ConfigureAwait(false);
         foreach (var controller in AllSubsystems.SelectMany(s => s.Controllers).ToArray())
         {
             controller.TearDown("target stopped");
@@ -273,6 +273,7 @@ public sealed class NvmeTcpTarget : IAsyncDisposable
             throw new ArgumentException("The discovery NQN is served by EnableDiscovery, not as a subsystem.", nameof(options));
         }
 
+        CheckAnaGroups(options.Namespaces);
         if (!_subsystems.TryAdd(options.Nqn, new TargetSubsystem(options)))
         {
             throw new ArgumentException($"Subsystem {options.Nqn} is served twice.", nameof(options));
@@ -283,6 +284,17 @@ public sealed class NvmeTcpTarget : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(options.ListenEndPoint);
         ArgumentNullException.ThrowIfNull(options.TimeProvider);
+        ArgumentNullException.ThrowIfNull(options.Ports);
+        if (options.Ports.Any(p => p is null) || options.Ports.Select(p => p.PortId).Distinct().Count() != options.Ports.Count)
+        {
+            throw new ArgumentException("Ports must be distinct: no two with one PORTID.", nameof(options));
+        }
+
+        if (options.AnaGroupMax is < 1 or > NvmeTargetOptions.MaxAnaGroupMax)
+        {
+            throw new ArgumentException($"AnaGroupMax is 1 to {NvmeTargetOptions.MaxAnaGroupMax}.", nameof(options));
+        }
+
         if (options.MaxH2CData < 4096 || options.MaxH2CData % 4 != 0 || options.MaxH2CData > 64 * 1024 * 1024)
         {
             throw new ArgumentException("MaxH2CData must be a multiple of 4 from 4096 to 64 MiB.", nameof(options));
@@ -337,49 +349,6 @@ public sealed class NvmeTcpTarget : IAsyncDisposable
             {
                 _perHost.Remove(host);
             }
-        }
-    }
-
-    private async Task AcceptLoopAsync()
-    {
-        while (!_stopping.IsCancellationRequested)
-        {
-            Socket socket;
-            try
-            {
-                socket = await _listener.AcceptAsync(_stopping.Token).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
-            {
-                return;
-            }
-
-            socket.NoDelay = true;
-            var host = (socket.RemoteEndPoint as IPEndPoint)?.Address ?? IPAddress.None;
-            if (!TryAdmit(host))
-            {
-                Log.LimitReached("MaxConnections", socket.RemoteEndPoint, $"{_connections.Count} connections open, {_perHost.GetValueOrDefault(host)} from this host (at most {Options.MaxConnections}, {Options.MaxConnectionsPerHost} per host)");
-                socket.Dispose();
-                continue;
-            }
-
-            var connection = new TargetConnection(this, socket, MaxDataLength());
-            var run = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            _connections[connection] = run.Task;
-            // Tracked in _connections until it has ended, whatever ends it: DisposeAsync waits for these tasks.
-            _ = Task.Run(async () =>
-            {
-                try
-                {
-                    await connection.RunAsync().ConfigureAwait(false);
-                }
-                finally
-                {
-                    _connections.TryRemove(connection, out _);
-                    Release(host);
-                    run.SetResult();
-                }
-            });
         }
     }
 }

@@ -40,7 +40,7 @@ public sealed class SpecRoundTripTests : IAsyncLifetime
         WithController(TestTargets.Nqn, (controller, subsystem) =>
         {
             var d = new byte[IdentifyControllerLayout.Size];
-            IdentifyWriter.Controller(d, controller);
+            IdentifyWriter.Controller(d, controller, _target.Options);
             var id = NvmeIdentifyController.Parse(d);
 
             Assert.Equal(0, id.Vid);
@@ -50,14 +50,14 @@ public sealed class SpecRoundTripTests : IAsyncLifetime
             Assert.Equal("FR1", id.FirmwareRevision);
             Assert.Equal(6, id.Rab);
             Assert.Equal(0u, id.Ieee);
-            Assert.Equal(IdentifyControllerLayout.CmicMultipleControllers, id.Cmic);
+            Assert.Equal(IdentifyControllerLayout.CmicMultiplePorts | IdentifyControllerLayout.CmicMultipleControllers | IdentifyControllerLayout.CmicAnaReporting, id.Cmic);
             Assert.Equal(3, id.Mdts);
             Assert.Equal(subsystem.MaxTransferBytes, id.MaxDataTransferBytes(ControllerCapabilities.MinimumPageSize(controller.Cap)));
             Assert.Equal(controller.Cntlid, id.Cntlid);
             Assert.Equal(new Version(2, 0, 0), id.Version);
             Assert.Equal(0u, id.Rtd3r);
             Assert.Equal(0u, id.Rtd3e);
-            Assert.Equal((uint)AsyncEventConfiguration.NamespaceAttribute, id.Oaes);
+            Assert.Equal((uint)(AsyncEventConfiguration.NamespaceAttribute | AsyncEventConfiguration.AnaChange), id.Oaes);
             Assert.Equal(IdentifyControllerLayout.CtrattHostId128 | IdentifyControllerLayout.CtrattTrafficBasedKeepAlive, id.Ctratt);
             Assert.Equal(NvmeControllerType.Io, id.ControllerType);
             Assert.False(id.IsDiscoveryController);
@@ -102,7 +102,7 @@ public sealed class SpecRoundTripTests : IAsyncLifetime
         WithController(NvmeQualifiedName.Discovery, (controller, subsystem) =>
         {
             var d = new byte[IdentifyControllerLayout.Size];
-            IdentifyWriter.Controller(d, controller);
+            IdentifyWriter.Controller(d, controller, _target.Options);
             var id = NvmeIdentifyController.Parse(d);
 
             Assert.Equal(NvmeControllerType.Discovery, id.ControllerType);
@@ -125,7 +125,7 @@ public sealed class SpecRoundTripTests : IAsyncLifetime
     {
         var ns = _target.FindSubsystem(TestTargets.Nqn)!.FindNamespace(nsid)!;
         var d = new byte[IdentifyNamespaceLayout.Size];
-        IdentifyWriter.Namespace(d, ns);
+        IdentifyWriter.Namespace(d, ns, _target.ListeningPorts[0].Ana);
         var id = NvmeIdentifyNamespace.Parse(d);
 
         var memory = ns.Backing == NvmeNamespaceBacking.Memory;
@@ -155,7 +155,7 @@ public sealed class SpecRoundTripTests : IAsyncLifetime
     public void Identify_namespace_of_no_namespace_is_zeroes()
     {
         var d = Enumerable.Repeat((byte)0xA5, IdentifyNamespaceLayout.Size).ToArray();
-        IdentifyWriter.Namespace(d, null);
+        IdentifyWriter.Namespace(d, null, _target.ListeningPorts[0].Ana);
         var id = NvmeIdentifyNamespace.Parse(d);
         Assert.Equal(0UL, id.Nsze);
         Assert.Equal(0, id.BlockSize);
@@ -301,7 +301,7 @@ public sealed class SpecRoundTripTests : IAsyncLifetime
         WithController(NvmeQualifiedName.Discovery, (controller, _) =>
         {
             var log = new byte[DiscoveryLogWriter.SizeFor(_target, controller)];
-            DiscoveryLogWriter.Write(log, _target, controller);
+            DiscoveryLogWriter.Write(log, _target, controller, _target.ListeningPorts[0]);
             var parsed = NvmeDiscoveryLog.Parse(log);
 
             Assert.Equal(_target.DiscoveryGenerationCounter, parsed.Header.Genctr);
@@ -370,7 +370,7 @@ public sealed class SpecRoundTripTests : IAsyncLifetime
     private void WithController(string nqn, Action<Controller, TargetSubsystem> test)
     {
         var subsystem = _target.FindSubsystem(nqn)!;
-        var controller = new Controller(_target, subsystem, 0x21, HostNqn, Guid.NewGuid(), katoMs: 0);
+        var controller = new Controller(_target, subsystem, 0x21, HostNqn, Guid.NewGuid(), katoMs: 0, portId: 9);
         try
         {
             test(controller, subsystem);

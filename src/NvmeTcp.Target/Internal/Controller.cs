@@ -48,14 +48,16 @@ internal sealed partial class Controller
     private int _grantedQueues;
     private int _torn;
 
-    public Controller(NvmeTcpTarget target, TargetSubsystem subsystem, ushort cntlid, string hostNqn, Guid hostId, uint katoMs)
+    public Controller(NvmeTcpTarget target, TargetSubsystem subsystem, ushort cntlid, string hostNqn, Guid hostId, uint katoMs, ushort portId)
     {
         _target = target;
+        PortId = portId;
         Subsystem = subsystem;
         Cntlid = cntlid;
         HostNqn = hostNqn;
         HostId = hostId;
-        SupportedEvents = (uint)(subsystem.IsDiscovery ? AsyncEventConfiguration.DiscoveryLogChange : AsyncEventConfiguration.NamespaceAttribute);
+        // nvmet's NVMET_AEN_CFG_OPTIONAL: namespace attribute and ANA change notices.
+        SupportedEvents = (uint)(subsystem.IsDiscovery ? AsyncEventConfiguration.DiscoveryLogChange : AsyncEventConfiguration.NamespaceAttribute | AsyncEventConfiguration.AnaChange);
         _asyncEventConfig = SupportedEvents;
         _keepAliveTimer = target.Options.TimeProvider.CreateTimer(static s => ((Controller)s!).OnKeepAliveTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         SetKeepAliveTimeout(katoMs == 0 && subsystem.IsDiscovery ? DiscoveryDefaultKatoMs : katoMs);
@@ -68,6 +70,9 @@ internal sealed partial class Controller
     public string HostNqn { get; }
 
     public Guid HostId { get; }
+
+    /// <summary>PORTID of the port the admin queue connected through (nvmet's <c>ctrl-&gt;port</c>): ANA notices follow it.</summary>
+    public ushort PortId { get; }
 
     /// <summary>OAES: the asynchronous events this controller can send.</summary>
     public uint SupportedEvents { get; }

@@ -23,7 +23,7 @@ internal static class IdentifyWriter
     public const int MaxListEntries = NamespaceListLayout.MaxEntries;
 
     /// <summary>Identify Controller (CNS 0x01), the fields <see cref="IdentifyControllerLayout"/> names.</summary>
-    public static void Controller(Span<byte> d, Controller controller)
+    public static void Controller(Span<byte> d, Controller controller, NvmeTargetOptions options)
     {
         var subsystem = controller.Subsystem;
         d = d[..Size];
@@ -32,8 +32,9 @@ internal static class IdentifyWriter
         WriteAscii(d.Slice(Ctrl.Mn, Ctrl.MnLength), subsystem.ModelNumber);
         WriteAscii(d.Slice(Ctrl.Fr, Ctrl.FrLength), subsystem.FirmwareRevision);
         d[Ctrl.Rab] = 6; // as nvmet
-        // CMIC bit 1: more than one controller may exist in the subsystem (dynamic controllers, one per host).
-        d[Ctrl.Cmic] = subsystem.IsDiscovery ? (byte)0 : Ctrl.CmicMultipleControllers;
+        // CMIC, as nvmet: several ports (NvmeTargetOptions.Ports), several controllers (dynamic, one per host and
+        // port), ANA reporting. The discovery controller reports none of it.
+        d[Ctrl.Cmic] = subsystem.IsDiscovery ? (byte)0 : (byte)(Ctrl.CmicMultiplePorts | Ctrl.CmicMultipleControllers | Ctrl.CmicAnaReporting);
         d[Ctrl.Mdts] = subsystem.Mdts;
         BinaryPrimitives.WriteUInt16LittleEndian(d[Ctrl.Cntlid..], controller.Cntlid);
         BinaryPrimitives.WriteUInt32LittleEndian(d[Ctrl.Ver..], Internal.Controller.Version);
@@ -61,6 +62,14 @@ internal static class IdentifyWriter
             BinaryPrimitives.WriteUInt32LittleEndian(d[Ctrl.Nn..], namespaces.Count == 0 ? 0 : namespaces[^1].Nsid);
             BinaryPrimitives.WriteUInt16LittleEndian(d[Ctrl.Oncs..], Ctrl.OncsCompare | Ctrl.OncsDatasetManagement | Ctrl.OncsWriteZeroes | Ctrl.OncsReservations);
             d[Ctrl.Vwc] = Ctrl.VwcPresent; // Flush is accepted (it has nothing to do)
+
+            // ANA: the five states, as nvmet; also GroupIdStatic, which nvmet leaves clear, because a namespace's
+            // ANAGRPID is fixed while it is served here (nvmet's can change through configfs).
+            d[Ctrl.Anatt] = options.AnaTransitionTime;
+            d[Ctrl.Anacap] = (byte)(AnaCapabilities.ReportsOptimized | AnaCapabilities.ReportsNonOptimized | AnaCapabilities.ReportsInaccessible
+                | AnaCapabilities.ReportsPersistentLoss | AnaCapabilities.ReportsChange | AnaCapabilities.GroupIdStatic);
+            BinaryPrimitives.WriteUInt32LittleEndian(d[Ctrl.Anagrpmax..], options.AnaGroupMax);
+            BinaryPrimitives.WriteUInt32LittleEndian(d[Ctrl.Nanagrpid..], options.AnaGroupMax);
         }
 
         // SGLs, and the offset subtype (in-capsule data), as nvmet with inline data.
@@ -79,7 +88,10 @@ internal static class IdentifyWriter
     /// Identify Namespace (CNS 0x00), the fields <see cref="IdentifyNamespaceLayout"/> names. An NSID that names no
     /// active namespace gets zeros, as nvmet answers.
     /// </summary>
-    public static void Namespace(Span<byte> d, TargetNamespace? ns)
+    /// <param name="d">The 4096 bytes to fill.</param>
+    /// <param name="ns">The namespace, or null.</param>
+    /// <param name="port">The ANA states of the port the command came through.</param>
+    public static void Namespace(Span<byte> d, TargetNamespace? ns, PortAnaStates port)
     {
         d = d[..Size];
         d.Clear();
@@ -93,7 +105,9 @@ internal static class IdentifyWriter
         var used = ns.Backing == NvmeNamespaceBacking.Memory
             ? (ulong)Math.Min((long)ns.BlockCount, ns.Store.AllocatedPages * SparseMemoryStore.PageSize / ns.BlockSize)
             : ns.BlockCount;
-        BinaryPrimitives.WriteUInt64LittleEndian(d[Ns.Nuse..], used);
+        // NUSE 0 where the group is inaccessible or lost on this port, as nvmet_execute_identify_ns.
+        var reachable = port[ns.AnaGroupId] is not (AnaState.Inaccessible or AnaState.PersistentLoss);
+        BinaryPrimitives.WriteUInt64LittleEndian(d[Ns.Nuse..], reachable ? used : 0);
         // Thin provisioning (NUSE counts written blocks) for memory namespaces.
         d[Ns.Nsfeat] = ns.Backing == NvmeNamespaceBacking.Memory ? Ns.NsfeatThinProvisioning : (byte)0;
         d[Ns.Nlbaf] = 0; // one format, 0's based
@@ -103,6 +117,7 @@ internal static class IdentifyWriter
         // What deallocated blocks read: zeros for memory (pages are freed); not reported for a file, whose store
         // ignores deallocation.
         d[Ns.Dlfeat] = ns.Store.Deallocates ? (byte)(Ns.DlfeatReadsZeroes | Ns.DlfeatWriteZeroesDeallocates) : (byte)0;
+        BinaryPrimitives.WriteUInt32LittleEndian(d[Ns.Anagrpid..], ns.AnaGroupId);
         ns.Nguid.CopyTo(d[Ns.Nguid..]);
         ns.Eui64.CopyTo(d[Ns.Eui64..]);
         BinaryPrimitives.WriteUInt32LittleEndian(d[Ns.LbaFormat(0)..], LbaFormatLayout.Create((byte)ns.BlockShift));

@@ -27,7 +27,7 @@ internal static class LogPageWriter
     public static void SupportedLogPages(Span<byte> log, bool discovery)
     {
         log.Clear();
-        ReadOnlySpan<byte> io = [SupportedLogPagesId, LogPageId.ErrorInformation, LogPageId.SmartHealth, LogPageId.FirmwareSlot, LogPageId.ChangedNamespaceList, LogPageId.CommandsSupportedAndEffects];
+        ReadOnlySpan<byte> io = [SupportedLogPagesId, LogPageId.ErrorInformation, LogPageId.SmartHealth, LogPageId.FirmwareSlot, LogPageId.ChangedNamespaceList, LogPageId.CommandsSupportedAndEffects, LogPageId.AsymmetricNamespaceAccess];
         ReadOnlySpan<byte> disc = [SupportedLogPagesId, LogPageId.Discovery];
         foreach (var lid in discovery ? disc : io)
         {
@@ -98,28 +98,36 @@ internal static class DiscoveryLogWriter
 
     /// <summary>The log's size for the host of <paramref name="controller"/>: header and entries.</summary>
     public static int SizeFor(NvmeTcpTarget target, Controller controller) =>
-        EntrySize * (1 + Subsystems(target, controller).Count() + (target.Options.DiscoveryReportsItself ? 1 : 0) + target.Options.DiscoveryReferrals.Count);
+        EntrySize * (1 + (Subsystems(target, controller).Count() * target.ListeningPorts.Count) + (target.Options.DiscoveryReportsItself ? 1 : 0) + target.Options.DiscoveryReferrals.Count);
 
-    /// <summary>Writes as many entries as fit in <paramref name="log"/> after the header.</summary>
-    public static void Write(Span<byte> log, NvmeTcpTarget target, Controller controller)
+    /// <summary>
+    /// Writes as many entries as fit in <paramref name="log"/> after the header: the discovery subsystem on
+    /// <paramref name="requestPort"/> (when it reports itself), an entry per subsystem and port with that port's
+    /// PORTID and address (nvmet lists only the subsystems linked to the port the host asked through, and reaches the
+    /// other ports by referrals), then the referrals.
+    /// </summary>
+    public static void Write(Span<byte> log, NvmeTcpTarget target, Controller controller, TargetPort requestPort)
     {
         log.Clear();
-        var endPoint = target.EndPoint;
         var capacity = (log.Length / EntrySize) - 1;
         var count = 0;
         if (target.Options.DiscoveryReportsItself && count < capacity)
         {
-            WriteEntry(log.Slice(EntrySize * ++count, EntrySize), target, endPoint, NvmeQualifiedName.Discovery, Entry.SubsystemCurrentDiscovery, CurrentDiscoveryFlags);
+            WriteEntry(log.Slice(EntrySize * ++count, EntrySize), requestPort.PortId, requestPort.EndPoint, NvmeQualifiedName.Discovery, Entry.SubsystemCurrentDiscovery, CurrentDiscoveryFlags);
         }
 
+        var ports = target.ListeningPorts;
         foreach (var subsystem in Subsystems(target, controller))
         {
-            if (count == capacity)
+            foreach (var port in ports)
             {
-                break;
-            }
+                if (count == capacity)
+                {
+                    break;
+                }
 
-            WriteEntry(log.Slice(EntrySize * ++count, EntrySize), target, endPoint, subsystem.Nqn, Entry.SubsystemNvm, 0);
+                WriteEntry(log.Slice(EntrySize * ++count, EntrySize), port.PortId, port.EndPoint, subsystem.Nqn, Entry.SubsystemNvm, 0);
+            }
         }
 
         foreach (var referral in target.Options.DiscoveryReferrals)
@@ -129,7 +137,7 @@ internal static class DiscoveryLogWriter
                 break;
             }
 
-            WriteEntry(log.Slice(EntrySize * ++count, EntrySize), target, referral, NvmeQualifiedName.Discovery, Entry.SubsystemReferral, 0);
+            WriteEntry(log.Slice(EntrySize * ++count, EntrySize), requestPort.PortId, referral, NvmeQualifiedName.Discovery, Entry.SubsystemReferral, 0);
         }
 
         BinaryPrimitives.WriteUInt64LittleEndian(log[DiscoveryLogHeaderLayout.Genctr..], target.GenerationCounter);
@@ -139,13 +147,13 @@ internal static class DiscoveryLogWriter
     private static IEnumerable<TargetSubsystem> Subsystems(NvmeTcpTarget target, Controller controller) =>
         target.NvmSubsystems.Where(s => s.IsHostAllowed(controller.HostNqn));
 
-    private static void WriteEntry(Span<byte> e, NvmeTcpTarget target, IPEndPoint endPoint, string nqn, byte type, ushort flags)
+    private static void WriteEntry(Span<byte> e, ushort portId, IPEndPoint endPoint, string nqn, byte type, ushort flags)
     {
         e[Entry.Trtype] = Entry.TransportTcp;
         e[Entry.Adrfam] = endPoint.AddressFamily == AddressFamily.InterNetworkV6 ? Entry.AddressFamilyIPv6 : Entry.AddressFamilyIPv4;
         e[Entry.Subtype] = type;
         e[Entry.Treq] = Treq;
-        BinaryPrimitives.WriteUInt16LittleEndian(e[Entry.Portid..], target.Options.PortId);
+        BinaryPrimitives.WriteUInt16LittleEndian(e[Entry.Portid..], portId);
         BinaryPrimitives.WriteUInt16LittleEndian(e[Entry.Cntlid..], Entry.DynamicController);
         BinaryPrimitives.WriteUInt16LittleEndian(e[Entry.Asqsz..], AdminQueueSize);
         BinaryPrimitives.WriteUInt16LittleEndian(e[Entry.Eflags..], flags);

@@ -16,6 +16,12 @@ internal sealed partial class TargetLog
     [LoggerMessage(100, LogLevel.Information, "NVMe/TCP target listening on {EndPoint}")]
     public partial void Listening(IPEndPoint endPoint);
 
+    [LoggerMessage(104, LogLevel.Information, "Port {PortId} ({EndPoint}) removed: its listener and connections are closed")]
+    public partial void PortRemoved(ushort portId, IPEndPoint endPoint);
+
+    [LoggerMessage(105, LogLevel.Information, "Port {PortId}: ANA group {GroupId} set to {State}")]
+    public partial void AnaStateSet(ushort portId, uint groupId, NvmeTcp.Protocol.Spec.AnaState state);
+
     [LoggerMessage(101, LogLevel.Information, "Connection from {Remote} accepted")]
     public partial void ConnectionAccepted(EndPoint? remote);
 

@@ -18,6 +18,7 @@ internal sealed class TargetNamespace
         BlockShift = options.BlockSize == 512 ? 9 : 12;
         BlockCount = (ulong)(options.SizeBytes / options.BlockSize);
         Backing = options.Backing;
+        AnaGroupId = options.AnaGroupId;
         Store = NamespaceStore.Create(options);
 
         // Stable identifiers: SHA-256 of "NQN/NSID", so a restarted target presents the same namespace.
@@ -53,6 +54,9 @@ internal sealed class TargetNamespace
     public ulong BlockCount { get; }
 
     public NvmeNamespaceBacking Backing { get; }
+
+    /// <summary>ANAGRPID: the group whose per-port state gates I/O.</summary>
+    public uint AnaGroupId { get; }
 
     public NamespaceStore Store { get; }
 

@@ -71,10 +71,10 @@ internal sealed partial class CommandExecutor
             switch (cns)
             {
                 case IdentifyCns.Controller:
-                    IdentifyWriter.Controller(d, controller);
+                    IdentifyWriter.Controller(d, controller, _target.Options);
                     break;
                 case IdentifyCns.Namespace when nsid is not (0 or 0xFFFFFFFF):
-                    IdentifyWriter.Namespace(d, subsystem.FindNamespace(nsid));
+                    IdentifyWriter.Namespace(d, subsystem.FindNamespace(nsid), _queue.Port.Ana);
                     break;
                 case IdentifyCns.ActiveNamespaceList when nsid < 0xFFFFFFFE:
                     IdentifyWriter.ActiveNamespaces(d, subsystem.Namespaces, nsid);
@@ -113,6 +113,7 @@ internal sealed partial class CommandExecutor
         var dwords = ((ulong)(sqe.Cdw11 & 0xFFFF) << 16 | (sqe.Cdw10 >> 16)) + 1;
         var length = dwords * 4;
         var offset = sqe.Cdw12 | ((ulong)sqe.Cdw13 << 32);
+        var returnGroupsOnly = ((sqe.Cdw10 >> 8) & AnaLogLayout.ReturnGroupsOnly) != 0; // LSP, CDW10 bits 8-14
 
         // Over MDTS, as Read and Write: Invalid Field in Command. Nothing is read or built for it.
         if (length > (ulong)controller.Subsystem.MaxTransferBytes)
@@ -142,6 +143,7 @@ internal sealed partial class CommandExecutor
             (false, LogPageId.ChangedNamespaceList) => NamespaceListLayout.Size,
             (false, LogPageId.CommandsSupportedAndEffects) => CommandEffectsLayout.Size,
             (false, LogPageId.FirmwareSlot) => LogPageWriter.FirmwareSlotSize,
+            (false, LogPageId.AsymmetricNamespaceAccess) => AnaLogWriter.SizeFor(controller.Subsystem, returnGroupsOnly),
             (_, LogPageWriter.SupportedLogPagesId) => LogPageWriter.SupportedLogPagesSize,
             _ => -1,
         };
@@ -160,7 +162,7 @@ internal sealed partial class CommandExecutor
             switch (lid)
             {
                 case LogPageId.Discovery:
-                    DiscoveryLogWriter.Write(log, _target, controller);
+                    DiscoveryLogWriter.Write(log, _target, controller, _queue.Port);
                     break;
                 case LogPageId.ErrorInformation:
                     controller.WriteErrorLog(log);
@@ -170,6 +172,9 @@ internal sealed partial class CommandExecutor
                     break;
                 case LogPageId.ChangedNamespaceList:
                     controller.WriteChangedNamespaceLog(log, retain);
+                    break;
+                case LogPageId.AsymmetricNamespaceAccess:
+                    AnaLogWriter.Write(log, _target, controller.Subsystem, _queue.Port.PortId, returnGroupsOnly);
                     break;
                 case LogPageId.FirmwareSlot:
                     LogPageWriter.FirmwareSlot(log, controller.Subsystem.FirmwareRevision);

@@ -113,7 +113,7 @@ internal sealed partial class CommandExecutor
                 return Status.Of(StatusCodes.ConnectInvalidParameters);
             }
 
-            controller = subsystem.CreateController(id => new Controller(_target, subsystem, id, hostNqn, hostId, kato));
+            controller = subsystem.CreateController(id => new Controller(_target, subsystem, id, hostNqn, hostId, kato, _queue.Port.PortId));
             if (controller is null)
             {
                 return Status.Of(StatusCodes.ConnectControllerBusy);

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using NvmeTcp.Client;
 using NvmeTcp.Protocol.Nvm;
 using NvmeTcp.Protocol;
+using NvmeTcp.Protocol.Spec;
 
 namespace NvmeTcp.Target.Internal.Execution;
 
@@ -29,6 +30,12 @@ internal sealed partial class CommandExecutor
         if (ns is null)
         {
             Complete(command, Status.Of(StatusCodes.InvalidNamespaceOrFormat));
+            return;
+        }
+
+        if (AnaStatus(ns) is { } path)
+        {
+            Complete(command, path);
             return;
         }
 
@@ -71,6 +78,19 @@ internal sealed partial class CommandExecutor
                 break;
         }
     }
+
+    /// <summary>
+    /// nvmet_check_ana_state: a command to a namespace whose ANA group is inaccessible, lost or in transition on the
+    /// port this queue came through fails with that path status (SCT 3), DNR clear as nvmet leaves it, before it
+    /// touches data or solicits any; null when the group is optimized or non-optimized there.
+    /// </summary>
+    private NvmeStatus? AnaStatus(TargetNamespace ns) => _queue.Port.Ana[ns.AnaGroupId] switch
+    {
+        AnaState.Inaccessible => Status.Of(StatusCodes.AnaInaccessible, doNotRetry: false),
+        AnaState.PersistentLoss => Status.Of(StatusCodes.AnaPersistentLoss, doNotRetry: false),
+        AnaState.Change => Status.Of(StatusCodes.AnaTransition, doNotRetry: false),
+        _ => null,
+    };
 
     // Whether a command reads (false) or writes (true) the namespace for reservation checks; null for neither.
     private static bool? ReservationAccess(NvmOpcode opcode) => opcode switch
@@ -140,6 +160,11 @@ internal sealed partial class CommandExecutor
         if (ns is null)
         {
             return Status.Of(StatusCodes.InvalidNamespaceOrFormat);
+        }
+
+        if (AnaStatus(ns) is { } path)
+        {
+            return path;
         }
 
         if (ReservationAccess((NvmOpcode)sqe.Opcode) is { } write && ns.Reservations.Check(Controller.HostId, write) is { IsSuccess: false } conflict)

@@ -27,6 +27,9 @@ internal interface ITargetQueue
     /// <summary>The controller of the association, once Connect succeeded.</summary>
     public Controller? Controller { get; }
 
+    /// <summary>The port the queue's connection came through (nvmet's <c>req-&gt;port</c>): its ANA states apply.</summary>
+    public TargetPort Port { get; }
+
     /// <summary>Connect succeeded: the queue now belongs to <paramref name="controller"/> as QID <paramref name="queueId"/>.</summary>
     public void Bind(Controller controller, ushort queueId, int sqSize, bool sqFlowControlDisabled);
 

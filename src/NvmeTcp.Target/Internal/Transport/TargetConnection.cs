@@ -48,9 +48,10 @@ internal sealed partial class TargetConnection : ITargetQueue
     private Controller? _controller;
     private int _closing;
 
-    public TargetConnection(NvmeTcpTarget target, Socket socket, int maxDataLength)
+    public TargetConnection(NvmeTcpTarget target, Socket socket, int maxDataLength, TargetPort port)
     {
         _target = target;
+        Port = port;
         _socket = socket;
         _maxDataLength = maxDataLength;
         _codec = PduCodecOptions.ControllerBeforeInitialize((uint)maxDataLength) with { CheckReserved = target.Options.ReservedFields != NvmeReservedFieldCheck.Ignore };
@@ -61,6 +62,9 @@ internal sealed partial class TargetConnection : ITargetQueue
     }
 
     public EndPoint? RemoteEndPoint { get; }
+
+    /// <summary>The port the connection was accepted on.</summary>
+    public TargetPort Port { get; }
 
     /// <summary>QID once Connect succeeded, else -1.</summary>
     public int QueueId => Volatile.Read(ref _queueId);

@@ -1,0 +1,56 @@
+using System.Buffers.Binary;
+using NvmeTcp.Protocol.Spec;
+
+namespace NvmeTcp.Target.Internal;
+
+/// <summary>
+/// The Asymmetric Namespace Access log (LID 0Ch, <see cref="AnaLogLayout"/>) as one controller sees it: the header
+/// (the target's CHGCNT, NUMANAGD), then a descriptor per ANA group that holds a namespace of the subsystem, by
+/// ascending ANAGRPID, with the group's state and CHGCNT on the port the command came through and its NSIDs
+/// ascending (none with RGO). nvmet (<c>nvmet_execute_get_log_page_ana</c>) lists every group created on any port,
+/// group 1 always, with or without namespaces, and gives each descriptor the global CHGCNT.
+/// </summary>
+internal static class AnaLogWriter
+{
+    /// <summary>The log's size now: header, descriptors and, without RGO, an NSID per namespace.</summary>
+    public static int SizeFor(TargetSubsystem subsystem, bool returnGroupsOnly)
+    {
+        var namespaces = subsystem.Namespaces;
+        var groups = namespaces.Select(n => n.AnaGroupId).Distinct().Count();
+        return AnaLogLayout.HeaderSize + (groups * AnaLogLayout.DescriptorSize) + (returnGroupsOnly ? 0 : namespaces.Count * AnaLogLayout.NsidSize);
+    }
+
+    /// <summary>Writes the log into <paramref name="log"/>, whole descriptors only (namespaces added since it was sized are left out).</summary>
+    public static void Write(Span<byte> log, NvmeTcpTarget target, TargetSubsystem subsystem, ushort portId, bool returnGroupsOnly)
+    {
+        log.Clear();
+        var (changeCount, states) = target.AnaSnapshot(portId);
+        var offset = AnaLogLayout.HeaderSize;
+        ushort count = 0;
+        foreach (var group in subsystem.Namespaces.GroupBy(n => n.AnaGroupId).OrderBy(g => g.Key))
+        {
+            var nsids = returnGroupsOnly ? [] : group.Select(n => n.Nsid).Order().ToArray();
+            var length = (int)AnaLogLayout.DescriptorLength((uint)nsids.Length);
+            if (offset + length > log.Length)
+            {
+                break;
+            }
+
+            var d = log.Slice(offset, length);
+            BinaryPrimitives.WriteUInt32LittleEndian(d[AnaLogLayout.GroupId..], group.Key);
+            BinaryPrimitives.WriteUInt32LittleEndian(d[AnaLogLayout.NamespaceCount..], (uint)nsids.Length);
+            BinaryPrimitives.WriteUInt64LittleEndian(d[AnaLogLayout.GroupChangeCount..], states.ChangeCount(group.Key));
+            d[AnaLogLayout.State] = (byte)states[group.Key];
+            for (var i = 0; i < nsids.Length; i++)
+            {
+                BinaryPrimitives.WriteUInt32LittleEndian(d[(AnaLogLayout.DescriptorSize + (i * AnaLogLayout.NsidSize))..], nsids[i]);
+            }
+
+            offset += length;
+            count++;
+        }
+
+        BinaryPrimitives.WriteUInt64LittleEndian(log[AnaLogLayout.ChangeCount..], changeCount);
+        BinaryPrimitives.WriteUInt16LittleEndian(log[AnaLogLayout.GroupDescriptorCount..], count);
+    }
+}
