@@ -15,8 +15,9 @@ public sealed class NvmePath
     private int _removed;
     private int _anaRefreshing;
 
-    internal NvmePath(string name, DnsEndPoint endPoint, NvmeController controller)
+    internal NvmePath(string name, int number, DnsEndPoint endPoint, NvmeController controller)
     {
+        Bit = 1UL << (number & 63);
         Name = name;
         EndPoint = endPoint;
         Controller = controller;
@@ -53,6 +54,9 @@ public sealed class NvmePath
 
     // NSID to state, replaced whole by the subsystem (readers see one snapshot).
     internal IReadOnlyDictionary<uint, AnaState> AnaStates { get; set; } = new Dictionary<uint, AnaState>();
+
+    // This path's bit in an I/O's set of paths it failed on (paths beyond 64 share bits: they are then skipped together).
+    internal ulong Bit { get; }
 
     internal bool IsLive => !IsRemoved && Controller.State == NvmeControllerState.Live;
 

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
 using Microsoft.Extensions.Logging;
 using NvmeTcp.Protocol;
 using NvmeTcp.Protocol.Spec;
@@ -96,8 +97,8 @@ public sealed partial class NvmeSubsystem
         ArgumentNullException.ThrowIfNull(request.Namespace);
         var ns = request.Namespace;
 
-        // Paths this I/O failed on since the paths last changed: skipped until the next change, so a command never
-        // bounces between two dead paths.
+        // Paths this I/O failed on since the paths last changed (a bit per path): skipped until the next change, so a
+        // command never bounces between two dead paths.
         ulong failedOn = 0;
         var attempts = 0;
         long waitStarted = 0;
@@ -105,7 +106,20 @@ public sealed partial class NvmeSubsystem
         while (true)
         {
             var changed = Volatile.Read(ref _changed).Task;
-            var route = Select(ns, failedOn, out var index);
+            var route = Select(ns, failedOn);
+            if (route is null && failedOn != 0 && Array.Exists(ns.Routes, r => r.IsUsable))
+            {
+                // Every usable path failed this I/O and still looks usable: give the paths a moment to show the failure
+                // (a failed connection takes its controller out of Live at once); if nothing changes, the error stands.
+                if (!await ChangedWithinAsync(changed, SettleTime, cancellationToken).ConfigureAwait(false))
+                {
+                    ExceptionDispatchInfo.Throw(last!);
+                }
+
+                failedOn = 0;
+                continue;
+            }
+
             if (route is null)
             {
                 if (waitStarted == 0)
@@ -131,7 +145,7 @@ public sealed partial class NvmeSubsystem
             catch (Exception e) when (IsPathError(e, path, cancellationToken, out var implied) && attempts < _options.MaxAttempts)
             {
                 last = e;
-                failedOn |= index < 64 ? 1UL << index : 0;
+                failedOn |= path.Bit;
                 if (_logger.IsEnabled(LogLevel.Debug))
                 {
                     Log.Failover(_logger, SubsystemNqn, ns.Id, path.Name, e.Message);
@@ -146,6 +160,21 @@ public sealed partial class NvmeSubsystem
             {
                 path.Finished(success);
             }
+        }
+    }
+
+    private static readonly TimeSpan SettleTime = TimeSpan.FromSeconds(1);
+
+    private async Task<bool> ChangedWithinAsync(Task changed, TimeSpan time, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await changed.WaitAsync(time, _time, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
         }
     }
 
@@ -166,10 +195,9 @@ public sealed partial class NvmeSubsystem
 
     // The policy's pick among usable routes not failed on: optimized ones first, non-optimized only when no optimized
     // route is usable (Linux's __nvme_find_path and nvme_round_robin_path do the same).
-    private Route? Select(NvmeSubsystemNamespace ns, ulong failedOn, out int index)
+    private Route? Select(NvmeSubsystemNamespace ns, ulong failedOn)
     {
         var routes = ns.Routes;
-        index = -1;
         if (routes.Length == 0)
         {
             return null;
@@ -178,14 +206,13 @@ public sealed partial class NvmeSubsystem
         var policy = IoPolicy;
         var start = policy == NvmeIoPolicy.RoundRobin ? ns.NextTurn() % routes.Length : 0;
         Route? best = null;
-        var bestIndex = -1;
         var bestOptimized = false;
         var bestDepth = long.MaxValue;
         for (var n = 0; n < routes.Length; n++)
         {
             var i = (start + n) % routes.Length;
             var route = routes[i];
-            if ((i < 64 && (failedOn & (1UL << i)) != 0) || !route.IsUsable)
+            if ((failedOn & route.Path.Bit) != 0 || !route.IsUsable)
             {
                 continue;
             }
@@ -196,7 +223,7 @@ public sealed partial class NvmeSubsystem
                 var depth = route.Path.InFlight;
                 if ((optimized && !bestOptimized) || (optimized == bestOptimized && depth < bestDepth))
                 {
-                    (best, bestIndex, bestOptimized, bestDepth) = (route, i, optimized, depth);
+                    (best, bestOptimized, bestDepth) = (route, optimized, depth);
                 }
 
                 continue;
@@ -204,17 +231,12 @@ public sealed partial class NvmeSubsystem
 
             if (optimized)
             {
-                index = i;
                 return route;
             }
 
-            if (best is null)
-            {
-                (best, bestIndex) = (route, i);
-            }
+            best ??= route;
         }
 
-        index = bestIndex;
         return best;
     }
 

@@ -78,6 +78,7 @@ public sealed partial class NvmeSubsystem : IAsyncDisposable
     private TaskCompletionSource _changed = NewSignal();
     private NvmePersistentDiscovery[] _discovery = [];
     private int _policy;
+    private int _pathCount;
     private bool _disposed;
 
     private NvmeSubsystem(NvmeMultipathOptions options)
@@ -212,7 +213,7 @@ public sealed partial class NvmeSubsystem : IAsyncDisposable
                 }
                 else
                 {
-                    path = new NvmePath($"nvme{Interlocked.Increment(ref s_pathNumber)}", endPoint, controller);
+                    path = new NvmePath($"nvme{Interlocked.Increment(ref s_pathNumber)}", _pathCount++, endPoint, controller);
                     Attach(path, strict: true);
                     _paths = [.. _paths, path];
                 }
@@ -367,8 +368,11 @@ public sealed partial class NvmeSubsystem : IAsyncDisposable
             }
 
             var (group, state) = AnaOf(controller, log, ns);
+            // The route replaces this path's old one in place: route order is path order.
             var route = new Route(path, ns, group, state);
-            target.Routes = [.. target.Routes.Where(r => r.Path != path), route];
+            var routes = target.Routes;
+            var at = Array.FindIndex(routes, r => r.Path == path);
+            target.Routes = at < 0 ? [.. routes, route] : [.. routes[..at], route, .. routes[(at + 1)..]];
             states[ns.Id] = state;
         }
 
