@@ -48,12 +48,12 @@ public sealed class NvmeAnaLog
     /// <param name="data">The log as read.</param>
     /// <param name="groupsOnly">Whether it was read with RGO; then every NNSIDS must be 0.</param>
     /// <returns>The log.</returns>
-    /// <exception cref="FormatException">The counts do not fit the data.</exception>
+    /// <exception cref="InvalidDataException">The counts do not fit the data.</exception>
     public static NvmeAnaLog Parse(ReadOnlySpan<byte> data, bool groupsOnly = false)
     {
         if (data.Length < AnaLogLayout.HeaderSize)
         {
-            throw new FormatException($"The ANA log needs at least {AnaLogLayout.HeaderSize} bytes, not {data.Length}.");
+            throw new InvalidDataException($"The ANA log needs at least {AnaLogLayout.HeaderSize} bytes, not {data.Length}.");
         }
 
         var changeCount = BinaryPrimitives.ReadUInt64LittleEndian(data[AnaLogLayout.ChangeCount..]);
@@ -64,20 +64,20 @@ public sealed class NvmeAnaLog
         {
             if (data.Length - offset < AnaLogLayout.DescriptorSize)
             {
-                throw new FormatException($"ANA log: descriptor {i} of {count} starts at byte {offset} but the log has {data.Length} bytes.");
+                throw new InvalidDataException($"ANA log: descriptor {i} of {count} starts at byte {offset} but the log has {data.Length} bytes.");
             }
 
             var d = data[(int)offset..];
             var nsids = BinaryPrimitives.ReadUInt32LittleEndian(d[AnaLogLayout.NamespaceCount..]);
             if (groupsOnly && nsids != 0)
             {
-                throw new FormatException($"ANA log read with RGO: descriptor {i} lists {nsids} NSIDs.");
+                throw new InvalidDataException($"ANA log read with RGO: descriptor {i} lists {nsids} NSIDs.");
             }
 
             var length = AnaLogLayout.DescriptorLength(nsids);
             if (data.Length - offset < length)
             {
-                throw new FormatException($"ANA log: descriptor {i} lists {nsids} NSIDs, more than the {data.Length - offset - AnaLogLayout.DescriptorSize} bytes after it hold.");
+                throw new InvalidDataException($"ANA log: descriptor {i} lists {nsids} NSIDs, more than the {data.Length - offset - AnaLogLayout.DescriptorSize} bytes after it hold.");
             }
 
             var ids = new uint[nsids];

@@ -157,7 +157,7 @@ public sealed partial class NvmeController
         {
             return NvmeAnaLog.Parse(data, groupsOnly);
         }
-        catch (FormatException e)
+        catch (InvalidDataException e)
         {
             throw new NvmeException($"The controller's ANA log is malformed: {e.Message}", e);
         }
