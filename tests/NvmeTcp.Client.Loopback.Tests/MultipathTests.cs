@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using NvmeTcp.Protocol;
 using NvmeTcp.Protocol.Spec;
+using NvmeTcp.Client.Tests.Shared;
 using NvmeTcp.Target;
 using static NvmeTcp.Client.Loopback.Tests.LoopbackTarget;
 

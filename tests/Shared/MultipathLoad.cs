@@ -1,15 +1,17 @@
 using System.Diagnostics;
 
-namespace NvmeTcp.Client.Loopback.Tests;
+namespace NvmeTcp.Client.Tests.Shared;
 
 /// <summary>
 /// Callers that each write a new pattern to a region of their own through a <see cref="NvmeSubsystem"/>, read it back
 /// and compare, one I/O outstanding per caller, until stopped or until one fails. Every error and mismatch is kept.
+/// Shared by the loopback and interop tests (linked into both).
 /// </summary>
 internal sealed class MultipathLoad
 {
     private const int MaxRoundsPerCaller = 1_000_000;
     private const int BytesPerCaller = 8192;
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(20);
 
     private readonly Task<string?>[] _callers;
     private volatile bool _stop;
@@ -23,7 +25,7 @@ internal sealed class MultipathLoad
             var back = new byte[BytesPerCaller];
             for (var i = 0; i < MaxRoundsPerCaller && !_stop; i++)
             {
-                var pattern = LoopbackTarget.Pattern(BytesPerCaller, seed + (caller * 100_000) + i);
+                var pattern = Pattern(BytesPerCaller, seed + (caller * 100_000) + i);
                 try
                 {
                     await subsystem.WriteAsync(ns, lba, pattern);
@@ -48,6 +50,13 @@ internal sealed class MultipathLoad
 
     public long Completed => Interlocked.Read(ref _completed);
 
+    private static byte[] Pattern(int length, int seed)
+    {
+        var data = new byte[length];
+        new Random(seed).NextBytes(data);
+        return data;
+    }
+
     public static MultipathLoad Start(NvmeSubsystem subsystem, NvmeSubsystemNamespace ns, int callers, int seed) => new(subsystem, ns, callers, seed);
 
     /// <summary>Waits (at most 20 s) until <paramref name="rounds"/> more write+verify rounds completed; fails at once if a caller failed.</summary>
@@ -55,7 +64,7 @@ internal sealed class MultipathLoad
     {
         var goal = Completed + rounds;
         var clock = Stopwatch.StartNew();
-        while (Completed < goal && clock.Elapsed < LoopbackTarget.Bound)
+        while (Completed < goal && clock.Elapsed < Bound)
         {
             if (_callers.FirstOrDefault(c => c.IsCompleted) is { } ended)
             {
@@ -65,14 +74,14 @@ internal sealed class MultipathLoad
             await Task.Delay(10);
         }
 
-        Assert.True(Completed >= goal, $"the load made {Completed} of {goal} rounds in {LoopbackTarget.Bound}");
+        Assert.True(Completed >= goal, $"the load made {Completed} of {goal} rounds in {Bound}");
     }
 
     /// <summary>Stops the callers and asserts that none saw an error or a mismatch.</summary>
     public async Task StopAndVerifyAsync()
     {
         _stop = true;
-        var outcomes = await Task.WhenAll(_callers).WaitAsync(LoopbackTarget.Bound);
+        var outcomes = await Task.WhenAll(_callers).WaitAsync(Bound);
         Assert.All(outcomes, o => Assert.Null(o));
     }
 }
