@@ -110,6 +110,11 @@ public class AnaTests
         Assert.Equal(log2.AsSpan(0, AnaLogLayout.HeaderSize).ToArray(), header);
         var (past, _) = await admin2.ExecuteAsync(GetLogPageCommand.Create(LogPageId.AsymmetricNamespaceAccess, 16, offset: (ulong)size + 4));
         StatusAssert.Is(StatusCodes.InvalidField, past, dnr: true);
+
+        // Group 1, nvmet's default group, is listed without namespaces too.
+        Assert.True(target.RemoveNamespace(TestTargets.Nqn, 1));
+        var (_, without) = await admin2.ExecuteAsync(GetLogPageCommand.Create(LogPageId.AsymmetricNamespaceAccess, 4096));
+        Assert.Equal([new AnaGroup(1, 0, AnaState.Optimized, []), new AnaGroup(3, 1, AnaState.Inaccessible, [2, 5])], AnaLog.Parse(without).Groups);
     }
 
     [Theory]
