@@ -198,7 +198,10 @@ if [ "${nvmet_multipath:-0}" = 1 ]; then
     w "$P2/addr_adrfam" ipv4
     w "$P2/addr_traddr" 0.0.0.0
     w "$P2/addr_trsvcid" 4421
+    # nvmet starts every group but the default one (1) inaccessible on each port: make group 2 optimized on both.
     mkdir "$P/ana_groups/2" "$P2/ana_groups/2" || fail "mkdir ana group 2"
+    w "$P/ana_groups/2/ana_state" optimized
+    w "$P2/ana_groups/2/ana_state" optimized
     d="$N/subsystems/$M/namespaces/1"
     mkdir "$d" || fail "mkdir $d"
     w "$d/device_path" /srv/multipath.img
