@@ -305,6 +305,38 @@ public class AnaTests
         Assert.Throws<ArgumentException>(() => target.AddNamespace(TestTargets.Nqn, new NvmeNamespaceOptions(9, 1 << 20) { AnaGroupId = 200 }));
     }
 
+    [Fact]
+    public async Task A_port_that_cannot_be_bound_fails_the_start_and_releases_what_it_opened()
+    {
+        var directory = Directory.CreateTempSubdirectory("nvmetcp-ana-");
+        try
+        {
+            var path = Path.Combine(directory.FullName, "disk.img");
+            await using (var stream = File.Create(path))
+            {
+                stream.SetLength(1 << 20);
+            }
+
+            using var taken = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            taken.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            taken.Listen();
+            var options = TestTargets.Options(s => s.Namespaces.Add(NvmeNamespaceOptions.ForFile(7, path, 4096)));
+            options.Ports.Add(new NvmeTargetPort(1, new IPEndPoint(IPAddress.Loopback, 0)));
+            options.Ports.Add(new NvmeTargetPort(2, (IPEndPoint)taken.LocalEndPoint!));
+            await Assert.ThrowsAsync<SocketException>(() => TestTargets.StartAsync(options));
+
+            // The file is not held (a file namespace opens it exclusively), and a port is never shared.
+            await using var target = await TestTargets.StartAsync(TestTargets.Options(s => s.Namespaces.Add(NvmeNamespaceOptions.ForFile(7, path, 4096))));
+            Assert.Throws<SocketException>(() => target.AddPort(new NvmeTargetPort(2, target.EndPoint)));
+            Assert.Throws<SocketException>(() => target.AddPort(new NvmeTargetPort(3, (IPEndPoint)taken.LocalEndPoint!)));
+            Assert.Equal([(ushort)1], target.Ports.Select(p => p.PortId));
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
     /// <summary>Sends an Asynchronous Event Request with <paramref name="cid"/>; it waits once a later command has completed.</summary>
     private static async Task ArmAsync(RawHost host, ushort cid)
     {

@@ -221,9 +221,12 @@ internal static class ServeCommand
 
     private static void Print(IAnsiConsole console, NvmeTcpTarget target)
     {
-        foreach (var port in target.Ports)
+        // One port: the line scripts (the bench harness, the interop tests) read the port from, unchanged.
+        var ports = target.Ports;
+        foreach (var port in ports)
         {
-            console.MarkupLineInterpolated(System.Globalization.CultureInfo.InvariantCulture, $"[green]NVMe/TCP target listening on[/] [bold]{port.EndPoint}[/] (port {port.PortId})");
+            var id = ports.Count == 1 ? string.Empty : $" (port {port.PortId})";
+            console.MarkupLineInterpolated(System.Globalization.CultureInfo.InvariantCulture, $"[green]NVMe/TCP target listening on[/] [bold]{port.EndPoint}[/]{id}");
         }
 
         if (target.Options.EnableDiscovery)
