@@ -181,8 +181,9 @@ public sealed partial class NvmeTcpTarget
             var listener = new Socket(port.EndPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
             try
             {
-                // A removed port's endpoint is taken again at once, whatever its closed connections left in TIME_WAIT.
-                listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+                // No ReuseAddress: on Linux .NET maps it to SO_REUSEPORT too, which would let two listeners share an
+                // endpoint. A removed port's endpoint is free again anyway: .NET binds with SO_REUSEADDR on Unix, so
+                // the connections it closed (TIME_WAIT) do not hold the address.
                 listener.Bind(port.EndPoint);
                 listener.Listen(128);
             }

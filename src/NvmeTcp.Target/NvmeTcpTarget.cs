@@ -102,7 +102,13 @@ public sealed partial class NvmeTcpTarget : IAsyncDisposable
         }
         catch
         {
+            // A port that cannot be bound: close the ports bound so far and the files the namespaces opened.
             target.StopListening();
+            foreach (var ns in target.AllSubsystems.SelectMany(s => s.Namespaces))
+            {
+                ns.Store.Dispose();
+            }
+
             throw;
         }
     }

@@ -73,7 +73,7 @@ public sealed class SpecRoundTripTests : IAsyncLifetime
             Assert.Equal((0, 0), (id.Wctemp, id.Cctemp));
             Assert.Equal((UInt128.Zero, UInt128.Zero), (id.Tnvmcap, id.Unvmcap));
             Assert.Equal(7, id.Kas);
-            Assert.Equal((0, 0, 0u, 0u), (id.Anatt, id.Anacap, id.Anagrpmax, id.Nanagrpid));
+            Assert.Equal((10, 0x5F, 128u, 128u), (id.Anatt, id.Anacap, id.Anagrpmax, id.Nanagrpid)); // ANATT as nvmet; the five states and a static ANAGRPID
             Assert.Equal(0x66, id.Sqes);
             Assert.Equal(0x44, id.Cqes);
             Assert.Equal(100, id.Maxcmd);

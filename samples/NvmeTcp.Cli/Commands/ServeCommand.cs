@@ -12,7 +12,8 @@ namespace NvmeTcp.Cli.Commands;
 /// </summary>
 internal static class ServeCommand
 {
-    private static readonly Option<string> Listen = new("--listen") { Description = "Endpoint to listen on (port 0 picks one).", DefaultValueFactory = _ => "127.0.0.1:4420" };
+    private static readonly Option<string[]> Listen = new("--listen") { Description = "Endpoint to listen on (port 0 picks one), repeatable: each is a port, PORTIDs 1, 2, ... in order, all serving the subsystem.", DefaultValueFactory = _ => ["127.0.0.1:4420"], AllowMultipleArgumentsPerToken = false };
+    private static readonly Option<string[]> AnaGroups = new("--ana-group") { Description = "NSID=GROUP: the namespace's ANA group (default 1), repeatable; change states at run time on stdin with 'ana PORTID GROUP STATE'.", AllowMultipleArgumentsPerToken = false };
     private static readonly Option<string> Nqn = new("--nqn") { Description = "Subsystem NQN.", DefaultValueFactory = _ => ServeSettings.DefaultNqn };
     private static readonly Option<string[]> Namespaces = new("--namespace", "-n") { Description = "NSID:SIZE[:BLOCK[:memory|null]] or NSID:file:PATH[:BLOCK] (a file or block device: data kept, Flush = fsync), repeatable (e.g. 1:64MiB:512, 3:1TiB:4096:null, 2:file:/var/lib/disk.img:4096).", AllowMultipleArgumentsPerToken = false };
     private static readonly Option<string[]> AllowHosts = new("--allow-host") { Description = "Host NQN allowed to connect, repeatable (default: any host)." };
@@ -32,7 +33,7 @@ internal static class ServeCommand
     public static Command Create()
     {
         var command = new Command("serve", "Run an in-process NVMe/TCP target until Ctrl+C or SIGTERM. Logs connections, host violations (FES/FEI), limits reached and errors on stderr; --verbose adds debug.");
-        foreach (var option in new Option[] { Listen, Nqn, Namespaces, AllowHosts, DhchapSecretOption, DhchapControllerSecretOption, DhchapHash, DhchapGroup, HeaderDigest, DataDigest, MaxH2CData, Mdts, MaxIoQueues, MaxQueueSize, C2HChunk, NoDiscovery })
+        foreach (var option in new Option[] { Listen, Nqn, Namespaces, AnaGroups, AllowHosts, DhchapSecretOption, DhchapControllerSecretOption, DhchapHash, DhchapGroup, HeaderDigest, DataDigest, MaxH2CData, Mdts, MaxIoQueues, MaxQueueSize, C2HChunk, NoDiscovery })
         {
             command.Options.Add(option);
         }
@@ -57,7 +58,7 @@ internal static class ServeCommand
 
             using var logging = ServeLogging.Create(parse, Console.Error);
             options.Logger = logging.CreateLogger("NvmeTcp.Target");
-            return await RunAsync(options, AnsiConsole.Console, null, cancellationToken).ConfigureAwait(false);
+            return await RunAsync(options, AnsiConsole.Console, null, cancellationToken, Console.In).ConfigureAwait(false);
         });
         return command;
     }
@@ -66,9 +67,10 @@ internal static class ServeCommand
     /// <exception cref="FormatException">An argument does not parse.</exception>
     public static NvmeTargetOptions ToOptions(ParseResult parse)
     {
+        var listen = parse.GetValue(Listen) is { Length: > 0 } endPoints ? endPoints.Select(ServeSettings.ParseEndPoint).ToArray() : [ServeSettings.ParseEndPoint("127.0.0.1:4420")];
         var options = new NvmeTargetOptions
         {
-            ListenEndPoint = ServeSettings.ParseEndPoint(parse.GetValue(Listen)!),
+            ListenEndPoint = listen[0],
             HeaderDigest = ServeSettings.ParseDigestPolicy(parse.GetValue(HeaderDigest)!),
             DataDigest = ServeSettings.ParseDigestPolicy(parse.GetValue(DataDigest)!),
             MaxH2CData = checked((int)ServeSettings.ParseSize(parse.GetValue(MaxH2CData)!)),
@@ -85,6 +87,20 @@ internal static class ServeCommand
         foreach (var ns in namespaces)
         {
             subsystem.Namespaces.Add(ServeSettings.ParseNamespace(ns));
+        }
+
+        if (listen.Length > 1)
+        {
+            for (var i = 0; i < listen.Length; i++)
+            {
+                options.Ports.Add(new NvmeTargetPort((ushort)(i + 1), listen[i]));
+            }
+        }
+
+        foreach (var (nsid, group) in (parse.GetValue(AnaGroups) ?? []).Select(ServeSettings.ParseAnaGroup))
+        {
+            var ns = subsystem.Namespaces.FirstOrDefault(n => n.Nsid == nsid) ?? throw new FormatException($"--ana-group: there is no namespace {nsid}.");
+            ns.AnaGroupId = group;
         }
 
         foreach (var host in parse.GetValue(AllowHosts) ?? [])
@@ -158,8 +174,9 @@ internal static class ServeCommand
     /// <param name="console">Where to print.</param>
     /// <param name="started">Called with the running target (tests use it to learn the port).</param>
     /// <param name="cancellationToken">Stops the target.</param>
+    /// <param name="commands">Control commands, one a line (<see cref="ServeControl"/>), answered on <paramref name="console"/>; none when null.</param>
     /// <returns>The exit code: 0 after a clean stop, 1 when the target cannot start.</returns>
-    public static async Task<int> RunAsync(NvmeTargetOptions options, IAnsiConsole console, Action<NvmeTcpTarget>? started, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(NvmeTargetOptions options, IAnsiConsole console, Action<NvmeTcpTarget>? started, CancellationToken cancellationToken, TextReader? commands = null)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         void OnSignal(PosixSignalContext context)
@@ -185,6 +202,8 @@ internal static class ServeCommand
         {
             Print(console, target);
             started?.Invoke(target);
+            // Not awaited: a read from the console's stdin cannot be cancelled; the loop ends with the input or the target.
+            _ = commands is null ? Task.CompletedTask : ServeControl.RunAsync(commands, target, console, stop.Token);
             try
             {
                 await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(false);
@@ -202,7 +221,14 @@ internal static class ServeCommand
 
     private static void Print(IAnsiConsole console, NvmeTcpTarget target)
     {
-        console.MarkupLineInterpolated(System.Globalization.CultureInfo.InvariantCulture, $"[green]NVMe/TCP target listening on[/] [bold]{target.EndPoint}[/]");
+        // One port: the line scripts (the bench harness, the interop tests) read the port from, unchanged.
+        var ports = target.Ports;
+        foreach (var port in ports)
+        {
+            var id = ports.Count == 1 ? string.Empty : $" (port {port.PortId})";
+            console.MarkupLineInterpolated(System.Globalization.CultureInfo.InvariantCulture, $"[green]NVMe/TCP target listening on[/] [bold]{port.EndPoint}[/]{id}");
+        }
+
         if (target.Options.EnableDiscovery)
         {
             console.MarkupLineInterpolated(System.Globalization.CultureInfo.InvariantCulture, $"discovery: {NvmeTcp.Client.NvmeIdentifyController.DiscoveryNqn}");
@@ -210,16 +236,16 @@ internal static class ServeCommand
 
         foreach (var subsystem in target.Options.Subsystems)
         {
-            var table = new Table().Title(subsystem.Nqn).AddColumns("NSID", "Size", "Block", "Backing");
+            var table = new Table().Title(subsystem.Nqn).AddColumns("NSID", "Size", "Block", "Backing", "ANA group");
             foreach (var ns in subsystem.Namespaces)
             {
-                table.AddRow(ns.Nsid.ToString(System.Globalization.CultureInfo.InvariantCulture), FormatSize(ns.SizeBytes), ns.BlockSize.ToString(System.Globalization.CultureInfo.InvariantCulture), Markup.Escape(ns.FilePath is { } path ? $"file {path}" : ns.Backing.ToString()));
+                table.AddRow(ns.Nsid.ToString(System.Globalization.CultureInfo.InvariantCulture), FormatSize(ns.SizeBytes), ns.BlockSize.ToString(System.Globalization.CultureInfo.InvariantCulture), Markup.Escape(ns.FilePath is { } path ? $"file {path}" : ns.Backing.ToString()), ns.AnaGroupId.ToString(System.Globalization.CultureInfo.InvariantCulture));
             }
 
             console.Write(table);
         }
 
-        console.MarkupLine("[grey]Ctrl+C or SIGTERM stops the target.[/]");
+        console.MarkupLine("[grey]Ctrl+C or SIGTERM stops the target. On stdin: ana PORTID GROUP STATE, port-remove PORTID, port-add PORTID.[/]");
     }
 
     private static string FormatSize(long bytes)

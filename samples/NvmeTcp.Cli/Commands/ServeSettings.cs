@@ -27,6 +27,20 @@ internal static class ServeSettings
         throw new FormatException($"'{text}' is not an IP endpoint such as 127.0.0.1:4420.");
     }
 
+    /// <summary>"NSID=GROUP": a namespace's ANA group.</summary>
+    /// <exception cref="FormatException">Not NSID=GROUP with two positive numbers.</exception>
+    public static (uint Nsid, uint Group) ParseAnaGroup(string text)
+    {
+        var parts = text.Split('=');
+        if (parts.Length == 2 && uint.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var nsid)
+            && uint.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var group) && nsid > 0 && group > 0)
+        {
+            return (nsid, group);
+        }
+
+        throw new FormatException($"--ana-group: '{text}' is not NSID=GROUP, e.g. 1=2.");
+    }
+
     /// <summary>
     /// "NSID:SIZE[:BLOCK[:memory|null]]", e.g. 1:64MiB:512, 3:1TiB:4096:null; or "NSID:file:PATH[:BLOCK]", a file or
     /// block device that exists (its size is its length), e.g. 2:file:/var/lib/disk.img:4096.

@@ -47,4 +47,13 @@ internal static class NvmetTarget
 
     /// <summary>The discovery subsystem nvmet serves on every port.</summary>
     public const string DiscoveryNqn = "nqn.2014-08.org.nvmexpress.discovery";
+
+    /// <summary>
+    /// Served only by VMs started with <see cref="NvmetVmOptions.Multipath"/>: on ports 1 (4420) and 2 (4421), any host,
+    /// namespace 1 a 16 MiB tmpfs file (4096-byte LBAs) in ANA group 2.
+    /// </summary>
+    public const string MultipathNqn = "nqn.2026-11.dev.nvmetcp:multipath";
+
+    /// <summary>NGUID of the multipath subsystem's namespace 1.</summary>
+    public const string MultipathNguid = "4e564d45000700000000000000000007";
 }

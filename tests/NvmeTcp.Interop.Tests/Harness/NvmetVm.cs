@@ -26,6 +26,16 @@ internal sealed record NvmetVmOptions
     /// <summary>A unix socket QEMU listens on, wired to the guest's ttyS1, where vm/init.sh answers fixed verbs.</summary>
     public string? ControlSocketPath { get; init; }
 
+    /// <summary>
+    /// Serve <see cref="NvmetTarget.MultipathNqn"/> on the guest's port 1 (4420) and port 2 (4421), its namespace in
+    /// ANA group 2 (<c>nvmet_multipath=1</c>), with a second host loopback port forwarded to 4421
+    /// (<see cref="NvmetVm.Port2"/>).
+    /// </summary>
+    public bool Multipath { get; init; }
+
+    /// <summary>The host loopback port forwarded to the guest's 4421 when <see cref="Multipath"/>; null picks a free one.</summary>
+    public int? SecondPort { get; init; }
+
     /// <summary>The console log's file name; default <c>console-LABEL.log</c>.</summary>
     public string? ConsoleName { get; init; }
 }
@@ -53,12 +63,13 @@ internal sealed class NvmetVm : IAsyncDisposable
     private Socket? _control;
     private StreamReader? _controlReader;
 
-    private NvmetVm(KernelImage image, Process process, StringBuilder stderr, int port, string consoleLog, string? controlSocketPath)
+    private NvmetVm(KernelImage image, Process process, StringBuilder stderr, int port, int port2, string consoleLog, string? controlSocketPath)
     {
         Image = image;
         _process = process;
         _stderr = stderr;
         Port = port;
+        Port2 = port2;
         ConsoleLog = consoleLog;
         _controlSocketPath = controlSocketPath;
     }
@@ -71,6 +82,9 @@ internal sealed class NvmetVm : IAsyncDisposable
     /// <summary>The host loopback port forwarded to the guest's nvmet port 4420.</summary>
     public int Port { get; }
 
+    /// <summary>The host loopback port forwarded to the guest's nvmet port 2 (4421); 0 without <see cref="NvmetVmOptions.Multipath"/>.</summary>
+    public int Port2 { get; }
+
     /// <summary>The serial console (ttyS0) log file.</summary>
     public string ConsoleLog { get; }
 
@@ -81,6 +95,9 @@ internal sealed class NvmetVm : IAsyncDisposable
     public string ReadyLine { get; private set; } = string.Empty;
 
     public IPEndPoint EndPoint => new(IPAddress.Loopback, Port);
+
+    /// <summary>The endpoint of the guest's port 2 (<see cref="Port2"/>).</summary>
+    public IPEndPoint EndPoint2 => new(IPAddress.Loopback, Port2);
 
     /// <summary>
     /// Starts QEMU and waits for the readiness marker. Throws with the console's tail when the VM fails or times out;
@@ -102,7 +119,8 @@ internal sealed class NvmetVm : IAsyncDisposable
         {
             File.Delete(consoleLog);
             var port = options.Port ?? FreeLoopbackPort();
-            var vm = Launch(image, port, consoleLog, lifetimeSeconds, options);
+            var port2 = !options.Multipath ? 0 : options.SecondPort ?? FreeLoopbackPort(port);
+            var vm = Launch(image, port, port2, consoleLog, lifetimeSeconds, options);
             try
             {
                 await vm.WaitForReadyAsync(bootTimeout);
@@ -124,15 +142,24 @@ internal sealed class NvmetVm : IAsyncDisposable
         throw last!;
     }
 
-    /// <summary>Binds port 0 on 127.0.0.1 and reads back the port the kernel chose.</summary>
-    private static int FreeLoopbackPort()
+    /// <summary>Binds port 0 on 127.0.0.1 and reads back the port the kernel chose (never <paramref name="besides"/>).</summary>
+    private static int FreeLoopbackPort(int besides = 0)
     {
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)listener.LocalEndPoint!).Port;
+        for (var i = 0; i < 10; i++)
+        {
+            using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            var port = ((IPEndPoint)listener.LocalEndPoint!).Port;
+            if (port != besides)
+            {
+                return port;
+            }
+        }
+
+        throw new InvalidOperationException("No second free loopback port.");
     }
 
-    private static NvmetVm Launch(KernelImage image, int port, string consoleLog, int lifetimeSeconds, NvmetVmOptions options)
+    private static NvmetVm Launch(KernelImage image, int port, int port2, string consoleLog, int lifetimeSeconds, NvmetVmOptions options)
     {
         var append = new StringBuilder(string.Create(CultureInfo.InvariantCulture, $"console=ttyS0 quiet panic=-1 nvmet_lifetime={lifetimeSeconds}"));
         var extra = new List<string>();
@@ -152,20 +179,28 @@ internal sealed class NvmetVm : IAsyncDisposable
             extra.AddRange(["-chardev", $"socket,id=ctl,path={control.Replace(",", ",,", StringComparison.Ordinal)},server=on,wait=off", "-serial", "chardev:ctl"]);
         }
 
+        var netdev = $"user,id=n0,hostfwd=tcp:127.0.0.1:{port}-:4420";
+        if (options.Multipath)
+        {
+            append.Append(" nvmet_multipath=1");
+            netdev += $",hostfwd=tcp:127.0.0.1:{port2}-:4421";
+        }
+
         var stderr = new StringBuilder();
         var process = Qemu.Start(
             image,
             image.InitrdPath,
             consoleLog,
             append.ToString(),
-            $"user,id=n0,hostfwd=tcp:127.0.0.1:{port}-:4420",
+            netdev,
             stderr,
             extra);
-        return new NvmetVm(image, process, stderr, port, consoleLog, options.ControlSocketPath);
+        return new NvmetVm(image, process, stderr, port, port2, consoleLog, options.ControlSocketPath);
     }
 
     /// <summary>
-    /// Sends one of vm/init.sh's control verbs (<c>port-remove</c>, <c>port-add</c>, <c>unlink-interop</c>, <c>ping</c>) on ttyS1 and waits
+    /// Sends one of vm/init.sh's control verbs (<c>port-remove</c>, <c>port-add</c>, <c>unlink-interop</c>, <c>ping</c>, and with
+    /// <see cref="NvmetVmOptions.Multipath"/> <c>ana PORT GROUP STATE</c>, <c>mp-port-remove PORT</c>, <c>mp-port-add PORT</c>) on ttyS1 and waits
     /// for its answer; throws unless it is <c>ok VERB</c>. The guest answers once the configfs change is done.
     /// </summary>
     public async Task ControlAsync(string verb, TimeSpan timeout)
@@ -271,7 +306,7 @@ internal sealed class NvmetVm : IAsyncDisposable
 
     public string Describe() => string.Create(
         CultureInfo.InvariantCulture,
-        $"Linux {Image.Label} ({Image.Package} {Image.Version}): nvmet ready in {BootTime.TotalSeconds:F1} s on 127.0.0.1:{Port} [{ReadyLine}]");
+        $"Linux {Image.Label} ({Image.Package} {Image.Version}): nvmet ready in {BootTime.TotalSeconds:F1} s on 127.0.0.1:{Port}{(Port2 == 0 ? string.Empty : $" and :{Port2}")} [{ReadyLine}]");
 
     /// <summary>Kills QEMU by the PID this harness started; idempotent.</summary>
     public void Kill() => Kill(_process);

@@ -181,10 +181,61 @@ port_remove() {
 }
 port_add || fail "link $subsystems to port"
 
+# Opt-in (nvmet_multipath=1, with QEMU forwarding a second host port to the guest's 4421): a subsystem served on
+# port 1 and on a port 2 (4421), its namespace in ANA group 2 (ports/N/ana_groups/2 on both ports), for the ANA
+# tests. A tmpfs file keeps what is written for the VM's life. Only on those VMs, so the fixture's serve exactly what
+# the other tests assert.
+mp=none
+M=nqn.2026-11.dev.nvmetcp:multipath
+if [ "${nvmet_multipath:-0}" = 1 ]; then
+    truncate -s 16M /srv/multipath.img || fail "multipath file"
+    mkdir "$N/subsystems/$M" || fail "mkdir subsystem $M"
+    w "$N/subsystems/$M/attr_allow_any_host" 1
+    w "$N/subsystems/$M/attr_serial" NVMETCP-MPATH-01
+    P2=$N/ports/2
+    mkdir "$P2" || fail "mkdir port 2"
+    w "$P2/addr_trtype" tcp
+    w "$P2/addr_adrfam" ipv4
+    w "$P2/addr_traddr" 0.0.0.0
+    w "$P2/addr_trsvcid" 4421
+    # nvmet starts every group but the default one (1) inaccessible on each port: make group 2 optimized on both.
+    mkdir "$P/ana_groups/2" "$P2/ana_groups/2" || fail "mkdir ana group 2"
+    w "$P/ana_groups/2/ana_state" optimized
+    w "$P2/ana_groups/2/ana_state" optimized
+    d="$N/subsystems/$M/namespaces/1"
+    mkdir "$d" || fail "mkdir $d"
+    w "$d/device_path" /srv/multipath.img
+    w "$d/device_uuid" 4e564d45-0007-4000-8000-000000000007
+    w "$d/device_nguid" 4e564d45-0007-0000-0000-000000000007
+    w "$d/buffered_io" 1
+    w "$d/ana_grpid" 2
+    w "$d/enable" 1
+    ln -s "$N/subsystems/$M" "$P/subsystems/$M" || fail "link $M to port 1"
+    ln -s "$N/subsystems/$M" "$P2/subsystems/$M" || fail "link $M to port 2"
+    mp="ports=1,2:group=2:$(cat "$P/ana_groups/2/ana_state"),$(cat "$P2/ana_groups/2/ana_state")"
+fi
+
+# The multipath control verbs take words from the host: each is checked against a fixed list before it names a
+# configfs path.
+# ana PORT GROUP STATE: write ports/PORT/ana_groups/GROUP/ana_state.
+ana() {
+    case "$1" in 1 | 2) ;; *) return 1 ;; esac
+    case "$2" in 1 | 2) ;; *) return 1 ;; esac
+    case "$3" in optimized | non-optimized | inaccessible | persistent-loss | change) ;; *) return 1 ;; esac
+    [ "$#" = 3 ] && [ "$mp" != none ] && echo "$3" > "$N/ports/$1/ana_groups/$2/ana_state"
+}
+# mp-port-remove PORT / mp-port-add PORT: unlink / link only the multipath subsystem on that port (port 2, which
+# serves nothing else, then closes / listens again).
+mp_port() {
+    case "$2" in 1 | 2) ;; *) return 1 ;; esac
+    [ "$#" = 2 ] && [ "$mp" != none ] || return 1
+    if [ "$1" = remove ]; then rm "$N/ports/$2/subsystems/$M"; else ln -s "$N/subsystems/$M" "$N/ports/$2/subsystems/$M"; fi
+}
+
 # Opt-in (nvmet_control=1, with a second serial port): fixed verbs on ttyS1, each answered "ok VERB" or
 # "error VERB" on ttyS1 once done; nothing else runs. Raw mode: no echo, no CR/LF translation.
 # port-remove / port-add: unlink / link every subsystem (the port closes / listens again); unlink-interop:
-# only the interop subsystem, the port stays up for the others.
+# only the interop subsystem, the port stays up for the others; ana, mp-port-remove, mp-port-add: above.
 control=none
 if [ "${nvmet_control:-0}" = 1 ]; then
     stty -F /dev/ttyS1 raw -echo || fail "stty ttyS1"
@@ -197,13 +248,17 @@ if [ "${nvmet_control:-0}" = 1 ]; then
                 port-add) port_add && echo "ok $verb" || echo "error $verb" ;;
                 unlink-interop) rm "$P/subsystems/$S" && echo "ok $verb" || echo "error $verb" ;;
                 ping) echo "ok $verb" ;;
+                # shellcheck disable=SC2086 # split into words on purpose; ana and mp_port check each one
+                "ana "*) ana ${verb#ana } && echo "ok $verb" || echo "error $verb" ;;
+                "mp-port-remove "*) mp_port remove ${verb#mp-port-remove } && echo "ok $verb" || echo "error $verb" ;;
+                "mp-port-add "*) mp_port add ${verb#mp-port-add } && echo "ok $verb" || echo "error $verb" ;;
                 *) echo "error $verb" ;;
             esac
         done < /dev/ttyS1 > /dev/ttyS1
     ) &
 fi
 
-echo "NVMET-READY kernel=$(uname -r) ram0_lbs=$(cat /sys/block/ram0/queue/logical_block_size) disk=$disk control=$control auth=$auth resv=$resv uptime=$(cut -d' ' -f1 /proc/uptime)"
+echo "NVMET-READY kernel=$(uname -r) ram0_lbs=$(cat /sys/block/ram0/queue/logical_block_size) disk=$disk control=$control auth=$auth resv=$resv mp=$mp uptime=$(cut -d' ' -f1 /proc/uptime)"
 
 sleep "$lifetime"
 echo "NVMET-LIFETIME-EXPIRED after $lifetime s"

@@ -1,0 +1,241 @@
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using System.Net;
+using NvmeTcp.Client;
+using NvmeTcp.Interop.Tests.Harness;
+using NvmeTcp.Protocol;
+using NvmeTcp.Protocol.Admin;
+using NvmeTcp.Protocol.Spec;
+using NvmeTcp.Target;
+
+namespace NvmeTcp.Interop.Tests;
+
+/// <summary>
+/// ANA against Linux nvmet with two ports (vm/init.sh's multipath subsystem, namespace 1 in ANA group 2), and the same
+/// scenario against our target with two ports, so both answer alike: Identify's ANA fields, the ANA log (0Ch) with
+/// and without RGO, a state set on port 1 (configfs <c>ana_state</c> through the control channel, or
+/// <see cref="NvmeTcpTarget.SetAnaState"/>), the ANA change notice on port 1's controller, the log showing it on
+/// port 1 and not on port 2, a Read failing with ANA Inaccessible on port 1 and served on port 2, and back.
+/// </summary>
+public sealed class AnaTests(NvmetVms vms)
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(20);
+
+    public static TheoryData<string> Kernels => new(NvmetVms.Kernels);
+
+    [Theory]
+    [MemberData(nameof(Kernels))]
+    public async Task Nvmet_ana_state_set_on_one_port_shows_in_the_log_the_notice_and_io_statuses_of_that_port_only(string kernel)
+    {
+        var output = TestContext.Current.TestOutputHelper;
+        void Log(string line) => output?.WriteLine(line);
+        using var scratch = new ScratchDirectory();
+        await using var vm = await NvmetVm.StartAsync(
+            vms.GetImage(kernel),
+            Path.Combine(AppContext.BaseDirectory, "vm-logs", "ana"),
+            TimeSpan.FromSeconds(120),
+            600,
+            Log,
+            new NvmetVmOptions { Multipath = true, ControlSocketPath = Path.Combine(scratch.Path, "control.sock"), ConsoleName = $"console-{kernel}.log" });
+        Log(vm.Describe());
+        Assert.Contains("mp=ports=1,2:group=2:optimized,optimized", vm.ReadyLine, StringComparison.Ordinal);
+        await vm.ControlAsync("ping", Bound);
+        await Assert.ThrowsAsync<InvalidOperationException>(() => vm.ControlAsync("ana 3 2 optimized", Bound)); // no port 3
+
+        var seen = await RunAsync(vm.EndPoint, vm.EndPoint2, verb => vm.ControlAsync(verb, Bound), Log);
+        Assert.Equal((byte)0x1F, seen.Anacap); // the five states; the group ID may change through configfs
+    }
+
+    [Fact]
+    public async Task Our_target_with_two_ports_answers_the_same_scenario_as_nvmet()
+    {
+        var options = new NvmeTargetOptions();
+        options.Ports.Add(new NvmeTargetPort(1, new IPEndPoint(IPAddress.Loopback, 0)));
+        options.Ports.Add(new NvmeTargetPort(2, new IPEndPoint(IPAddress.Loopback, 0)));
+        var subsystem = new NvmeSubsystemOptions(NvmetTarget.MultipathNqn);
+        subsystem.Namespaces.Add(new NvmeNamespaceOptions(1, 16 << 20, 4096) { AnaGroupId = 2 });
+        options.Subsystems.Add(subsystem);
+        await using var target = await NvmeTcpTarget.StartAsync(options, TestContext.Current.CancellationToken);
+        Task SetAsync(string verb)
+        {
+            // The control verb vm/init.sh takes: "ana PORT GROUP STATE".
+            var words = verb.Split(' ');
+            target.SetAnaState(ushort.Parse(words[1], System.Globalization.CultureInfo.InvariantCulture), uint.Parse(words[2], System.Globalization.CultureInfo.InvariantCulture), words[3] switch
+            {
+                "optimized" => AnaState.Optimized,
+                "inaccessible" => AnaState.Inaccessible,
+                _ => throw new ArgumentException(verb),
+            });
+            return Task.CompletedTask;
+        }
+
+        var seen = await RunAsync(target.Ports[0].EndPoint, target.Ports[1].EndPoint, SetAsync, line => TestContext.Current.TestOutputHelper?.WriteLine(line));
+        Assert.Equal((byte)0x5F, seen.Anacap); // nvmet's five states, and GroupIdStatic: ours never changes
+    }
+
+    /// <summary>The scenario, through a controller on each port; returns what differs between targets for the caller to check.</summary>
+    private static async Task<NvmeIdentifyController> RunAsync(IPEndPoint port1, IPEndPoint port2, Func<string, Task> control, Action<string> log)
+    {
+        await using var path1 = await NvmeController.ConnectAsync(Options(port1)).WaitAsync(Bound);
+        await using var path2 = await NvmeController.ConnectAsync(Options(port2)).WaitAsync(Bound);
+        var events1 = new Events(path1);
+        var events2 = new Events(path2);
+        Assert.NotEqual(path1.ControllerId, path2.ControllerId);
+
+        var id = path1.Identify;
+        log($"Identify: CMIC 0x{id.Cmic:X2} OAES 0x{id.Oaes:X8} ANATT {id.Anatt} ANACAP 0x{id.Anacap:X2} ANAGRPMAX {id.Anagrpmax} NANAGRPID {id.Nanagrpid}");
+        Assert.Equal(IdentifyControllerLayout.CmicMultiplePorts | IdentifyControllerLayout.CmicMultipleControllers | IdentifyControllerLayout.CmicAnaReporting, id.Cmic);
+        Assert.Equal((10, 128u, 128u), (id.Anatt, id.Anagrpmax, id.Nanagrpid));
+        Assert.Equal(0x1F, id.Anacap & 0x1F);
+        Assert.NotEqual(0u, id.Oaes & (uint)AsyncEventConfiguration.AnaChange);
+        var ns1 = path1.GetNamespace(1);
+        var ns2 = path2.GetNamespace(1);
+        Assert.Equal((2u, 2u), (ns1.Identify.Anagrpid, ns2.Identify.Anagrpid));
+        await EnableAnaNoticesAsync(path1);
+        await EnableAnaNoticesAsync(path2);
+
+        var data = Patterns.Of(8 * ns2.BlockSize, 21);
+        await path2.IoQueues[0].WriteAsync(ns2, 16, data).AsTask().WaitAsync(Bound);
+        var back = new byte[data.Length];
+        await path1.IoQueues[0].ReadAsync(ns1, 16, back).AsTask().WaitAsync(Bound);
+        Assert.Equal(data, back);
+
+        var before = await AnaLogAsync(path1, 0);
+        log($"ANA log before, port 1: {before}");
+        Assert.Equal([(1u, AnaState.Optimized, Array.Empty<uint>()), (2u, AnaState.Optimized, [1u])], before.Groups.Select(g => (g.GroupId, g.State, g.Nsids)), GroupComparer.Instance);
+        var groupsOnly = await AnaLogAsync(path2, AnaLogLayout.ReturnGroupsOnly);
+        Assert.Equal([(1u, AnaState.Optimized, Array.Empty<uint>()), (2u, AnaState.Optimized, Array.Empty<uint>())], groupsOnly.Groups.Select(g => (g.GroupId, g.State, g.Nsids)), GroupComparer.Instance);
+
+        await control("ana 1 2 inaccessible");
+        var notice = await events1.Ana.Task.WaitAsync(Bound);
+        Assert.Equal((byte)AsyncEventType.Notice, notice.EventType);
+        var after1 = await AnaLogAsync(path1, 0);
+        var after2 = await AnaLogAsync(path2, 0);
+        log($"ANA log after, port 1: {after1}; port 2: {after2}");
+        Assert.True(after1.ChangeCount > before.ChangeCount, $"CHGCNT {before.ChangeCount} -> {after1.ChangeCount}");
+        Assert.Equal(AnaState.Inaccessible, after1.Groups.Single(g => g.GroupId == 2).State);
+        Assert.Equal(AnaState.Optimized, after2.Groups.Single(g => g.GroupId == 2).State);
+        Assert.True(after1.Groups.Single(g => g.GroupId == 2).ChangeCount > 0);
+
+        var refused = await Assert.ThrowsAsync<NvmeStatusException>(() => path1.IoQueues[0].ReadAsync(ns1, 16, back).AsTask().WaitAsync(Bound));
+        log($"Read through port 1: {refused.Status} ({refused.StatusName})");
+        Assert.Equal((NvmeStatusCodeType.PathRelated, (byte)(StatusCodes.AnaInaccessible & 0xFF), false), (refused.Status.CodeType, refused.Status.Code, refused.Status.DoNotRetry));
+        Array.Clear(back);
+        await path2.IoQueues[0].ReadAsync(ns2, 16, back).AsTask().WaitAsync(Bound);
+        Assert.Equal(data, back);
+        // Port 2's controller was not told: nvmet sends the notice to the controllers of the port whose state changed
+        // (nvmet_port_send_ana_event). Checked after port 1's notice and two round trips on port 2, with no wait.
+        Assert.False(events2.Ana.Task.IsCompleted, "port 2's controller got an ANA change notice for port 1's state");
+
+        // Back to optimized: the notice comes again (the log was read with RAE clear) and port 1 serves the Read.
+        events1.Rearm();
+        await control("ana 1 2 optimized");
+        await events1.Ana.Task.WaitAsync(Bound);
+        Array.Clear(back);
+        await path1.IoQueues[0].ReadAsync(ns1, 16, back).AsTask().WaitAsync(Bound);
+        Assert.Equal(data, back);
+        Assert.Equal(AnaState.Optimized, (await AnaLogAsync(path1, 0)).Groups.Single(g => g.GroupId == 2).State);
+        return id;
+    }
+
+    private static NvmeTcpOptions Options(IPEndPoint endPoint) => new()
+    {
+        Address = endPoint.Address.ToString(),
+        Port = endPoint.Port,
+        SubsystemNqn = NvmetTarget.MultipathNqn,
+        HostNqn = NvmetTarget.HostNqn,
+        IoQueueCount = 1,
+        IoQueueSize = 16,
+        ConnectTimeout = TimeSpan.FromSeconds(5),
+    };
+
+    /// <summary>
+    /// Adds ANA change notices to what the controller enabled: today's client asks only for the notices it acts on
+    /// (namespace attribute), in the background after connecting, so this waits (bounded) until its Set Features has
+    /// landed, then sets both. The client raises <see cref="NvmeController.AsyncEvent"/> for any notice it gets.
+    /// </summary>
+    private static async Task EnableAnaNoticesAsync(NvmeController controller)
+    {
+        var wanted = (uint)(AsyncEventConfiguration.NamespaceAttribute | AsyncEventConfiguration.AnaChange);
+        for (var i = 0; i < 100; i++)
+        {
+            if (await controller.GetFeatureAsync(FeatureId.AsyncEventConfiguration).WaitAsync(Bound) == (uint)AsyncEventConfiguration.NamespaceAttribute)
+            {
+                await controller.SetFeatureAsync(FeatureId.AsyncEventConfiguration, wanted).WaitAsync(Bound);
+                Assert.Equal(wanted, await controller.GetFeatureAsync(FeatureId.AsyncEventConfiguration).WaitAsync(Bound));
+                return;
+            }
+
+            await Task.Delay(50);
+        }
+
+        Assert.Fail("The client never set its Asynchronous Event Configuration.");
+    }
+
+    private static async Task<AnaLog> AnaLogAsync(NvmeController controller, byte logSpecific) =>
+        AnaLog.Parse(await controller.GetLogPageAsync(LogPageId.AsymmetricNamespaceAccess, 4096, logSpecific: logSpecific).WaitAsync(Bound));
+
+    private sealed class Events
+    {
+        public Events(NvmeController controller) => controller.AsyncEvent += (_, e) =>
+        {
+            if (e.EventInformation == (byte)AsyncEventNotice.AnaChange && e.LogPageId == LogPageId.AsymmetricNamespaceAccess)
+            {
+                All.Enqueue(e);
+                Ana.TrySetResult(e);
+            }
+        };
+
+        public ConcurrentQueue<NvmeAsyncEventArgs> All { get; } = new();
+
+        public TaskCompletionSource<NvmeAsyncEventArgs> Ana { get; private set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void Rearm() => Ana = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    private sealed class GroupComparer : IEqualityComparer<(uint GroupId, AnaState State, uint[] Nsids)>
+    {
+        public static readonly GroupComparer Instance = new();
+
+        public bool Equals((uint GroupId, AnaState State, uint[] Nsids) x, (uint GroupId, AnaState State, uint[] Nsids) y) =>
+            x.GroupId == y.GroupId && x.State == y.State && x.Nsids.SequenceEqual(y.Nsids);
+
+        public int GetHashCode((uint GroupId, AnaState State, uint[] Nsids) obj) => HashCode.Combine(obj.GroupId, obj.State);
+    }
+
+    private sealed record AnaGroup(uint GroupId, ulong ChangeCount, AnaState State, uint[] Nsids)
+    {
+        public override string ToString() => $"group {GroupId} {State} chgcnt {ChangeCount} nsids [{string.Join(",", Nsids)}]";
+    }
+
+    private sealed record AnaLog(ulong ChangeCount, IReadOnlyList<AnaGroup> Groups)
+    {
+        public static AnaLog Parse(ReadOnlySpan<byte> log)
+        {
+            var count = BinaryPrimitives.ReadUInt16LittleEndian(log[AnaLogLayout.GroupDescriptorCount..]);
+            var groups = new List<AnaGroup>();
+            var offset = AnaLogLayout.HeaderSize;
+            for (var i = 0; i < count; i++)
+            {
+                var d = log[offset..];
+                var nnsids = BinaryPrimitives.ReadUInt32LittleEndian(d[AnaLogLayout.NamespaceCount..]);
+                var nsids = new uint[nnsids];
+                for (var n = 0; n < nnsids; n++)
+                {
+                    nsids[n] = BinaryPrimitives.ReadUInt32LittleEndian(d[(AnaLogLayout.DescriptorSize + (n * AnaLogLayout.NsidSize))..]);
+                }
+
+                groups.Add(new AnaGroup(
+                    BinaryPrimitives.ReadUInt32LittleEndian(d[AnaLogLayout.GroupId..]),
+                    BinaryPrimitives.ReadUInt64LittleEndian(d[AnaLogLayout.GroupChangeCount..]),
+                    (AnaState)(d[AnaLogLayout.State] & AnaLogLayout.StateMask),
+                    nsids));
+                offset += (int)AnaLogLayout.DescriptorLength(nnsids);
+            }
+
+            return new AnaLog(BinaryPrimitives.ReadUInt64LittleEndian(log[AnaLogLayout.ChangeCount..]), groups);
+        }
+
+        public override string ToString() => $"CHGCNT {ChangeCount}: {string.Join("; ", Groups)}";
+    }
+}
