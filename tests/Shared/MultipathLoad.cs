@@ -21,7 +21,8 @@ internal sealed class MultipathLoad
     {
         _callers = [.. Enumerable.Range(0, callers).Select(caller => Task.Run(async () =>
         {
-            var lba = 4096 + (ulong)(caller * BytesPerCaller / ns.BlockSize);
+            // Regions from 1 MiB on: inside the smallest namespace the tests use (16 MiB), whatever its block size.
+            var lba = (ulong)(((1 << 20) + (caller * BytesPerCaller)) / ns.BlockSize);
             var back = new byte[BytesPerCaller];
             for (var i = 0; i < MaxRoundsPerCaller && !_stop; i++)
             {
