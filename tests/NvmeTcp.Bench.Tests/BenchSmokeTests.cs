@@ -33,7 +33,7 @@ public sealed class BenchSmokeTests
         foreach (var line in new[]
         {
             "one stream of 128 KiB writes:", "QD1:", "pipelined at depth 32:",
-            "4 KiB randread QD1, 1 queue: mean latency", "4 KiB randread QD32, 1 queue", "4 KiB randread QD32, 2 queues",
+            "4 KiB randread QD1, 1 queue: mean latency", "4 KiB randread QD32, 1 queue", "4 KiB randread QD32, 2 queues", "4 KiB randread QD32, 2 paths round-robin, 1 queue each",
             "128 KiB sequential read QD8, 1 queue ", "128 KiB sequential read QD8, 1 queue, data digest",
             "128 KiB sequential write QD8, 1 queue ", "128 KiB sequential write QD8, 1 queue, data digest",
             "client CPU per 4 KiB read (QD32, 1 queue)",
