@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Net;
 using System.Runtime.CompilerServices;
@@ -12,7 +13,9 @@ namespace NvmeTcp.Client.Benchmarks;
 /// The allocation column is the proof that the I/O path allocates nothing per operation in steady state; it counts
 /// every thread of the process, so it includes the target, which runs in the same process.
 /// <c>Listeners</c>: <c>none</c>, or <c>metrics</c> with a <see cref="MeterListener"/> enabling every instrument of the
-/// library's meter (as an OpenTelemetry SDK would), so both paths of an I/O are measured.
+/// library's meter (as an OpenTelemetry SDK would), so both paths of an I/O are measured, or <c>traces</c>: metrics and
+/// an <see cref="ActivityListener"/> sampling every activity (each I/O then allocates its activity and tags, and no more:
+/// write-zeroes, dsm and io-passthru carry no closure).
 /// </summary>
 [MemoryDiagnoser]
 public class RoundTripBenchmarks : IDisposable
@@ -24,6 +27,7 @@ public class RoundTripBenchmarks : IDisposable
     private byte[] _buffer = [];
     private byte[][] _buffers = [];
     private readonly ValueTask[] _workers = new ValueTask[Depth];
+    private readonly (ulong, uint)[] _ranges = [(0, 8)];
 
     [Params(4096, 131072)]
     public int Size { get; set; }
@@ -31,15 +35,16 @@ public class RoundTripBenchmarks : IDisposable
     [Params(false, true)]
     public bool DataDigest { get; set; }
 
-    [Params("none", "metrics")]
+    [Params("none", "metrics", "traces")]
     public string Listeners { get; set; } = "none";
 
     private MeterListener? _listener;
+    private ActivityListener? _activityListener;
 
     [GlobalSetup]
     public async Task SetupAsync()
     {
-        if (Listeners == "metrics")
+        if (Listeners is "metrics" or "traces")
         {
             _listener = new MeterListener
             {
@@ -55,6 +60,16 @@ public class RoundTripBenchmarks : IDisposable
             _listener.SetMeasurementEventCallback<long>(static (_, _, _, _) => { });
             _listener.SetMeasurementEventCallback<int>(static (_, _, _, _) => { });
             _listener.Start();
+        }
+
+        if (Listeners == "traces")
+        {
+            _activityListener = new ActivityListener
+            {
+                ShouldListenTo = source => source.Name == NvmeTcpTelemetry.ActivitySourceName,
+                Sample = static (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            };
+            ActivitySource.AddActivityListener(_activityListener);
         }
 
         var options = new NvmeTargetOptions { ListenEndPoint = new IPEndPoint(IPAddress.Loopback, 0) };
@@ -97,6 +112,8 @@ public class RoundTripBenchmarks : IDisposable
     {
         _listener?.Dispose();
         _listener = null;
+        _activityListener?.Dispose();
+        _activityListener = null;
     }
 
     // Many I/Os per invocation: the harness's own wait on each invocation (which allocates) is spread over them, so
@@ -121,6 +138,39 @@ public class RoundTripBenchmarks : IDisposable
         for (var i = 0; i < Operations; i++)
         {
             await _queue.WriteAsync(_namespace, 0, _buffer);
+        }
+    }
+
+    // The commands without data in the caller's buffer; their figures do not depend on Size. Deallocate's own range
+    // array (and the caller's list) are the bytes it allocates whatever listens.
+    [Benchmark(OperationsPerInvoke = Operations)]
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    public async ValueTask WriteZeroesAsync()
+    {
+        for (var i = 0; i < Operations; i++)
+        {
+            await _queue.WriteZeroesAsync(_namespace, 0, 8);
+        }
+    }
+
+    [Benchmark(OperationsPerInvoke = Operations)]
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    public async ValueTask DeallocateAsync()
+    {
+        for (var i = 0; i < Operations; i++)
+        {
+            await _queue.DeallocateAsync(_namespace, _ranges);
+        }
+    }
+
+    [Benchmark(OperationsPerInvoke = Operations)]
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    public async ValueTask IoPassthruFlushAsync()
+    {
+        var flush = new NvmeCommand { Opcode = 0x00, NamespaceId = _namespace.Id };
+        for (var i = 0; i < Operations; i++)
+        {
+            await _queue.IoPassthruAsync(flush);
         }
     }
 

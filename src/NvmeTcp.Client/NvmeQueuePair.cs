@@ -160,10 +160,11 @@ public sealed class NvmeQueuePair
         ArgumentNullException.ThrowIfNull(ns);
         ArgumentOutOfRangeException.ThrowIfLessThan(blockCount, 1);
         return Telemetry.IoInstrumented
-            ? ObservedAsync(IoOperation.WriteZeroes, () => WriteZeroesCoreAsync(ns, startLba, blockCount, deallocate, cancellationToken))
+            ? ObservedAsync(IoOperation.WriteZeroes, new WriteZeroesRun(ns, startLba, blockCount, deallocate), cancellationToken)
             : WriteZeroesCoreAsync(ns, startLba, blockCount, deallocate, cancellationToken);
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask WriteZeroesCoreAsync(NvmeNamespace ns, ulong startLba, long blockCount, bool deallocate, CancellationToken cancellationToken)
     {
         while (blockCount > 0)
@@ -180,7 +181,7 @@ public sealed class NvmeQueuePair
     /// <param name="ranges">Up to 256 ranges of (first LBA, block count).</param>
     /// <param name="cancellationToken">Cancels the command.</param>
     /// <returns>Completes when the controller has processed the ranges.</returns>
-    public async ValueTask DeallocateAsync(NvmeNamespace ns, IReadOnlyList<(ulong StartLba, uint BlockCount)> ranges, CancellationToken cancellationToken = default)
+    public ValueTask DeallocateAsync(NvmeNamespace ns, IReadOnlyList<(ulong StartLba, uint BlockCount)> ranges, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(ns);
         ArgumentNullException.ThrowIfNull(ranges);
@@ -196,13 +197,9 @@ public sealed class NvmeQueuePair
         }
 
         var sqe = DatasetManagementCommand.Create(ns.Id, ranges.Count, DatasetAttributes.Deallocate);
-        if (Telemetry.IoInstrumented)
-        {
-            await ObservedAsync(IoOperation.DatasetManagement, () => SubmitAsync(sqe, data, default, cancellationToken)).ConfigureAwait(false);
-            return;
-        }
-
-        await SubmitAsync(sqe, data, default, cancellationToken).ConfigureAwait(false);
+        return Telemetry.IoInstrumented
+            ? ObservedAsync(IoOperation.DatasetManagement, new SubmitRun(ns.Id, sqe, data), cancellationToken)
+            : SubmitAsync(sqe, data, default, cancellationToken);
     }
 
     /// <summary>
@@ -214,6 +211,7 @@ public sealed class NvmeQueuePair
     /// <param name="readBuffer">Where data from the controller goes.</param>
     /// <param name="cancellationToken">Cancels the command.</param>
     /// <returns>The completion; a non-zero status throws <see cref="NvmeStatusException"/>.</returns>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<NvmeCompletion> IoPassthruAsync(NvmeCommand command, ReadOnlyMemory<byte> writeData = default, Memory<byte> readBuffer = default, CancellationToken cancellationToken = default)
     {
         if (Live() is null)
@@ -221,14 +219,29 @@ public sealed class NvmeQueuePair
             await _controller.WaitUntilLiveAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        Cqe cqe = default;
-        if (Telemetry.IoInstrumented)
+        var sqe = command.ToSqe();
+        Cqe cqe;
+        if (!Telemetry.IoInstrumented)
         {
-            await ObservedAsync(IoOperation.Passthru, async () => cqe = await Connection.SubmitAsync(command.ToSqe(), CommandKind.Io, writeData, readBuffer, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+            cqe = await Connection.SubmitAsync(sqe, CommandKind.Io, writeData, readBuffer, cancellationToken).ConfigureAwait(false);
         }
         else
         {
-            cqe = await Connection.SubmitAsync(command.ToSqe(), CommandKind.Io, writeData, readBuffer, cancellationToken).ConfigureAwait(false);
+            // Instrumented in place (this method is async already): no second state machine, no closure.
+            var name = OperationNames[(int)IoOperation.Passthru];
+            using var activity = StartIoActivity(IoOperation.Passthru, sqe.Nsid);
+            var started = Stopwatch.GetTimestamp();
+            try
+            {
+                cqe = await Connection.SubmitAsync(sqe, CommandKind.Io, writeData, readBuffer, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                Completed(name, started, e, activity);
+                throw;
+            }
+
+            Completed(name, started, null, activity);
         }
 
         return new NvmeCompletion(cqe.Dw0, cqe.Dw1, cqe.Status);
@@ -369,14 +382,19 @@ public sealed class NvmeQueuePair
         }
     }
 
-    private async ValueTask ObservedAsync(IoOperation operation, Func<ValueTask> command)
+    // The instrumented path of write-zeroes and dsm (io-passthru instruments itself in place). The command is a struct the method is generic over, so that no
+    // closure or delegate is allocated per I/O (as the read/write path passes its arguments), and the state machine is
+    // pooled; only the activity and its tags allocate, when a listener samples it.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask ObservedAsync<TCommand>(IoOperation operation, TCommand command, CancellationToken cancellationToken)
+        where TCommand : struct, IObservedCommand
     {
         var name = OperationNames[(int)operation];
-        using var activity = Telemetry.Source.StartActivity(ActivityNames[(int)operation], ActivityKind.Client);
+        using var activity = StartIoActivity(operation, command.NamespaceId);
         var started = Stopwatch.GetTimestamp();
         try
         {
-            await command().ConfigureAwait(false);
+            await command.RunAsync(this, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e)
         {
@@ -385,6 +403,37 @@ public sealed class NvmeQueuePair
         }
 
         Completed(name, started, null, activity);
+    }
+
+    private static Activity? StartIoActivity(IoOperation operation, uint namespaceId)
+    {
+        var activity = Telemetry.Source.HasListeners() ? Telemetry.Source.StartActivity(ActivityNames[(int)operation], ActivityKind.Client) : null;
+        if (activity is { IsAllDataRequested: true })
+        {
+            activity.SetTag("nvme.namespace.id", namespaceId);
+        }
+
+        return activity;
+    }
+
+    /// <summary>An I/O command the instrumented path runs, carried by value.</summary>
+    private interface IObservedCommand
+    {
+        public uint NamespaceId { get; }
+
+        public ValueTask RunAsync(NvmeQueuePair queue, CancellationToken cancellationToken);
+    }
+
+    private readonly record struct WriteZeroesRun(NvmeNamespace Ns, ulong StartLba, long BlockCount, bool Deallocate) : IObservedCommand
+    {
+        public uint NamespaceId => Ns.Id;
+
+        public ValueTask RunAsync(NvmeQueuePair queue, CancellationToken cancellationToken) => queue.WriteZeroesCoreAsync(Ns, StartLba, BlockCount, Deallocate, cancellationToken);
+    }
+
+    private readonly record struct SubmitRun(uint NamespaceId, Sqe Sqe, ReadOnlyMemory<byte> Data) : IObservedCommand
+    {
+        public ValueTask RunAsync(NvmeQueuePair queue, CancellationToken cancellationToken) => queue.SubmitAsync(Sqe, Data, default, cancellationToken);
     }
 
     private static readonly string[] ActivityNames = ["nvme read", "nvme write", "nvme compare", "nvme flush", "nvme write_zeroes", "nvme dsm", "nvme io_passthru"];

@@ -15,7 +15,7 @@ public sealed class BenchSmokeTests
     {
         var (exit, output) = await RunAsync("NvmeTcp.Client.Benchmarks.dll", "--smoke", "--filter", "*");
         Assert.True(exit == 0, output);
-        foreach (var method in new[] { "EncodeCapsuleCmd", "DecodeC2HDataHeader", "OneShot", "IncrementalIn4KiBPieces", "ReadAsync", "WriteAsync" })
+        foreach (var method in new[] { "EncodeCapsuleCmd", "DecodeC2HDataHeader", "OneShot", "IncrementalIn4KiBPieces", "ReadAsync", "WriteAsync", "WriteZeroesAsync", "DeallocateAsync", "IoPassthruFlushAsync" })
         {
             Assert.Contains($"| {method} ", output, StringComparison.Ordinal);
         }

@@ -89,6 +89,99 @@ public sealed class AuthenticationCliTests
         }
     }
 
+    // A config.json as libnvme's schema has it: the host's dhchap_key, the port's dhchap_ctrl_key.
+    private static string WriteConfig(string directory, NvmeTcpTarget target, string? hostKey, string? controllerKey, bool tls = false)
+    {
+        var path = Path.Combine(directory, "config.json");
+        var port = new Dictionary<string, object> { ["transport"] = "tcp", ["traddr"] = "127.0.0.1", ["trsvcid"] = target.EndPoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        if (controllerKey is not null)
+        {
+            port["dhchap_ctrl_key"] = controllerKey;
+        }
+
+        if (tls)
+        {
+            port["tls"] = true;
+        }
+
+        var host = new Dictionary<string, object> { ["hostnqn"] = Host, ["subsystems"] = new[] { new Dictionary<string, object> { ["nqn"] = Nqn, ["ports"] = new[] { port } } } };
+        if (hostKey is not null)
+        {
+            host["dhchap_key"] = hostKey;
+        }
+
+        File.WriteAllText(path, System.Text.Json.JsonSerializer.Serialize(new[] { host }));
+        return path;
+    }
+
+    [Fact]
+    public async Task Config_json_keys_authenticate_both_ways_the_command_line_wins_and_neither_is_printed()
+    {
+        var secret = DhchapSecret.Generate(32, 1);
+        var controller = DhchapSecret.Generate(48, 2);
+        await using var target = await StartAsync(secret, controller);
+        var directory = Directory.CreateTempSubdirectory("nvmetcp-config-auth-").FullName;
+        try
+        {
+            var s = secret.ToInterchangeString();
+            var c = controller.ToInterchangeString();
+            var config = WriteConfig(directory, target, s, c);
+
+            // Host and controller authenticated with the configured keys alone (no -a, -S, -C).
+            var before = target.Testing.AuthenticatedQueues;
+            var idCtrl = await Cli.RunAsync(["--verbose", "id-ctrl", "-n", Nqn, "--config", config, "-o", "json"]);
+            Assert.True(idCtrl.ExitCode == 0, idCtrl.ToString());
+            Assert.True(target.Testing.AuthenticatedQueues > before);
+
+            // -S and -C win over the configuration, each on its own.
+            var wrongHost = await Cli.RunAsync(["id-ctrl", "-n", Nqn, "--config", config, "-S", DhchapSecret.Generate(32, 1).ToInterchangeString()]);
+            Assert.Equal(ExitCodes.Authentication, wrongHost.ExitCode);
+            Assert.Contains("rejected the host", wrongHost.Error, StringComparison.Ordinal);
+            var wrongController = await Cli.RunAsync(["id-ctrl", "-n", Nqn, "--config", config, "-C", DhchapSecret.Generate(48, 2).ToInterchangeString()]);
+            Assert.Equal(ExitCodes.Authentication, wrongController.ExitCode);
+
+            // Unidirectional: only the host's key in the file, the controller asks for nothing more.
+            var hostOnly = await Cli.RunAsync(["--verbose", "list-ns", "-n", Nqn, "--config", WriteConfig(directory, target, s, null)]);
+            Assert.True(hostOnly.ExitCode == 0, hostOnly.ToString());
+
+            foreach (var run in new[] { idCtrl, wrongHost, wrongController, hostOnly })
+            {
+                foreach (var text in new[] { s, c })
+                {
+                    Assert.DoesNotContain(text[10..^1], run.Out + run.Error, StringComparison.Ordinal);
+                }
+            }
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task A_port_configured_for_tls_is_refused_before_connecting_and_a_bad_configured_key_is_not_quoted()
+    {
+        var secret = DhchapSecret.Generate(32, 1);
+        await using var target = await StartAsync(secret, null);
+        var directory = Directory.CreateTempSubdirectory("nvmetcp-config-tls-").FullName;
+        try
+        {
+            var tls = await Cli.RunAsync(["id-ctrl", "-n", Nqn, "--config", WriteConfig(directory, target, secret.ToInterchangeString(), null, tls: true)]);
+            Assert.Equal(ExitCodes.Usage, tls.ExitCode);
+            Assert.Contains("TLS is not supported yet", tls.Error, StringComparison.Ordinal);
+            Assert.Equal(0, target.Testing.AuthenticatedQueues + target.Testing.AuthenticationFailures);
+
+            var bad = await Cli.RunAsync(["id-ctrl", "-n", Nqn, "--config", WriteConfig(directory, target, "DHHC-1:00:c2VjcmV0c2VjcmV0:", null)]);
+            Assert.Equal(ExitCodes.Usage, bad.ExitCode);
+            Assert.Contains("dhchap_key", bad.Error, StringComparison.Ordinal);
+            Assert.DoesNotContain("c2VjcmV0c2VjcmV0", bad.Error + bad.Out, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
     [Fact]
     public async Task A_malformed_secret_is_a_usage_error_that_does_not_quote_it()
     {

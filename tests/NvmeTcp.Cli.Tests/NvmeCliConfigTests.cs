@@ -75,6 +75,46 @@ public sealed class NvmeCliConfigTests(TargetFixture target) : IClassFixture<Tar
     }
 
     [Fact]
+    public void Keys_are_read_where_libnvme_reads_them_and_never_printed()
+    {
+        const string Host = "DHHC-1:00:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh+KfiaR:";
+        const string Port = "DHHC-1:00:cG9ydHBvcnRwb3J0cG9ydHBvcnRwb3J0cG9ydHBvcnQ=:";
+        const string Ctrl = "DHHC-1:00:Y3RybGN0cmxjdHJsY3RybGN0cmxjdHJsY3RybGN0cmw=:";
+        var json = Path.Combine(_directory, "keys.json");
+        File.WriteAllText(json, $$"""
+            [
+              { "hostnqn": "nqn.2014-08.org.nvmexpress:uuid:aaaaaaaa-0000-0000-0000-000000000001", "dhchap_key": "{{Host}}",
+                "subsystems": [ { "nqn": "nqn.a", "ports": [ { "transport": "tcp", "traddr": "192.0.2.1", "dhchap_key": "{{Port}}", "dhchap_ctrl_key": "{{Ctrl}}" } ] } ] },
+              { "hostnqn": "nqn.2014-08.org.nvmexpress:uuid:aaaaaaaa-0000-0000-0000-000000000002",
+                "subsystems": [ { "nqn": "nqn.b", "ports": [ { "transport": "tcp", "traddr": "192.0.2.2", "dhchap_key": "{{Port}}" },
+                                                           { "transport": "tcp", "traddr": "192.0.2.3", "tls": true },
+                                                           { "transport": "tcp", "traddr": "192.0.2.4", "tls_key": "NVMeTLSkey-1:01:x:" },
+                                                           { "transport": "tcp", "traddr": "192.0.2.5", "concat": true } ] } ] }
+            ]
+            """);
+        var ports = Commands.NvmeCliConfig.ReadConfig(json);
+
+        // libnvme (fabrics.c) prefers the host's dhchap_key to the port's; dhchap_ctrl_key is the port's.
+        Assert.Equal((Host, Ctrl, false), (ports[0].DhchapSecret, ports[0].DhchapControllerSecret, ports[0].Tls));
+        Assert.Equal((Port, null, false), (ports[1].DhchapSecret, ports[1].DhchapControllerSecret, ports[1].Tls));
+        Assert.Equal([true, true, true], ports.Skip(2).Select(p => p.Tls));
+
+        var conf = Path.Combine(_directory, "keys.conf");
+        File.WriteAllText(conf, $"""
+            -t tcp -a 192.0.2.1 -S {Host} --dhchap-ctrl-secret={Ctrl}
+            --transport=tcp --traddr=192.0.2.2 --tls
+            """);
+        var discovery = Commands.NvmeCliConfig.ReadDiscovery(conf);
+        Assert.Equal((Host, Ctrl, false), (discovery[0].DhchapSecret, discovery[0].DhchapControllerSecret, discovery[0].Tls));
+        Assert.True(discovery[1].Tls);
+
+        foreach (var connection in ports.Concat(discovery))
+        {
+            Assert.DoesNotContain("DHHC", connection.ToString(), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task Without_traddr_or_a_configured_port_the_command_is_refused()
     {
         var result = await Cli.RunAsync(["id-ctrl", "-n", "nqn.2026-01.io.nvmetcp:nowhere", "--config", WriteConfig()]);

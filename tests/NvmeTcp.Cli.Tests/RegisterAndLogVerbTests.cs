@@ -35,29 +35,64 @@ public sealed class RegisterAndLogVerbTests(TargetFixture target) : IClassFixtur
     }
 
     [Fact]
-    public async Task Show_regs_lists_cap_vs_cc_csts()
+    public async Task Show_regs_reads_nvme_clis_fabrics_registers_and_shows_a_refused_nssr_as_all_ones()
     {
         var result = await Cli.RunAsync(target, "show-regs", "-o", "json");
         Assert.True(result.ExitCode == 0, result.ToString());
         var json = result.Json();
-        Assert.Equal(["cap", "vs", "cc", "csts"], json.EnumerateObject().Select(p => p.Name));
-        Assert.Equal(1ul, json.GetProperty("csts").GetUInt64() & 1); // CSTS.RDY
-        Assert.True(json.GetProperty("cap").GetUInt64() > 0);
-        Assert.Contains("csts     : 1", (await Cli.RunAsync(target, "show-regs")).Out, StringComparison.Ordinal);
+        Assert.Equal(["cap", "vs", "cc", "csts", "nssr"], json.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(1, json.GetProperty("csts").GetInt32() & 1); // CSTS.RDY
+        var cap = json.GetProperty("cap").GetUInt64();
+        Assert.True(cap > 0);
+
+        // The target has no NVM subsystem reset (CAP.NSSRS clear), so NSSR is reserved and Property Get of it is
+        // refused; nvme-cli then keeps its 0xff fill, a json-c int of -1.
+        Assert.Equal(0ul, (cap >> 36) & 1);
+        Assert.Equal(-1, json.GetProperty("nssr").GetInt32());
+        var nssr = await Cli.RunAsync(target, "get-property", "--offset", "0x20");
+        Assert.Equal(3, nssr.ExitCode);
+
+        var text = (await Cli.RunAsync(target, "show-regs")).Out;
+        Assert.Contains("csts    : 0x1\n", text.ReplaceLineEndings("\n"), StringComparison.Ordinal);
+        Assert.Contains("nssr    : 0xffffffff", text, StringComparison.Ordinal);
+        Assert.Matches(@"(?m)^version : 0x[0-9a-f]+$", text);
     }
 
     [Fact]
-    public async Task Fw_log_names_the_active_slot_and_its_revision()
+    public async Task Fw_log_is_keyed_by_the_controller_name_list_subsys_shows()
     {
         var result = await Cli.RunAsync(target, "fw-log", "-o", "json");
         Assert.True(result.ExitCode == 0, result.ToString());
-        var log = result.Json().GetProperty(TargetFixture.Nqn);
+        var top = Assert.Single(result.Json().EnumerateObject());
+        Assert.Matches("^nvmetcp[0-9]+$", top.Name);
+        var log = top.Value;
+        Assert.Equal(["Active Firmware Slot (afi)", "Firmware Rev Slot 1"], log.EnumerateObject().Select(p => p.Name));
         Assert.Equal(1, log.GetProperty("Active Firmware Slot (afi)").GetInt32());
         var slot1 = log.GetProperty("Firmware Rev Slot 1").GetString()!;
         Assert.Matches(@"^\d+ \(.+\)$", slot1);
         var id = (await Cli.RunAsync(target, "id-ctrl", "-o", "json")).Json();
         Assert.EndsWith($"({id.GetProperty("fr").GetString()!.Trim()})", slot1, StringComparison.Ordinal);
-        Assert.Contains("afi  : 0x1", (await Cli.RunAsync(target, "fw-log")).Out, StringComparison.Ordinal);
+        Assert.Matches(@"^Firmware Log for device:nvmetcp[0-9]+\r?\nafi  : 0x1\r?\n", (await Cli.RunAsync(target, "fw-log")).Out);
+    }
+
+    [Fact]
+    public async Task List_subsys_prints_nvme_clis_shape_with_the_controller_named_by_its_cntlid()
+    {
+        var result = await Cli.RunAsync(target, "list-subsys", "-o", "json");
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var host = Assert.Single(result.Json().EnumerateArray());
+        Assert.Equal(["HostNQN", "HostID", "Subsystems"], host.EnumerateObject().Select(p => p.Name));
+        var subsystem = Assert.Single(host.GetProperty("Subsystems").EnumerateArray());
+        Assert.Equal(TargetFixture.Nqn, subsystem.GetProperty("NQN").GetString());
+        var path = Assert.Single(subsystem.GetProperty("Paths").EnumerateArray());
+        Assert.Equal(["Name", "Transport", "Address", "State"], path.EnumerateObject().Select(p => p.Name));
+        var name = path.GetProperty("Name").GetString()!;
+        Assert.Matches("^nvmetcp[0-9]+$", name);
+        Assert.Equal($"nvmetcp-subsys{name["nvmetcp".Length..]}", subsystem.GetProperty("Name").GetString());
+        Assert.Equal("tcp", path.GetProperty("Transport").GetString());
+        Assert.Equal($"traddr=127.0.0.1,trsvcid={target.Target.EndPoint.Port}", path.GetProperty("Address").GetString());
+        Assert.Equal("live", path.GetProperty("State").GetString());
+        Assert.Matches(@$"^nvmetcp-subsys[0-9]+ - NQN={TargetFixture.Nqn}\r?\n", (await Cli.RunAsync(target, "list-subsys")).Out);
     }
 
     [Fact]
@@ -90,5 +125,16 @@ public sealed class RegisterAndLogVerbTests(TargetFixture target) : IClassFixtur
         Assert.Matches(@"(?m)^  \[3:3\]\s+: 1\tWrite Zeroes Supported$", result.Out);
         Assert.Matches(@"(?m)^  \[0:0\]\s+: 1\t128-bit Host Identifier Supported$", result.Out);
         Assert.DoesNotContain("Write Zeroes Supported", (await Cli.RunAsync(target, "id-ctrl")).Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Id_ctrl_human_readable_changes_nothing_in_json_as_in_nvme_cli()
+    {
+        // nvme-cli's json_nvme_id_ctrl takes no flags: -H decodes only the normal output.
+        var plain = await Cli.RunAsync(target, "id-ctrl", "-o", "json");
+        var human = await Cli.RunAsync(target, "id-ctrl", "-H", "-o", "json");
+        Assert.True(human.ExitCode == 0, human.ToString());
+        Assert.Equal(plain.Json().EnumerateObject().Select(p => p.Name), human.Json().EnumerateObject().Select(p => p.Name));
+        Assert.Equal(plain.Json().GetProperty("oncs").GetInt32(), human.Json().GetProperty("oncs").GetInt32());
     }
 }

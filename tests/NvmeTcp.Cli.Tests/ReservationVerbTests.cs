@@ -23,8 +23,8 @@ public sealed class ReservationVerbTests(TargetFixture target) : IClassFixture<T
         Assert.True(report.ExitCode == 0, report.ToString());
         var json = report.Json();
         Assert.Equal(1, json.GetProperty("rtype").GetInt32());
-        Assert.Equal(2, json.GetProperty("regstrnt").GetInt32());
-        var registrants = json.GetProperty("registrantext").EnumerateArray().ToList();
+        Assert.Equal(2, json.GetProperty("regctl").GetInt32());
+        var registrants = json.GetProperty("regctlext").EnumerateArray().ToList();
         var holder = Assert.Single(registrants, r => r.GetProperty("rcsts").GetInt32() == 1);
         Assert.Equal(HostA.Replace("-", string.Empty, StringComparison.Ordinal), holder.GetProperty("hostid").GetString());
         Assert.Equal(0xa1ul, holder.GetProperty("rkey").GetUInt64());
@@ -39,6 +39,6 @@ public sealed class ReservationVerbTests(TargetFixture target) : IClassFixture<T
         Assert.Equal(0, (await As(HostA, "resv-release", "--crkey", "0xa1", "--rtype", "1")).ExitCode);
         Assert.Equal(0, (await As(HostB, "write", "--start-block", "0", "--data", data)).ExitCode);
         Assert.Equal(0, (await As(HostB, "resv-release", "--crkey", "0xb2", "--rrela", "1")).ExitCode);
-        Assert.Equal(0, (await As(HostA, "resv-report", "-o", "json")).Json().GetProperty("regstrnt").GetInt32());
+        Assert.Equal(0, (await As(HostA, "resv-report", "-o", "json")).Json().GetProperty("regctl").GetInt32());
     }
 }

@@ -52,24 +52,89 @@ public sealed class NamespaceStreamTests(StreamTargetFixture fixture) : IClassFi
         from seed in Gen.Choose(0, int.MaxValue)
         select new StreamOp(kind, offset, length, buffer, seed);
 
-    // The cases come from FsCheck's generator and run as ordinary async tests: a [Property] calls its body
-    // synchronously, and blocking the test thread on this much network I/O stalled it here (2 cores). A failure
-    // names the sequence of operations that led to it.
+    // Shrinks a failing sequence: first without one of its steps, then with one step made simpler (half as long, its
+    // offset on a block boundary, the smallest copy buffer), so a failure is reported as a short sequence.
+    private static IEnumerable<StreamOp[]> Shrink(StreamOp[] steps)
+    {
+        for (var i = 0; i < steps.Length; i++)
+        {
+            yield return [.. steps[..i], .. steps[(i + 1)..]];
+        }
+
+        for (var i = 0; i < steps.Length; i++)
+        {
+            var step = steps[i];
+            var simpler = new List<StreamOp>();
+            if (step.Length > 0)
+            {
+                simpler.Add(step with { Length = step.Length / 2 });
+            }
+
+            if (step.Offset % 512 != 0)
+            {
+                simpler.Add(step with { Offset = step.Offset / 512 * 512 });
+            }
+
+            if (step.BufferSize > 700)
+            {
+                simpler.Add(step with { BufferSize = 700 });
+            }
+
+            foreach (var s in simpler)
+            {
+                var copy = (StreamOp[])steps.Clone();
+                copy[i] = s;
+                yield return copy;
+            }
+        }
+    }
+
+    private static readonly Arbitrary<StreamOp[]> Sequences = Arb.From(Gen.ListOf(Steps).Select(s => s.ToArray()), Shrink);
+
+    // The whole check, shrinking included, is bounded by this; each case by LoopbackTarget.Bound.
+    private static readonly TimeSpan PropertyBound = TimeSpan.FromMinutes(4);
+
+    // A real FsCheck property, so a failing sequence of operations shrinks. Its body blocks on network I/O, which
+    // stalled on the test thread (xUnit's synchronization context: the body's own continuations queued behind the
+    // blocked thread), so the check runs on a thread of its own with no context, and the test awaits it, bounded.
     [Theory]
     [InlineData(3u, 60)]
     [InlineData(4u, 40)]
     public async Task Reads_writes_and_copies_at_any_offset_match_a_MemoryStream(uint nsid, int cases)
     {
-        foreach (var steps in Gen.ListOf(Steps).Select(s => s.ToArray()).Sample(30, cases))
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        var property = Prop.ForAll(Sequences, steps =>
+        {
+            stop.Token.ThrowIfCancellationRequested();
+            RunAsync(nsid, steps).WaitAsync(Bound, stop.Token).GetAwaiter().GetResult();
+        });
+        var config = Config.QuickThrowOnFailure.WithMaxTest(cases).WithEndSize(30).WithName($"namespace {nsid}");
+        var checkedAll = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
         {
             try
             {
-                await RunAsync(nsid, steps).WaitAsync(Bound);
+                Check.One(config, property);
+                checkedAll.SetResult();
             }
-            catch (Exception e) when (e is not OperationCanceledException)
+            catch (Exception e)
             {
-                Assert.Fail($"{e.GetType().Name}: {e.Message}{Environment.NewLine}operations: {string.Join("; ", steps.Select(s => s.ToString()))}");
+                checkedAll.SetException(e);
             }
+        })
+        {
+            IsBackground = true,
+            Name = $"stream property nsid {nsid}",
+        };
+        thread.Start();
+        try
+        {
+            await checkedAll.Task.WaitAsync(PropertyBound, TestContext.Current.CancellationToken);
+        }
+        finally
+        {
+            // On timeout the body's next step fails at once, and so does every shrink after it: the thread ends.
+            await stop.CancelAsync();
         }
     }
 

@@ -9,7 +9,7 @@ namespace NvmeTcp.Interop.Tests;
 /// Persistent reservations against Linux nvmet (6.13 and later; the newest kernel's VM serves
 /// nqn.2026-11.dev.nvmetcp:resv with resv_enable set): two hosts (two Host IDs) through our typed API.
 /// </summary>
-public sealed class ReservationTests(NvmetVms vms) : InteropTest(vms)
+public sealed partial class ReservationTests(NvmetVms vms) : InteropTest(vms)
 {
     private const string ResvNqn = "nqn.2026-11.dev.nvmetcp:resv";
 

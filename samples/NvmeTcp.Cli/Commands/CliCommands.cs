@@ -16,6 +16,7 @@ internal static class CliCommands
         DemoCommand.Create(),
         DiscoverCommand.Create(),
         ListCommand.Create(),
+        ListCommand.ListSubsys(),
         IdentifyCommands.IdCtrl(),
         IdentifyCommands.IdNs(),
         IdentifyCommands.ListNs(),

@@ -18,7 +18,7 @@ internal sealed class ConnectionOptions
 
     private readonly Option<string> _config = new("--config", "-J")
     {
-        Description = "libnvme's JSON configuration (hosts, subsystems, ports), read when --traddr is not given; 'none' to ignore it.",
+        Description = "libnvme's JSON configuration (hosts, subsystems, ports, DH-HMAC-CHAP keys), read when --traddr is not given; 'none' to ignore it. A port configured for TLS is refused (TLS is not supported yet).",
         DefaultValueFactory = _ => NvmeCliConfig.DefaultConfigPath,
     };
 
@@ -192,6 +192,24 @@ internal sealed class ConnectionOptions
             {
                 options.HostNqn = nqn;
             }
+        }
+
+        // Refuse rather than connect in the clear to a port configured for TLS (or secure channel concatenation).
+        if (configured.Tls)
+        {
+            throw new ArgumentException($"the configuration asks for TLS to {configured.SubsystemNqn ?? configured.Address}: TLS is not supported yet");
+        }
+
+        // The keys are the configured host's: with another host on the command line, they are not used.
+        var configuredHost = configured.HostNqn is { Length: > 0 } hostNqn ? options.HostNqn == hostNqn : !values.Given(_hostId) && !values.Given(_hostNqn);
+        if (configuredHost && !values.Given(_dhchapSecret) && configured.DhchapSecret is { } secret)
+        {
+            options.DhchapSecret = ReadSecret(secret, "dhchap_key");
+        }
+
+        if (configuredHost && !values.Given(_dhchapControllerSecret) && configured.DhchapControllerSecret is { } controllerSecret)
+        {
+            options.DhchapControllerSecret = ReadSecret(controllerSecret, "dhchap_ctrl_key");
         }
 
         options.HeaderDigest |= configured.HeaderDigest ?? false;

@@ -8,7 +8,7 @@ internal static class IdentifyCommands
 {
     public static Command IdCtrl()
     {
-        var human = new Option<bool>("--human-readable", "-H") { Description = "Also decode the bit fields (cmic, oacs, oncs, sgls, ...) one line per bit (normal output only)." };
+        var human = new Option<bool>("--human-readable", "-H") { Description = "Also decode the bit fields (cmic, oacs, oncs, sgls, ...) one line per bit in the normal output; ignored with -o json, as nvme-cli does." };
         return ControllerVerb.Create(
             "id-ctrl",
             "Identify Controller (CNS 01h): the controller's capabilities, with nvme-cli's field names.",

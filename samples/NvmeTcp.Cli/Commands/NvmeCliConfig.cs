@@ -21,6 +21,18 @@ internal sealed record NvmeCliConnection(string Address, int? Port, string? Subs
     public int? ControllerLossTimeout { get; init; }
 
     public int? FastIoFailTimeout { get; init; }
+
+    /// <summary>The host's DH-HMAC-CHAP secret as written (<c>dhchap_key</c>); parsed, never printed, by the caller.</summary>
+    public string? DhchapSecret { get; init; }
+
+    /// <summary>The controller's DH-HMAC-CHAP secret as written (the port's <c>dhchap_ctrl_key</c>).</summary>
+    public string? DhchapControllerSecret { get; init; }
+
+    /// <summary>The configuration asks for TLS (<c>tls</c>, <c>concat</c> or a <c>tls_key</c>), which this client does not speak.</summary>
+    public bool Tls { get; init; }
+
+    /// <summary>Where the connection came from, never the keys (a record would print every property).</summary>
+    public override string ToString() => $"{Address}:{Port} {SubsystemNqn}";
 }
 
 /// <summary>
@@ -28,9 +40,14 @@ internal sealed record NvmeCliConnection(string Address, int? Port, string? Subs
 /// array of hosts, each with <c>hostnqn</c>, <c>hostid</c> and <c>subsystems</c>, each subsystem with <c>nqn</c> and
 /// <c>ports</c>, each port with <c>transport</c>, <c>traddr</c>, <c>trsvcid</c> and the connect options by their
 /// libnvme names) and <c>/etc/nvme/discovery.conf</c> (one line of <c>nvme discover</c> arguments per discovery
-/// controller). Only TCP ports are taken. Key material (<c>dhchap_key</c>, <c>tls_key</c>) is not read: this client does
-/// not authenticate yet.
+/// controller).
 /// </summary>
+/// <remarks>
+/// Only TCP ports are taken. DH-HMAC-CHAP keys are read where libnvme's JSON reader reads them: the host's
+/// <c>dhchap_key</c> (libnvme prefers it to the port's <c>dhchap_key</c>, as here) and the port's <c>dhchap_ctrl_key</c>.
+/// A port that asks for TLS is marked, so that the caller refuses it rather than connect in the clear.
+/// nvme-cli 3.0 moves to an INI file (<c>/etc/nvme/nvme-fabrics.conf</c>) and converts these two; that file is not read here.
+/// </remarks>
 internal static class NvmeCliConfig
 {
     public const string DefaultConfigPath = "/etc/nvme/config.json";
@@ -58,6 +75,7 @@ internal static class NvmeCliConfig
         {
             var hostNqn = String(host, "hostnqn");
             var hostId = Guid.TryParse(String(host, "hostid"), out var id) ? id : (Guid?)null;
+            var hostKey = String(host, "dhchap_key");
             foreach (var subsystem in Array(host, "subsystems"))
             {
                 var nqn = String(subsystem, "nqn");
@@ -78,6 +96,9 @@ internal static class NvmeCliConfig
                         ReconnectDelay = Int(port, "reconnect_delay"),
                         ControllerLossTimeout = Int(port, "ctrl_loss_tmo"),
                         FastIoFailTimeout = Int(port, "fast_io_fail_tmo"),
+                        DhchapSecret = hostKey ?? String(port, "dhchap_key"),
+                        DhchapControllerSecret = String(port, "dhchap_ctrl_key"),
+                        Tls = Bool(port, "tls") == true || Bool(port, "concat") == true || String(port, "tls_key") is { Length: > 0 },
                     });
                 }
             }
@@ -111,7 +132,7 @@ internal static class NvmeCliConfig
                 var word = words[i];
                 var eq = word.IndexOf('=', StringComparison.Ordinal);
                 var name = Canonical(eq > 0 ? word[..eq] : word);
-                if (name is "hdr-digest" or "data-digest")
+                if (name is "hdr-digest" or "data-digest" or "tls" or "concat")
                 {
                     flags.Add(name);
                 }
@@ -141,6 +162,9 @@ internal static class NvmeCliConfig
                 {
                     HeaderDigest = flags.Contains("hdr-digest") ? true : null,
                     DataDigest = flags.Contains("data-digest") ? true : null,
+                    DhchapSecret = values.GetValueOrDefault("dhchap-secret"),
+                    DhchapControllerSecret = values.GetValueOrDefault("dhchap-ctrl-secret"),
+                    Tls = flags.Contains("tls") || flags.Contains("concat") || values.ContainsKey("tls-key"),
                 });
             }
         }
@@ -159,6 +183,8 @@ internal static class NvmeCliConfig
         "-I" or "--hostid" => "hostid",
         "-g" or "--hdr-digest" => "hdr-digest",
         "-G" or "--data-digest" => "data-digest",
+        "-S" or "--dhchap-secret" => "dhchap-secret",
+        "-C" or "--dhchap-ctrl-secret" => "dhchap-ctrl-secret",
         _ => option.TrimStart('-'),
     };
 

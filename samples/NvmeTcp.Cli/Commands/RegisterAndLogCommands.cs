@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using NvmeTcp.Cli.Output;
 using NvmeTcp.Client;
 using NvmeTcp.Protocol.Spec;
 
@@ -8,12 +9,14 @@ namespace NvmeTcp.Cli.Commands;
 /// <summary><c>get-property</c>, <c>set-property</c>, <c>show-regs</c>, <c>fw-log</c> and <c>ns-descs</c>, with nvme-cli's JSON field names.</summary>
 internal static class RegisterAndLogCommands
 {
-    private static readonly (uint Offset, string Key)[] FabricsRegisters =
+    // nvme-cli's fabrics registers, with its JSON key and its text symbol (nvme_register_symbol_to_string).
+    private static readonly (uint Offset, string Key, string Symbol)[] FabricsRegisters =
     [
-        (ControllerProperty.Cap, "cap"),
-        (ControllerProperty.Vs, "vs"),
-        (ControllerProperty.Cc, "cc"),
-        (ControllerProperty.Csts, "csts"),
+        (ControllerProperty.Cap, "cap", "cap"),
+        (ControllerProperty.Vs, "vs", "version"),
+        (ControllerProperty.Cc, "cc", "cc"),
+        (ControllerProperty.Csts, "csts", "csts"),
+        (ControllerProperty.Nssr, "nssr", "nssr"),
     ];
 
     public static Command GetProperty()
@@ -66,17 +69,34 @@ internal static class RegisterAndLogCommands
             });
     }
 
+    /// <summary>
+    /// <c>show-regs</c> as nvme-cli 2.16 runs it on a fabrics controller: Property Get of CAP, VS, CC, CSTS and NSSR
+    /// (nvme_is_fabrics_reg). NSSR is optional (CAP.NSSRS): a status for it reads as all ones, as nvme-cli fills its
+    /// buffer with 0xff, and any other failure is the verb's error. JSON: <c>cap</c> (64 bits), <c>vs</c>, <c>cc</c>,
+    /// <c>csts</c>, <c>nssr</c> as json-c ints (signed 32 bits, so all ones is -1). nvme-cli's JSON also lists the PCIe
+    /// registers (intms, aqa, cmbloc, pmrcap, ...) from that 0xff-filled buffer without reading them; those are left out.
+    /// </summary>
     public static Command ShowRegs() => ControllerVerb.Create(
         "show-regs",
-        "The controller properties a fabrics controller has (CAP, VS, CC, CSTS), read with Property Get.",
+        "The properties a fabrics controller has (CAP, VS, CC, CSTS, and NSSR where supported), read with Property Get as nvme-cli does; an NSSR the controller refuses shows as all ones (JSON -1), as in nvme-cli.",
         defaultIoQueues: 0,
         [],
         async (context, controller, cancellationToken) =>
         {
-            var values = new List<(string Key, uint Offset, ulong Value)>();
-            foreach (var (offset, key) in FabricsRegisters)
+            var values = new List<(string Key, string Symbol, ulong Value)>();
+            foreach (var (offset, key, symbol) in FabricsRegisters)
             {
-                values.Add((key, offset, await controller.GetPropertyAsync(offset, cancellationToken).ConfigureAwait(false)));
+                ulong value;
+                try
+                {
+                    value = await controller.GetPropertyAsync(offset, cancellationToken).ConfigureAwait(false);
+                }
+                catch (NvmeStatusException) when (offset == ControllerProperty.Nssr)
+                {
+                    value = uint.MaxValue;
+                }
+
+                values.Add((key, symbol, value));
             }
 
             await context.PrintAsync(
@@ -84,16 +104,23 @@ internal static class RegisterAndLogCommands
                 {
                     foreach (var (key, _, value) in values)
                     {
-                        writer.WriteNumber(key, value);
+                        if (key == "cap")
+                        {
+                            writer.WriteNumber(key, value);
+                        }
+                        else
+                        {
+                            writer.WriteNumber(key, unchecked((int)(uint)value));
+                        }
                     }
                 },
-                () => string.Concat(values.Select(v => string.Create(CultureInfo.InvariantCulture, $"{v.Key,-9}: {v.Value:x}{Environment.NewLine}")))).ConfigureAwait(false);
+                () => string.Concat(values.Select(v => string.Create(CultureInfo.InvariantCulture, $"{v.Symbol,-8}: {(v.Value == 0 ? "0" : $"0x{v.Value:x}")}{Environment.NewLine}")))).ConfigureAwait(false);
             return ExitCodes.Ok;
         });
 
     public static Command FwLog() => ControllerVerb.Create(
         "fw-log",
-        "The firmware slot log (log page 03h): the active slot and each slot's revision. The JSON object is keyed by the subsystem NQN where nvme-cli uses the device name.",
+        "The firmware slot log (log page 03h): the active slot and each slot's revision. The JSON object is keyed by the controller's name as list-subsys shows it (nvmetcpN), where nvme-cli uses the device name.",
         defaultIoQueues: 0,
         [],
         async (context, controller, cancellationToken) =>
@@ -104,7 +131,7 @@ internal static class RegisterAndLogCommands
             await context.PrintAsync(
                 writer =>
                 {
-                    writer.WriteStartObject(controller.SubsystemNqn);
+                    writer.WriteStartObject(ControllerNames.Controller(controller));
                     writer.WriteNumber("Active Firmware Slot (afi)", log.Afi);
                     foreach (var (slot, text) in slots)
                     {
@@ -113,7 +140,7 @@ internal static class RegisterAndLogCommands
 
                     writer.WriteEndObject();
                 },
-                () => $"Firmware Log for device:{controller.SubsystemNqn}{Environment.NewLine}afi  : 0x{log.Afi:x}{Environment.NewLine}"
+                () => $"Firmware Log for device:{ControllerNames.Controller(controller)}{Environment.NewLine}afi  : 0x{log.Afi:x}{Environment.NewLine}"
                     + string.Concat(slots.Select(s => $"frs{s.Slot} : 0x{log.RawRevision(s.Slot):x} ({log.Revisions[s.Slot - 1]}){Environment.NewLine}"))).ConfigureAwait(false);
             return ExitCodes.Ok;
         });

@@ -90,9 +90,9 @@ internal static class ReservationVerbs
                     {
                         writer.WriteNumber("gen", report.Generation);
                         writer.WriteNumber("rtype", (int)report.Type);
-                        writer.WriteNumber("regstrnt", report.RegisteredControllers);
+                        writer.WriteNumber("regctl", report.RegisteredControllers);
                         writer.WriteNumber("ptpls", report.PersistThroughPowerLoss ? 1 : 0);
-                        writer.WriteStartArray("registrantext");
+                        writer.WriteStartArray("regctlext");
                         foreach (var r in report.Registrants)
                         {
                             writer.WriteStartObject();
