@@ -110,7 +110,19 @@ internal sealed class CliContext
     /// Whether the command line names a subsystem over several paths: more than one -a, or --discover. False for a
     /// verb without multipath options.
     /// </summary>
-    public bool IsMultipath => _connection?.IsMultipath == true && Connection.ReadPaths(ParseResult) is var (endPoints, discovery, _) && (endPoints.Count > 1 || discovery);
+    public bool IsMultipath
+    {
+        get
+        {
+            if (_connection is not { IsMultipath: true })
+            {
+                return false;
+            }
+
+            var (endPoints, discovery, _) = _connection.ReadPaths(ParseResult);
+            return endPoints.Count > 1 || discovery;
+        }
+    }
 
     /// <summary>
     /// Connects the subsystem the command line names over every path it gives: the -a/-s pairs, or with --discover
