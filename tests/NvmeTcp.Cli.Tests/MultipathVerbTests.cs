@@ -293,6 +293,7 @@ public sealed class MultipathChangeTests
         Assert.True(result.ExitCode == 0, result.ToString());
         var json = result.Json();
         Assert.Equal(0, json.GetProperty("verify_errors").GetInt64());
+        Assert.Equal(2, json.GetProperty("io_queues").GetInt32());
         var counts = json.GetProperty("paths").EnumerateArray().ToDictionary(p => p.GetProperty("address").GetString()!, p => p.GetProperty("ios").GetInt64());
         Assert.True(counts[$"traddr=127.0.0.1,trsvcid={Port(2)}"] > counts.Values.Sum() / 2, result.Out);
         Assert.Equal(json.GetProperty("ios").GetInt64(), counts.Values.Sum());

@@ -56,13 +56,16 @@ internal sealed class SubsystemPerfTarget(NvmeSubsystem subsystem, NvmeSubsystem
 {
     private readonly Dictionary<NvmePath, long> _atStart = [];
 
+    // Counted once: a path whose connection is down has no queues at the end of a run, yet it carried I/O.
+    private readonly int _ioQueues = subsystem.Paths.Sum(p => p.Controller.IoQueues.Count);
+
     public NvmeSubsystem Subsystem => subsystem;
 
     public override int BlockSize => ns.BlockSize;
 
     public override ulong BlockCount => ns.BlockCount;
 
-    public override int IoQueues => subsystem.Paths.Sum(p => p.Controller.IoQueues.Count);
+    public override int IoQueues => _ioQueues;
 
     public override ValueTask ReadAsync(int worker, ulong lba, Memory<byte> buffer, CancellationToken cancellationToken) =>
         subsystem.ReadAsync(ns, lba, buffer, cancellationToken);
