@@ -45,15 +45,74 @@ public static class Cli
 {
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 
-    public static async Task<CliResult> RunAsync(string[] args, CancellationToken cancellationToken = default)
+    public static Task<CliResult> RunAsync(string[] args, CancellationToken cancellationToken = default) => RunAsync(args, new StringWriter(), cancellationToken);
+
+    /// <summary>Runs with stdout going to <paramref name="output"/>, which a test may read while the verb runs (a <see cref="SharedWriter"/>).</summary>
+    public static async Task<CliResult> RunAsync(string[] args, TextWriter output, CancellationToken cancellationToken = default)
     {
-        var output = new StringWriter();
         var error = new StringWriter();
         var configuration = new InvocationConfiguration { Output = output, Error = error, ProcessTerminationTimeout = null };
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, TestContext.Current.CancellationToken);
         var code = await CliCommands.CreateRoot().Parse(args).InvokeAsync(configuration, linked.Token).WaitAsync(Timeout, TestContext.Current.CancellationToken);
-        return new CliResult(code, output.ToString(), error.ToString());
+        return new CliResult(code, output.ToString() ?? string.Empty, error.ToString());
     }
 
     public static Task<CliResult> RunAsync(TargetFixture target, params string[] args) => RunAsync([.. args.Take(1), .. target.Connection, .. args.Skip(1)]);
+}
+
+/// <summary>A text writer that a test reads (<see cref="ToString"/>) while a verb writes to it from another thread.</summary>
+public sealed class SharedWriter : TextWriter
+{
+    private readonly System.Text.StringBuilder _text = new();
+
+    public override System.Text.Encoding Encoding => System.Text.Encoding.UTF8;
+
+    public override void Write(char value)
+    {
+        lock (_text)
+        {
+            _text.Append(value);
+        }
+    }
+
+    public override void Write(string? value)
+    {
+        lock (_text)
+        {
+            _text.Append(value);
+        }
+    }
+
+    public override void Write(char[] buffer, int index, int count)
+    {
+        lock (_text)
+        {
+            _text.Append(buffer, index, count);
+        }
+    }
+
+    public override string ToString()
+    {
+        lock (_text)
+        {
+            return _text.ToString();
+        }
+    }
+
+    /// <summary>Waits, bounded, until what was written satisfies <paramref name="condition"/>; false if it never did.</summary>
+    public async Task<bool> WaitForAsync(Func<string, bool> condition, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!condition(ToString()))
+        {
+            if (DateTime.UtcNow >= deadline)
+            {
+                return false;
+            }
+
+            await Task.Delay(25, TestContext.Current.CancellationToken);
+        }
+
+        return true;
+    }
 }

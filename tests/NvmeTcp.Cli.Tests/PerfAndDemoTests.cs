@@ -250,7 +250,7 @@ public sealed class PerfAndDemoTests(TargetFixture target) : IClassFixture<Targe
         var result = await Cli.RunAsync(["demo", "--time", "0.5"]);
         Assert.True(result.ExitCode == 0, result.ToString());
         var text = result.Out;
-        foreach (var step in new[] { "1. Start a target", "2. Discover", "3. Connect", "4. Identify", "5. Write", "6. Read back and verify", "7. Perf", "8. Shut down" })
+        foreach (var step in new[] { "1. Start a target", "2. Discover", "3. Connect", "4. Identify", "5. Write", "6. Read back and verify", "7. Perf", "8. Multipath", "9. Shut down" })
         {
             Assert.Contains(step, text, StringComparison.Ordinal);
         }
@@ -260,6 +260,18 @@ public sealed class PerfAndDemoTests(TargetFixture target) : IClassFixture<Targe
             Assert.Contains(word, text, StringComparison.Ordinal);
         }
 
+        // The multipath act: I/O on both paths, then on port 1 only, then on port 2 only; nothing failed, all verified.
+        var phases = text.Split('\n').Where(l => l.Contains(" s  ", StringComparison.Ordinal)).Select(l => l.Split('│', StringSplitOptions.TrimEntries)).ToList();
+        Assert.Equal(3, phases.Count);
+        long Ios(string[] row, int path) => long.Parse(row[2 + path], NumberStyles.AllowThousands, CultureInfo.InvariantCulture);
+        Assert.Contains("both optimized", phases[0][1], StringComparison.Ordinal);
+        Assert.True(Ios(phases[0], 0) > 0 && Ios(phases[0], 1) > 0, text);
+        Assert.Contains("port 1 removed, port 2 optimized", phases[2][1], StringComparison.Ordinal);
+        // At most the 8 I/Os in flight can still complete through port 1 as it goes.
+        Assert.InRange(Ios(phases[2], 0), 0, 8);
+        Assert.True(Ios(phases[2], 1) > 0, text);
+        Assert.Matches(@"I/Os \([0-9,]+ reads, [0-9,]+ writes\): not one failed", text);
+        Assert.Matches(@"Verified: [0-9,]+ blocks read back, every one as written", text);
         Assert.Equal(string.Empty, result.Error);
     }
 

@@ -85,7 +85,7 @@ public sealed class RegisterAndLogVerbTests(TargetFixture target) : IClassFixtur
         var subsystem = Assert.Single(host.GetProperty("Subsystems").EnumerateArray());
         Assert.Equal(TargetFixture.Nqn, subsystem.GetProperty("NQN").GetString());
         var path = Assert.Single(subsystem.GetProperty("Paths").EnumerateArray());
-        Assert.Equal(["Name", "Transport", "Address", "State"], path.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["Name", "Transport", "Address", "State", "ANAState"], path.EnumerateObject().Select(p => p.Name));
         var name = path.GetProperty("Name").GetString()!;
         Assert.Matches("^nvmetcp[0-9]+$", name);
         Assert.Equal($"nvmetcp-subsys{name["nvmetcp".Length..]}", subsystem.GetProperty("Name").GetString());

@@ -106,6 +106,56 @@ internal sealed class CliContext
         return await NvmeController.ConnectAsync(options, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Whether the command line names a subsystem over several paths: more than one -a, or --discover. False for a
+    /// verb without multipath options.
+    /// </summary>
+    public bool IsMultipath
+    {
+        get
+        {
+            if (_connection is not { IsMultipath: true })
+            {
+                return false;
+            }
+
+            var (endPoints, discovery, _) = _connection.ReadPaths(ParseResult);
+            return endPoints.Count > 1 || discovery;
+        }
+    }
+
+    /// <summary>
+    /// Connects the subsystem the command line names over every path it gives: the -a/-s pairs, or with --discover
+    /// every TCP entry of the subsystem in those discovery controllers' logs. Without --nqn, the first NVM subsystem of
+    /// the discovery log at the first address.
+    /// </summary>
+    public async Task<NvmeSubsystem> ConnectSubsystemAsync(CancellationToken cancellationToken)
+    {
+        var template = ClientOptions();
+        var (endPoints, discovery, policy) = Connection.ReadPaths(ParseResult);
+        var nqn = Connection.ReadNqn(ParseResult);
+        if (string.IsNullOrEmpty(nqn))
+        {
+            var first = template.Clone();
+            first.Address = endPoints[0].Host;
+            first.Port = endPoints[0].Port;
+            var log = await NvmeDiscovery.GetLogAsync(first, cancellationToken: cancellationToken).ConfigureAwait(false);
+            var entry = log.Entries.FirstOrDefault(e => e.SubsystemType == NvmeSubsystemType.Nvm)
+                ?? throw new CliException($"the discovery log at {first.Address}:{first.Port} lists no NVM subsystem; give one with --nqn");
+            nqn = entry.SubsystemNqn;
+            Note($"no --nqn given; using {nqn}, the first NVM subsystem in the discovery log");
+        }
+
+        template.SubsystemNqn = nqn;
+        var options = new NvmeMultipathOptions { Template = template, IoPolicy = policy };
+        foreach (var endPoint in endPoints)
+        {
+            (discovery ? options.DiscoveryEndPoints : options.Paths).Add(endPoint);
+        }
+
+        return await NvmeSubsystem.ConnectAsync(options, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>The active namespace <paramref name="namespaceId"/> of <paramref name="controller"/>, or a usage error naming the ones it has.</summary>
     public static NvmeNamespace GetNamespace(NvmeController controller, uint namespaceId)
     {

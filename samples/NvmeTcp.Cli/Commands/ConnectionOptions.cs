@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Net;
 using NvmeTcp.Client;
 using NvmeTcp.Protocol.Auth;
 
@@ -108,16 +109,58 @@ internal sealed class ConnectionOptions
         Description = "DH-HMAC-CHAP controller secret: authenticate the controller too (bidirectional); needs --dhchap-secret. Never printed.",
     };
 
+    // Multipath verbs: -a and -s may be given several times, one path per pair.
+    private readonly Option<string[]> _traddrs = new("--traddr", "-a")
+    {
+        Description = "Target address of a path; give -a (and -s) once per path: the i-th -s goes with the i-th -a, a single -s with every -a. Default: as for the other verbs.",
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    private readonly Option<int[]> _trsvcids = new("--trsvcid", "-s")
+    {
+        Description = "Target TCP port of a path (once, or once per -a).",
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    private readonly Option<bool> _discover = new("--discover")
+    {
+        Description = "The -a/-s pairs are discovery controllers: every TCP entry of the subsystem in their logs (following referrals) becomes a path.",
+    };
+
+    private readonly Option<string> _ioPolicy = new("--iopolicy")
+    {
+        Description = "Path selection, as Linux's iopolicy: numa (first usable path), round-robin, queue-depth (fewest I/Os in flight).",
+        DefaultValueFactory = _ => "numa",
+    };
+
     private readonly int _defaultIoQueues;
     private readonly bool _withNqn;
+    private readonly bool _multipath;
 
     /// <param name="defaultIoQueues">I/O queues to ask for without --nr-io-queues.</param>
     /// <param name="withNqn">False for discover, which always talks to the discovery subsystem.</param>
-    public ConnectionOptions(int defaultIoQueues, bool withNqn = true)
+    /// <param name="multipath">True for the verbs that connect a subsystem over several paths (repeatable -a/-s, --discover, --iopolicy).</param>
+    public ConnectionOptions(int defaultIoQueues, bool withNqn = true, bool multipath = false)
     {
         _defaultIoQueues = defaultIoQueues;
         _withNqn = withNqn;
+        _multipath = multipath;
+        _ioPolicy.AcceptOnlyFromAmong(IoPolicies.Keys.ToArray());
     }
+
+    /// <summary>Whether the verb takes several paths.</summary>
+    public bool IsMultipath => _multipath;
+
+    /// <summary>--iopolicy's values, as Linux's sysfs iopolicy names them.</summary>
+    public static IReadOnlyDictionary<string, NvmeIoPolicy> IoPolicies { get; } = new Dictionary<string, NvmeIoPolicy>
+    {
+        ["numa"] = NvmeIoPolicy.Numa,
+        ["round-robin"] = NvmeIoPolicy.RoundRobin,
+        ["queue-depth"] = NvmeIoPolicy.QueueDepth,
+    };
+
+    /// <summary>An I/O policy by its Linux name.</summary>
+    public static string IoPolicyName(NvmeIoPolicy policy) => IoPolicies.First(p => p.Value == policy).Key;
 
     /// <summary>
     /// Adds the connection options to <paramref name="command"/>, and a validator that refuses values the client
@@ -125,8 +168,19 @@ internal sealed class ConnectionOptions
     /// </summary>
     public void AddTo(Command command)
     {
-        command.Options.Add(_traddr);
-        command.Options.Add(_trsvcid);
+        if (_multipath)
+        {
+            command.Options.Add(_traddrs);
+            command.Options.Add(_trsvcids);
+            command.Options.Add(_discover);
+            command.Options.Add(_ioPolicy);
+        }
+        else
+        {
+            command.Options.Add(_traddr);
+            command.Options.Add(_trsvcid);
+        }
+
         command.Options.Add(_config);
         if (_withNqn)
         {
@@ -147,6 +201,11 @@ internal sealed class ConnectionOptions
             try
             {
                 Build(values).Validate();
+                if (_multipath)
+                {
+                    Paths(values);
+                }
+
                 return null;
             }
             catch (ArgumentException e)
@@ -159,8 +218,8 @@ internal sealed class ConnectionOptions
     /// <summary>
     /// Gives the timeout and reconnect options nvme-cli's short forms where <paramref name="command"/>'s own options
     /// leave the letter free (perf's -t is --time, get-log's and the passthru verbs' -l are --log-len and --data-len,
-    /// as in nvme-cli; perf's -S is --io-size, so there --dhchap-secret has only its long form). Called once the
-    /// command has all its options.
+    /// as in nvme-cli; perf's -S is --io-size, so there --dhchap-secret has only its long form), and takes -g/-G from
+    /// the digest options where the verb has its own. Called once the command has all its options.
     /// </summary>
     public void AddShortForms(Command command)
     {
@@ -171,12 +230,21 @@ internal sealed class ConnectionOptions
                 option.Aliases.Add(alias);
             }
         }
+
+        // The digests' -g and -G give way to a verb's own (ana-log's -g is --groups, as in nvme-cli).
+        foreach (var (option, alias) in new (Option Option, string Alias)[] { (_headerDigest, "-g"), (_dataDigest, "-G") })
+        {
+            if (command.Options.Any(o => o != option && o.Aliases.Contains(alias)))
+            {
+                option.Aliases.Remove(alias);
+            }
+        }
     }
 
     // What the command line leaves unsaid comes from nvme-cli's configuration.
     private void ApplyConfigured(OptionValues values, NvmeTcpOptions options, NvmeCliConnection configured)
     {
-        if (!values.Given(_trsvcid))
+        if (!PortGiven(values))
         {
             options.Port = configured.Port ?? (_withNqn ? NvmeTcpOptions.DefaultPort : NvmeTcpOptions.DefaultDiscoveryPort);
         }
@@ -260,7 +328,7 @@ internal sealed class ConnectionOptions
     // Without --traddr: the connection nvme-cli's configuration gives (for --nqn, if given), else null.
     private NvmeCliConnection? Configured(OptionValues values)
     {
-        if (values.Get(_traddr) is { Length: > 0 })
+        if (Address(values) is { Length: > 0 })
         {
             return null;
         }
@@ -290,7 +358,7 @@ internal sealed class ConnectionOptions
     private NvmeTcpOptions Build(OptionValues values)
     {
         var configured = Configured(values);
-        if (configured is null && values.Get(_traddr) is not { Length: > 0 })
+        if (configured is null && Address(values) is not { Length: > 0 })
         {
             throw new ArgumentException(_withNqn
                 ? $"--traddr is required: {values.Get(_config)} has no TCP port{(values.Get(_nqn) is { } n ? $" for {n}" : string.Empty)}."
@@ -299,8 +367,8 @@ internal sealed class ConnectionOptions
 
         var options = new NvmeTcpOptions
         {
-            Address = configured?.Address ?? values.Get(_traddr)!,
-            Port = values.Get(_trsvcid),
+            Address = configured?.Address ?? Address(values)!,
+            Port = Port(values),
             HeaderDigest = values.Get(_headerDigest),
             DataDigest = values.Get(_dataDigest),
             IoQueueCount = values.Get(_ioQueues) ?? _defaultIoQueues,
@@ -339,6 +407,52 @@ internal sealed class ConnectionOptions
 
         return options;
     }
+
+    /// <summary>
+    /// The paths a multipath verb names: the -a/-s pairs (or the one address nvme-cli's configuration gives), and
+    /// whether they are discovery controllers (--discover).
+    /// </summary>
+    public (IReadOnlyList<DnsEndPoint> EndPoints, bool Discovery, NvmeIoPolicy Policy) ReadPaths(ParseResult parseResult)
+    {
+        var values = new OptionValues(parseResult.CommandResult);
+        return (Paths(values), values.Get(_discover), IoPolicies[values.Get(_ioPolicy)]);
+    }
+
+    private List<DnsEndPoint> Paths(OptionValues values)
+    {
+        var options = Build(values);
+        var addresses = values.Get(_traddrs) is { Length: > 0 } given ? given : [options.Address];
+        // A discovery controller listens on 8009 unless told otherwise.
+        var ports = values.Get(_trsvcids) is { Length: > 0 } p ? p
+            : [values.Get(_discover) && Configured(values) is null ? NvmeTcpOptions.DefaultDiscoveryPort : options.Port];
+        if (ports.Length != 1 && ports.Length != addresses.Length)
+        {
+            throw new ArgumentException($"{ports.Length} -s for {addresses.Length} -a: give one -s for all, or one per -a.");
+        }
+
+        var paths = new List<DnsEndPoint>();
+        for (var i = 0; i < addresses.Length; i++)
+        {
+            var port = ports.Length == 1 ? ports[0] : ports[i];
+            if (port is < 1 or > 65535 || addresses[i].Length == 0)
+            {
+                throw new ArgumentException($"path {i + 1}: '{addresses[i]}:{port}' is not an address and TCP port.");
+            }
+
+            paths.Add(new DnsEndPoint(addresses[i], port));
+        }
+
+        return paths;
+    }
+
+    // The first (or only) -a and -s.
+    private string? Address(OptionValues values) => _multipath ? values.Get(_traddrs) is [var first, ..] ? first : null : values.Get(_traddr);
+
+    private int Port(OptionValues values) => _multipath
+        ? values.Get(_trsvcids) is [var first, ..] ? first : NvmeTcpOptions.DefaultPort
+        : values.Get(_trsvcid);
+
+    private bool PortGiven(OptionValues values) => values.Given(_multipath ? _trsvcids : _trsvcid);
 
     // The parse error never quotes the secret, so it may go to stderr as it is.
     private static DhchapSecret? ReadSecret(string? text, string name) =>

@@ -33,9 +33,35 @@ internal static class ControllerVerb
             }
         });
 
+    /// <summary>
+    /// A verb over a subsystem: several -a/-s pairs (or --discover) and --iopolicy; it connects an
+    /// <see cref="NvmeSubsystem"/>, runs <paramref name="run"/> on it and disposes it (every path) when done.
+    /// </summary>
+    public static Command CreateSubsystem(
+        string name,
+        string description,
+        int defaultIoQueues,
+        IEnumerable<Option> options,
+        Func<CliContext, NvmeSubsystem, CancellationToken, Task<int>> run) =>
+        CreateMultipath(name, description, defaultIoQueues, options, async (context, cancellationToken) =>
+        {
+            var subsystem = await context.ConnectSubsystemAsync(cancellationToken).ConfigureAwait(false);
+            await using (subsystem.ConfigureAwait(false))
+            {
+                return await run(context, subsystem, cancellationToken).ConfigureAwait(false);
+            }
+        });
+
+    /// <summary>
+    /// A verb with the multipath connection options that connects by itself: a controller
+    /// (<see cref="CliContext.ConnectAsync"/>) or, when <see cref="CliContext.IsMultipath"/>, a subsystem.
+    /// </summary>
+    public static Command CreateMultipath(string name, string description, int defaultIoQueues, IEnumerable<Option> options, Func<CliContext, CancellationToken, Task<int>> run) =>
+        Create(name, description, new ConnectionOptions(defaultIoQueues, multipath: true), options, run);
+
     /// <summary>A verb that talks to the target's discovery controller itself (<see cref="CliContext.ClientOptions"/>); it has no --nqn.</summary>
-    public static Command CreateDiscovery(string name, string description, Func<CliContext, CancellationToken, Task<int>> run) =>
-        Create(name, description, new ConnectionOptions(defaultIoQueues: 0, withNqn: false), [], run);
+    public static Command CreateDiscovery(string name, string description, IEnumerable<Option> options, Func<CliContext, CancellationToken, Task<int>> run) =>
+        Create(name, description, new ConnectionOptions(defaultIoQueues: 0, withNqn: false), options, run);
 
     private static Command Create(string name, string description, ConnectionOptions connection, IEnumerable<Option> options, Func<CliContext, CancellationToken, Task<int>> body)
     {

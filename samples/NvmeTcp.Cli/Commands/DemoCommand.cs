@@ -8,8 +8,8 @@ namespace NvmeTcp.Cli.Commands;
 
 /// <summary>
 /// <c>nvmetcp demo</c>: a guided tour for a newcomer. Starts the in-process target on 127.0.0.1 (a free port), then
-/// discovers, connects, identifies, writes, reads back and verifies, runs a short perf, and shuts down in order,
-/// saying at each step what went over the wire.
+/// discovers, connects, identifies, writes, reads back and verifies, runs a short perf, shows multipath failover
+/// (<see cref="DemoMultipathAct"/>), and shuts down in order, saying at each step what went over the wire.
 /// </summary>
 internal static class DemoCommand
 {
@@ -20,7 +20,7 @@ internal static class DemoCommand
     public static Command Create()
     {
         var time = new Option<double>("--time", "-t") { Description = "Seconds of the perf step.", DefaultValueFactory = _ => 5 };
-        var command = new Command("demo", "A guided tour: start an in-process target on 127.0.0.1, discover, connect, identify, write, read back and verify, run perf, shut down.");
+        var command = new Command("demo", "A guided tour: start an in-process target on 127.0.0.1, discover, connect, identify, write, read back and verify, run perf, lose a path under multipath I/O, shut down.");
         command.Options.Add(time);
         CommandRunner.SetAction(command, outputFormat: null, connection: null, (context, cancellationToken) => RunAsync(context, context.GetValue(time), cancellationToken));
         return command;
@@ -112,7 +112,10 @@ internal static class DemoCommand
                 var result = await PerfRunner.RunWithProgressAsync(console, controller, ns, settings, cancellationToken).ConfigureAwait(false);
                 PerfCommand.Print(console, settings, result);
 
-                Step(console, "8. Shut down", "Orderly, as the Linux host does it.");
+                Step(console, "8. Multipath", "nvmetcp perf -a 127.0.0.1 -s PORT1 -a 127.0.0.1 -s PORT2 --iopolicy round-robin --pattern randrw --verify (nvmetcp list-subsys, ana-log)");
+                await DemoMultipathAct.RunAsync(context, cancellationToken).ConfigureAwait(false);
+
+                Step(console, "9. Shut down", "Orderly, as the Linux host does it.");
                 Wire(console, "I/O queue connections closed; Property Set CC.SHN=01b on the admin queue and wait for CSTS.SHST=complete; admin connection closed.");
             }
 
@@ -124,16 +127,16 @@ internal static class DemoCommand
         return ExitCodes.Ok;
     }
 
-    private static void Step(IAnsiConsole console, string title, string line)
+    internal static void Step(IAnsiConsole console, string title, string line)
     {
         console.WriteLine();
         console.Write(new Rule($"[bold]{Markup.Escape(title)}[/]").LeftJustified());
         console.MarkupLine($"[grey]{Markup.Escape(line)}[/]");
     }
 
-    private static void Wire(IAnsiConsole console, string line) => console.MarkupLine($"  [blue]wire:[/] {Markup.Escape(line)}");
+    internal static void Wire(IAnsiConsole console, string line) => console.MarkupLine($"  [blue]wire:[/] {Markup.Escape(line)}");
 
-    private static void Say(IAnsiConsole console, string line) => console.MarkupLine($"  {Markup.Escape(line)}");
+    internal static void Say(IAnsiConsole console, string line) => console.MarkupLine($"  {Markup.Escape(line)}");
 
     private static byte[] Pattern(int length, int seed)
     {

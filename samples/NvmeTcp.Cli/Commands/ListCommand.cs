@@ -28,58 +28,6 @@ internal static class ListCommand
             return Task.FromResult(ExitCodes.Ok);
         });
 
-    /// <summary>
-    /// <c>nvmetcp list-subsys</c>: the subsystem and its one controller path, in nvme-cli's shape (JSON: an array of hosts
-    /// with <c>HostNQN</c>, <c>HostID</c> and <c>Subsystems</c>, each with <c>Name</c>, <c>NQN</c> and <c>Paths</c> of
-    /// <c>Name</c>, <c>Transport</c>, <c>Address</c>, <c>State</c>). Names: see <see cref="ControllerNames"/>.
-    /// </summary>
-    public static Command ListSubsys() => ControllerVerb.Create(
-        "list-subsys",
-        "The subsystem and the controller this run connects to, as nvme list-subsys shows them (names numbered by CNTLID: nvmetcpN, nvmetcp-subsysN).",
-        defaultIoQueues: 0,
-        [],
-        async (context, controller, cancellationToken) =>
-        {
-            var name = ControllerNames.Subsystem(controller);
-            var path = ControllerNames.Controller(controller);
-            var address = ControllerNames.Address(controller);
-            var state = controller.State.ToString().ToLowerInvariant();
-            var hostId = context.ClientOptions().HostId;
-            if (context.Json)
-            {
-                await context.Out.WriteLineAsync(JsonText.Build(writer =>
-                {
-                    writer.WriteStartArray();
-                    writer.WriteStartObject();
-                    writer.WriteString("HostNQN", controller.HostNqn);
-                    writer.WriteString("HostID", hostId.ToString());
-                    writer.WriteStartArray("Subsystems");
-                    writer.WriteStartObject();
-                    writer.WriteString("Name", name);
-                    writer.WriteString("NQN", controller.SubsystemNqn);
-                    writer.WriteStartArray("Paths");
-                    writer.WriteStartObject();
-                    writer.WriteString("Name", path);
-                    writer.WriteString("Transport", "tcp");
-                    writer.WriteString("Address", address);
-                    writer.WriteString("State", state);
-                    writer.WriteEndObject();
-                    writer.WriteEndArray();
-                    writer.WriteEndObject();
-                    writer.WriteEndArray();
-                    writer.WriteEndObject();
-                    writer.WriteEndArray();
-                })).ConfigureAwait(false);
-            }
-            else
-            {
-                var pad = new string(' ', name.Length);
-                await context.Out.WriteAsync($"{name} - NQN={controller.SubsystemNqn}{Environment.NewLine}{pad}   hostnqn={controller.HostNqn}{Environment.NewLine}\\{Environment.NewLine} +- {path} tcp {address} {state}{Environment.NewLine}").ConfigureAwait(false);
-            }
-
-            return ExitCodes.Ok;
-        });
-
     /// <summary>Sizes as nvme-cli's <c>list</c> shows them: decimal units, three significant digits.</summary>
     public static string Size(ulong bytes)
     {

@@ -46,12 +46,13 @@ internal static class PerfCommand
             CustomParser = result => ParseBytes(result.Tokens[0].Value, out var bytes) ? bytes : FailBytes(result),
         };
         var plot = new Option<string?>("--plot") { Description = "Also draw IOPS over time and the latency percentiles into this SVG file." };
-        var command = ControllerVerb.Create(
+        var command = ControllerVerb.CreateMultipath(
             "perf",
-            "Measure IOPS, MiB/s, latency percentiles and CPU time per I/O with a closed-loop workload (as fio or spdk_nvme_perf), optionally verifying the data.",
+            "Measure IOPS, MiB/s, latency percentiles and CPU time per I/O with a closed-loop workload (as fio or spdk_nvme_perf), optionally verifying the data. "
+                + "Over several paths (-a/-s once per path, or --discover) the I/O goes through the subsystem with --iopolicy, and each path's share is reported.",
             defaultIoQueues: Math.Min(Environment.ProcessorCount, 8),
             [namespaceId, queueDepth, ioSize, pattern, rwMixRead, time, warmup, verify, size, plot],
-            async (context, controller, cancellationToken) =>
+            async (context, cancellationToken) =>
             {
                 var settings = new PerfSettings(Enum.Parse<PerfPattern>(context.GetValue(pattern), ignoreCase: true), context.GetValue(queueDepth), context.GetValue(ioSize), TimeSpan.FromSeconds(context.GetValue(time)))
                 {
@@ -60,35 +61,24 @@ internal static class PerfCommand
                     Verify = context.GetValue(verify),
                     RegionBytes = context.GetValue(size),
                 };
-                var ns = CliContext.GetNamespace(controller, context.GetValue(namespaceId));
-                var console = context.Json ? AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(TextWriter.Null) }) : context.Console;
-                var result = await PerfRunner.RunWithProgressAsync(console, controller, ns, settings, cancellationToken).ConfigureAwait(false);
-                if (context.GetValue(plot) is { Length: > 0 } plotPath)
+                var nsid = context.GetValue(namespaceId);
+                if (!context.IsMultipath)
                 {
-                    Output.PerfPlot.Write(plotPath, settings, result);
+                    var controller = await context.ConnectAsync(cancellationToken).ConfigureAwait(false);
+                    await using (controller.ConfigureAwait(false))
+                    {
+                        return await RunAsync(context, new QueuePerfTarget(controller, CliContext.GetNamespace(controller, nsid)), settings, plot, cancellationToken).ConfigureAwait(false);
+                    }
                 }
 
-                if (context.Json)
+                var subsystem = await context.ConnectSubsystemAsync(cancellationToken).ConfigureAwait(false);
+                await using (subsystem.ConfigureAwait(false))
                 {
-                    context.WriteJson(writer => WriteJson(writer, settings, result));
+                    var ns = subsystem.Namespaces.FirstOrDefault(n => n.Id == nsid)
+                        ?? throw new CliException($"namespace {nsid} is not active on {subsystem.SubsystemNqn} (active: {string.Join(", ", subsystem.Namespaces.Select(n => n.Id))})");
+                    context.Note($"{subsystem.Paths.Count} paths: {string.Join(", ", subsystem.Paths.Select(p => $"{p.Name} {MultipathCommands.Address(p)}"))}");
+                    return await RunAsync(context, new SubsystemPerfTarget(subsystem, ns), settings, plot, cancellationToken).ConfigureAwait(false);
                 }
-                else
-                {
-                    Print(context.Console, settings, result);
-                }
-
-                if (result.VerifyErrors == 0)
-                {
-                    return ExitCodes.Ok;
-                }
-
-                await context.Error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"nvmetcp perf: verify: {result.VerifyErrors} of {result.BlocksVerified} blocks read back differ from what this run wrote")).ConfigureAwait(false);
-                foreach (var mismatch in result.FirstMismatches)
-                {
-                    await context.Error.WriteLineAsync($"nvmetcp perf: verify: {mismatch}").ConfigureAwait(false);
-                }
-
-                return ExitCodes.DataMismatch;
             });
 
         command.Check(values =>
@@ -101,8 +91,42 @@ internal static class PerfCommand
         return command;
     }
 
+    private static async Task<int> RunAsync(CliContext context, PerfTarget target, PerfSettings settings, Option<string?> plot, CancellationToken cancellationToken)
+    {
+        var console = context.Json ? AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(TextWriter.Null) }) : context.Console;
+        var result = await PerfRunner.RunWithProgressAsync(console, target, settings, cancellationToken).ConfigureAwait(false);
+        if (context.GetValue(plot) is { Length: > 0 } plotPath)
+        {
+            Output.PerfPlot.Write(plotPath, settings, result);
+        }
+
+        var policy = target is SubsystemPerfTarget over ? ConnectionOptions.IoPolicyName(over.Subsystem.IoPolicy) : null;
+        if (context.Json)
+        {
+            context.WriteJson(writer => WriteJson(writer, settings, result, policy));
+        }
+        else
+        {
+            Print(context.Console, settings, result, policy);
+        }
+
+        if (result.VerifyErrors == 0)
+        {
+            return ExitCodes.Ok;
+        }
+
+        await context.Error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"nvmetcp perf: verify: {result.VerifyErrors} of {result.BlocksVerified} blocks read back differ from what this run wrote")).ConfigureAwait(false);
+        foreach (var mismatch in result.FirstMismatches)
+        {
+            await context.Error.WriteLineAsync($"nvmetcp perf: verify: {mismatch}").ConfigureAwait(false);
+        }
+
+        return ExitCodes.DataMismatch;
+    }
+
     /// <summary>The members of perf's JSON object.</summary>
-    public static void WriteJson(Utf8JsonWriter writer, PerfSettings settings, PerfResult result)
+    /// <param name="policy">Over a subsystem, its --iopolicy; null over one controller.</param>
+    public static void WriteJson(Utf8JsonWriter writer, PerfSettings settings, PerfResult result, string? policy = null)
     {
         writer.WriteString("pattern", settings.PatternName);
         writer.WriteNumber("io_size", settings.IoSize);
@@ -135,9 +159,26 @@ internal static class PerfCommand
         {
             writer.WriteNumber("verify_errors", result.VerifyErrors);
         }
+
+        if (policy is not null)
+        {
+            writer.WriteString("iopolicy", policy);
+            writer.WriteStartArray("paths");
+            foreach (var path in result.Paths)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("name", path.Name);
+                writer.WriteString("address", path.Address);
+                writer.WriteNumber("ios", path.Ios);
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndArray();
+        }
     }
 
-    public static void Print(IAnsiConsole console, PerfSettings settings, PerfResult result)
+    /// <param name="policy">Over a subsystem, its --iopolicy; null over one controller.</param>
+    public static void Print(IAnsiConsole console, PerfSettings settings, PerfResult result, string? policy = null)
     {
         // Lines kept under 80 columns: Spectre wraps at the console width, 80 when output is redirected.
         static string N(double value, string format) => value.ToString(format, CultureInfo.InvariantCulture);
@@ -175,6 +216,15 @@ internal static class PerfCommand
             console.WriteLine(result.VerifyErrors == 0
                 ? $"  verify: {N(result.BlocksVerified, "N0")} blocks read back, all as written"
                 : $"  verify: {N(result.VerifyErrors, "N0")} of {N(result.BlocksVerified, "N0")} blocks read back differ");
+        }
+
+        if (policy is not null)
+        {
+            console.WriteLine($"  paths ({policy}), I/Os completed while measured:");
+            foreach (var path in result.Paths)
+            {
+                console.WriteLine($"    {path.Name} {path.Address}: {N(path.Ios, "N0")}");
+            }
         }
     }
 

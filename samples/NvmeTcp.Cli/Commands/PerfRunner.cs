@@ -75,6 +75,9 @@ internal sealed record PerfResult(long Reads, long Writes, long Bytes, TimeSpan 
 
     /// <summary>I/Os per latency bucket (upper bound in µs, doubling), for the terminal histogram.</summary>
     public IReadOnlyList<(double UpToMicroseconds, long Count)> Buckets { get; init; } = [];
+
+    /// <summary>Over a subsystem: the I/Os each path completed while the run was measured; empty over one controller.</summary>
+    public IReadOnlyList<PerfPathIos> Paths { get; init; } = [];
 }
 
 /// <summary>How far a run is, for the live progress line. Negative elapsed: still warming up.</summary>
@@ -101,7 +104,10 @@ internal static class PerfRunner
     // --verify keeps a sequence number per slot; beyond this the user should narrow the region with --size.
     private const ulong MaxVerifySlots = 1UL << 26;
 
-    public static async Task<PerfResult> RunAsync(NvmeController controller, NvmeNamespace ns, PerfSettings settings, Action<PerfProgress>? tick, CancellationToken cancellationToken)
+    public static Task<PerfResult> RunAsync(NvmeController controller, NvmeNamespace ns, PerfSettings settings, Action<PerfProgress>? tick, CancellationToken cancellationToken) =>
+        RunAsync(new QueuePerfTarget(controller, ns), settings, tick, cancellationToken);
+
+    public static async Task<PerfResult> RunAsync(PerfTarget ns, PerfSettings settings, Action<PerfProgress>? tick, CancellationToken cancellationToken)
     {
         if (settings.IoSize % ns.BlockSize != 0)
         {
@@ -131,12 +137,11 @@ internal static class PerfRunner
             throw new CliException($"--verify keeps state per I/O-sized slot and the namespace has {slots} of them; use --size to verify at most {MaxVerifySlots} slots");
         }
 
-        var queues = controller.IoQueues;
         var seed = (ulong)Random.Shared.NextInt64() | 1;
         var workers = new Worker[settings.QueueDepth];
         for (var i = 0; i < workers.Length; i++)
         {
-            workers[i] = new Worker(i, queues[i % queues.Count], ns, settings, slots, blocksPerIo, seed);
+            workers[i] = new Worker(i, ns, settings, slots, blocksPerIo, seed);
         }
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -180,6 +185,11 @@ internal static class PerfRunner
         var measureStart = started + (long)(settings.Warmup.TotalSeconds * Stopwatch.Frequency);
         var deadline = measureStart + (long)(settings.Duration.TotalSeconds * Stopwatch.Frequency);
         var cpuAtStart = settings.Warmup > TimeSpan.Zero ? (TimeSpan?)null : Environment.CpuUsage.TotalTime;
+        if (cpuAtStart is not null)
+        {
+            ns.MeasureStarted();
+        }
+
         foreach (var worker in workers)
         {
             worker.MeasureStart = measureStart;
@@ -199,6 +209,7 @@ internal static class PerfRunner
                 if (now >= measureStart)
                 {
                     cpuAtStart = Environment.CpuUsage.TotalTime;
+                    ns.MeasureStarted();
                 }
                 else
                 {
@@ -229,7 +240,7 @@ internal static class PerfRunner
         await run.ConfigureAwait(false);
         var ended = Stopwatch.GetTimestamp();
         var cpu = Environment.CpuUsage.TotalTime - (cpuAtStart ?? Environment.CpuUsage.TotalTime);
-        return Summarize(workers, settings, TimeSpan.FromSeconds((ended - measureStart) / (double)Stopwatch.Frequency), cpu, queues.Count) with { Timeline = timeline };
+        return Summarize(workers, settings, TimeSpan.FromSeconds((ended - measureStart) / (double)Stopwatch.Frequency), cpu, ns.IoQueues) with { Timeline = timeline, Paths = ns.PathIos() };
     }
 
     private static PerfResult Summarize(Worker[] workers, PerfSettings settings, TimeSpan elapsed, TimeSpan cpu, int ioQueues)
@@ -314,12 +325,16 @@ internal static class PerfRunner
         }
     }
 
+    /// <summary>Over the I/O queues of one controller: see the overload for a <see cref="PerfTarget"/>.</summary>
+    public static Task<PerfResult> RunWithProgressAsync(IAnsiConsole console, NvmeController controller, NvmeNamespace ns, PerfSettings settings, CancellationToken cancellationToken) =>
+        RunWithProgressAsync(console, new QueuePerfTarget(controller, ns), settings, cancellationToken);
+
     /// <summary>Runs under a live progress line on a terminal (elapsed, IOPS and MiB/s so far), silently otherwise.</summary>
-    public static async Task<PerfResult> RunWithProgressAsync(IAnsiConsole console, NvmeController controller, NvmeNamespace ns, PerfSettings settings, CancellationToken cancellationToken)
+    public static async Task<PerfResult> RunWithProgressAsync(IAnsiConsole console, PerfTarget ns, PerfSettings settings, CancellationToken cancellationToken)
     {
         if (!console.Profile.Capabilities.Interactive || (ReferenceEquals(console, AnsiConsole.Console) && Console.IsOutputRedirected))
         {
-            return await RunAsync(controller, ns, settings, null, cancellationToken).ConfigureAwait(false);
+            return await RunAsync(ns, settings, null, cancellationToken).ConfigureAwait(false);
         }
 
         PerfResult? result = null;
@@ -330,7 +345,7 @@ internal static class PerfRunner
             .StartAsync(async progress =>
             {
                 var task = progress.AddTask(Markup.Escape(Describe(settings, null)), maxValue: total);
-                result = await RunAsync(controller, ns, settings, p =>
+                result = await RunAsync(ns, settings, p =>
                 {
                     task.Value = Math.Min(total, settings.Warmup.TotalSeconds + p.Elapsed.TotalSeconds);
                     task.Description = Markup.Escape(Describe(settings, p));
@@ -384,8 +399,7 @@ internal static class PerfRunner
         public int MismatchCount;
 
         private readonly int _index;
-        private readonly NvmeQueuePair _queue;
-        private readonly NvmeNamespace _ns;
+        private readonly PerfTarget _ns;
         private readonly PerfSettings _settings;
         private readonly ulong _stride;
         private readonly ulong _owned;
@@ -398,10 +412,9 @@ internal static class PerfRunner
         private readonly Random _random = new();
         private uint _sequence;
 
-        public Worker(int index, NvmeQueuePair queue, NvmeNamespace ns, PerfSettings settings, ulong slots, ulong blocksPerIo, ulong seed)
+        public Worker(int index, PerfTarget ns, PerfSettings settings, ulong slots, ulong blocksPerIo, ulong seed)
         {
             _index = index;
-            _queue = queue;
             _ns = ns;
             _settings = settings;
             _stride = (ulong)settings.QueueDepth;
@@ -428,7 +441,7 @@ internal static class PerfRunner
             for (ulong own = 0; own < _owned; own++)
             {
                 var sequence = PrepareWrite(own);
-                await _queue.WriteAsync(_ns, Lba(own), _writeBuffer, cancellationToken: cancellationToken).ConfigureAwait(false);
+                await _ns.WriteAsync(_index, Lba(own), _writeBuffer, cancellationToken).ConfigureAwait(false);
                 _written[own] = sequence;
             }
         }
@@ -472,13 +485,13 @@ internal static class PerfRunner
                 };
                 if (read)
                 {
-                    await _queue.ReadAsync(_ns, Lba(own), _readBuffer, cancellationToken).ConfigureAwait(false);
+                    await _ns.ReadAsync(_index, Lba(own), _readBuffer, cancellationToken).ConfigureAwait(false);
                 }
                 else
                 {
                     // Awaited here rather than in a helper: an async ValueTask helper would box its state per I/O.
                     var sequence = PrepareWrite(own);
-                    await _queue.WriteAsync(_ns, Lba(own), _writeBuffer, cancellationToken: cancellationToken).ConfigureAwait(false);
+                    await _ns.WriteAsync(_index, Lba(own), _writeBuffer, cancellationToken).ConfigureAwait(false);
                     if (sequence != 0)
                     {
                         _written[own] = sequence;

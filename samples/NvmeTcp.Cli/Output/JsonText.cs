@@ -14,10 +14,21 @@ internal static class JsonText
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
-    public static string Build(Action<Utf8JsonWriter> write)
+    private static readonly JsonWriterOptions LineOptions = new()
+    {
+        Indented = false,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    public static string Build(Action<Utf8JsonWriter> write) => Build(write, Options);
+
+    /// <summary>One object on one line, for a stream of them (JSON Lines), as discover --persistent prints changes.</summary>
+    public static string BuildLine(Action<Utf8JsonWriter> write) => Build(write, LineOptions);
+
+    private static string Build(Action<Utf8JsonWriter> write, JsonWriterOptions options)
     {
         using var stream = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(stream, Options))
+        using (var writer = new Utf8JsonWriter(stream, options))
         {
             write(writer);
         }
