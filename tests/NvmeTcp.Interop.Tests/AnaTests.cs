@@ -15,7 +15,8 @@ namespace NvmeTcp.Interop.Tests;
 /// scenario against our target with two ports, so both answer alike: Identify's ANA fields, the ANA log (0Ch) with
 /// and without RGO, a state set on port 1 (configfs <c>ana_state</c> through the control channel, or
 /// <see cref="NvmeTcpTarget.SetAnaState"/>), the ANA change notice on port 1's controller, the log showing it on
-/// port 1 and not on port 2, a Read failing with ANA Inaccessible on port 1 and served on port 2, and back.
+/// port 1 and not on port 2, a Read failing with ANA Inaccessible on port 1 and served on port 2, and back; then port
+/// 2 taken from the subsystem and given back, its controller reconnecting by itself.
 /// </summary>
 public sealed class AnaTests(NvmetVms vms)
 {
@@ -56,10 +57,21 @@ public sealed class AnaTests(NvmetVms vms)
         subsystem.Namespaces.Add(new NvmeNamespaceOptions(1, 16 << 20, 4096) { AnaGroupId = 2 });
         options.Subsystems.Add(subsystem);
         await using var target = await NvmeTcpTarget.StartAsync(options, TestContext.Current.CancellationToken);
+        var port2 = target.Ports[1];
         Task SetAsync(string verb)
         {
-            // The control verb vm/init.sh takes: "ana PORT GROUP STATE".
+            // The control verbs vm/init.sh takes: "ana PORT GROUP STATE", "mp-port-remove 2", "mp-port-add 2".
             var words = verb.Split(' ');
+            switch (words[0])
+            {
+                case "mp-port-remove":
+                    Assert.True(target.RemovePort(port2.PortId));
+                    return Task.CompletedTask;
+                case "mp-port-add":
+                    target.AddPort(port2);
+                    return Task.CompletedTask;
+            }
+
             target.SetAnaState(ushort.Parse(words[1], System.Globalization.CultureInfo.InvariantCulture), uint.Parse(words[2], System.Globalization.CultureInfo.InvariantCulture), words[3] switch
             {
                 "optimized" => AnaState.Optimized,
@@ -135,6 +147,21 @@ public sealed class AnaTests(NvmetVms vms)
         await path1.IoQueues[0].ReadAsync(ns1, 16, back).AsTask().WaitAsync(Bound);
         Assert.Equal(data, back);
         Assert.Equal(AnaState.Optimized, (await AnaLogAsync(path1, 0)).Groups.Single(g => g.GroupId == 2).State);
+
+        // Port 2 taken from the subsystem and given back: its controller is dropped and reconnects by itself once the
+        // port serves again; port 1 serves meanwhile.
+        var states2 = new StateLog(path2);
+        await control("mp-port-remove 2");
+        await states2.WaitForAsync(NvmeControllerState.Connecting, Bound);
+        Array.Clear(back);
+        await path1.IoQueues[0].ReadAsync(ns1, 16, back).AsTask().WaitAsync(Bound);
+        Assert.Equal(data, back);
+        await control("mp-port-add 2");
+        await states2.WaitForAsync(NvmeControllerState.Live, Bound);
+        Array.Clear(back);
+        await path2.IoQueues[0].ReadAsync(path2.GetNamespace(1), 16, back).AsTask().WaitAsync(Bound);
+        Assert.Equal(data, back);
+        log($"port 2 removed and added: {states2}");
         return id;
     }
 
@@ -147,6 +174,8 @@ public sealed class AnaTests(NvmetVms vms)
         IoQueueCount = 1,
         IoQueueSize = 16,
         ConnectTimeout = TimeSpan.FromSeconds(5),
+        ReconnectDelay = TimeSpan.FromSeconds(1),
+        ControllerLossTimeout = TimeSpan.FromSeconds(60),
     };
 
     /// <summary>
