@@ -15,7 +15,8 @@ namespace NvmeTcp.Interop.Tests;
 /// scenario against our target with two ports, so both answer alike: Identify's ANA fields, the ANA log (0Ch) with
 /// and without RGO, a state set on port 1 (configfs <c>ana_state</c> through the control channel, or
 /// <see cref="NvmeTcpTarget.SetAnaState"/>), the ANA change notice on port 1's controller, the log showing it on
-/// port 1 and not on port 2, a Read failing with ANA Inaccessible on port 1 and served on port 2, and back; then port
+/// port 1 and not on port 2, a Read failing with ANA Inaccessible on port 1 and served on port 2, the other states'
+/// statuses, and back; then port
 /// 2 taken from the subsystem and given back, its controller reconnecting by itself.
 /// </summary>
 public sealed class AnaTests(NvmetVms vms)
@@ -75,7 +76,10 @@ public sealed class AnaTests(NvmetVms vms)
             target.SetAnaState(ushort.Parse(words[1], System.Globalization.CultureInfo.InvariantCulture), uint.Parse(words[2], System.Globalization.CultureInfo.InvariantCulture), words[3] switch
             {
                 "optimized" => AnaState.Optimized,
+                "non-optimized" => AnaState.NonOptimized,
                 "inaccessible" => AnaState.Inaccessible,
+                "persistent-loss" => AnaState.PersistentLoss,
+                "change" => AnaState.Change,
                 _ => throw new ArgumentException(verb),
             });
             return Task.CompletedTask;
@@ -139,8 +143,25 @@ public sealed class AnaTests(NvmetVms vms)
         // (nvmet_port_send_ana_event). Checked after port 1's notice and two round trips on port 2, with no wait.
         Assert.False(events2.Ana.Task.IsCompleted, "port 2's controller got an ANA change notice for port 1's state");
 
-        // Back to optimized: the notice comes again (the log was read with RAE clear) and port 1 serves the Read.
+        // The other states, each with its status (none for non-optimized), then back to optimized. A notice comes again
+        // (the client read the log with RAE clear); which change it reports depends on when the client read it.
         events1.Rearm();
+        foreach (var (state, code) in new[] { ("change", StatusCodes.AnaTransition), ("persistent-loss", StatusCodes.AnaPersistentLoss), ("non-optimized", (ushort)0) })
+        {
+            await control($"ana 1 2 {state}");
+            var read = path1.IoQueues[0].ReadAsync(ns1, 16, back).AsTask().WaitAsync(Bound);
+            if (code == 0)
+            {
+                await read;
+                log($"Read through port 1 while {state}: served");
+                continue;
+            }
+
+            var failed = await Assert.ThrowsAsync<NvmeStatusException>(() => read);
+            log($"Read through port 1 while {state}: {failed.Status} ({failed.StatusName})");
+            Assert.Equal((NvmeStatusCodeType.PathRelated, (byte)(code & 0xFF), false), (failed.Status.CodeType, failed.Status.Code, failed.Status.DoNotRetry));
+        }
+
         await control("ana 1 2 optimized");
         await events1.Ana.Task.WaitAsync(Bound);
         Array.Clear(back);
