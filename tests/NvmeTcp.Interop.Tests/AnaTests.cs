@@ -15,7 +15,9 @@ namespace NvmeTcp.Interop.Tests;
 /// scenario against our target with two ports, so both answer alike: Identify's ANA fields, the ANA log (0Ch) with
 /// and without RGO, a state set on port 1 (configfs <c>ana_state</c> through the control channel, or
 /// <see cref="NvmeTcpTarget.SetAnaState"/>), the ANA change notice on port 1's controller, the log showing it on
-/// port 1 and not on port 2, a Read failing with ANA Inaccessible on port 1 and served on port 2, and back.
+/// port 1 and not on port 2, a Read failing with ANA Inaccessible on port 1 and served on port 2, the other states'
+/// statuses, and back; then port
+/// 2 taken from the subsystem and given back, its controller reconnecting by itself.
 /// </summary>
 public sealed class AnaTests(NvmetVms vms)
 {
@@ -56,14 +58,28 @@ public sealed class AnaTests(NvmetVms vms)
         subsystem.Namespaces.Add(new NvmeNamespaceOptions(1, 16 << 20, 4096) { AnaGroupId = 2 });
         options.Subsystems.Add(subsystem);
         await using var target = await NvmeTcpTarget.StartAsync(options, TestContext.Current.CancellationToken);
+        var port2 = target.Ports[1];
         Task SetAsync(string verb)
         {
-            // The control verb vm/init.sh takes: "ana PORT GROUP STATE".
+            // The control verbs vm/init.sh takes: "ana PORT GROUP STATE", "mp-port-remove 2", "mp-port-add 2".
             var words = verb.Split(' ');
+            switch (words[0])
+            {
+                case "mp-port-remove":
+                    Assert.True(target.RemovePort(port2.PortId));
+                    return Task.CompletedTask;
+                case "mp-port-add":
+                    target.AddPort(port2);
+                    return Task.CompletedTask;
+            }
+
             target.SetAnaState(ushort.Parse(words[1], System.Globalization.CultureInfo.InvariantCulture), uint.Parse(words[2], System.Globalization.CultureInfo.InvariantCulture), words[3] switch
             {
                 "optimized" => AnaState.Optimized,
+                "non-optimized" => AnaState.NonOptimized,
                 "inaccessible" => AnaState.Inaccessible,
+                "persistent-loss" => AnaState.PersistentLoss,
+                "change" => AnaState.Change,
                 _ => throw new ArgumentException(verb),
             });
             return Task.CompletedTask;
@@ -127,14 +143,46 @@ public sealed class AnaTests(NvmetVms vms)
         // (nvmet_port_send_ana_event). Checked after port 1's notice and two round trips on port 2, with no wait.
         Assert.False(events2.Ana.Task.IsCompleted, "port 2's controller got an ANA change notice for port 1's state");
 
-        // Back to optimized: the notice comes again (the log was read with RAE clear) and port 1 serves the Read.
+        // The other states, each with its status (none for non-optimized), then back to optimized. A notice comes again
+        // (the client read the log with RAE clear); which change it reports depends on when the client read it.
         events1.Rearm();
+        foreach (var (state, code) in new[] { ("change", StatusCodes.AnaTransition), ("persistent-loss", StatusCodes.AnaPersistentLoss), ("non-optimized", (ushort)0) })
+        {
+            await control($"ana 1 2 {state}");
+            var read = path1.IoQueues[0].ReadAsync(ns1, 16, back).AsTask().WaitAsync(Bound);
+            if (code == 0)
+            {
+                await read;
+                log($"Read through port 1 while {state}: served");
+                continue;
+            }
+
+            var failed = await Assert.ThrowsAsync<NvmeStatusException>(() => read);
+            log($"Read through port 1 while {state}: {failed.Status} ({failed.StatusName})");
+            Assert.Equal((NvmeStatusCodeType.PathRelated, (byte)(code & 0xFF), false), (failed.Status.CodeType, failed.Status.Code, failed.Status.DoNotRetry));
+        }
+
         await control("ana 1 2 optimized");
         await events1.Ana.Task.WaitAsync(Bound);
         Array.Clear(back);
         await path1.IoQueues[0].ReadAsync(ns1, 16, back).AsTask().WaitAsync(Bound);
         Assert.Equal(data, back);
         Assert.Equal(AnaState.Optimized, (await AnaLogAsync(path1, 0)).Groups.Single(g => g.GroupId == 2).State);
+
+        // Port 2 taken from the subsystem and given back: its controller is dropped and reconnects by itself once the
+        // port serves again; port 1 serves meanwhile.
+        var states2 = new StateLog(path2);
+        await control("mp-port-remove 2");
+        await states2.WaitForAsync(NvmeControllerState.Connecting, Bound);
+        Array.Clear(back);
+        await path1.IoQueues[0].ReadAsync(ns1, 16, back).AsTask().WaitAsync(Bound);
+        Assert.Equal(data, back);
+        await control("mp-port-add 2");
+        await states2.WaitForAsync(NvmeControllerState.Live, Bound);
+        Array.Clear(back);
+        await path2.IoQueues[0].ReadAsync(path2.GetNamespace(1), 16, back).AsTask().WaitAsync(Bound);
+        Assert.Equal(data, back);
+        log($"port 2 removed and added: {states2}");
         return id;
     }
 
@@ -147,6 +195,8 @@ public sealed class AnaTests(NvmetVms vms)
         IoQueueCount = 1,
         IoQueueSize = 16,
         ConnectTimeout = TimeSpan.FromSeconds(5),
+        ReconnectDelay = TimeSpan.FromSeconds(1),
+        ControllerLossTimeout = TimeSpan.FromSeconds(60),
     };
 
     /// <summary>

@@ -254,7 +254,9 @@ public class AnaTests
 
         // The ANA states of a removed port stay for its return, as nvmet's port keeps them.
         target.SetAnaState(1, 1, AnaState.Inaccessible);
+        var removedGeneration = target.DiscoveryGenerationCounter;
         var added = target.AddPort(new NvmeTargetPort(1, port1.EndPoint));
+        Assert.True(target.DiscoveryGenerationCounter > removedGeneration);
         Assert.Equal(port1.EndPoint, added.EndPoint);
         Assert.Equal([(ushort)2, (ushort)1], target.Ports.Select(p => p.PortId));
         Assert.Throws<ArgumentException>(() => target.AddPort(new NvmeTargetPort(1, new IPEndPoint(IPAddress.Loopback, 0))));
