@@ -78,6 +78,7 @@ public sealed class SpecRoundTripTests : IAsyncLifetime
             Assert.Equal(0x44, id.Cqes);
             Assert.Equal(100, id.Maxcmd);
             Assert.Equal(5u, id.Nn);
+            Assert.Equal(5u, id.Mnan); // with CMIC bit 3 the Linux host refuses MNAN 0 or above NN ("Invalid MNAN value")
             Assert.Equal(IdentifyControllerLayout.OncsCompare | IdentifyControllerLayout.OncsDatasetManagement | IdentifyControllerLayout.OncsWriteZeroes | IdentifyControllerLayout.OncsReservations, id.Oncs);
             Assert.Equal((0, 0), (id.Fuses, id.Fna));
             Assert.Equal(IdentifyControllerLayout.VwcPresent, id.Vwc);
