@@ -319,7 +319,9 @@ public sealed class MultipathTests
         var refused = await Assert.ThrowsAsync<NvmePathMismatchException>(() => subsystem.AddPathAsync(new DnsEndPoint("127.0.0.1", other.EndPoint.Port)).WaitAsync(Bound));
         Assert.Contains("NGUID", refused.Message, StringComparison.Ordinal);
         Assert.Equal(2, subsystem.Paths.Count);
-        Assert.Equal(0, other.ControllerCount);
+
+        // The refused path's controller was disposed: the other target tears it down once its connections close.
+        await WaitUntilAsync(() => other.ControllerCount == 0, "the refused path's controller to go");
     }
 
     [Fact]

@@ -84,7 +84,6 @@ public sealed class SpecRoundTripTests : IAsyncLifetime
             Assert.Equal(IdentifyControllerLayout.VwcPresent, id.Vwc);
             Assert.Equal((0, 0, 0, 0, 0), (id.Awun, id.Awupf, id.Nvscc, id.Nwpc, id.Acwu));
             Assert.Equal(0x00100001u, id.Sgls);
-            Assert.Equal(0u, id.Mnan);
             Assert.Equal(TestTargets.Nqn, id.SubsystemNqn);
             Assert.Equal(subsystem.Ioccsz, id.Ioccsz);
             Assert.Equal(subsystem.IoInCapsuleSize, id.InCapsuleDataSize);

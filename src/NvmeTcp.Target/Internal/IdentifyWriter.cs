@@ -59,7 +59,11 @@ internal static class IdentifyWriter
             d[Ctrl.Sqes] = Ctrl.QueueEntrySizes(ControllerConfiguration.SqeSizeLog2, ControllerConfiguration.SqeSizeLog2);
             d[Ctrl.Cqes] = Ctrl.QueueEntrySizes(ControllerConfiguration.CqeSizeLog2, ControllerConfiguration.CqeSizeLog2);
             var namespaces = subsystem.Namespaces;
-            BinaryPrimitives.WriteUInt32LittleEndian(d[Ctrl.Nn..], namespaces.Count == 0 ? 0 : namespaces[^1].Nsid);
+            // MNAN: with ANA reporting the Linux host needs 1 <= MNAN <= NN (nvme_mpath_init_identify); nvmet
+            // reports its maximum for both. NN is at least 1 so that a subsystem without namespaces passes too.
+            var nn = namespaces.Count == 0 ? 1u : namespaces[^1].Nsid;
+            BinaryPrimitives.WriteUInt32LittleEndian(d[Ctrl.Nn..], nn);
+            BinaryPrimitives.WriteUInt32LittleEndian(d[Ctrl.Mnan..], nn);
             BinaryPrimitives.WriteUInt16LittleEndian(d[Ctrl.Oncs..], Ctrl.OncsCompare | Ctrl.OncsDatasetManagement | Ctrl.OncsWriteZeroes | Ctrl.OncsReservations);
             d[Ctrl.Vwc] = Ctrl.VwcPresent; // Flush is accepted (it has nothing to do)
 
