@@ -46,6 +46,13 @@ public sealed class BouncyCastleTlsPskTests
     }
 
     [Fact]
+    public void The_client_offers_psk_dhe_ke_only()
+    {
+        TlsClient client = new PskClient(new BcTlsCrypto(new SecureRandom()), Psk(NvmeTlsPskHash.Sha256));
+        Assert.Equal([PskKeyExchangeMode.psk_dhe_ke], client.GetPskKeyExchangeModes());
+    }
+
+    [Fact]
     public void A_wrong_key_fails_the_handshake_with_a_fatal_alert()
     {
         var psk = Psk(NvmeTlsPskHash.Sha256);
