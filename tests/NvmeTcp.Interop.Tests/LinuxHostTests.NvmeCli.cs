@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.Extensions.Logging;
 using NvmeTcp.Interop.Tests.Harness;
 using NvmeTcp.Protocol.Auth;
+using NvmeTcp.Protocol.Tls;
 using NvmeTcp.Target;
 
 namespace NvmeTcp.Interop.Tests;
@@ -74,8 +75,47 @@ public sealed partial class LinuxHostTests
         Assert.Empty(target.Testing.Violations);
     }
 
+    /// <summary>
+    /// nvme-cli 2.16 (libnvme 1.16) in the newest-host guest against NvmeTcp.Protocol.Tls for the same inputs: the
+    /// interchange key of <c>nvme gen-tls-key --secret --hmac 1|2</c>, the identity of <c>nvme check-tls-key
+    /// --identity 0|1</c>, and the TLS PSK that <c>check-tls-key --insert --keyfile</c> derives into the .nvme keyring,
+    /// for hh 01 and 02 and both identity versions.
+    /// </summary>
+    [Fact]
+    public async Task Newest_nvme_cli_gen_and_check_tls_key_match_our_derivation()
+    {
+        var secret32 = Convert.FromHexString("5512DBB6737D0106F65975B773DFB011FFC344BCF442E2DD6D8BC4870B5D5B03");
+        byte[] secret48 = [.. secret32, .. Convert.FromHexString("00112233445566778899AABBCCDDEEFF")];
+        var cases = new (string Name, byte[] Secret, int Hmac, int Identity)[]
+        {
+            ("m1i0", secret32, 1, 0), ("m1i1", secret32, 1, 1), ("m2i0", secret48, 2, 0), ("m2i1", secret48, 2, 1),
+        };
+        var words = string.Join('@', cases.Select(c => $"{c.Name},{Convert.ToHexStringLower(c.Secret)},{c.Hmac},{c.Identity}"));
+        var (run, target) = await RunNewestHostAsync("skip", auth: null, configure: null, more: $"nvmetcp.tlskeys={words}");
+        await using var _ = target;
+
+        var hostNqn = $"nqn.2014-08.org.nvmexpress:uuid:{HostId:D}";
+        var lines = run.Lines("NVMETCP-HOST TLSKEY ");
+        foreach (var (name, secret, hmac, identity) in cases)
+        {
+            Assert.Contains($"tlskeys {name}", run.PassedSteps());
+            var key = NvmeTlsKey.Create(secret, (NvmeTlsPskHash)hmac);
+            Assert.Contains($"{name} gen {key.ToInterchangeString()}", lines);
+            var psk = key.DeriveTlsPsk(hostNqn, Nqn, identity);
+            Assert.Contains($"{name} identity {psk.Identity}", lines);
+
+            // keyfile line: "<identity> NVMeTLSkey-<version>:<hh>:<base64(TLS PSK || CRC-32)>:" (libnvme's export).
+            var exported = Assert.Single(lines, line => line.StartsWith($"{name} keyfile ", StringComparison.Ordinal));
+            var rest = exported[$"{name} keyfile ".Length..];
+            Assert.StartsWith(psk.Identity + " NVMeTLSkey-", rest, StringComparison.Ordinal);
+            var fields = rest[(psk.Identity.Length + 1)..].Split(':');
+            var raw = Convert.FromBase64String(fields[2]);
+            Assert.Equal(Convert.ToHexStringLower(psk.CopyKey()), Convert.ToHexStringLower(raw[..^4]));
+        }
+    }
+
     /// <summary>Boots the newest-host image against a fresh target and checks what every run must show.</summary>
-    private async Task<(LinuxHostRun Run, NvmeTcpTarget Target)> RunNewestHostAsync(string digests, string auth, Action<NvmeTargetOptions>? configure, bool allowAuthenticationFailure = false)
+    private async Task<(LinuxHostRun Run, NvmeTcpTarget Target)> RunNewestHostAsync(string digests, string? auth, Action<NvmeTargetOptions>? configure, bool allowAuthenticationFailure = false, string? more = null)
     {
         var output = TestContext.Current.TestOutputHelper;
         var image = vms.GetImage("newest-host");
@@ -87,7 +127,7 @@ public sealed partial class LinuxHostTests
         var consoleLog = Path.Combine(AppContext.BaseDirectory, "vm-logs", "console-newest-host.log");
         Directory.CreateDirectory(Path.GetDirectoryName(consoleLog)!);
         var run = await LinuxHostVm.RunAsync(
-            image, target.EndPoint.Port, Nqn, HostId, digests, consoleLog, VmTimeout, TestContext.Current.CancellationToken, auth: auth);
+            image, target.EndPoint.Port, Nqn, HostId, digests, consoleLog, VmTimeout, TestContext.Current.CancellationToken, auth: auth, more: more);
         var summary = string.Create(
             CultureInfo.InvariantCulture,
             $"linux host: Linux {image.Label} ({image.Package} {image.Version}) with nvme-cli against our target: {run.Outcome}, boot {run.BootTime?.TotalSeconds:F1} s, total {run.TotalTime.TotalSeconds:F1} s, {run.Attempts} boot(s)");

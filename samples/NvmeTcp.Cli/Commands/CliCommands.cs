@@ -46,6 +46,8 @@ internal static class CliCommands
         PerfCommand.Create(),
         KeyCommands.Generate(),
         KeyCommands.Check(),
+        TlsKeyCommands.Generate(),
+        TlsKeyCommands.Check(),
         HostNqnCommands.Generate(),
         HostNqnCommands.Show(),
     ];

@@ -126,16 +126,16 @@ internal static class KeyCommands
         }
     }
 
-    private static string ReadHostNqn()
+    internal static string ReadHostNqn(string option = "--nqn")
     {
         try
         {
             var nqn = File.ReadAllText(HostNqnFile, Encoding.UTF8).Trim();
-            return nqn.Length > 0 ? nqn : throw new CliException($"Could not read host NQN: {HostNqnFile} is empty; give one with --nqn");
+            return nqn.Length > 0 ? nqn : throw new CliException($"Could not read host NQN: {HostNqnFile} is empty; give one with {option}");
         }
         catch (IOException)
         {
-            throw new CliException($"Could not read host NQN from {HostNqnFile}; give one with --nqn");
+            throw new CliException($"Could not read host NQN from {HostNqnFile}; give one with {option}");
         }
     }
 }

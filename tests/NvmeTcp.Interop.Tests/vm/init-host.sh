@@ -10,6 +10,7 @@
 #                                skip runs none)
 #   nvmetcp.lifetime=SECONDS     reboot after this long whatever happens (default 600)
 #   nvmetcp.auth=CASE@...        last, with nvme-cli (newest-host image): NAME,ok|refused,SECRET|-,CTRLSECRET|-[,HOSTNQN]
+#   nvmetcp.tlskeys=CASE@...     first, with nvme-cli: NAME,HEXSECRET,HMAC,IDENTITY; prints gen-tls-key/check-tls-key output
 #   nvmetcp.extra=PHASE,...      after the scenarios, on one more connection without digests (default none):
 #                                discard:NSID  write 1 MiB at 48 MiB, blkdiscard 48-64 MiB, read zeros back
 #                                fs:NSID       mke2fs, mount, write and read back a 32 MiB file, rm, fstrim, umount
@@ -107,6 +108,37 @@ ip route add default via 10.0.2.2 || fail eth0 "default route"
 wait_for nvme-fabrics 100 test -c /dev/nvme-fabrics
 
 echo "NVMETCP-HOST-READY kernel=$(uname -r) uptime=$(cut -d' ' -f1 /proc/uptime)"
+
+# --- nvme-cli's TLS keys (nvmetcp.tlskeys, images with nvme-cli only): what gen-tls-key and check-tls-key make of
+# fixed inputs, for the known-answer comparison with NvmeTcp.Protocol.Tls. Cases separated by '@', fields by ',':
+# NAME,HEXSECRET,HMAC,IDENTITY. Host NQN and subsystem NQN are this run's. Each case prints
+#   NVMETCP-HOST TLSKEY NAME gen KEY              (nvme gen-tls-key --secret --hmac)
+#   NVMETCP-HOST TLSKEY NAME identity IDENTITY    (nvme check-tls-key --identity)
+#   NVMETCP-HOST TLSKEY NAME keyfile IDENTITY KEY (check-tls-key --insert --keyfile: the derived TLS PSK, exported)
+TLSKEYS=$(arg tlskeys '')
+if [ -n "$TLSKEYS" ]; then
+    SCENARIO=tlskeys
+    [ -x /usr/sbin/nvme ] || fail nvme-cli "this image has no nvme-cli"
+    info nvme-cli.version "$(/usr/sbin/nvme version 2>&1 | tr '\n' ' ')"
+    for case in $(echo "$TLSKEYS" | tr '@' ' '); do
+        IFS=, read -r name secret hmac identity << CASE
+$case
+CASE
+        key=$(/usr/sbin/nvme gen-tls-key --secret="$secret" --hmac="$hmac" 2> /tmp/tls.err) || fail "$name-gen" "$(cat /tmp/tls.err)"
+        echo "NVMETCP-HOST TLSKEY $name gen $key"
+        id=$(/usr/sbin/nvme check-tls-key --keydata="$key" --hostnqn="$HOSTNQN" --subsysnqn="$NQN" --identity="$identity" 2> /tmp/tls.err) \
+            || fail "$name-check" "$(cat /tmp/tls.err)"
+        echo "NVMETCP-HOST TLSKEY $name identity $id"
+        rm -f "/tmp/keys-$name"
+        if /usr/sbin/nvme check-tls-key --keydata="$key" --hostnqn="$HOSTNQN" --subsysnqn="$NQN" --identity="$identity" \
+            --insert --keyfile="/tmp/keys-$name" > /tmp/tls.out 2>&1; then
+            sed "s/^/NVMETCP-HOST TLSKEY $name keyfile /" "/tmp/keys-$name"
+        else
+            info "$name-insert" "$(tr '\n' ' ' < /tmp/tls.out)"
+        fi
+        pass "$name"
+    done
+fi
 
 # connect STEP OPTIONS: writes the options to /dev/nvme-fabrics in one write and reads back the new controller's
 # "instance=N,cntlid=M" on the same open file, as nvme-cli does. Sets CTRL to nvmeN.
