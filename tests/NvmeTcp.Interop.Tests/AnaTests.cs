@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Net;
 using NvmeTcp.Client;
@@ -257,30 +256,11 @@ public sealed class AnaTests(NvmetVms vms)
 
     private sealed record AnaLog(ulong ChangeCount, IReadOnlyList<AnaGroup> Groups)
     {
+        // The client's parser (NvmeAnaLog), seen as records the assertions compare whole.
         public static AnaLog Parse(ReadOnlySpan<byte> log)
         {
-            var count = BinaryPrimitives.ReadUInt16LittleEndian(log[AnaLogLayout.GroupDescriptorCount..]);
-            var groups = new List<AnaGroup>();
-            var offset = AnaLogLayout.HeaderSize;
-            for (var i = 0; i < count; i++)
-            {
-                var d = log[offset..];
-                var nnsids = BinaryPrimitives.ReadUInt32LittleEndian(d[AnaLogLayout.NamespaceCount..]);
-                var nsids = new uint[nnsids];
-                for (var n = 0; n < nnsids; n++)
-                {
-                    nsids[n] = BinaryPrimitives.ReadUInt32LittleEndian(d[(AnaLogLayout.DescriptorSize + (n * AnaLogLayout.NsidSize))..]);
-                }
-
-                groups.Add(new AnaGroup(
-                    BinaryPrimitives.ReadUInt32LittleEndian(d[AnaLogLayout.GroupId..]),
-                    BinaryPrimitives.ReadUInt64LittleEndian(d[AnaLogLayout.GroupChangeCount..]),
-                    (AnaState)(d[AnaLogLayout.State] & AnaLogLayout.StateMask),
-                    nsids));
-                offset += (int)AnaLogLayout.DescriptorLength(nnsids);
-            }
-
-            return new AnaLog(BinaryPrimitives.ReadUInt64LittleEndian(log[AnaLogLayout.ChangeCount..]), groups);
+            var parsed = NvmeAnaLog.Parse(log);
+            return new AnaLog(parsed.ChangeCount, [.. parsed.Groups.Select(g => new AnaGroup(g.GroupId, g.ChangeCount, g.State, [.. g.NamespaceIds]))]);
         }
 
         public override string ToString() => $"CHGCNT {ChangeCount}: {string.Join("; ", Groups)}";
