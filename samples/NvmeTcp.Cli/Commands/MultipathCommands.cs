@@ -70,7 +70,9 @@ internal static class MultipathCommands
             async (context, controller, cancellationToken) =>
             {
                 var log = await controller.GetAnaLogAsync(context.GetValue(groups), cancellationToken).ConfigureAwait(false);
-                await context.PrintAsync(writer => WriteAnaLog(writer, log, controller.SubsystemNqn), () => AnaLogText(log, controller.SubsystemNqn)).ConfigureAwait(false);
+                // The device is the controller's name, as fw-log and list-subsys show it (nvme-cli names the kernel device).
+                var device = ControllerNames.Controller(controller);
+                await context.PrintAsync(writer => WriteAnaLog(writer, log, device), () => AnaLogText(log, device)).ConfigureAwait(false);
                 return ExitCodes.Ok;
             });
     }
