@@ -97,13 +97,15 @@ public sealed class NvmeAnaLog
         return new NvmeAnaLog(changeCount, groups, groupsOnly);
     }
 
-    /// <summary>The bytes to read for a controller's whole log: header, NANAGRPID descriptors and NN NSIDs, bounded.</summary>
-    internal static int SizeFor(NvmeIdentifyController identify)
+    /// <summary>
+    /// The bytes to read for a controller's log: header, NANAGRPID descriptors and (unless RGO) NN NSIDs, bounded.
+    /// </summary>
+    internal static int SizeFor(NvmeIdentifyController identify, bool groupsOnly)
     {
         // Identify values come from the peer: bound them (Linux sizes the buffer from the same fields, capped by MDTS).
         const long Max = 256 * 1024;
         var groups = Math.Min((long)identify.Nanagrpid, 4096);
-        var namespaces = Math.Min((long)identify.Nn, 16384);
+        var namespaces = groupsOnly ? 0 : Math.Min((long)identify.Nn, 16384);
         var size = AnaLogLayout.HeaderSize + (groups * AnaLogLayout.DescriptorSize) + (namespaces * AnaLogLayout.NsidSize);
         return (int)Math.Min(size, Max);
     }

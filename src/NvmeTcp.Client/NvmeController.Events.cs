@@ -146,7 +146,7 @@ public sealed partial class NvmeController
 
     private static (Sqe Sqe, byte[] Data) AnaLogRequest(NvmeIdentifyController identify, bool groupsOnly)
     {
-        var length = groupsOnly ? AnaLogLayout.HeaderSize + ((int)Math.Min(identify.Nanagrpid, 4096u) * AnaLogLayout.DescriptorSize) : NvmeAnaLog.SizeFor(identify);
+        var length = NvmeAnaLog.SizeFor(identify, groupsOnly);
         var sqe = GetLogPageCommand.Create(LogPageId.AsymmetricNamespaceAccess, (uint)length, 0xFFFFFFFF, logSpecific: groupsOnly ? AnaLogLayout.ReturnGroupsOnly : (byte)0);
         return (sqe, new byte[length]);
     }

@@ -9,7 +9,7 @@ namespace NvmeTcp.Client;
 public static class NvmeDiscovery
 {
     private const int MaxGenerationRetries = 10;
-    private const int MaxReferralDepth = 4;
+    internal const int MaxReferralDepth = 4;
 
     /// <summary>
     /// Connects to the discovery controller at <paramref name="options"/>' address (the well-known discovery NQN,
@@ -64,7 +64,7 @@ public static class NvmeDiscovery
         discovery.SubsystemNqn = NvmeTcpOptions.DiscoveryNqn;
         discovery.KeepAliveTimeout = TimeSpan.Zero;
         discovery.IoQueueCount = 0;
-        visited.Add($"{discovery.Address}:{discovery.Port}");
+        visited.Add(VisitKey(discovery));
         NvmeDiscoveryLog log;
         var controller = await NvmeController.ConnectAsync(discovery, cancellationToken).ConfigureAwait(false);
         await using (controller.ConfigureAwait(false))
@@ -78,10 +78,9 @@ public static class NvmeDiscovery
         }
 
         var entries = new List<NvmeDiscoveryLogEntry>(log.Entries);
-        foreach (var referral in log.Entries.Where(e => e.SubsystemType == NvmeSubsystemType.DiscoveryReferral && e.TransportType == NvmeTransportType.Tcp).ToList())
+        foreach (var next in Referrals(log, options))
         {
-            var next = OptionsFor(referral, options);
-            if (!visited.Contains($"{next.Address}:{next.Port}"))
+            if (!visited.Contains(VisitKey(next)))
             {
                 var referred = await GetLogAsync(next, referralDepth - 1, visited, cancellationToken).ConfigureAwait(false);
                 entries.AddRange(referred.Entries);
@@ -90,6 +89,13 @@ public static class NvmeDiscovery
 
         return new NvmeDiscoveryLog(log.Header, entries);
     }
+
+    // The TCP referrals of a log (entries of subtype discovery referral), as options to read each with.
+    internal static List<NvmeTcpOptions> Referrals(NvmeDiscoveryLog log, NvmeTcpOptions template) =>
+        [.. log.Entries.Where(e => e.SubsystemType == NvmeSubsystemType.DiscoveryReferral && e.TransportType == NvmeTransportType.Tcp).Select(e => OptionsFor(e, template))];
+
+    // What marks a discovery controller as read, so that referrals never loop.
+    internal static string VisitKey(NvmeTcpOptions options) => $"{options.Address}:{options.Port}";
 
     // As libnvme's nvme_discovery_log: the header, then the entries, then the header again; if GENCTR moved, the log
     // changed while it was read, so start over. RAE keeps a discovery-log-changed event outstanding until the last read.

@@ -36,7 +36,6 @@ public sealed class NvmeDiscoveryChangedEventArgs : EventArgs
 /// </summary>
 public sealed class NvmePersistentDiscovery : IAsyncDisposable
 {
-    private const int MaxReferralDepth = 4;
     private static readonly TimeSpan DefaultKeepAlive = TimeSpan.FromSeconds(30);
 
     private readonly NvmeTcpOptions _options;
@@ -180,18 +179,17 @@ public sealed class NvmePersistentDiscovery : IAsyncDisposable
         var log = await NvmeDiscovery.ReadLogAsync(_controller, cancellationToken).ConfigureAwait(false);
         _generation = log.Header.Genctr;
         var entries = new List<NvmeDiscoveryLogEntry>(log.Entries);
-        var visited = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { $"{_options.Address}:{_options.Port}" };
-        foreach (var referral in log.Entries.Where(e => e.SubsystemType == NvmeSubsystemType.DiscoveryReferral && e.TransportType == NvmeTransportType.Tcp))
+        var visited = new HashSet<string>(StringComparer.Ordinal) { NvmeDiscovery.VisitKey(_options) };
+        foreach (var next in NvmeDiscovery.Referrals(log, _options))
         {
-            var next = NvmeDiscovery.OptionsFor(referral, _options);
-            if (visited.Contains($"{next.Address}:{next.Port}"))
+            if (visited.Contains(NvmeDiscovery.VisitKey(next)))
             {
                 continue;
             }
 
             try
             {
-                var referred = await NvmeDiscovery.GetLogAsync(next, MaxReferralDepth - 1, visited, cancellationToken).ConfigureAwait(false);
+                var referred = await NvmeDiscovery.GetLogAsync(next, NvmeDiscovery.MaxReferralDepth - 1, visited, cancellationToken).ConfigureAwait(false);
                 entries.AddRange(referred.Entries);
             }
             catch (Exception e) when (e is NvmeException or IOException or System.Net.Sockets.SocketException)
