@@ -84,50 +84,30 @@ public sealed class DhchapSecret
         }
 
         // 68 bytes of key and CRC take 92 base64 characters: anything longer is refused before decoding.
-        Span<byte> decoded = stackalloc byte[72];
-        if (body.Length > 96 || !Convert.TryFromBase64Chars(body, decoded, out var written))
+        var outcome = KeyInterchange.TryDecode(body, 96, static length => length is 32 or 48 or 64, out var key, out var keyLength);
+        error = outcome switch
         {
-            error = "The secret's key is not valid base64 of a 32, 48 or 64-byte key and its CRC-32.";
+            KeyInterchange.Outcome.NotBase64 => "The secret's key is not valid base64 of a 32, 48 or 64-byte key and its CRC-32.",
+            KeyInterchange.Outcome.BadLength => $"The secret's key is {Math.Max(0, keyLength)} bytes; it must be 32, 48 or 64.",
+            KeyInterchange.Outcome.BadCrc => "The secret's CRC-32 does not match its key.",
+            _ => Check(keyLength, hash),
+        };
+        if (error is not null)
+        {
+            if (key is not null)
+            {
+                CryptographicOperations.ZeroMemory(key);
+            }
+
             return false;
         }
 
-        var keyLength = written - 4;
-        if (keyLength is not (32 or 48 or 64))
-        {
-            error = $"The secret's key is {Math.Max(0, keyLength)} bytes; it must be 32, 48 or 64.";
-            return false;
-        }
-
-        var key = decoded[..keyLength];
-        if (BinaryPrimitives.ReadUInt32LittleEndian(decoded[keyLength..]) != Crc32.HashToUInt32(key))
-        {
-            error = "The secret's CRC-32 does not match its key.";
-            return false;
-        }
-
-        var check = Check(keyLength, hash);
-        if (check is not null)
-        {
-            error = check;
-            return false;
-        }
-
-        secret = new DhchapSecret(key.ToArray(), hash);
-        CryptographicOperations.ZeroMemory(decoded);
-        error = null;
+        secret = new DhchapSecret(key!, hash);
         return true;
     }
 
     /// <summary>The interchange form, <c>DHHC-1:hh:base64:</c>, as <c>nvme gen-dhchap-key</c> prints it. It reveals the key.</summary>
-    public string ToInterchangeString()
-    {
-        Span<byte> buffer = stackalloc byte[68];
-        _key.CopyTo(buffer);
-        BinaryPrimitives.WriteUInt32LittleEndian(buffer[_key.Length..], Crc32.HashToUInt32(_key));
-        var text = $"{Prefix}{TransformHash:x2}:{Convert.ToBase64String(buffer[..(_key.Length + 4)])}:";
-        CryptographicOperations.ZeroMemory(buffer);
-        return text;
-    }
+    public string ToInterchangeString() => KeyInterchange.Format(Prefix, TransformHash, _key);
 
     /// <summary>The CRC-32 of the key (what <c>nvme check-dhchap-key</c> prints).</summary>
     public uint Crc => Crc32.HashToUInt32(_key);

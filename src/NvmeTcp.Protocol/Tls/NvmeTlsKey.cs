@@ -81,45 +81,30 @@ public sealed class NvmeTlsKey
             return false;
         }
 
-        body = body[..^1];
-        Span<byte> decoded = stackalloc byte[54];
-        if (body.Length > 72 || !Convert.TryFromBase64Chars(body, decoded, out var written))
+        var outcome = KeyInterchange.TryDecode(body[..^1], 72, static length => length is 32 or 48, out var raw, out var keyLength);
+        error = outcome switch
         {
-            error = "The TLS PSK is not valid base64 of a 32 or 48-byte key and its CRC-32.";
+            KeyInterchange.Outcome.NotBase64 => "The TLS PSK is not valid base64 of a 32 or 48-byte key and its CRC-32.",
+            KeyInterchange.Outcome.BadLength => $"The TLS PSK is {Math.Max(0, keyLength)} bytes; it must be 32 or 48.",
+            KeyInterchange.Outcome.BadCrc => "The TLS PSK's CRC-32 does not match its key.",
+            _ => Check(keyLength, (NvmeTlsPskHash)hash),
+        };
+        if (error is not null)
+        {
+            if (raw is not null)
+            {
+                CryptographicOperations.ZeroMemory(raw);
+            }
+
             return false;
         }
 
-        var keyLength = written - 4;
-        if (keyLength is not (32 or 48))
-        {
-            CryptographicOperations.ZeroMemory(decoded);
-            error = $"The TLS PSK is {Math.Max(0, keyLength)} bytes; it must be 32 or 48.";
-            return false;
-        }
-
-        var raw = decoded[..keyLength];
-        var crcMatches = BinaryPrimitives.ReadUInt32LittleEndian(decoded[keyLength..]) == Crc32.HashToUInt32(raw);
-        var check = crcMatches ? Check(keyLength, (NvmeTlsPskHash)hash) : "The TLS PSK's CRC-32 does not match its key.";
-        if (check is null)
-        {
-            key = new NvmeTlsKey(raw.ToArray(), (NvmeTlsPskHash)hash);
-        }
-
-        CryptographicOperations.ZeroMemory(decoded);
-        error = check;
-        return check is null;
+        key = new NvmeTlsKey(raw!, (NvmeTlsPskHash)hash);
+        return true;
     }
 
     /// <summary>The interchange form, <c>NVMeTLSkey-1:hh:base64:</c>, as <c>nvme gen-tls-key</c> prints it. It reveals the key.</summary>
-    public string ToInterchangeString()
-    {
-        Span<byte> buffer = stackalloc byte[52];
-        _key.CopyTo(buffer);
-        BinaryPrimitives.WriteUInt32LittleEndian(buffer[_key.Length..], Crc);
-        var text = $"{Prefix}{(byte)Hash:x2}:{Convert.ToBase64String(buffer[..(_key.Length + 4)])}:";
-        CryptographicOperations.ZeroMemory(buffer);
-        return text;
-    }
+    public string ToInterchangeString() => KeyInterchange.Format(Prefix, (byte)Hash, _key);
 
     /// <summary>The retained PSK for <paramref name="hostNqn"/> (<see cref="NvmeTlsKeyDerivation.RetainedPsk"/>). It reveals key material.</summary>
     public byte[] DeriveRetainedPsk(string hostNqn) => NvmeTlsKeyDerivation.RetainedPsk(Hash, _key, hostNqn);
