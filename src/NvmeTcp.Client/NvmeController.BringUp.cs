@@ -6,6 +6,7 @@ using NvmeTcp.Protocol.Admin;
 using NvmeTcp.Protocol.Auth;
 using NvmeTcp.Protocol.Fabrics;
 using NvmeTcp.Protocol.Spec;
+using NvmeTcp.Protocol.Tls;
 using NvmeTcp.Protocol;
 using NvmeTcp.Client.Core;
 using NvmeTcp.Client.Transport;
@@ -58,6 +59,14 @@ public sealed partial class NvmeController
         QueueConnection admin;
         try
         {
+            if (options.Concatenation)
+            {
+                var generated = await GenerateTlsPskAsync(endPoint, options, logger, cancellationToken).ConfigureAwait(false);
+                throw new NvmeAuthenticationException(
+                    $"Secure channel concatenation generated TLS PSK {generated.Identity}, but this build cannot bring the admin queue up inside TLS yet.",
+                    NvmeAuthenticationFailure.Unsupported, 0, 0, AuthFailureReason.None);
+            }
+
             admin = await QueueConnection.ConnectAsync(endPoint, AdminQueueOptions(options), cancellationToken).ConfigureAwait(false);
             Diagnostics.Telemetry.Connections.Add(1, new KeyValuePair<string, object?>("nvme.queue.type", "admin"));
         }
@@ -82,13 +91,27 @@ public sealed partial class NvmeController
         }
     }
 
+    // Secure channel concatenation's first step (Linux nvme_tcp_setup_ctrl with opts->concat): an admin queue in the
+    // clear carries only Connect and the DH-HMAC-CHAP exchange that generates the TLS PSK (no Property Get, no
+    // Identify: the spec forbids them there), and is then torn down; the association is built on a TLS admin queue.
+    private static async Task<NvmeTlsPsk> GenerateTlsPskAsync(EndPoint endPoint, NvmeTcpOptions options, ILogger logger, CancellationToken cancellationToken)
+    {
+        var plain = await QueueConnection.ConnectAsync(endPoint, AdminQueueOptions(options), cancellationToken).ConfigureAwait(false);
+        await using (plain.ConfigureAwait(false))
+        {
+            var kato = (uint)options.KeepAliveTimeout.TotalMilliseconds;
+            var (_, generated) = await ConnectQueueAsync(plain, options, logger, ConnectData.DynamicControllerId, kato, AuthSecureChannel.NewTlsPsk, cancellationToken).ConfigureAwait(false);
+            return generated!;
+        }
+    }
+
     private static async Task BringUpAsync(Association association, NvmeTcpOptions options, ILogger logger, CancellationToken cancellationToken)
     {
         var admin = association.Admin;
 
         // Connect the admin queue: a new dynamic controller (CNTLID 0xFFFF), SQSIZE 31, KATO in ms.
         var kato = (uint)options.KeepAliveTimeout.TotalMilliseconds;
-        association.ControllerId = await ConnectQueueAsync(admin, options, logger, ConnectData.DynamicControllerId, kato, cancellationToken).ConfigureAwait(false);
+        (association.ControllerId, _) = await ConnectQueueAsync(admin, options, logger, ConnectData.DynamicControllerId, kato, AuthSecureChannel.None, cancellationToken).ConfigureAwait(false);
 
         association.Capabilities = await GetPropertyAsync(admin, ControllerProperty.Cap, cancellationToken).ConfigureAwait(false);
         association.Version = ControllerVersion.ToVersion((uint)await GetPropertyAsync(admin, ControllerProperty.Vs, cancellationToken).ConfigureAwait(false));
@@ -118,7 +141,9 @@ public sealed partial class NvmeController
         }
     }
 
-    private static async Task<ushort> ConnectQueueAsync(QueueConnection queue, NvmeTcpOptions options, ILogger logger, ushort controllerId, uint kato, CancellationToken cancellationToken)
+    // Connect, then DH-HMAC-CHAP when the controller asks for it; with secureChannel (the admin queue of a
+    // concatenating bring-up) the exchange asks for a TLS PSK, which is returned.
+    private static async Task<(ushort ControllerId, NvmeTlsPsk? GeneratedPsk)> ConnectQueueAsync(QueueConnection queue, NvmeTcpOptions options, ILogger logger, ushort controllerId, uint kato, AuthSecureChannel secureChannel, CancellationToken cancellationToken)
     {
         var data = new byte[ConnectData.Size];
         ConnectData.Write(data, options.HostId, controllerId, options.SubsystemNqn, options.HostNqn);
@@ -128,11 +153,20 @@ public sealed partial class NvmeController
         // DW0: CNTLID in bits 0-15, AUTHREQ in bits 16-31 (bit 17 ATR: DH-HMAC-CHAP, bit 18 ASCR: then a secure channel).
         var requirements = (ushort)(cqe.Dw0 >> 16);
         const ushort atr = 0x2, ascr = 0x4;
-        if ((requirements & ascr) != 0)
+        if ((requirements & ascr) != 0 && secureChannel == AuthSecureChannel.None)
         {
             // Not transient: reconnecting would meet the same demand.
             throw new NvmeAuthenticationException(
-                $"The controller at {queue.RemoteEndPoint} requires authentication followed by a secure channel (AUTHREQ 0x{requirements:X}) on queue {queue.QueueId}, which this library does not implement.",
+                $"The controller at {queue.RemoteEndPoint} requires authentication followed by a secure channel (AUTHREQ 0x{requirements:X}) on queue {queue.QueueId}, which this connection was not configured for (NvmeTcpOptions.Concatenation).",
+                NvmeAuthenticationFailure.Unsupported, requirements, queue.QueueId, AuthFailureReason.None);
+        }
+
+        NvmeTlsPsk? generated = null;
+        if (secureChannel != AuthSecureChannel.None && (requirements & atr) == 0)
+        {
+            // Nothing to generate the TLS PSK from: Linux would go on without a key and fail at the I/O queues.
+            throw new NvmeAuthenticationException(
+                $"The controller at {queue.RemoteEndPoint} does not ask for authentication on queue {queue.QueueId} (AUTHREQ 0x{requirements:X}), so secure channel concatenation has no DH-HMAC-CHAP exchange to generate the TLS PSK from.",
                 NvmeAuthenticationFailure.Unsupported, requirements, queue.QueueId, AuthFailureReason.None);
         }
 
@@ -145,7 +179,7 @@ public sealed partial class NvmeController
                     NvmeAuthenticationFailure.Required, requirements, queue.QueueId, AuthFailureReason.None);
             }
 
-            await AuthenticateQueueAsync(queue, options, logger, requirements, cancellationToken).ConfigureAwait(false);
+            generated = await AuthenticateQueueAsync(queue, options, logger, requirements, secureChannel, cancellationToken).ConfigureAwait(false);
         }
         else if (options.DhchapControllerSecret is not null && queue.QueueId == 0)
         {
@@ -162,7 +196,7 @@ public sealed partial class NvmeController
             Log.QueueConnected(logger, queue.QueueId, queue.RemoteEndPoint);
         }
 
-        return (ushort)cqe.Dw0;
+        return ((ushort)cqe.Dw0, generated);
     }
 
     private static async Task EnableAsync(Association association, TimeProvider time, CancellationToken cancellationToken)
@@ -242,7 +276,7 @@ public sealed partial class NvmeController
                 var connection = await QueueConnection.ConnectAsync(association.EndPoint, IoQueueOptions(options, association, qid, size, inCapsule), cancellationToken).ConfigureAwait(false);
                 Diagnostics.Telemetry.Connections.Add(1, new KeyValuePair<string, object?>("nvme.queue.type", "io"));
                 connections.Add(connection);
-                await ConnectQueueAsync(connection, options, logger, association.ControllerId, 0, cancellationToken).ConfigureAwait(false);
+                await ConnectQueueAsync(connection, options, logger, association.ControllerId, 0, AuthSecureChannel.None, cancellationToken).ConfigureAwait(false);
             }
         }
         finally

@@ -35,6 +35,22 @@ public sealed class NvmeTargetTestHooks
     /// <summary>DH-HMAC-CHAP exchanges a controller failed (each AUTH_Failure1 decided), over every controller.</summary>
     public long AuthenticationFailures => Interlocked.Read(ref _authenticationFailures);
 
+    /// <summary>TLS PSKs secure channel concatenation generated, over every host (each reconnect generates one).</summary>
+    public long GeneratedTlsPsks => _target.GeneratedPsks.Generated;
+
+    /// <summary>
+    /// The identity (<c>NVMe1Ghh NQNh NQNc digest</c>) of the TLS PSK concatenation last generated for a host and
+    /// subsystem, or null; the identity travels in the clear in the TLS ClientHello, the key is not shown.
+    /// </summary>
+    public string? GeneratedTlsPskIdentity(string hostNqn, string subsystemNqn) => _target.GeneratedPsks.Find(hostNqn, subsystemNqn)?.Identity;
+
+    /// <summary>Whether <paramref name="psk"/> is the TLS PSK concatenation last generated for a host and subsystem (key compared in constant time).</summary>
+    public bool IsGeneratedTlsPsk(string hostNqn, string subsystemNqn, NvmeTcp.Protocol.Tls.NvmeTlsPsk psk)
+    {
+        ArgumentNullException.ThrowIfNull(psk);
+        return _target.GeneratedPsks.Find(hostNqn, subsystemNqn)?.SameAs(psk) == true;
+    }
+
     internal void CountAuthenticated() => Interlocked.Increment(ref _authenticated);
 
     internal void CountAuthenticationFailure() => Interlocked.Increment(ref _authenticationFailures);

@@ -71,6 +71,9 @@ internal sealed partial class TargetConnection : ITargetQueue
 
     public Controller? Controller => Volatile.Read(ref _controller);
 
+    /// <inheritdoc/>
+    public NvmeTcp.Protocol.Tls.NvmeTlsPsk? TlsPsk { get; init; }
+
     /// <summary>Runs both loops until the connection ends, then frees what it holds; never throws.</summary>
     public async Task RunAsync()
     {
