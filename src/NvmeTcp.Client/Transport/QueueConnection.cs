@@ -76,6 +76,9 @@ internal sealed partial class QueueConnection : IAsyncDisposable, ICommandSlotOw
     /// <summary>The controller's endpoint.</summary>
     public EndPoint RemoteEndPoint { get; }
 
+    /// <summary>The TLS session's PSK identity and cipher suite, or null on plain TCP.</summary>
+    public (string Identity, string CipherSuite)? Tls => _transport is TlsTransport tls ? (_options.Tls!.Identity, tls.CipherSuite) : null;
+
     /// <summary>What was negotiated in ICReq/ICResp.</summary>
     public PduCodecOptions Codec => _codec;
 
