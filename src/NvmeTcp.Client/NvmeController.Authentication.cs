@@ -34,6 +34,14 @@ public sealed partial class NvmeController
     private static readonly DhchapDhGroup[] OfferedGroups =
         [DhchapDhGroup.Null, DhchapDhGroup.Ffdhe2048, DhchapDhGroup.Ffdhe3072, DhchapDhGroup.Ffdhe4096, DhchapDhGroup.Ffdhe6144, DhchapDhGroup.Ffdhe8192];
 
+    /// <summary>
+    /// The PSK identity (<c>NVMe1Ghh NQNh NQNc digest</c>) of the TLS PSK secure channel concatenation generated for
+    /// the current association, or null without <see cref="NvmeTcpOptions.Concatenation"/> (Linux shows the key's
+    /// serial in sysfs <c>tls_key</c>). Each reconnect generates a new one. The identity is sent in the clear in every
+    /// ClientHello; the key is never exposed.
+    /// </summary>
+    public string? GeneratedTlsPskIdentity => Current.GeneratedTlsPsk?.Identity;
+
     private static int s_transaction;
     private static int s_sequence = RandomNumberGenerator.GetInt32(1, int.MaxValue);
 

@@ -19,7 +19,7 @@ public sealed partial class NvmeController
     private const int AdminQueueSize = 32;
 
 
-    private static QueueConnectionOptions AdminQueueOptions(NvmeTcpOptions options) => new()
+    private static QueueConnectionOptions AdminQueueOptions(NvmeTcpOptions options, NvmeTlsPsk? tls) => new()
     {
         QueueId = 0,
         QueueSize = AdminQueueSize,
@@ -27,7 +27,7 @@ public sealed partial class NvmeController
         DataDigest = options.DataDigest,
         MaxTransferSize = Math.Max(options.MaxTransferSize, 64 * 1024),
         InCapsuleDataSize = QueueConnection.AdminInCapsuleDataSize,
-        Tls = TlsPsk(options, 0),
+        Tls = tls,
         ConnectTimeout = options.ConnectTimeout,
         CommandTimeout = options.AdminTimeout,
         TimeProvider = options.TimeProvider,
@@ -74,17 +74,13 @@ public sealed partial class NvmeController
     {
         using var activity = Diagnostics.Telemetry.Start("nvme bring-up", endPoint, options.SubsystemNqn, System.Diagnostics.ActivityKind.Internal);
         QueueConnection admin;
+        NvmeTlsPsk? generated;
         try
         {
-            if (options.Concatenation)
-            {
-                var generated = await GenerateTlsPskAsync(endPoint, options, logger, cancellationToken).ConfigureAwait(false);
-                throw new NvmeAuthenticationException(
-                    $"Secure channel concatenation generated TLS PSK {generated.Identity}, but this build cannot bring the admin queue up inside TLS yet.",
-                    NvmeAuthenticationFailure.Unsupported, 0, 0, AuthFailureReason.None);
-            }
-
-            admin = await QueueConnection.ConnectAsync(endPoint, AdminQueueOptions(options), cancellationToken).ConfigureAwait(false);
+            // With concatenation the association's admin queue runs inside TLS with the PSK an exchange in the clear
+            // generated just before (on every reconnect too); otherwise with the configured PSK, if any.
+            generated = options.Concatenation ? await GenerateTlsPskAsync(endPoint, options, logger, cancellationToken).ConfigureAwait(false) : null;
+            admin = await QueueConnection.ConnectAsync(endPoint, AdminQueueOptions(options, generated ?? TlsPsk(options, 0)), cancellationToken).ConfigureAwait(false);
             Diagnostics.Telemetry.Connections.Add(1, new KeyValuePair<string, object?>("nvme.queue.type", "admin"));
         }
         catch (Exception e)
@@ -93,7 +89,7 @@ public sealed partial class NvmeController
             throw;
         }
 
-        var association = new Association(admin, endPoint);
+        var association = new Association(admin, endPoint) { GeneratedTlsPsk = generated };
         try
         {
             await BringUpAsync(association, options, logger, cancellationToken).ConfigureAwait(false);
@@ -113,11 +109,16 @@ public sealed partial class NvmeController
     // Identify: the spec forbids them there), and is then torn down; the association is built on a TLS admin queue.
     private static async Task<NvmeTlsPsk> GenerateTlsPskAsync(EndPoint endPoint, NvmeTcpOptions options, ILogger logger, CancellationToken cancellationToken)
     {
-        var plain = await QueueConnection.ConnectAsync(endPoint, AdminQueueOptions(options), cancellationToken).ConfigureAwait(false);
+        var plain = await QueueConnection.ConnectAsync(endPoint, AdminQueueOptions(options, null), cancellationToken).ConfigureAwait(false);
         await using (plain.ConfigureAwait(false))
         {
             var kato = (uint)options.KeepAliveTimeout.TotalMilliseconds;
             var (_, generated) = await ConnectQueueAsync(plain, options, logger, ConnectData.DynamicControllerId, kato, AuthSecureChannel.NewTlsPsk, cancellationToken).ConfigureAwait(false);
+            if (logger.IsEnabled(LogLevel.Debug))
+            {
+                Log.TlsPskGenerated(logger, generated!.Identity);
+            }
+
             return generated!;
         }
     }
@@ -128,7 +129,11 @@ public sealed partial class NvmeController
 
         // Connect the admin queue: a new dynamic controller (CNTLID 0xFFFF), SQSIZE 31, KATO in ms.
         var kato = (uint)options.KeepAliveTimeout.TotalMilliseconds;
-        (association.ControllerId, _) = await ConnectQueueAsync(admin, options, logger, ConnectData.DynamicControllerId, kato, AuthSecureChannel.None, cancellationToken).ConfigureAwait(false);
+        // A controller that authenticates the TLS admin queue again (nvmet does not: the PSK authenticates it) is asked
+        // to replace the generated PSK, as Linux does with its key set; the I/O queues then use the newer one.
+        var secureChannel = association.GeneratedTlsPsk is null ? AuthSecureChannel.None : AuthSecureChannel.ReplaceTlsPsk;
+        (association.ControllerId, var replaced) = await ConnectQueueAsync(admin, options, logger, ConnectData.DynamicControllerId, kato, secureChannel, cancellationToken).ConfigureAwait(false);
+        association.GeneratedTlsPsk = replaced ?? association.GeneratedTlsPsk;
 
         association.Capabilities = await GetPropertyAsync(admin, ControllerProperty.Cap, cancellationToken).ConfigureAwait(false);
         association.Version = ControllerVersion.ToVersion((uint)await GetPropertyAsync(admin, ControllerProperty.Vs, cancellationToken).ConfigureAwait(false));
@@ -179,7 +184,7 @@ public sealed partial class NvmeController
         }
 
         NvmeTlsPsk? generated = null;
-        if (secureChannel != AuthSecureChannel.None && (requirements & atr) == 0)
+        if (secureChannel == AuthSecureChannel.NewTlsPsk && (requirements & atr) == 0)
         {
             // Nothing to generate the TLS PSK from: Linux would go on without a key and fail at the I/O queues.
             throw new NvmeAuthenticationException(
@@ -198,7 +203,7 @@ public sealed partial class NvmeController
 
             generated = await AuthenticateQueueAsync(queue, options, logger, requirements, secureChannel, cancellationToken).ConfigureAwait(false);
         }
-        else if (options.DhchapControllerSecret is not null && queue.QueueId == 0)
+        else if (options.DhchapControllerSecret is not null && queue.QueueId == 0 && secureChannel == AuthSecureChannel.None)
         {
             // The controller was to prove it knows its secret; one that does not authenticate at all proves nothing.
             // Only the admin queue counts: newer nvmet (7.x) authenticates the admin queue alone ("do not
@@ -316,7 +321,7 @@ public sealed partial class NvmeController
         MaxR2T = (uint)options.MaxR2T,
         MaxTransferSize = association.MaxTransferSize,
         InCapsuleDataSize = inCapsule,
-        Tls = TlsPsk(options, qid),
+        Tls = association.GeneratedTlsPsk ?? TlsPsk(options, qid),
         ConnectTimeout = options.ConnectTimeout,
         CommandTimeout = options.IoTimeout,
         TimeProvider = options.TimeProvider,
