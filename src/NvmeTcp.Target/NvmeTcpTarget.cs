@@ -72,6 +72,9 @@ public sealed partial class NvmeTcpTarget : IAsyncDisposable
 
     internal TargetLog Log { get; }
 
+    /// <summary>TLS PSKs by identity, for the handshake on TLS ports.</summary>
+    internal TlsKeyRegistry TlsKeys { get; } = new();
+
     internal ulong GenerationCounter => DiscoveryGenerationCounter;
 
     internal IEnumerable<TargetSubsystem> NvmSubsystems => _subsystems.Values.OrderBy(s => s.Nqn, StringComparer.Ordinal);
@@ -130,6 +133,8 @@ public sealed partial class NvmeTcpTarget : IAsyncDisposable
         {
             return false;
         }
+
+        TlsKeys.RemoveSubsystem(subsystemNqn);
 
         foreach (var controller in removed.Controllers.ToArray())
         {
@@ -284,6 +289,8 @@ public sealed partial class NvmeTcpTarget : IAsyncDisposable
         {
             throw new ArgumentException($"Subsystem {options.Nqn} is served twice.", nameof(options));
         }
+
+        TlsKeys.AddSubsystem(options.Nqn, options.TlsKeys);
     }
 
     private static void Validate(NvmeTargetOptions options)
