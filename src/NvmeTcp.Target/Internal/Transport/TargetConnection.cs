@@ -48,6 +48,9 @@ internal sealed partial class TargetConnection : ITargetQueue
     private Controller? _controller;
     private int _closing;
 
+    // The TLS session when the host started one (a TLS port, a ClientHello first); null on plain TCP.
+    private TlsPskChannel? _tls;
+
     public TargetConnection(NvmeTcpTarget target, Socket socket, int maxDataLength, TargetPort port)
     {
         _target = target;
@@ -79,6 +82,21 @@ internal sealed partial class TargetConnection : ITargetQueue
     {
         _target.Log.ConnectionAccepted(RemoteEndPoint);
         StartDeadlines();
+        if (Port.Tls != NvmeTargetTls.None && !await StartTlsAsync().ConfigureAwait(false))
+        {
+            Abort();
+            try
+            {
+                Cleanup();
+            }
+            catch (Exception e)
+            {
+                _target.Log.UnhandledError(QueueId, RemoteEndPoint, e);
+            }
+
+            return;
+        }
+
         var send = Task.Run(SendLoopAsync);
         try
         {
@@ -179,6 +197,7 @@ internal sealed partial class TargetConnection : ITargetQueue
         try
         {
             _socket.Dispose();
+            _tls?.Dispose();
         }
         catch (ObjectDisposedException)
         {
