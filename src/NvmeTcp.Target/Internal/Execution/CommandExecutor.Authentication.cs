@@ -28,6 +28,13 @@ internal sealed partial class CommandExecutor
 
     private void BeginAuthentication(TargetSubsystem subsystem, string hostNqn, ref uint dw0)
     {
+        // A queue in TLS with a PSK concatenation generated for this host has authenticated already: nvmet_setup_auth
+        // asks nothing of a TLS queue ("host ... tls enabled"), and Linux's host expects no exchange there.
+        if (_queue.TlsIdentity is { } identity && _target.GeneratedPsks.TryFind(identity, out _, out _, out _))
+        {
+            return;
+        }
+
         if (subsystem.Authentication.TryGetValue(hostNqn, out var settings))
         {
             _auth = new QueueAuthentication(settings, subsystem.Nqn, hostNqn, _target, _queue);
@@ -290,12 +297,13 @@ internal sealed partial class CommandExecutor
         }
 
         // nvmet's rules (fabrics-cmd-auth.c nvmet_auth_negotiate): the admin queue only; NEWTLSPSK on a queue in the
-        // clear, REPLACETLSPSK on one in TLS, no other value. Beyond nvmet, the host must be allowed it.
+        // clear, REPLACETLSPSK on one in TLS, no other value. Beyond nvmet, the host must be allowed it, and the port
+        // must serve TLS (nvmet would generate a key no handshake on that port can use).
         private bool ConcatenationAllowed(AuthSecureChannel secureChannel) =>
-            _settings.Concatenation && _queue.QueueId == 0 && secureChannel switch
+            _settings.Concatenation && _queue.QueueId == 0 && _queue.Port.Tls != NvmeTargetTls.None && secureChannel switch
             {
-                AuthSecureChannel.NewTlsPsk => _queue.TlsPsk is null,
-                AuthSecureChannel.ReplaceTlsPsk => _queue.TlsPsk is not null,
+                AuthSecureChannel.NewTlsPsk => _queue.TlsIdentity is null,
+                AuthSecureChannel.ReplaceTlsPsk => _queue.TlsIdentity is not null,
                 _ => false,
             };
 
