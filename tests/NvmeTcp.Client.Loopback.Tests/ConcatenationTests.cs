@@ -107,6 +107,22 @@ public sealed class ConcatenationTests
     }
 
     [Fact]
+    public async Task A_generated_psk_opens_tls_only_for_its_own_host_and_subsystem()
+    {
+        await using var target = await StartConcatAsync();
+        await using var controller = await NvmeController.ConnectAsync(Options(target, queues: 1)).WaitAsync(Bound);
+        var generated = controller.Current.GeneratedTlsPsk!;
+
+        // Another host presenting that PSK gets through the handshake (the identity is known) but not past Connect.
+        var other = ClientOptions(target, 1);
+        other.HostNqn = "nqn.2014-08.org.nvmexpress:uuid:0badc0de-bbbb-cccc-dddd-eeeeeeeeeeee";
+        other.Tls = new NvmeTlsOptions { KeyLookup = _ => generated };
+        var e = await Assert.ThrowsAsync<NvmeStatusException>(() => NvmeController.ConnectAsync(other).WaitAsync(Bound));
+        Assert.Equal(NvmeTcp.Protocol.StatusCodes.ConnectInvalidHost, (ushort)(((int)e.Status.CodeType << 8) | e.Status.Code));
+        Assert.Equal(0, target.Testing.TlsHandshakeFailures);
+    }
+
+    [Fact]
     public async Task A_port_without_tls_refuses_concatenation_typed()
     {
         await using var target = await StartConcatAsync(tls: NvmeTargetTls.None);
