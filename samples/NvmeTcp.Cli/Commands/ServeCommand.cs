@@ -28,12 +28,15 @@ internal static class ServeCommand
     private static readonly Option<string?> DhchapControllerSecretOption = new("--dhchap-ctrl-secret") { Description = "DH-HMAC-CHAP controller secret, for hosts that authenticate the controller too (bidirectional). Never printed." };
     private static readonly Option<string?> DhchapHash = new("--dhchap-hash") { Description = "The only hash the controller may choose: hmac(sha256), hmac(sha384) or hmac(sha512) (default: the first of those the host offers)." };
     private static readonly Option<string?> DhchapGroup = new("--dhchap-dhgroup") { Description = "The only DH group the controller may choose: null, ffdhe2048, ffdhe3072, ffdhe4096, ffdhe6144 or ffdhe8192 (default: null first)." };
+    private static readonly Option<string?> TlsKeyOption = new("--tls-key") { Description = "Configured TLS PSK (NVMeTLSkey-1:hh:<base64>:, as `nvme gen-tls-key` prints) of every --allow-host: the ports serve TLS 1.3 with the PSK derived for each host and the subsystem (and the discovery subsystem). Never printed." };
+    private static readonly Option<int?> TlsIdentity = new("--tls-identity") { Description = "The PSK identity version accepted, 0 or 1, as `nvme check-tls-key --insert --identity` inserts one (default: both)." };
+    private static readonly Option<bool> TlsRequired = new("--tls-required") { Description = "Refuse plain connections (TREQ required, as nvmet's default with addr_tsas tls1.3); without it TLS is optional (TREQ not required)." };
     private static readonly Option<bool> NoDiscovery = new("--no-discovery") { Description = "Do not serve the discovery subsystem." };
 
     public static Command Create()
     {
         var command = new Command("serve", "Run an in-process NVMe/TCP target until Ctrl+C or SIGTERM. Logs connections, host violations (FES/FEI), limits reached and errors on stderr; --verbose adds debug.");
-        foreach (var option in new Option[] { Listen, Nqn, Namespaces, AnaGroups, AllowHosts, DhchapSecretOption, DhchapControllerSecretOption, DhchapHash, DhchapGroup, HeaderDigest, DataDigest, MaxH2CData, Mdts, MaxIoQueues, MaxQueueSize, C2HChunk, NoDiscovery })
+        foreach (var option in new Option[] { Listen, Nqn, Namespaces, AnaGroups, AllowHosts, DhchapSecretOption, DhchapControllerSecretOption, DhchapHash, DhchapGroup, TlsKeyOption, TlsIdentity, TlsRequired, HeaderDigest, DataDigest, MaxH2CData, Mdts, MaxIoQueues, MaxQueueSize, C2HChunk, NoDiscovery })
         {
             command.Options.Add(option);
         }
@@ -109,6 +112,7 @@ internal static class ServeCommand
         }
 
         AddAuthentication(parse, subsystem);
+        AddTls(parse, options, subsystem);
 
         options.Subsystems.Add(subsystem);
         ServeLimits.Apply(parse, options);
@@ -161,6 +165,48 @@ internal static class ServeCommand
             }
 
             subsystem.HostAuthentication.Add(auth);
+        }
+    }
+
+    // --tls-key applies to every --allow-host, as nvme check-tls-key --insert once per host; every port serves TLS.
+    private static void AddTls(ParseResult parse, NvmeTargetOptions options, NvmeSubsystemOptions subsystem)
+    {
+        if (parse.GetValue(TlsKeyOption) is not { } text)
+        {
+            if (parse.GetValue(TlsIdentity) is not null || parse.GetValue(TlsRequired))
+            {
+                throw new FormatException("--tls-identity and --tls-required need --tls-key.");
+            }
+
+            return;
+        }
+
+        if (subsystem.AllowedHosts.Count == 0)
+        {
+            throw new FormatException("--tls-key needs --allow-host: the TLS PSK is derived for the hosts named there.");
+        }
+
+        if (!NvmeTcp.Protocol.Tls.NvmeTlsKey.TryParse(text, out var key, out var error))
+        {
+            throw new FormatException($"--tls-key: {error}");
+        }
+
+        var version = parse.GetValue(TlsIdentity);
+        if (version is not (null or 0 or 1))
+        {
+            throw new FormatException("--tls-identity: the PSK identity version is 0 or 1.");
+        }
+
+        foreach (var host in subsystem.AllowedHosts)
+        {
+            subsystem.TlsKeys.Add(new NvmeHostTlsKey(host, key) { IdentityVersion = version });
+        }
+
+        var tls = parse.GetValue(TlsRequired) ? NvmeTargetTls.Required : NvmeTargetTls.Optional;
+        options.Tls = tls;
+        for (var i = 0; i < options.Ports.Count; i++)
+        {
+            options.Ports[i] = new NvmeTargetPort(options.Ports[i].PortId, options.Ports[i].EndPoint) { Tls = tls };
         }
     }
 
@@ -227,6 +273,10 @@ internal static class ServeCommand
         {
             var id = ports.Count == 1 ? string.Empty : $" (port {port.PortId})";
             console.MarkupLineInterpolated(System.Globalization.CultureInfo.InvariantCulture, $"[green]NVMe/TCP target listening on[/] [bold]{port.EndPoint}[/]{id}");
+            if (port.Tls != NvmeTargetTls.None)
+            {
+                console.MarkupLineInterpolated(System.Globalization.CultureInfo.InvariantCulture, $"TLS 1.3 with PSK: {(port.Tls == NvmeTargetTls.Required ? "required" : "optional")}");
+            }
         }
 
         if (target.Options.EnableDiscovery)
