@@ -19,7 +19,7 @@ internal sealed class ConnectionOptions
 
     private readonly Option<string> _config = new("--config", "-J")
     {
-        Description = "libnvme's JSON configuration (hosts, subsystems, ports, DH-HMAC-CHAP and TLS keys), read when --traddr is not given; 'none' to ignore it. A port's tls, tls_key, tls_key_identity and keyring are honoured; concat is refused.",
+        Description = "libnvme's JSON configuration (hosts, subsystems, ports, DH-HMAC-CHAP and TLS keys), read when --traddr is not given; 'none' to ignore it. A port's tls, tls_key, tls_key_identity, keyring and concat are honoured.",
         DefaultValueFactory = _ => NvmeCliConfig.DefaultConfigPath,
     };
 
@@ -107,6 +107,11 @@ internal sealed class ConnectionOptions
     private readonly Option<string?> _dhchapControllerSecret = new("--dhchap-ctrl-secret")
     {
         Description = "DH-HMAC-CHAP controller secret: authenticate the controller too (bidirectional); needs --dhchap-secret. Never printed.",
+    };
+
+    private readonly Option<bool> _concat = new("--concat")
+    {
+        Description = "Secure channel concatenation (Linux 6.15+): DH-HMAC-CHAP in the clear generates a TLS PSK (identity NVMe1Ghh ...), and the admin and I/O queues then run TLS 1.3 with it, regenerated on every reconnect. Needs --dhchap-secret and a controller DH group other than null; not with --tls or --tls-key.",
     };
 
     private readonly Option<bool> _tls = new("--tls")
@@ -211,7 +216,7 @@ internal sealed class ConnectionOptions
             command.Options.Add(_discoveryConf);
         }
 
-        foreach (var option in new Option[] { _hostNqn, _hostId, _dhchapSecret, _dhchapControllerSecret, _tls, _tlsKey, _tlsKeyIdentity, _keyring, _headerDigest, _dataDigest, _ioQueues, _queueSize, _keepAliveTimeout, _timeout, _ctrlLossTmo, _reconnectDelay, _fastIoFailTmo })
+        foreach (var option in new Option[] { _hostNqn, _hostId, _dhchapSecret, _dhchapControllerSecret, _concat, _tls, _tlsKey, _tlsKeyIdentity, _keyring, _headerDigest, _dataDigest, _ioQueues, _queueSize, _keepAliveTimeout, _timeout, _ctrlLossTmo, _reconnectDelay, _fastIoFailTmo })
         {
             command.Options.Add(option);
         }
@@ -282,15 +287,12 @@ internal sealed class ConnectionOptions
             }
         }
 
-        // Refuse rather than connect without the secure channel a port is configured for.
-        if (configured.Concat)
-        {
-            throw new ArgumentException($"the configuration asks for secure channel concatenation to {configured.SubsystemNqn ?? configured.Address}, which this command does not support");
-        }
+        // libnvme's concat: the PSK is generated, so no TLS key of the configuration is used with it.
+        options.Concatenation |= configured.Concat;
 
         // The keys are the configured host's: with another host on the command line, they are not used.
         var configuredHost = configured.HostNqn is { Length: > 0 } hostNqn ? options.HostNqn == hostNqn : !values.Given(_hostId) && !values.Given(_hostNqn);
-        if (options.Tls is null && (configured.Tls || configured.TlsKey is not null))
+        if (options.Tls is null && !options.Concatenation && (configured.Tls || configured.TlsKey is not null))
         {
             // libnvme's tls / tls_key / tls_key_identity / keyring; a key written for another host is not this host's.
             var key = configuredHost ? configured.TlsKey : null;
@@ -432,6 +434,7 @@ internal sealed class ConnectionOptions
         options.DhchapSecret = ReadSecret(values.Get(_dhchapSecret), "--dhchap-secret");
         options.DhchapControllerSecret = ReadSecret(values.Get(_dhchapControllerSecret), "--dhchap-ctrl-secret");
         options.Tls = ReadTls(values.Get(_tls), values.Get(_tlsKey), values.Get(_tlsKeyIdentity), values.Get(_keyring), "--tls-key");
+        options.Concatenation = values.Get(_concat);
         if (configured is not null)
         {
             ApplyConfigured(values, options, configured);

@@ -40,7 +40,7 @@ internal sealed record NvmeCliConnection(string Address, int? Port, string? Subs
     /// <summary>The keyring (<c>keyring</c>): here a key file.</summary>
     public string? Keyring { get; init; }
 
-    /// <summary>The configuration asks for secure channel concatenation (<c>concat</c>), which is refused.</summary>
+    /// <summary>The configuration asks for secure channel concatenation (<c>concat</c>): the connection generates its TLS PSK.</summary>
     public bool Concat { get; init; }
 
     /// <summary>Where the connection came from, never the keys (a record would print every property).</summary>
@@ -58,7 +58,7 @@ internal sealed record NvmeCliConnection(string Address, int? Port, string? Subs
 /// Only TCP ports are taken. DH-HMAC-CHAP keys are read where libnvme's JSON reader reads them: the host's
 /// <c>dhchap_key</c> (libnvme prefers it to the port's <c>dhchap_key</c>, as here) and the port's <c>dhchap_ctrl_key</c>.
 /// A port's TLS settings (<c>tls</c>, <c>tls_key</c>, <c>tls_key_identity</c>, <c>keyring</c>) are read for the caller
-/// to honour; <c>concat</c> is marked, so that the caller refuses it rather than connect without it.
+/// to honour; <c>concat</c> is marked, so that the caller connects with secure channel concatenation.
 /// nvme-cli 3.0 moves to an INI file (<c>/etc/nvme/nvme-fabrics.conf</c>) and converts these two; that file is not read here.
 /// </remarks>
 internal static class NvmeCliConfig
