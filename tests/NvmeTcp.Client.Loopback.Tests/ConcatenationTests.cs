@@ -123,6 +123,34 @@ public sealed class ConcatenationTests
     }
 
     [Fact]
+    public async Task Re_authentication_replaces_the_psk_and_the_old_one_opens_nothing_more()
+    {
+        await using var target = await StartConcatAsync();
+        await using var controller = await NvmeController.ConnectAsync(Options(target, queues: 1)).WaitAsync(Bound);
+        var old = controller.Current.GeneratedTlsPsk!;
+
+        await controller.ReauthenticateAsync().WaitAsync(Bound);
+        var identity = controller.GeneratedTlsPskIdentity;
+        Assert.NotEqual(old.Identity, identity);
+        Assert.Equal(identity, target.Testing.GeneratedTlsPskIdentity(Host, Nqn));
+        Assert.Equal(2, target.Testing.GeneratedTlsPsks);
+        Assert.Equal(1, target.Testing.PlainIcReqs); // REPLACETLSPSK ran on the admin queue inside TLS
+        await controller.IoQueues[0].FlushAsync(controller.GetNamespace(1)).AsTask().WaitAsync(Bound);
+        await controller.IdentifyNamespaceAsync(1).WaitAsync(Bound);
+
+        // The replaced PSK no longer opens a TLS connection; the new one does (for this host only).
+        var stale = ClientOptions(target, 1);
+        stale.HostNqn = Host;
+        stale.Tls = new NvmeTlsOptions { KeyLookup = _ => old };
+        await Assert.ThrowsAsync<NvmeTlsException>(() => NvmeController.ConnectAsync(stale).WaitAsync(Bound));
+        var fresh = ClientOptions(target, 1);
+        fresh.HostNqn = Host;
+        fresh.Tls = new NvmeTlsOptions { KeyLookup = _ => controller.Current.GeneratedTlsPsk };
+        await using var second = await NvmeController.ConnectAsync(fresh).WaitAsync(Bound);
+        await second.IoQueues[0].FlushAsync(second.GetNamespace(1)).AsTask().WaitAsync(Bound);
+    }
+
+    [Fact]
     public async Task A_port_without_tls_refuses_concatenation_typed()
     {
         await using var target = await StartConcatAsync(tls: NvmeTargetTls.None);

@@ -52,7 +52,16 @@ internal sealed partial class CommandExecutor
             return Status.Of(StatusCodes.InvalidField);
         }
 
-        // A host that was never asked to authenticate has nothing to authenticate against (nvmet: no host key).
+        // A host that was never asked to authenticate has nothing to authenticate against (nvmet: no host key), except
+        // on an admin queue in TLS with a generated PSK, which was not asked at Connect but may re-authenticate to
+        // replace its PSK (REPLACETLSPSK).
+        if (_auth is null && _queue.QueueId == 0 && Controller is { } controller && _queue.TlsIdentity is { } identity
+            && _target.GeneratedPsks.TryFind(identity, out _, out _, out _)
+            && controller.Subsystem.Authentication.TryGetValue(controller.HostNqn, out var settings))
+        {
+            _auth = new QueueAuthentication(settings, controller.Subsystem.Nqn, controller.HostNqn, _target, _queue, authenticated: true);
+        }
+
         return _auth is null ? Status.Of(StatusCodes.InvalidField) : NvmeStatus.Success;
     }
 
@@ -131,10 +140,15 @@ internal sealed partial class CommandExecutor
         private bool _counted;
         private bool _repliedTo;
         private AuthSecureChannel _secureChannel;
+        private readonly bool _keepAuthenticated;
         private NvmeTlsPsk? _generated;
 
-        public QueueAuthentication(NvmeHostAuthentication settings, string subsystemNqn, string hostNqn, NvmeTcpTarget target, ITargetQueue queue)
+        public QueueAuthentication(NvmeHostAuthentication settings, string subsystemNqn, string hostNqn, NvmeTcpTarget target, ITargetQueue queue, bool authenticated = false)
         {
+            // A queue that authenticated otherwise (the generated PSK) keeps running while it re-authenticates.
+            _keepAuthenticated = authenticated;
+            Authenticated = authenticated;
+            _counted = authenticated;
             _testing = target.Testing;
             _generatedPsks = target.GeneratedPsks;
             _queue = queue;
@@ -189,7 +203,7 @@ internal sealed partial class CommandExecutor
 
             if (type == AuthMessageType.Common && id == AuthMessageId.Failure2)
             {
-                Authenticated = false;
+                Authenticated = _keepAuthenticated;
                 _step = Step.Negotiate;
                 return;
             }
@@ -245,14 +259,14 @@ internal sealed partial class CommandExecutor
         private void Fail(AuthFailureReason reason)
         {
             _testing.CountAuthenticationFailure();
-            Authenticated = false;
+            Authenticated = _keepAuthenticated;
             _failure = reason;
             _step = Step.Failure1;
         }
 
         private void Negotiate(ReadOnlySpan<byte> data)
         {
-            Authenticated = false;
+            Authenticated = _keepAuthenticated;
             if (!AuthNegotiateMessage.TryRead(data, out var negotiate, out var reason))
             {
                 Fail(reason);
@@ -390,8 +404,9 @@ internal sealed partial class CommandExecutor
             }
 
             // The host is authenticated now (as nvmet decides at the reply); Success2 follows only when it checks the controller.
-            Authenticated = _c2 is null;
-            if (Authenticated)
+            var done = _c2 is null;
+            Authenticated = done || _keepAuthenticated;
+            if (done)
             {
                 RegisterGeneratedPsk();
             }
