@@ -101,8 +101,12 @@ public sealed partial class NvmeController
         var tid = (ushort)Interlocked.Increment(ref s_transaction);
         var buffer = new byte[AuthReceiveSize];
 
+        // The DH session key (the generated PSK's input) is zeroed on every way out: after use below, and here on failure.
+        byte[] sessionKey = [];
+
         NvmeAuthenticationException Fail(NvmeAuthenticationFailure failure, AuthFailureReason reason, string what, Exception? inner = null)
         {
+            CryptographicOperations.ZeroMemory(sessionKey);
             var message = $"DH-HMAC-CHAP on queue {qid} with {queue.RemoteEndPoint} failed: {what}.";
             Log.AuthenticationFailed(logger, qid, what);
             return new NvmeAuthenticationException(message, failure, requirements, qid, reason, inner);
@@ -192,7 +196,6 @@ public sealed partial class NvmeController
             throw await AbortAsync(NvmeAuthenticationFailure.Unsupported, AuthFailureReason.ConcatenationMismatch, what).ConfigureAwait(false);
         }
 
-        byte[] sessionKey = [];
         byte[] hostDhValue = [];
         if (challenge.Group != DhchapDhGroup.Null)
         {

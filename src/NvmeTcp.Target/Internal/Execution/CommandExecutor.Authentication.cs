@@ -260,6 +260,8 @@ internal sealed partial class CommandExecutor
         {
             _testing.CountAuthenticationFailure();
             Authenticated = _keepAuthenticated;
+            CryptographicOperations.ZeroMemory(_sessionKey);
+            _generated = null;
             _failure = reason;
             _step = Step.Failure1;
         }
