@@ -29,6 +29,12 @@ internal static partial class Log
     [LoggerMessage(EventId = 1006, Level = LogLevel.Debug, Message = "Queue {QueueId} authenticated (DH-HMAC-CHAP, hash {Hash}, DH group {Group}, bidirectional {Bidirectional})")]
     public static partial void QueueAuthenticated(ILogger logger, int queueId, NvmeTcp.Protocol.Auth.DhchapHashFunction hash, NvmeTcp.Protocol.Auth.DhchapDhGroup group, bool bidirectional);
 
+    [LoggerMessage(EventId = 1007, Level = LogLevel.Debug, Message = "Queue {QueueId} runs TLS 1.3 with PSK identity '{Identity}', {CipherSuite}")]
+    public static partial void QueueTls(ILogger logger, int queueId, string identity, string cipherSuite);
+
+    [LoggerMessage(EventId = 1008, Level = LogLevel.Debug, Message = "Secure channel concatenation generated TLS PSK identity '{Identity}'; bringing the admin queue up again inside TLS")]
+    public static partial void TlsPskGenerated(ILogger logger, string identity);
+
     [LoggerMessage(EventId = 1103, Level = LogLevel.Warning, Message = "Queue {QueueId}: authentication failed: {Reason}")]
     public static partial void AuthenticationFailed(ILogger logger, int queueId, string reason);
 
