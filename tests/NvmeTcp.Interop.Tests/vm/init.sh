@@ -218,7 +218,8 @@ fi
 # Opt-in (nvmet_tls=1, with QEMU forwarding host ports to the guest's 4423 and 4424; kernels with
 # NVME_TARGET_TCP_TLS and an image with tlshd and nvme-cli: the newest): NVMe/TCP over TLS 1.3 with PSKs.
 # - port 3 (4423), addr_tsas tls1.3, TLS required: nqn.2026-11.dev.nvmetcp:tls for two hosts, one per PSK hash, each
-#   with a configured PSK inserted into the .nvme keyring under both identity versions (NVMe0R0h / NVMe1R0h);
+#   with a configured PSK inserted into the .nvme keyring under both identity versions (NVMe0R0h / NVMe1R0h), for the
+#   subsystem and for the discovery NQN (the discovery controller of a TLS port is reached over TLS as well);
 # - port 4 (4424), addr_tsas tls1.3, TLS not required (secure channel concatenation starts in the clear):
 #   nqn.2026-11.dev.nvmetcp:concat for one host with a DH-HMAC-CHAP key and a DH group (concatenation needs one);
 #   nvmet inserts the PSK it generates itself.
@@ -249,10 +250,13 @@ if [ "${nvmet_tls:-0}" = 1 ]; then
         H="nqn.2026-11.dev.nvmetcp:tls-host-$1"
         mkdir "$N/hosts/$H" || fail "mkdir host $H"
         ln -s "$N/hosts/$H" "$N/subsystems/$T/allowed_hosts/$H" || fail "allowed host link $H"
-        for identity in 0 1; do
-            /usr/sbin/nvme check-tls-key --insert --identity="$identity" --keydata="$2" --hostnqn="$H" --subsysnqn="$T" \
-                > /tmp/insert.out 2>&1 || fail "insert the PSK of $H (identity $identity): $(cat /tmp/insert.out)"
-            keys=$((keys + 1))
+        # The discovery controller on the TLS port needs TLS too: the same key for the discovery NQN.
+        for subsystem in "$T" nqn.2014-08.org.nvmexpress.discovery; do
+            for identity in 0 1; do
+                /usr/sbin/nvme check-tls-key --insert --identity="$identity" --keydata="$2" --hostnqn="$H" --subsysnqn="$subsystem" \
+                    > /tmp/insert.out 2>&1 || fail "insert the PSK of $H for $subsystem (identity $identity): $(cat /tmp/insert.out)"
+                keys=$((keys + 1))
+            done
         done
     done
     H=nqn.2026-11.dev.nvmetcp:concat-host
