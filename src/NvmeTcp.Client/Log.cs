@@ -29,6 +29,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 1006, Level = LogLevel.Debug, Message = "Queue {QueueId} authenticated (DH-HMAC-CHAP, hash {Hash}, DH group {Group}, bidirectional {Bidirectional})")]
     public static partial void QueueAuthenticated(ILogger logger, int queueId, NvmeTcp.Protocol.Auth.DhchapHashFunction hash, NvmeTcp.Protocol.Auth.DhchapDhGroup group, bool bidirectional);
 
+    [LoggerMessage(EventId = 1007, Level = LogLevel.Debug, Message = "Queue {QueueId} runs TLS 1.3 with PSK identity '{Identity}', {CipherSuite}")]
+    public static partial void QueueTls(ILogger logger, int queueId, string identity, string cipherSuite);
+
     [LoggerMessage(EventId = 1103, Level = LogLevel.Warning, Message = "Queue {QueueId}: authentication failed: {Reason}")]
     public static partial void AuthenticationFailed(ILogger logger, int queueId, string reason);
 

@@ -6,6 +6,7 @@ using NvmeTcp.Protocol.Admin;
 using NvmeTcp.Protocol.Auth;
 using NvmeTcp.Protocol.Fabrics;
 using NvmeTcp.Protocol.Spec;
+using NvmeTcp.Protocol.Tls;
 using NvmeTcp.Protocol;
 using NvmeTcp.Client.Core;
 using NvmeTcp.Client.Transport;
@@ -26,11 +27,28 @@ public sealed partial class NvmeController
         DataDigest = options.DataDigest,
         MaxTransferSize = Math.Max(options.MaxTransferSize, 64 * 1024),
         InCapsuleDataSize = QueueConnection.AdminInCapsuleDataSize,
+        Tls = TlsPsk(options, 0),
         ConnectTimeout = options.ConnectTimeout,
         CommandTimeout = options.AdminTimeout,
         TimeProvider = options.TimeProvider,
         Resources = options.Resources ?? new ResourceCounters(),
     };
+
+    // The TLS PSK a queue offers (derived again for every queue and reconnect: a few HMACs); null means plain TCP,
+    // which is refused here, before anything is sent, when TLS or the discovery entry's TREQ requires a secure channel.
+    private static NvmeTlsPsk? TlsPsk(NvmeTcpOptions options, ushort queueId)
+    {
+        var psk = options.Tls?.ResolvePsk(options.HostNqn, options.SubsystemNqn);
+        if (psk is null && (options.SecureChannelRequired || options.Tls is { Required: true }))
+        {
+            var why = options.Tls is null
+                ? "the discovery log entry requires a secure channel (TREQ) and no TLS is configured (NvmeTcpOptions.Tls)"
+                : $"TLS is required and no TLS PSK is configured for host '{options.HostNqn}' and subsystem '{options.SubsystemNqn}' (no Key, and the key lookup has none)";
+            throw new NvmeTlsException($"Queue {queueId}: not connecting to {options.Address}:{options.Port} in the clear: {why}.", NvmeTlsFailure.NotConfigured, queueId, null, null);
+        }
+
+        return psk;
+    }
 
     private static async Task<EndPoint> ResolveAsync(NvmeTcpOptions options, CancellationToken cancellationToken)
     {
@@ -160,6 +178,10 @@ public sealed partial class NvmeController
         if (logger.IsEnabled(LogLevel.Debug))
         {
             Log.QueueConnected(logger, queue.QueueId, queue.RemoteEndPoint);
+            if (queue.Tls is { } tls)
+            {
+                Log.QueueTls(logger, queue.QueueId, tls.Identity, tls.CipherSuite);
+            }
         }
 
         return (ushort)cqe.Dw0;
@@ -261,6 +283,7 @@ public sealed partial class NvmeController
         MaxR2T = (uint)options.MaxR2T,
         MaxTransferSize = association.MaxTransferSize,
         InCapsuleDataSize = inCapsule,
+        Tls = TlsPsk(options, qid),
         ConnectTimeout = options.ConnectTimeout,
         CommandTimeout = options.IoTimeout,
         TimeProvider = options.TimeProvider,

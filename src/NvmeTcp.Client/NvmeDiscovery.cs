@@ -45,10 +45,18 @@ public static class NvmeDiscovery
         options.Address = addressOverride ?? entry.TransportAddress;
         options.Port = portOverride ?? (int.TryParse(entry.TransportServiceId, out var port) ? port : NvmeTcpOptions.DefaultPort);
         options.SubsystemNqn = entry.SubsystemNqn;
+
+        // TREQ "required": the connect refuses to run in the clear (NvmeTlsException, NotConfigured) unless TLS is set.
+        options.SecureChannelRequired = entry.SecureChannel == NvmeSecureChannelRequirement.Required;
         return options;
     }
 
     /// <summary>Connects to the subsystem <paramref name="entry"/> names (see <see cref="OptionsFor"/>).</summary>
+    /// <remarks>
+    /// An entry whose TREQ requires a secure channel is never tried in the clear: without <see cref="NvmeTcpOptions.Tls"/>
+    /// (or with a key lookup that has no key for it) this throws <see cref="NvmeTlsException"/>
+    /// (<see cref="NvmeTlsFailure.NotConfigured"/>) before connecting.
+    /// </remarks>
     /// <param name="entry">An entry of subtype NVM subsystem.</param>
     /// <param name="template">Host identity, digests, queues, timeouts.</param>
     /// <param name="addressOverride">An address to use instead of TRADDR.</param>

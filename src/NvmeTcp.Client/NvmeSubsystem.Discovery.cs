@@ -24,11 +24,30 @@ public sealed partial class NvmeSubsystem
         }
     }
 
-    // The entries that are this subsystem over TCP, as endpoints.
-    private List<DnsEndPoint> PathsIn(IEnumerable<NvmeDiscoveryLogEntry> entries) =>
-        [.. entries
-            .Where(e => e.SubsystemType == NvmeSubsystemType.Nvm && e.TransportType == NvmeTransportType.Tcp && e.SubsystemNqn == SubsystemNqn)
-            .Select(e => new DnsEndPoint(e.TransportAddress, int.TryParse(e.TransportServiceId, out var port) ? port : NvmeTcpOptions.DefaultPort))];
+    // The entries that are this subsystem over TCP, as endpoints. An entry whose TREQ requires a secure channel is
+    // left out, with a warning, when no TLS is configured: it is never tried in the clear.
+    private List<DnsEndPoint> PathsIn(IEnumerable<NvmeDiscoveryLogEntry> entries)
+    {
+        var paths = new List<DnsEndPoint>();
+        foreach (var e in entries)
+        {
+            if (e.SubsystemType != NvmeSubsystemType.Nvm || e.TransportType != NvmeTransportType.Tcp || e.SubsystemNqn != SubsystemNqn)
+            {
+                continue;
+            }
+
+            var endPoint = new DnsEndPoint(e.TransportAddress, int.TryParse(e.TransportServiceId, out var port) ? port : NvmeTcpOptions.DefaultPort);
+            if (e.SecureChannel == NvmeSecureChannelRequirement.Required && _options.Template.Tls is null)
+            {
+                Log.PathRefused(_logger, SubsystemNqn, endPoint.Host, endPoint.Port, "the discovery log entry requires a secure channel (TREQ) and no TLS is configured");
+                continue;
+            }
+
+            paths.Add(endPoint);
+        }
+
+        return paths;
+    }
 
     private async Task StartPersistentDiscoveryAsync(CancellationToken cancellationToken)
     {

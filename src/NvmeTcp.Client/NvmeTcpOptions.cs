@@ -65,6 +65,14 @@ public sealed class NvmeTcpOptions
     /// </summary>
     public DhchapSecret? DhchapControllerSecret { get; set; }
 
+    /// <summary>
+    /// TLS 1.3 with a pre-shared key on every queue (admin and I/O, on every reconnect too), nvme-cli's <c>--tls</c> /
+    /// <c>--tls-key</c>. Null (the default): plain TCP, and a discovery log entry whose TREQ requires a secure channel
+    /// is refused with <see cref="NvmeTlsException"/>. A failed handshake raises <see cref="NvmeTlsException"/>; there is
+    /// no fallback to plain TCP.
+    /// </summary>
+    public NvmeTlsOptions? Tls { get; set; }
+
     /// <summary>Sets <see cref="HostNqn"/> and <see cref="HostId"/> from <paramref name="identity"/>.</summary>
     /// <param name="identity">The identity, e.g. <see cref="NvmeHostIdentity.CreateRandom"/> for a throw-away one.</param>
     public void UseIdentity(NvmeHostIdentity identity)
@@ -129,10 +137,21 @@ public sealed class NvmeTcpOptions
     public ILoggerFactory? LoggerFactory { get; set; }
 
     /// <summary>A copy, so a caller's later changes do not affect a live controller.</summary>
-    public NvmeTcpOptions Clone() => (NvmeTcpOptions)MemberwiseClone();
+    public NvmeTcpOptions Clone()
+    {
+        var copy = (NvmeTcpOptions)MemberwiseClone();
+        copy.Tls = Tls?.Clone();
+        return copy;
+    }
 
     /// <summary>Where a controller counts what it holds (sockets, background work, command slots); tests pass their own to check for leaks even when the connect fails.</summary>
     internal Transport.ResourceCounters? Resources { get; set; }
+
+    /// <summary>
+    /// Set from a discovery log entry whose TREQ says a secure channel is required (<see cref="NvmeDiscovery.OptionsFor"/>):
+    /// the connect then refuses to run without TLS, whatever <see cref="NvmeTlsOptions.Required"/> says.
+    /// </summary>
+    internal bool SecureChannelRequired { get; set; }
 
     /// <summary>Checks the values; throws <see cref="ArgumentException"/> naming the first bad one.</summary>
     public void Validate()
@@ -152,6 +171,8 @@ public sealed class NvmeTcpOptions
         {
             throw new ArgumentException("DhchapControllerSecret needs DhchapSecret: the host authenticates first.", nameof(DhchapControllerSecret));
         }
+
+        Tls?.Validate();
 
         if (string.IsNullOrWhiteSpace(SubsystemNqn))
         {

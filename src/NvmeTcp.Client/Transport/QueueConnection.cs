@@ -76,6 +76,9 @@ internal sealed partial class QueueConnection : IAsyncDisposable, ICommandSlotOw
     /// <summary>The controller's endpoint.</summary>
     public EndPoint RemoteEndPoint { get; }
 
+    /// <summary>The TLS session's PSK identity and cipher suite, or null on plain TCP.</summary>
+    public (string Identity, string CipherSuite)? Tls => _transport is TlsTransport tls ? (_options.Tls!.Identity, tls.CipherSuite) : null;
+
     /// <summary>What was negotiated in ICReq/ICResp.</summary>
     public PduCodecOptions Codec => _codec;
 
@@ -98,7 +101,8 @@ internal sealed partial class QueueConnection : IAsyncDisposable, ICommandSlotOw
     public Task Completion => _closed.Task;
 
     /// <summary>
-    /// Opens the TCP connection (TCP_NODELAY) and exchanges ICReq/ICResp (NVMe/TCP 3.6.2.2-3) before anything else,
+    /// Opens the TCP connection (TCP_NODELAY), runs the TLS handshake when <see cref="QueueConnectionOptions.Tls"/> is set,
+    /// and exchanges ICReq/ICResp (NVMe/TCP 3.6.2.2-3) before anything else,
     /// validating the ICResp against what was asked, all within <see cref="QueueConnectionOptions.ConnectTimeout"/>.
     /// </summary>
     public static async Task<QueueConnection> ConnectAsync(EndPoint endPoint, QueueConnectionOptions options, CancellationToken cancellationToken)
@@ -112,7 +116,9 @@ internal sealed partial class QueueConnection : IAsyncDisposable, ICommandSlotOw
         ConnectionTransport transport;
         try
         {
-            transport = await SocketTransport.ConnectAsync(endPoint, timeout.Token).ConfigureAwait(false);
+            transport = options.Tls is { } psk
+                ? await TlsTransport.ConnectAsync(endPoint, psk, options.QueueId, timeout.Token).ConfigureAwait(false)
+                : await SocketTransport.ConnectAsync(endPoint, timeout.Token).ConfigureAwait(false);
         }
         catch (SocketException e)
         {
@@ -120,7 +126,8 @@ internal sealed partial class QueueConnection : IAsyncDisposable, ICommandSlotOw
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new NvmeTimeoutException($"Queue {options.QueueId}: no connection to {endPoint} within {options.ConnectTimeout.TotalSeconds:0.#} s.", options.QueueId, options.ConnectTimeout);
+            var what = options.Tls is null ? "no connection" : "no TLS session";
+            throw new NvmeTimeoutException($"Queue {options.QueueId}: {what} to {endPoint} within {options.ConnectTimeout.TotalSeconds:0.#} s.", options.QueueId, options.ConnectTimeout);
         }
 
         options.Resources.SocketOpened();
@@ -181,7 +188,9 @@ internal sealed partial class QueueConnection : IAsyncDisposable, ICommandSlotOw
                 var read = await transport.ReceiveAsync(buffer.AsMemory(received, IcRespPdu.Length - received), timeout.Token).ConfigureAwait(false);
                 if (read == 0)
                 {
-                    throw new NvmeTransportException($"Queue {options.QueueId}: the controller closed the connection before its ICResp ({received} of 128 bytes).", options.QueueId, isRetryable: true);
+                    // A port that requires TLS closes a plain ICReq unanswered (nvmet reads its first byte, finds no TLS record).
+                    var hint = received == 0 && options.Tls is null ? " If its port requires TLS, configure a TLS key (NvmeTcpOptions.Tls)." : string.Empty;
+                    throw new NvmeTransportException($"Queue {options.QueueId}: the controller closed the connection before its ICResp ({received} of 128 bytes).{hint}", options.QueueId, isRetryable: true);
                 }
 
                 received += read;

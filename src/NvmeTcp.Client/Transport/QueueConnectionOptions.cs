@@ -1,3 +1,5 @@
+using NvmeTcp.Protocol.Tls;
+
 namespace NvmeTcp.Client.Transport;
 
 /// <summary>What one queue's connection needs to know; the controller fills it from the user's options.</summary>
@@ -27,7 +29,14 @@ internal sealed record QueueConnectionOptions
     /// <summary>Largest write sent in the capsule (the admin queue allows 8 KiB; I/O queues IOCCSZ * 16 - 64).</summary>
     public int InCapsuleDataSize { get; init; } = QueueConnection.AdminInCapsuleDataSize;
 
-    /// <summary>Time for TCP connect plus ICReq/ICResp.</summary>
+    /// <summary>
+    /// The TLS PSK (identity, hash, key) this queue's connection runs TLS 1.3 with, ICReq and everything after it
+    /// inside; null: plain TCP. Secure channel concatenation sets a generated PSK here for the admin queue's second
+    /// connection and the I/O queues.
+    /// </summary>
+    public NvmeTlsPsk? Tls { get; init; }
+
+    /// <summary>Time for TCP connect, the TLS handshake if any, plus ICReq/ICResp.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Time a command may be outstanding before the association is reset.</summary>

@@ -1,0 +1,213 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using NvmeTcp.Client.Transport;
+using NvmeTcp.Protocol.Tls;
+
+namespace NvmeTcp.Client.Tests.Tls;
+
+/// <summary>
+/// The TLS session under a queue (<see cref="TlsPskChannel"/>, <see cref="TlsTransport"/>) over loopback sockets: the
+/// handshake, data both ways at once, gathered sends, a wrong key and an unknown identity mapped to typed errors, and
+/// a hostile record stream failing the connection promptly.
+/// </summary>
+public sealed class TlsPskChannelTests
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(20);
+    private static readonly byte[] Configured = Convert.FromHexString("5512DBB6737D0106F65975B773DFB011FFC344BCF442E2DD6D8BC4870B5D5B03");
+
+    private static NvmeTlsPsk Psk(NvmeTlsPskHash hash, int version = 1, string host = "nqn.psk-test-host")
+    {
+        var key = hash == NvmeTlsPskHash.Sha256 ? Configured : [.. Configured, .. Configured.AsSpan(0, 16)];
+        return NvmeTlsKey.Create(key, hash).DeriveTlsPsk(host, "nqn.psk-test-subsys", version);
+    }
+
+    [Theory]
+    [InlineData(NvmeTlsPskHash.Sha256, "TLS_AES_128_GCM_SHA256")]
+    [InlineData(NvmeTlsPskHash.Sha384, "TLS_AES_256_GCM_SHA384")]
+    public async Task Handshake_selects_the_psks_suite_and_data_flows_both_ways_at_once(NvmeTlsPskHash hash, string suite)
+    {
+        var psk = Psk(hash);
+        var (client, server) = await PairAsync(psk, id => id == psk.Identity ? psk : null);
+        using (client)
+        using (server)
+        {
+            Assert.Equal(suite, client.CipherSuiteName);
+            Assert.Equal(suite, server.CipherSuiteName);
+            Assert.Equal(psk.Identity, server.Identity);
+
+            using var timeout = new CancellationTokenSource(Bound);
+            var up = RandomNumberGenerator.GetBytes(200_000);
+            var down = RandomNumberGenerator.GetBytes(150_000);
+            var sendUp = client.SendAsync(up.AsMemory(0, 8), up.AsMemory(8, up.Length - 12), up.AsMemory(up.Length - 4), timeout.Token).AsTask();
+            var sendDown = server.SendAsync(down, timeout.Token).AsTask();
+            var receivedUp = ReceiveExactlyAsync(server, up.Length, timeout.Token);
+            var receivedDown = ReceiveExactlyAsync(client, down.Length, timeout.Token);
+            await Task.WhenAll(sendUp, sendDown, receivedUp, receivedDown);
+            Assert.Equal(up, await receivedUp);
+            Assert.Equal(down, await receivedDown);
+        }
+    }
+
+    [Fact]
+    public async Task A_gathered_pdu_under_16_KiB_leaves_as_one_record()
+    {
+        var psk = Psk(NvmeTlsPskHash.Sha256);
+        var (client, server) = await PairAsync(psk, _ => psk);
+        using (client)
+        using (server)
+        {
+            using var timeout = new CancellationTokenSource(Bound);
+            await client.SendAsync(new byte[24], new byte[4096], new byte[4], timeout.Token);
+
+            // Read the wire under the server's session: one application_data record (RFC 8446 5.2) of 4124 bytes of
+            // PDU, one byte of inner content type and a 16-byte AEAD tag.
+            var record = new byte[5 + 4124 + 1 + 16];
+            var received = 0;
+            for (var reads = 0; received < record.Length && reads < 1000; reads++)
+            {
+                var read = await server.Socket.ReceiveAsync(record.AsMemory(received), timeout.Token);
+                Assert.NotEqual(0, read);
+                received += read;
+            }
+
+            Assert.Equal(23, record[0]);
+            Assert.Equal(4124 + 1 + 16, (record[3] << 8) | record[4]);
+        }
+    }
+
+    [Fact]
+    public async Task A_wrong_key_is_KeyRejected_and_names_no_key()
+    {
+        var psk = Psk(NvmeTlsPskHash.Sha256);
+        var wrong = new NvmeTlsPsk(psk.Identity, NvmeTlsPskHash.Sha256, new byte[32]);
+        var error = await ConnectTransportAsync(psk, _ => wrong);
+        Assert.Equal(NvmeTlsFailure.KeyRejected, error.Failure);
+        Assert.Equal("decrypt_error", error.Alert);
+        Assert.False(error.IsTransient);
+        Assert.Contains(psk.Identity, error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(Convert.ToHexString(psk.CopyKey()), error.ToString(), StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task An_unknown_identity_is_IdentityUnknown()
+    {
+        var error = await ConnectTransportAsync(Psk(NvmeTlsPskHash.Sha256), _ => null);
+        Assert.Equal(NvmeTlsFailure.IdentityUnknown, error.Failure);
+    }
+
+    [Fact]
+    public async Task A_plain_nvme_tcp_answer_is_NotOffered()
+    {
+        // A plain port answers the ClientHello as a bad PDU: a C2HTermReq (type 02h, 24 bytes + the header) and a close.
+        using var listener = Listen();
+        using var timeout = new CancellationTokenSource(Bound);
+        var plain = Task.Run(
+            async () =>
+            {
+                using var s = await listener.AcceptAsync(timeout.Token);
+                var buffer = new byte[512];
+                _ = await s.ReceiveAsync(buffer, timeout.Token);
+                var term = new byte[24 + 128];
+                term[0] = 0x03;
+                term[2] = 24;
+                term[4] = (byte)term.Length;
+                await s.SendAsync(term, timeout.Token);
+                s.Shutdown(SocketShutdown.Both);
+            },
+            timeout.Token);
+        var error = await Assert.ThrowsAsync<NvmeTlsException>(() => TlsTransport.ConnectAsync(listener.LocalEndPoint!, Psk(NvmeTlsPskHash.Sha256), 0, timeout.Token));
+        Assert.Equal(NvmeTlsFailure.NotOffered, error.Failure);
+        await plain;
+    }
+
+    [Fact]
+    public async Task A_hostile_record_after_the_handshake_fails_the_receive_promptly()
+    {
+        var psk = Psk(NvmeTlsPskHash.Sha256);
+        var (client, server) = await PairAsync(psk, _ => psk);
+        using (client)
+        using (server)
+        {
+            using var timeout = new CancellationTokenSource(Bound);
+
+            // An application_data record whose ciphertext is garbage: its AEAD tag cannot verify.
+            var record = new byte[5 + 64];
+            record[0] = 23;
+            record[1] = 3;
+            record[2] = 3;
+            record[4] = 64;
+            RandomNumberGenerator.Fill(record.AsSpan(5));
+            await server.Socket.SendAsync(record, timeout.Token);
+            var error = await Assert.ThrowsAsync<TlsChannelException>(async () => await client.ReceiveAsync(new byte[100], timeout.Token));
+            Assert.Equal("bad_record_mac", error.AlertName);
+        }
+    }
+
+    [Fact]
+    public async Task A_record_longer_than_tls_allows_fails_promptly()
+    {
+        var psk = Psk(NvmeTlsPskHash.Sha256);
+        var (client, server) = await PairAsync(psk, _ => psk);
+        using (client)
+        using (server)
+        {
+            using var timeout = new CancellationTokenSource(Bound);
+            var header = new byte[] { 23, 3, 3, 0xFF, 0xFF };
+            await server.Socket.SendAsync(header, timeout.Token);
+            await Assert.ThrowsAsync<TlsChannelException>(async () => await client.ReceiveAsync(new byte[100], timeout.Token));
+        }
+    }
+
+    private static async Task<NvmeTlsException> ConnectTransportAsync(NvmeTlsPsk psk, Func<string, NvmeTlsPsk?> lookup)
+    {
+        using var listener = Listen();
+        using var timeout = new CancellationTokenSource(Bound);
+        var serverSide = Task.Run(
+            async () =>
+            {
+                using var s = await listener.AcceptAsync(timeout.Token);
+                await Assert.ThrowsAsync<TlsChannelException>(() => TlsPskChannel.AcceptAsync(s, lookup, timeout.Token));
+            },
+            timeout.Token);
+        var error = await Assert.ThrowsAsync<NvmeTlsException>(() => TlsTransport.ConnectAsync(listener.LocalEndPoint!, psk, 3, timeout.Token));
+        Assert.Equal(3, error.QueueId);
+        await serverSide;
+        return error;
+    }
+
+    private static Socket Listen()
+    {
+        var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen(4);
+        return listener;
+    }
+
+    private static async Task<(TlsPskChannel Client, TlsPskChannel Server)> PairAsync(NvmeTlsPsk psk, Func<string, NvmeTlsPsk?> lookup)
+    {
+        using var listener = Listen();
+        using var timeout = new CancellationTokenSource(Bound);
+        var raw = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        var accept = listener.AcceptAsync(timeout.Token).AsTask();
+        await raw.ConnectAsync(listener.LocalEndPoint!, timeout.Token);
+        var serverSocket = await accept;
+        var server = TlsPskChannel.AcceptAsync(serverSocket, lookup, timeout.Token);
+        var client = await TlsPskChannel.ConnectAsync(raw, psk, timeout.Token);
+        return (client, await server);
+    }
+
+    private static async Task<byte[]> ReceiveExactlyAsync(TlsPskChannel channel, int length, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[length];
+        var received = 0;
+        while (received < length)
+        {
+            var read = await channel.ReceiveAsync(buffer.AsMemory(received), cancellationToken);
+            Assert.NotEqual(0, read);
+            received += read;
+        }
+
+        return buffer;
+    }
+}
