@@ -32,6 +32,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 1007, Level = LogLevel.Debug, Message = "Queue {QueueId} runs TLS 1.3 with PSK identity '{Identity}', {CipherSuite}")]
     public static partial void QueueTls(ILogger logger, int queueId, string identity, string cipherSuite);
 
+    [LoggerMessage(EventId = 1008, Level = LogLevel.Debug, Message = "Secure channel concatenation generated TLS PSK identity '{Identity}'; bringing the admin queue up again inside TLS")]
+    public static partial void TlsPskGenerated(ILogger logger, string identity);
+
     [LoggerMessage(EventId = 1103, Level = LogLevel.Warning, Message = "Queue {QueueId}: authentication failed: {Reason}")]
     public static partial void AuthenticationFailed(ILogger logger, int queueId, string reason);
 

@@ -4,6 +4,7 @@ using NvmeTcp.Client.Transport;
 using NvmeTcp.Protocol;
 using NvmeTcp.Protocol.Auth;
 using NvmeTcp.Protocol.Fabrics;
+using NvmeTcp.Protocol.Tls;
 
 namespace NvmeTcp.Client;
 
@@ -13,6 +14,11 @@ namespace NvmeTcp.Client;
 /// Challenge, the host's Reply, the controller's Success1 and, when the host authenticates the controller too, Success2.
 /// A failure after the challenge is reported to the controller with AUTH_Failure2.
 /// </summary>
+/// <remarks>
+/// With secure channel concatenation (<see cref="NvmeTcpOptions.Concatenation"/>) the admin queue's exchange asks for a
+/// TLS PSK (SC_C, which also enters R1), always sends C2 and, as Linux's <c>nvme_auth_secure_concat</c>, derives the
+/// generated PSK from the session key, C1 and C2 once the controller has accepted the host.
+/// </remarks>
 public sealed partial class NvmeController
 {
     // One buffer size for every message received, as Linux (CHAP_BUF_SIZE): a challenge with an ffdhe8192 value and a
@@ -21,8 +27,20 @@ public sealed partial class NvmeController
 
     private static readonly DhchapHashFunction[] OfferedHashes = [DhchapHashFunction.Sha256, DhchapHashFunction.Sha384, DhchapHashFunction.Sha512];
 
+    // Concatenation derives a TLS PSK with the exchange's hash, and TLS 1.3 has no SHA-512 suite (Linux's host offers it
+    // and then fails after authenticating; offering only what can work lets the controller pick a usable one).
+    private static readonly DhchapHashFunction[] ConcatenationHashes = [DhchapHashFunction.Sha256, DhchapHashFunction.Sha384];
+
     private static readonly DhchapDhGroup[] OfferedGroups =
         [DhchapDhGroup.Null, DhchapDhGroup.Ffdhe2048, DhchapDhGroup.Ffdhe3072, DhchapDhGroup.Ffdhe4096, DhchapDhGroup.Ffdhe6144, DhchapDhGroup.Ffdhe8192];
+
+    /// <summary>
+    /// The PSK identity (<c>NVMe1Ghh NQNh NQNc digest</c>) of the TLS PSK secure channel concatenation generated for
+    /// the current association, or null without <see cref="NvmeTcpOptions.Concatenation"/> (Linux shows the key's
+    /// serial in sysfs <c>tls_key</c>). Each reconnect generates a new one. The identity is sent in the clear in every
+    /// ClientHello; the key is never exposed.
+    /// </summary>
+    public string? GeneratedTlsPskIdentity => Current.GeneratedTlsPsk?.Identity;
 
     private static int s_transaction;
     private static int s_sequence = RandomNumberGenerator.GetInt32(1, int.MaxValue);
@@ -39,8 +57,10 @@ public sealed partial class NvmeController
         return next;
     }
 
-    private static async Task AuthenticateQueueAsync(QueueConnection queue, NvmeTcpOptions options, ILogger logger, ushort requirements, CancellationToken cancellationToken)
+    // Returns the generated TLS PSK when secureChannel asks for one, else null.
+    private static async Task<NvmeTlsPsk?> AuthenticateQueueAsync(QueueConnection queue, NvmeTcpOptions options, ILogger logger, ushort requirements, AuthSecureChannel secureChannel, CancellationToken cancellationToken)
     {
+        var concatenating = secureChannel != AuthSecureChannel.None;
         var qid = queue.QueueId;
         var hostSecret = options.DhchapSecret!;
         var controllerSecret = options.DhchapControllerSecret;
@@ -81,7 +101,9 @@ public sealed partial class NvmeController
             // AUTH_Failure1 may come instead of any controller message.
             if (AuthFailureMessage.TryRead(buffer, out var id, out _, out var rce) && id == AuthMessageId.Failure1)
             {
-                throw Fail(NvmeAuthenticationFailure.HostRejected, rce, $"the controller rejected the host (AUTH_Failure1: {DhchapIdentifiers.Describe(rce)})");
+                // A controller refusing concatenation (not allowed, NULL group, not the admin queue) did not judge the secret.
+                var failure = rce == AuthFailureReason.ConcatenationMismatch ? NvmeAuthenticationFailure.Unsupported : NvmeAuthenticationFailure.HostRejected;
+                throw Fail(failure, rce, $"the controller rejected the host (AUTH_Failure1: {DhchapIdentifiers.Describe(rce)})");
             }
 
             return AuthReceiveSize;
@@ -103,8 +125,8 @@ public sealed partial class NvmeController
             return error;
         }
 
-        // 1. AUTH_Negotiate: every hash and group this host knows, no secure channel.
-        await SendAsync(new AuthNegotiateMessage(tid, OfferedHashes, OfferedGroups).Write(buffer)).ConfigureAwait(false);
+        // 1. AUTH_Negotiate: every hash and group this host knows (for concatenation the hashes TLS can use), and SC_C.
+        await SendAsync(new AuthNegotiateMessage(tid, concatenating ? ConcatenationHashes : OfferedHashes, OfferedGroups, secureChannel).Write(buffer)).ConfigureAwait(false);
 
         // 2. The challenge, checked field by field before anything is sized from it.
         await ReceiveAsync().ConfigureAwait(false);
@@ -127,6 +149,15 @@ public sealed partial class NvmeController
 
         var hash = challenge.Hash;
         var hl = challenge.Challenge.Length;
+        if (concatenating && (challenge.Group == DhchapDhGroup.Null || !NvmeTlsKeyDerivation.TryGetConcatenationHash(hash, out _)))
+        {
+            // Without a DH session key there is nothing secret to generate the PSK from (Linux: "no session key negotiated").
+            var what = challenge.Group == DhchapDhGroup.Null
+                ? "the controller chose the NULL DH group, and secure channel concatenation needs a DH group to generate the TLS PSK from"
+                : $"the controller chose hash 0x{(byte)hash:X2}, which has no TLS 1.3 cipher suite for secure channel concatenation";
+            throw await AbortAsync(NvmeAuthenticationFailure.Unsupported, AuthFailureReason.ConcatenationMismatch, what).ConfigureAwait(false);
+        }
+
         byte[] sessionKey = [];
         byte[] hostDhValue = [];
         if (challenge.Group != DhchapDhGroup.Null)
@@ -143,14 +174,17 @@ public sealed partial class NvmeController
         // 3. The reply: R1, and C2 with S2 when the host authenticates the controller too.
         var hostKey = hostSecret.Transform(options.HostNqn);
         var c1 = sessionKey.Length > 0 ? DhchapCrypto.AugmentChallenge(hash, sessionKey, challenge.Challenge) : challenge.Challenge;
-        var r1 = DhchapCrypto.HostResponse(hash, hostKey, c1, challenge.SequenceNumber, tid, options.HostNqn, options.SubsystemNqn);
+        var r1 = DhchapCrypto.HostResponse(hash, hostKey, c1, challenge.SequenceNumber, tid, options.HostNqn, options.SubsystemNqn, secureChannel);
         CryptographicOperations.ZeroMemory(hostKey);
+
+        // C2 goes with S2 when the host authenticates the controller; concatenation needs C2 for the PSK in any case,
+        // with S2 0 when the controller is not authenticated (as Linux sends it).
         byte[]? c2 = null;
         uint s2 = 0;
-        if (controllerSecret is not null)
+        if (controllerSecret is not null || concatenating)
         {
             c2 = RandomNumberGenerator.GetBytes(hl);
-            s2 = NextSequenceNumber();
+            s2 = controllerSecret is not null ? NextSequenceNumber() : 0;
         }
 
         await SendAsync(new DhchapReplyMessage(tid, r1, c2, s2, hostDhValue).Write(buffer)).ConfigureAwait(false);
@@ -197,10 +231,19 @@ public sealed partial class NvmeController
             await SendAsync(DhchapSuccess2Message.Write(buffer, tid)).ConfigureAwait(false);
         }
 
+        NvmeTlsPsk? generated = null;
+        if (concatenating)
+        {
+            // nvme_auth_secure_concat: HMAC(session key, C1 || C2), its digest, the TLS PSK and the NVMe1G identity.
+            generated = NvmeTlsKeyDerivation.GeneratedTlsPsk(hash, sessionKey, challenge.Challenge, c2!, options.HostNqn, options.SubsystemNqn);
+        }
+
         CryptographicOperations.ZeroMemory(sessionKey);
         if (logger.IsEnabled(LogLevel.Debug))
         {
             Log.QueueAuthenticated(logger, qid, hash, challenge.Group, controllerSecret is not null);
         }
+
+        return generated;
     }
 }

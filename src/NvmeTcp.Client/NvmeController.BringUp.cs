@@ -19,7 +19,7 @@ public sealed partial class NvmeController
     private const int AdminQueueSize = 32;
 
 
-    private static QueueConnectionOptions AdminQueueOptions(NvmeTcpOptions options) => new()
+    private static QueueConnectionOptions AdminQueueOptions(NvmeTcpOptions options, NvmeTlsPsk? tls) => new()
     {
         QueueId = 0,
         QueueSize = AdminQueueSize,
@@ -27,7 +27,7 @@ public sealed partial class NvmeController
         DataDigest = options.DataDigest,
         MaxTransferSize = Math.Max(options.MaxTransferSize, 64 * 1024),
         InCapsuleDataSize = QueueConnection.AdminInCapsuleDataSize,
-        Tls = TlsPsk(options, 0),
+        Tls = tls,
         ConnectTimeout = options.ConnectTimeout,
         CommandTimeout = options.AdminTimeout,
         TimeProvider = options.TimeProvider,
@@ -74,9 +74,13 @@ public sealed partial class NvmeController
     {
         using var activity = Diagnostics.Telemetry.Start("nvme bring-up", endPoint, options.SubsystemNqn, System.Diagnostics.ActivityKind.Internal);
         QueueConnection admin;
+        NvmeTlsPsk? generated;
         try
         {
-            admin = await QueueConnection.ConnectAsync(endPoint, AdminQueueOptions(options), cancellationToken).ConfigureAwait(false);
+            // With concatenation the association's admin queue runs inside TLS with the PSK an exchange in the clear
+            // generated just before (on every reconnect too); otherwise with the configured PSK, if any.
+            generated = options.Concatenation ? await GenerateTlsPskAsync(endPoint, options, logger, cancellationToken).ConfigureAwait(false) : null;
+            admin = await QueueConnection.ConnectAsync(endPoint, AdminQueueOptions(options, generated ?? TlsPsk(options, 0)), cancellationToken).ConfigureAwait(false);
             Diagnostics.Telemetry.Connections.Add(1, new KeyValuePair<string, object?>("nvme.queue.type", "admin"));
         }
         catch (Exception e)
@@ -85,7 +89,7 @@ public sealed partial class NvmeController
             throw;
         }
 
-        var association = new Association(admin, endPoint);
+        var association = new Association(admin, endPoint) { GeneratedTlsPsk = generated };
         try
         {
             await BringUpAsync(association, options, logger, cancellationToken).ConfigureAwait(false);
@@ -100,13 +104,36 @@ public sealed partial class NvmeController
         }
     }
 
+    // Secure channel concatenation's first step (Linux nvme_tcp_setup_ctrl with opts->concat): an admin queue in the
+    // clear carries only Connect and the DH-HMAC-CHAP exchange that generates the TLS PSK (no Property Get, no
+    // Identify: the spec forbids them there), and is then torn down; the association is built on a TLS admin queue.
+    private static async Task<NvmeTlsPsk> GenerateTlsPskAsync(EndPoint endPoint, NvmeTcpOptions options, ILogger logger, CancellationToken cancellationToken)
+    {
+        var plain = await QueueConnection.ConnectAsync(endPoint, AdminQueueOptions(options, null), cancellationToken).ConfigureAwait(false);
+        await using (plain.ConfigureAwait(false))
+        {
+            var kato = (uint)options.KeepAliveTimeout.TotalMilliseconds;
+            var (_, generated) = await ConnectQueueAsync(plain, options, logger, ConnectData.DynamicControllerId, kato, AuthSecureChannel.NewTlsPsk, cancellationToken).ConfigureAwait(false);
+            if (logger.IsEnabled(LogLevel.Debug))
+            {
+                Log.TlsPskGenerated(logger, generated!.Identity);
+            }
+
+            return generated!;
+        }
+    }
+
     private static async Task BringUpAsync(Association association, NvmeTcpOptions options, ILogger logger, CancellationToken cancellationToken)
     {
         var admin = association.Admin;
 
         // Connect the admin queue: a new dynamic controller (CNTLID 0xFFFF), SQSIZE 31, KATO in ms.
         var kato = (uint)options.KeepAliveTimeout.TotalMilliseconds;
-        association.ControllerId = await ConnectQueueAsync(admin, options, logger, ConnectData.DynamicControllerId, kato, cancellationToken).ConfigureAwait(false);
+        // A controller that authenticates the TLS admin queue again (nvmet does not: the PSK authenticates it) is asked
+        // to replace the generated PSK, as Linux does with its key set; the I/O queues then use the newer one.
+        var secureChannel = association.GeneratedTlsPsk is null ? AuthSecureChannel.None : AuthSecureChannel.ReplaceTlsPsk;
+        (association.ControllerId, var replaced) = await ConnectQueueAsync(admin, options, logger, ConnectData.DynamicControllerId, kato, secureChannel, cancellationToken).ConfigureAwait(false);
+        association.GeneratedTlsPsk = replaced ?? association.GeneratedTlsPsk;
 
         association.Capabilities = await GetPropertyAsync(admin, ControllerProperty.Cap, cancellationToken).ConfigureAwait(false);
         association.Version = ControllerVersion.ToVersion((uint)await GetPropertyAsync(admin, ControllerProperty.Vs, cancellationToken).ConfigureAwait(false));
@@ -136,7 +163,9 @@ public sealed partial class NvmeController
         }
     }
 
-    private static async Task<ushort> ConnectQueueAsync(QueueConnection queue, NvmeTcpOptions options, ILogger logger, ushort controllerId, uint kato, CancellationToken cancellationToken)
+    // Connect, then DH-HMAC-CHAP when the controller asks for it; with secureChannel (the admin queue of a
+    // concatenating bring-up) the exchange asks for a TLS PSK, which is returned.
+    private static async Task<(ushort ControllerId, NvmeTlsPsk? GeneratedPsk)> ConnectQueueAsync(QueueConnection queue, NvmeTcpOptions options, ILogger logger, ushort controllerId, uint kato, AuthSecureChannel secureChannel, CancellationToken cancellationToken)
     {
         var data = new byte[ConnectData.Size];
         ConnectData.Write(data, options.HostId, controllerId, options.SubsystemNqn, options.HostNqn);
@@ -146,11 +175,20 @@ public sealed partial class NvmeController
         // DW0: CNTLID in bits 0-15, AUTHREQ in bits 16-31 (bit 17 ATR: DH-HMAC-CHAP, bit 18 ASCR: then a secure channel).
         var requirements = (ushort)(cqe.Dw0 >> 16);
         const ushort atr = 0x2, ascr = 0x4;
-        if ((requirements & ascr) != 0)
+        if ((requirements & ascr) != 0 && secureChannel == AuthSecureChannel.None)
         {
             // Not transient: reconnecting would meet the same demand.
             throw new NvmeAuthenticationException(
-                $"The controller at {queue.RemoteEndPoint} requires authentication followed by a secure channel (AUTHREQ 0x{requirements:X}) on queue {queue.QueueId}, which this library does not implement.",
+                $"The controller at {queue.RemoteEndPoint} requires authentication followed by a secure channel (AUTHREQ 0x{requirements:X}) on queue {queue.QueueId}, which this connection was not configured for (NvmeTcpOptions.Concatenation).",
+                NvmeAuthenticationFailure.Unsupported, requirements, queue.QueueId, AuthFailureReason.None);
+        }
+
+        NvmeTlsPsk? generated = null;
+        if (secureChannel == AuthSecureChannel.NewTlsPsk && (requirements & atr) == 0)
+        {
+            // Nothing to generate the TLS PSK from: Linux would go on without a key and fail at the I/O queues.
+            throw new NvmeAuthenticationException(
+                $"The controller at {queue.RemoteEndPoint} does not ask for authentication on queue {queue.QueueId} (AUTHREQ 0x{requirements:X}), so secure channel concatenation has no DH-HMAC-CHAP exchange to generate the TLS PSK from.",
                 NvmeAuthenticationFailure.Unsupported, requirements, queue.QueueId, AuthFailureReason.None);
         }
 
@@ -163,9 +201,9 @@ public sealed partial class NvmeController
                     NvmeAuthenticationFailure.Required, requirements, queue.QueueId, AuthFailureReason.None);
             }
 
-            await AuthenticateQueueAsync(queue, options, logger, requirements, cancellationToken).ConfigureAwait(false);
+            generated = await AuthenticateQueueAsync(queue, options, logger, requirements, secureChannel, cancellationToken).ConfigureAwait(false);
         }
-        else if (options.DhchapControllerSecret is not null && queue.QueueId == 0)
+        else if (options.DhchapControllerSecret is not null && queue.QueueId == 0 && secureChannel == AuthSecureChannel.None)
         {
             // The controller was to prove it knows its secret; one that does not authenticate at all proves nothing.
             // Only the admin queue counts: newer nvmet (7.x) authenticates the admin queue alone ("do not
@@ -184,7 +222,7 @@ public sealed partial class NvmeController
             }
         }
 
-        return (ushort)cqe.Dw0;
+        return ((ushort)cqe.Dw0, generated);
     }
 
     private static async Task EnableAsync(Association association, TimeProvider time, CancellationToken cancellationToken)
@@ -264,7 +302,7 @@ public sealed partial class NvmeController
                 var connection = await QueueConnection.ConnectAsync(association.EndPoint, IoQueueOptions(options, association, qid, size, inCapsule), cancellationToken).ConfigureAwait(false);
                 Diagnostics.Telemetry.Connections.Add(1, new KeyValuePair<string, object?>("nvme.queue.type", "io"));
                 connections.Add(connection);
-                await ConnectQueueAsync(connection, options, logger, association.ControllerId, 0, cancellationToken).ConfigureAwait(false);
+                await ConnectQueueAsync(connection, options, logger, association.ControllerId, 0, AuthSecureChannel.None, cancellationToken).ConfigureAwait(false);
             }
         }
         finally
@@ -283,7 +321,7 @@ public sealed partial class NvmeController
         MaxR2T = (uint)options.MaxR2T,
         MaxTransferSize = association.MaxTransferSize,
         InCapsuleDataSize = inCapsule,
-        Tls = TlsPsk(options, qid),
+        Tls = association.GeneratedTlsPsk ?? TlsPsk(options, qid),
         ConnectTimeout = options.ConnectTimeout,
         CommandTimeout = options.IoTimeout,
         TimeProvider = options.TimeProvider,

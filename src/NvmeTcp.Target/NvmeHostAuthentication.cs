@@ -31,6 +31,15 @@ public sealed class NvmeHostAuthentication
     public DhchapSecret? ControllerSecret { get; set; }
 
     /// <summary>
+    /// Allows secure channel concatenation for this host: its admin queue's AUTH_Negotiate may ask for a generated TLS
+    /// PSK (SC_C NEWTLSPSK, or REPLACETLSPSK on a queue already in TLS), which the host then reconnects with. As nvmet,
+    /// the exchange also needs a DH group other than NULL (else AUTH_Failure1 "secure channel concatenation mismatch")
+    /// and SHA-256 or SHA-384 (TLS 1.3 has no SHA-512 suite: the controller then chooses the first of those two in
+    /// <see cref="Hashes"/>). Default false: SC_C other than 0 is refused with that reason.
+    /// </summary>
+    public bool Concatenation { get; set; }
+
+    /// <summary>
     /// Hash functions the controller may choose, in its order of preference: the first one the host offers wins, and a
     /// host offering none of them fails with Hash Unusable. Default SHA-256, SHA-384, SHA-512 (nvmet's default is
     /// <c>hmac(sha256)</c>).
@@ -47,7 +56,7 @@ public sealed class NvmeHostAuthentication
     };
 
     /// <summary>Shows the host NQN and whether a controller secret is set, never a secret.</summary>
-    public override string ToString() => $"{HostNqn} (DH-HMAC-CHAP, {(ControllerSecret is null ? "unidirectional" : "bidirectional")})";
+    public override string ToString() => $"{HostNqn} (DH-HMAC-CHAP, {(ControllerSecret is null ? "unidirectional" : "bidirectional")}{(Concatenation ? ", concatenation" : "")})";
 }
 
 /// <summary>Ways the target's controller can fail an authentication on purpose, as real controllers fail (for tests of hosts).</summary>

@@ -34,6 +34,13 @@ public sealed class NvmeSubsystemOptions
     /// </summary>
     public IList<NvmeHostAuthentication> HostAuthentication { get; } = new List<NvmeHostAuthentication>();
 
+    /// <summary>
+    /// TLS PSKs per host, as <c>nvme check-tls-key --insert</c> puts them in a Linux target's keyring: each configured
+    /// key is derived into the TLS PSK of that host and this subsystem with both identity versions (0 and 1), and a
+    /// host's ClientHello is matched by the identity it offers. Used on ports with <see cref="NvmeTargetPort.Tls"/>.
+    /// </summary>
+    public IList<NvmeHostTlsKey> TlsKeys { get; } = new List<NvmeHostTlsKey>();
+
     /// <summary>The namespaces.</summary>
     public IList<NvmeNamespaceOptions> Namespaces { get; } = new List<NvmeNamespaceOptions>();
 

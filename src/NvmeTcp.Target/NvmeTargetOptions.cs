@@ -163,6 +163,9 @@ public sealed class NvmeTargetOptions
     /// </summary>
     public IList<IPEndPoint> DiscoveryReferrals { get; } = new List<IPEndPoint>();
 
+    /// <summary>TLS on the single port <see cref="ListenEndPoint"/> makes when <see cref="Ports"/> is empty. Default none.</summary>
+    public NvmeTargetTls Tls { get; set; }
+
     /// <summary>PORTID of the single port <see cref="ListenEndPoint"/> makes when <see cref="Ports"/> is empty. Default 1.</summary>
     public ushort PortId { get; set; } = 1;
 

@@ -23,6 +23,10 @@ public sealed class NvmeTargetTestHooks
     private long _keepAlives;
     private long _authenticated;
     private long _authenticationFailures;
+    private long _plainIcReqs;
+    private long _tlsIcReqs;
+    private long _tlsFailures;
+    private long _plainRefused;
 
     internal NvmeTargetTestHooks(NvmeTcpTarget target) => _target = target;
 
@@ -34,6 +38,40 @@ public sealed class NvmeTargetTestHooks
 
     /// <summary>DH-HMAC-CHAP exchanges a controller failed (each AUTH_Failure1 decided), over every controller.</summary>
     public long AuthenticationFailures => Interlocked.Read(ref _authenticationFailures);
+
+    /// <summary>ICReqs received in the clear, over every port (a host configured for TLS must never add to it).</summary>
+    public long PlainIcReqs => Interlocked.Read(ref _plainIcReqs);
+
+    /// <summary>ICReqs received inside TLS, over every port.</summary>
+    public long TlsIcReqs => Interlocked.Read(ref _tlsIcReqs);
+
+    /// <summary>TLS handshakes that failed (wrong key, unknown identity, a malformed ClientHello).</summary>
+    public long TlsHandshakeFailures => Interlocked.Read(ref _tlsFailures);
+
+    /// <summary>Plain connections closed unanswered because their port requires TLS.</summary>
+    public long PlainConnectionsRefused => Interlocked.Read(ref _plainRefused);
+
+    internal void CountIcReq(bool tls) => Interlocked.Increment(ref tls ? ref _tlsIcReqs : ref _plainIcReqs);
+
+    internal void CountTlsFailure() => Interlocked.Increment(ref _tlsFailures);
+
+    internal void CountPlainRefused() => Interlocked.Increment(ref _plainRefused);
+
+    /// <summary>TLS PSKs secure channel concatenation generated, over every host (each reconnect generates one).</summary>
+    public long GeneratedTlsPsks => _target.GeneratedPsks.Generated;
+
+    /// <summary>
+    /// The identity (<c>NVMe1Ghh NQNh NQNc digest</c>) of the TLS PSK concatenation last generated for a host and
+    /// subsystem, or null; the identity travels in the clear in the TLS ClientHello, the key is not shown.
+    /// </summary>
+    public string? GeneratedTlsPskIdentity(string hostNqn, string subsystemNqn) => _target.GeneratedPsks.Find(hostNqn, subsystemNqn)?.Identity;
+
+    /// <summary>Whether <paramref name="psk"/> is the TLS PSK concatenation last generated for a host and subsystem (key compared in constant time).</summary>
+    public bool IsGeneratedTlsPsk(string hostNqn, string subsystemNqn, NvmeTcp.Protocol.Tls.NvmeTlsPsk psk)
+    {
+        ArgumentNullException.ThrowIfNull(psk);
+        return _target.GeneratedPsks.Find(hostNqn, subsystemNqn)?.SameAs(psk) == true;
+    }
 
     internal void CountAuthenticated() => Interlocked.Increment(ref _authenticated);
 

@@ -148,7 +148,7 @@ public sealed partial class NvmeTcpTarget
     }
 
     private static IEnumerable<NvmeTargetPort> ConfiguredPorts(NvmeTargetOptions options) =>
-        options.Ports.Count == 0 ? [new NvmeTargetPort(options.PortId, options.ListenEndPoint)] : options.Ports;
+        options.Ports.Count == 0 ? [new NvmeTargetPort(options.PortId, options.ListenEndPoint) { Tls = options.Tls }] : options.Ports;
 
     private PortAnaStates AnaStatesOf(ushort portId, uint groupId)
     {
@@ -193,7 +193,7 @@ public sealed partial class NvmeTcpTarget
                 throw;
             }
 
-            var bound = new TargetPort(port.PortId, listener, _anaStates.GetOrAdd(port.PortId, _ => new PortAnaStates(Options.AnaGroupMax)));
+            var bound = new TargetPort(port.PortId, listener, _anaStates.GetOrAdd(port.PortId, _ => new PortAnaStates(Options.AnaGroupMax))) { Tls = port.Tls };
             _ports.Add(bound);
             bound.AcceptLoop = Task.Run(() => AcceptLoopAsync(bound), CancellationToken.None);
             Log.Listening(bound.EndPoint);

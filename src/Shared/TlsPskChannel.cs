@@ -45,6 +45,9 @@ internal sealed class TlsChannelException : IOException
     /// <summary>The TLS AlertDescription (RFC 8446 6), or -1.</summary>
     public short Alert { get; }
 
+    /// <summary>The PSK identities a client offered, when a server handshake failed (identities are not secret).</summary>
+    public IReadOnlyList<string> OfferedIdentities { get; set; } = [];
+
     /// <summary>The alert's RFC name, e.g. <c>decrypt_error</c>.</summary>
     public string AlertName => Alert < 0 ? "none" : AlertDescription.GetName(Alert);
 }
@@ -148,15 +151,18 @@ internal sealed class TlsPskChannel : IDisposable
             await channel.HandshakeAsync(cancellationToken).ConfigureAwait(false);
             return channel;
         }
+        catch (TlsChannelException e)
+        {
+            e.OfferedIdentities = [.. server.Offered];
+            channel.DisposeBuffers();
+            throw;
+        }
         catch
         {
             channel.DisposeBuffers();
             throw;
         }
     }
-
-    /// <summary>The identities a client offered (for the server's messages; identities are not secret).</summary>
-    public static IReadOnlyList<string> OfferedIdentities(TlsPskChannel channel) => (channel._peer as PskServer)?.Offered ?? [];
 
     private static BcTlsCrypto NewCrypto() => new(new SecureRandom());
 

@@ -33,6 +33,12 @@ internal sealed class Association
     /// <summary>The I/O queues the controller granted (each a connection); empty on a discovery controller.</summary>
     public QueueConnection[] IoQueues { get; set; } = [];
 
+    /// <summary>
+    /// The TLS PSK secure channel concatenation generated for this association (the admin queue runs inside TLS with
+    /// it, the I/O queues too); null without concatenation. A reconnect builds a new association and a new PSK.
+    /// </summary>
+    public NvmeTcp.Protocol.Tls.NvmeTlsPsk? GeneratedTlsPsk { get; set; }
+
     /// <summary>CNTLID from the admin Connect.</summary>
     public ushort ControllerId { get; set; }
 

@@ -109,7 +109,7 @@ public static class AuthMessage
 /// host to controller, with one DH-HMAC-CHAP protocol descriptor:
 /// <code>
 /// byte 0-5    common header (type 00h, id 00h, T_ID)
-/// byte 6      SC_C   secure channel concatenation, 0 for none
+/// byte 6      SC_C   secure channel concatenation (<see cref="AuthSecureChannel"/>), 0 for none
 /// byte 7      NAPD   number of protocol descriptors, 1
 /// byte 8      AUTHID 01h DH-HMAC-CHAP
 /// byte 10     HALEN  hash identifiers in IDList[0..29]
@@ -128,7 +128,7 @@ public sealed class AuthNegotiateMessage
 
     /// <summary>Creates a negotiate message.</summary>
     /// <exception cref="ArgumentException">More than 30 hashes or groups, or none.</exception>
-    public AuthNegotiateMessage(ushort transactionId, IReadOnlyList<DhchapHashFunction> hashes, IReadOnlyList<DhchapDhGroup> groups, byte secureChannel = 0)
+    public AuthNegotiateMessage(ushort transactionId, IReadOnlyList<DhchapHashFunction> hashes, IReadOnlyList<DhchapDhGroup> groups, AuthSecureChannel secureChannel = AuthSecureChannel.None)
     {
         ArgumentNullException.ThrowIfNull(hashes);
         ArgumentNullException.ThrowIfNull(groups);
@@ -146,8 +146,8 @@ public sealed class AuthNegotiateMessage
     /// <summary>T_ID.</summary>
     public ushort TransactionId { get; }
 
-    /// <summary>SC_C: 0 asks for no secure channel concatenation.</summary>
-    public byte SecureChannel { get; }
+    /// <summary>SC_C: the secure channel concatenation asked for (<see cref="AuthSecureChannel.None"/> for none).</summary>
+    public AuthSecureChannel SecureChannel { get; }
 
     /// <summary>The hash functions the host offers, in its order of preference.</summary>
     public IReadOnlyList<DhchapHashFunction> Hashes { get; }
@@ -159,7 +159,7 @@ public sealed class AuthNegotiateMessage
     public int Write(Span<byte> destination)
     {
         AuthMessage.WriteHeader(destination, Size, AuthMessageType.Common, AuthMessageId.Negotiate, TransactionId);
-        destination[6] = SecureChannel;
+        destination[6] = (byte)SecureChannel;
         destination[7] = 1;
         destination[DescriptorOffset] = AuthenticationCommands.DhHmacChapSpecific;
         destination[DescriptorOffset + 2] = (byte)Hashes.Count;
@@ -215,7 +215,7 @@ public sealed class AuthNegotiateMessage
         }
 
         BinaryPrimitives.TryReadUInt16LittleEndian(data[4..], out var tid);
-        message = new AuthNegotiateMessage(tid, hashes, groups, data[6]);
+        message = new AuthNegotiateMessage(tid, hashes, groups, (AuthSecureChannel)data[6]);
         reason = AuthFailureReason.None;
         return true;
     }

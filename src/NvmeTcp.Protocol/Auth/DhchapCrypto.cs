@@ -47,7 +47,8 @@ public static class DhchapCrypto
 
     /// <summary>
     /// The host's response R1 = HMAC(Kh', Ca1 || S1 || T_ID || SC || "HostHost" || NQNh || 00h || NQNc), S1
-    /// little-endian 32 bits, T_ID 16 bits, SC one byte (0 without secure channel concatenation).
+    /// little-endian 32 bits, T_ID 16 bits, SC one byte: the SC_C the host sent in AUTH_Negotiate (Linux since 6.17 and
+    /// nvmet alike, <c>chap-&gt;sc_c</c> and <c>sq-&gt;sc_c</c>), 0 without secure channel concatenation.
     /// </summary>
     /// <param name="hash">The hash the controller chose.</param>
     /// <param name="transformedKey">The host secret's <see cref="DhchapSecret.Transform"/> with the host NQN.</param>
@@ -56,11 +57,13 @@ public static class DhchapCrypto
     /// <param name="transactionId">T_ID.</param>
     /// <param name="hostNqn">NQNh.</param>
     /// <param name="subsystemNqn">NQNc.</param>
-    public static byte[] HostResponse(DhchapHashFunction hash, ReadOnlySpan<byte> transformedKey, ReadOnlySpan<byte> challenge, uint sequenceNumber, ushort transactionId, string hostNqn, string subsystemNqn) =>
-        Response(hash, transformedKey, challenge, sequenceNumber, transactionId, "HostHost", hostNqn, subsystemNqn);
+    /// <param name="secureChannel">SC_C of the exchange's AUTH_Negotiate.</param>
+    public static byte[] HostResponse(DhchapHashFunction hash, ReadOnlySpan<byte> transformedKey, ReadOnlySpan<byte> challenge, uint sequenceNumber, ushort transactionId, string hostNqn, string subsystemNqn, AuthSecureChannel secureChannel = AuthSecureChannel.None) =>
+        Response(hash, transformedKey, challenge, sequenceNumber, transactionId, secureChannel, "HostHost", hostNqn, subsystemNqn);
 
     /// <summary>
-    /// The controller's response R2 = HMAC(Kc', Ca2 || S2 || T_ID || SC || "Controller" || NQNc || 00h || NQNh).
+    /// The controller's response R2 = HMAC(Kc', Ca2 || S2 || T_ID || SC || "Controller" || NQNc || 00h || NQNh). Linux
+    /// (host and nvmet) writes SC 0 here whatever SC_C was; with concatenation it never asks for R2 anyway (S2 is 0).
     /// </summary>
     /// <param name="hash">The hash the controller chose.</param>
     /// <param name="transformedKey">The controller secret's <see cref="DhchapSecret.Transform"/> with the subsystem NQN.</param>
@@ -69,10 +72,11 @@ public static class DhchapCrypto
     /// <param name="transactionId">T_ID.</param>
     /// <param name="hostNqn">NQNh.</param>
     /// <param name="subsystemNqn">NQNc.</param>
-    public static byte[] ControllerResponse(DhchapHashFunction hash, ReadOnlySpan<byte> transformedKey, ReadOnlySpan<byte> challenge, uint sequenceNumber, ushort transactionId, string hostNqn, string subsystemNqn) =>
-        Response(hash, transformedKey, challenge, sequenceNumber, transactionId, "Controller", subsystemNqn, hostNqn);
+    /// <param name="secureChannel">The SC byte; Linux uses <see cref="AuthSecureChannel.None"/>.</param>
+    public static byte[] ControllerResponse(DhchapHashFunction hash, ReadOnlySpan<byte> transformedKey, ReadOnlySpan<byte> challenge, uint sequenceNumber, ushort transactionId, string hostNqn, string subsystemNqn, AuthSecureChannel secureChannel = AuthSecureChannel.None) =>
+        Response(hash, transformedKey, challenge, sequenceNumber, transactionId, secureChannel, "Controller", subsystemNqn, hostNqn);
 
-    private static byte[] Response(DhchapHashFunction hash, ReadOnlySpan<byte> key, ReadOnlySpan<byte> challenge, uint sequenceNumber, ushort transactionId, string label, string firstNqn, string secondNqn)
+    private static byte[] Response(DhchapHashFunction hash, ReadOnlySpan<byte> key, ReadOnlySpan<byte> challenge, uint sequenceNumber, ushort transactionId, AuthSecureChannel secureChannel, string label, string firstNqn, string secondNqn)
     {
         var first = Encoding.UTF8.GetBytes(firstNqn);
         var second = Encoding.UTF8.GetBytes(secondNqn);
@@ -82,7 +86,7 @@ public static class DhchapCrypto
         span = span[challenge.Length..];
         BinaryPrimitives.WriteUInt32LittleEndian(span, sequenceNumber);
         BinaryPrimitives.WriteUInt16LittleEndian(span[4..], transactionId);
-        span[6] = 0; // SC: no secure channel concatenation
+        span[6] = (byte)secureChannel;
         span = span[7..];
         Encoding.ASCII.GetBytes(label, span);
         span = span[label.Length..];

@@ -42,6 +42,25 @@ public enum DhchapDhGroup : byte
 }
 
 /// <summary>
+/// SC_C of AUTH_Negotiate, the secure channel concatenation the host asks for (NVMe Base 2.1 "AUTH_Negotiate message";
+/// Linux <c>NVME_AUTH_SECP_*</c>). The same byte enters the host's response hash (R1) as SC.
+/// </summary>
+public enum AuthSecureChannel : byte
+{
+    /// <summary>NOSC: no secure channel concatenation.</summary>
+    None = 0x00,
+
+    /// <summary>SC: a secure channel without a TLS PSK (reserved for other transports; Linux never sends it).</summary>
+    SecureChannel = 0x01,
+
+    /// <summary>NEWTLSPSK: generate a TLS PSK from this exchange, on a queue not yet inside TLS.</summary>
+    NewTlsPsk = 0x02,
+
+    /// <summary>REPLACETLSPSK: generate a TLS PSK replacing the one the queue already runs TLS with.</summary>
+    ReplaceTlsPsk = 0x03,
+}
+
+/// <summary>
 /// AUTH_Failure reason code explanations (NVMe Base 2.0 "AUTH_Failure1/AUTH_Failure2 message", RCE; Linux
 /// <c>NVME_AUTH_DHCHAP_FAILURE_*</c>). The reason code itself is always 01h, "authentication failure".
 /// </summary>

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using NvmeTcp.Protocol.Auth;
 
 namespace NvmeTcp.Protocol.Tls;
 
@@ -124,7 +125,75 @@ public static class NvmeTlsKeyDerivation
             NvmeTlsPskHash.Sha384 => HMACSHA384.HashData(sessionKey, data),
             _ => throw new ArgumentOutOfRangeException(nameof(hash), hash, "The hash must be SHA-256 (01) or SHA-384 (02)."),
         };
+        CryptographicOperations.ZeroMemory(data);
         return psk;
+    }
+
+    /// <summary>
+    /// The TLS cipher suite hash of a DH-HMAC-CHAP hash for secure channel concatenation: SHA-256 and SHA-384 map to
+    /// themselves (same identifiers); SHA-512 has no TLS 1.3 suite and no PSK digest length, so Linux fails it
+    /// (<c>nvme_auth_generate_digest</c>: -EINVAL) and so does this (false).
+    /// </summary>
+    public static bool TryGetConcatenationHash(DhchapHashFunction hash, out NvmeTlsPskHash cipherHash)
+    {
+        cipherHash = hash switch
+        {
+            DhchapHashFunction.Sha256 => NvmeTlsPskHash.Sha256,
+            DhchapHashFunction.Sha384 => NvmeTlsPskHash.Sha384,
+            _ => NvmeTlsPskHash.None,
+        };
+        return cipherHash != NvmeTlsPskHash.None;
+    }
+
+    /// <summary>
+    /// The TLS PSK of secure channel concatenation, in the steps of Linux's <c>nvme_auth_secure_concat</c> (host) and
+    /// <c>nvmet_auth_insert_psk</c> (target): the generated PSK HMAC(session key, C1 || C2), its digest
+    /// (<see cref="PskDigest"/>), the TLS PSK HKDF-Expand-Label(HKDF-Extract(0, generated PSK), "nvme-tls-psk",
+    /// "hh digest") and the identity <c>NVMe1Ghh NQNh NQNc digest</c>. Every intermediate is zeroed.
+    /// </summary>
+    /// <param name="hash">The hash the DH-HMAC-CHAP exchange used (SHA-256 or SHA-384).</param>
+    /// <param name="sessionKey">The DH shared value of the exchange (not its hash); empty with the NULL group, which is refused.</param>
+    /// <param name="c1">C1, the controller's challenge.</param>
+    /// <param name="c2">C2, the host's challenge.</param>
+    /// <param name="hostNqn">NQNh.</param>
+    /// <param name="subsystemNqn">NQNc.</param>
+    /// <exception cref="ArgumentException">No session key (NULL DH group), challenges not of the hash's length, or SHA-512.</exception>
+    public static NvmeTlsPsk GeneratedTlsPsk(DhchapHashFunction hash, ReadOnlySpan<byte> sessionKey, ReadOnlySpan<byte> c1, ReadOnlySpan<byte> c2, string hostNqn, string subsystemNqn)
+    {
+        ArgumentNullException.ThrowIfNull(hostNqn);
+        ArgumentNullException.ThrowIfNull(subsystemNqn);
+        if (!TryGetConcatenationHash(hash, out var cipher))
+        {
+            throw new ArgumentException("Secure channel concatenation needs SHA-256 or SHA-384 (TLS 1.3 has no SHA-512 suite).", nameof(hash));
+        }
+
+        if (sessionKey.IsEmpty)
+        {
+            throw new ArgumentException("Secure channel concatenation needs a DH session key (a DH group other than NULL).", nameof(sessionKey));
+        }
+
+        var length = HashLength(cipher);
+        if (c1.Length != length || c2.Length != length)
+        {
+            throw new ArgumentException("C1 and C2 are as long as the hash.", nameof(c1));
+        }
+
+        var psk = GeneratedPsk(cipher, sessionKey, c1, c2);
+        byte[]? tlsPsk = null;
+        try
+        {
+            var digest = PskDigest(cipher, psk, hostNqn, subsystemNqn);
+            tlsPsk = TlsPsk(cipher, psk, Version1Context(cipher, digest));
+            return new NvmeTlsPsk(Identity(1, cipher, hostNqn, subsystemNqn, digest, generated: true), cipher, tlsPsk);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(psk);
+            if (tlsPsk is not null)
+            {
+                CryptographicOperations.ZeroMemory(tlsPsk);
+            }
+        }
     }
 
     /// <summary>RFC 8446 section 7.1's HKDF-Expand-Label after HKDF-Extract with a zero salt (RFC 5869: HashLen zeros).</summary>

@@ -90,8 +90,8 @@ internal static class DiscoveryLogWriter
     // ASQSZ: the admin queue size nvmet reports (NVME_AQ_DEPTH).
     private const ushort AdminQueueSize = 32;
 
-    // Secure channel not required; SQ flow control can be disabled.
-    private const byte Treq = Entry.SecureChannelNotRequired | Entry.TreqSqFlowControlDisable;
+    // SQ flow control can be disabled; the secure channel bits come from the port (TlsFields).
+    private const byte Treq = Entry.TreqSqFlowControlDisable;
 
     // EFLAGS of the current discovery subsystem entry, what nvmet reports for it.
     private const ushort CurrentDiscoveryFlags = Entry.EflagsDuplicateReturnedInformation | Entry.EflagsExplicitPersistentConnection;
@@ -113,7 +113,7 @@ internal static class DiscoveryLogWriter
         var count = 0;
         if (target.Options.DiscoveryReportsItself && count < capacity)
         {
-            WriteEntry(log.Slice(EntrySize * ++count, EntrySize), requestPort.PortId, requestPort.EndPoint, NvmeQualifiedName.Discovery, Entry.SubsystemCurrentDiscovery, CurrentDiscoveryFlags);
+            WriteEntry(log.Slice(EntrySize * ++count, EntrySize), requestPort.PortId, requestPort.EndPoint, NvmeQualifiedName.Discovery, Entry.SubsystemCurrentDiscovery, CurrentDiscoveryFlags, requestPort.Tls);
         }
 
         var ports = target.ListeningPorts;
@@ -126,7 +126,7 @@ internal static class DiscoveryLogWriter
                     break;
                 }
 
-                WriteEntry(log.Slice(EntrySize * ++count, EntrySize), port.PortId, port.EndPoint, subsystem.Nqn, Entry.SubsystemNvm, 0);
+                WriteEntry(log.Slice(EntrySize * ++count, EntrySize), port.PortId, port.EndPoint, subsystem.Nqn, Entry.SubsystemNvm, 0, port.Tls);
             }
         }
 
@@ -137,7 +137,7 @@ internal static class DiscoveryLogWriter
                 break;
             }
 
-            WriteEntry(log.Slice(EntrySize * ++count, EntrySize), requestPort.PortId, referral, NvmeQualifiedName.Discovery, Entry.SubsystemReferral, 0);
+            WriteEntry(log.Slice(EntrySize * ++count, EntrySize), requestPort.PortId, referral, NvmeQualifiedName.Discovery, Entry.SubsystemReferral, 0, NvmeTargetTls.None);
         }
 
         BinaryPrimitives.WriteUInt64LittleEndian(log[DiscoveryLogHeaderLayout.Genctr..], target.GenerationCounter);
@@ -147,12 +147,22 @@ internal static class DiscoveryLogWriter
     private static IEnumerable<TargetSubsystem> Subsystems(NvmeTcpTarget target, Controller controller) =>
         target.NvmSubsystems.Where(s => s.IsHostAllowed(controller.HostNqn));
 
-    private static void WriteEntry(Span<byte> e, ushort portId, IPEndPoint endPoint, string nqn, byte type, ushort flags)
+    // TREQ bits 0-1 and TSAS SECTYPE of a port, as nvmet reports addr_treq and addr_tsas: a plain port "not
+    // required" and no security, a TLS port "required" or "not required" and TLS 1.3.
+    private static (byte Treq, byte Sectype) TlsFields(NvmeTargetTls tls) => tls switch
     {
+        NvmeTargetTls.Required => (Entry.SecureChannelRequired, Entry.SecurityTls13),
+        NvmeTargetTls.Optional => (Entry.SecureChannelNotRequired, Entry.SecurityTls13),
+        _ => (Entry.SecureChannelNotRequired, Entry.SecurityNone),
+    };
+
+    private static void WriteEntry(Span<byte> e, ushort portId, IPEndPoint endPoint, string nqn, byte type, ushort flags, NvmeTargetTls tls)
+    {
+        var (secureChannel, sectype) = TlsFields(tls);
         e[Entry.Trtype] = Entry.TransportTcp;
         e[Entry.Adrfam] = endPoint.AddressFamily == AddressFamily.InterNetworkV6 ? Entry.AddressFamilyIPv6 : Entry.AddressFamilyIPv4;
         e[Entry.Subtype] = type;
-        e[Entry.Treq] = Treq;
+        e[Entry.Treq] = (byte)(Treq | secureChannel);
         BinaryPrimitives.WriteUInt16LittleEndian(e[Entry.Portid..], portId);
         BinaryPrimitives.WriteUInt16LittleEndian(e[Entry.Cntlid..], Entry.DynamicController);
         BinaryPrimitives.WriteUInt16LittleEndian(e[Entry.Asqsz..], AdminQueueSize);
@@ -160,6 +170,6 @@ internal static class DiscoveryLogWriter
         Encoding.ASCII.GetBytes(endPoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), e.Slice(Entry.Trsvcid, Entry.TrsvcidLength));
         Encoding.UTF8.GetBytes(nqn, e.Slice(Entry.Subnqn, Entry.SubnqnLength));
         Encoding.ASCII.GetBytes(endPoint.Address.ToString(), e.Slice(Entry.Traddr, Entry.TraddrLength));
-        e[Entry.Sectype] = Entry.SecurityNone;
+        e[Entry.Sectype] = sectype;
     }
 }

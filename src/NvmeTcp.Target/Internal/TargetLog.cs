@@ -73,6 +73,15 @@ internal sealed partial class TargetLog
     [LoggerMessage(301, LogLevel.Information, "Queue {QueueId}: fault {Action} applied to {PduType} #{Ordinal}")]
     public partial void FaultApplied(int queueId, string action, string pduType, int ordinal);
 
+    [LoggerMessage(114, LogLevel.Debug, "Connection from {Remote}: TLS 1.3 with PSK identity '{Identity}', {CipherSuite}")]
+    public partial void TlsEstablished(EndPoint? remote, string? identity, string cipherSuite);
+
+    [LoggerMessage(115, LogLevel.Warning, "Connection from {Remote}: TLS handshake failed: {Reason} (identities offered: {Identities}); closing")]
+    public partial void TlsFailed(EndPoint? remote, string reason, string identities);
+
+    [LoggerMessage(116, LogLevel.Warning, "Connection from {Remote}: port {PortId} requires TLS and the host sent a plain PDU (type {PduType}); closing")]
+    public partial void TlsRequired(EndPoint? remote, ushort portId, byte pduType);
+
     [LoggerMessage(302, LogLevel.Debug, "Queue {QueueId}: H2CTermReq received (FES {Fes}); closing")]
     public partial void HostTerminated(int queueId, int fes);
 }

@@ -28,11 +28,13 @@ internal sealed class TargetPort
 
     public PortAnaStates Ana { get; }
 
+    public NvmeTargetTls Tls { get; init; }
+
     public CancellationTokenSource Stopping { get; } = new();
 
     public Task AcceptLoop { get; set; } = Task.CompletedTask;
 
-    public NvmeTargetPort ToPublic() => new(PortId, EndPoint);
+    public NvmeTargetPort ToPublic() => new(PortId, EndPoint) { Tls = Tls };
 }
 
 /// <summary>

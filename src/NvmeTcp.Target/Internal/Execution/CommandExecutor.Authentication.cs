@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using NvmeTcp.Protocol;
 using NvmeTcp.Protocol.Auth;
 using NvmeTcp.Protocol.Fabrics;
+using NvmeTcp.Protocol.Tls;
 
 namespace NvmeTcp.Target.Internal.Execution;
 
@@ -29,7 +30,7 @@ internal sealed partial class CommandExecutor
     {
         if (subsystem.Authentication.TryGetValue(hostNqn, out var settings))
         {
-            _auth = new QueueAuthentication(settings, subsystem.Nqn, hostNqn, _target.Testing);
+            _auth = new QueueAuthentication(settings, subsystem.Nqn, hostNqn, _target, _queue);
             dw0 |= AuthenticationRequiredBit;
         }
     }
@@ -105,6 +106,8 @@ internal sealed partial class CommandExecutor
     {
         private readonly NvmeHostAuthentication _settings;
         private readonly NvmeTargetTestHooks _testing;
+        private readonly GeneratedPskRegistry _generatedPsks;
+        private readonly ITargetQueue _queue;
         private readonly string _subsystemNqn;
         private readonly string _hostNqn;
         private Step _step = Step.Negotiate;
@@ -120,10 +123,14 @@ internal sealed partial class CommandExecutor
         private uint _s2;
         private bool _counted;
         private bool _repliedTo;
+        private AuthSecureChannel _secureChannel;
+        private NvmeTlsPsk? _generated;
 
-        public QueueAuthentication(NvmeHostAuthentication settings, string subsystemNqn, string hostNqn, NvmeTargetTestHooks testing)
+        public QueueAuthentication(NvmeHostAuthentication settings, string subsystemNqn, string hostNqn, NvmeTcpTarget target, ITargetQueue queue)
         {
-            _testing = testing;
+            _testing = target.Testing;
+            _generatedPsks = target.GeneratedPsks;
+            _queue = queue;
             _settings = settings;
             _subsystemNqn = subsystemNqn;
             _hostNqn = hostNqn;
@@ -194,6 +201,7 @@ internal sealed partial class CommandExecutor
             {
                 Authenticated = true;
                 _step = Step.Done;
+                RegisterGeneratedPsk();
             }
             else
             {
@@ -245,13 +253,17 @@ internal sealed partial class CommandExecutor
             }
 
             _tid = negotiate.TransactionId;
-            if (negotiate.SecureChannel != 0)
+            _secureChannel = negotiate.SecureChannel;
+            _generated = null;
+            if (_secureChannel != AuthSecureChannel.None && !ConcatenationAllowed(_secureChannel))
             {
                 Fail(AuthFailureReason.ConcatenationMismatch);
                 return;
             }
 
-            var hash = _settings.Hashes.FirstOrDefault(h => negotiate.Hashes.Contains(h));
+            // Concatenation derives a TLS PSK with the exchange's hash: only SHA-256 and SHA-384 have a TLS 1.3 suite.
+            var concatenating = _secureChannel != AuthSecureChannel.None;
+            var hash = _settings.Hashes.FirstOrDefault(h => negotiate.Hashes.Contains(h) && (!concatenating || NvmeTlsKeyDerivation.TryGetConcatenationHash(h, out _)));
             if (!DhchapIdentifiers.IsKnown(hash))
             {
                 Fail(AuthFailureReason.HashUnusable);
@@ -265,9 +277,36 @@ internal sealed partial class CommandExecutor
                 return;
             }
 
+            // nvmet_auth_negotiate: "NULL DH group invalid for secure channel concatenation".
+            if (concatenating && groups[0] == DhchapDhGroup.Null)
+            {
+                Fail(AuthFailureReason.ConcatenationMismatch);
+                return;
+            }
+
             _hash = hash;
             _group = groups[0];
             _step = Step.Challenge;
+        }
+
+        // nvmet's rules (fabrics-cmd-auth.c nvmet_auth_negotiate): the admin queue only; NEWTLSPSK on a queue in the
+        // clear, REPLACETLSPSK on one in TLS, no other value. Beyond nvmet, the host must be allowed it.
+        private bool ConcatenationAllowed(AuthSecureChannel secureChannel) =>
+            _settings.Concatenation && _queue.QueueId == 0 && secureChannel switch
+            {
+                AuthSecureChannel.NewTlsPsk => _queue.TlsPsk is null,
+                AuthSecureChannel.ReplaceTlsPsk => _queue.TlsPsk is not null,
+                _ => false,
+            };
+
+        // The host is authenticated: the generated PSK becomes the one the TLS handshake finds (nvmet_auth_insert_psk).
+        private void RegisterGeneratedPsk()
+        {
+            if (_generated is not null)
+            {
+                _generatedPsks.Register(_hostNqn, _subsystemNqn, _generated);
+                _generated = null;
+            }
         }
 
         private bool Challenge(Span<byte> destination, NvmeAuthenticationFault fault)
@@ -313,7 +352,7 @@ internal sealed partial class CommandExecutor
             }
 
             var key = _settings.Secret.Transform(_hostNqn);
-            var expected = DhchapCrypto.HostResponse(_hash, key, challenge, _s1, _tid, _hostNqn, _subsystemNqn);
+            var expected = DhchapCrypto.HostResponse(_hash, key, challenge, _s1, _tid, _hostNqn, _subsystemNqn, _secureChannel);
             CryptographicOperations.ZeroMemory(key);
             if (fault == NvmeAuthenticationFault.RejectHost || !CryptographicOperations.FixedTimeEquals(expected, reply.Response))
             {
@@ -330,8 +369,25 @@ internal sealed partial class CommandExecutor
                 return;
             }
 
+            if (_secureChannel != AuthSecureChannel.None)
+            {
+                // The generated PSK is HMAC(session key, C1 || C2): a host asking for it must send C2 (nvmet: "invalid challenge").
+                if (reply.Challenge is null)
+                {
+                    Fail(AuthFailureReason.Failed);
+                    return;
+                }
+
+                _generated = NvmeTlsKeyDerivation.GeneratedTlsPsk(_hash, _sessionKey, _c1, reply.Challenge, _hostNqn, _subsystemNqn);
+            }
+
             // The host is authenticated now (as nvmet decides at the reply); Success2 follows only when it checks the controller.
             Authenticated = _c2 is null;
+            if (Authenticated)
+            {
+                RegisterGeneratedPsk();
+            }
+
             _step = Step.Success1;
         }
 

@@ -118,7 +118,7 @@ internal sealed partial class TargetConnection
             NotePartialPdu();
         }
 
-        var read = await _socket.ReceiveAsync(_rx.AsMemory(_rxEnd), SocketFlags.None, _abort.Token).ConfigureAwait(false);
+        var read = await ReceiveRawAsync(_rx.AsMemory(_rxEnd)).ConfigureAwait(false);
         if (read == 0)
         {
             if (Buffered > 0 && Volatile.Read(ref _closing) == 0)
@@ -161,6 +161,7 @@ internal sealed partial class TargetConnection
     /// </summary>
     private void OnIcReq(in IcReqPdu icReq)
     {
+        _target.Testing.CountIcReq(_tls is not null);
         var options = _target.Options;
         var granted = DigestTypes.None;
         if ((icReq.Digests & DigestTypes.Header) != 0 && options.HeaderDigest == NvmeDigestPolicy.AsRequested)

@@ -324,6 +324,30 @@ internal sealed partial class TargetConnection
             return;
         }
 
+        if (_tls is { } tls)
+        {
+            // Encrypted whole; a host that takes nothing stalls it like a plain send.
+            var pending = tls.SendAsync(bytes, CancellationToken.None);
+            if (!pending.IsCompleted)
+            {
+                NoteSendStalled();
+                try
+                {
+                    await pending.ConfigureAwait(false);
+                }
+                finally
+                {
+                    NoteSendMoved();
+                }
+            }
+            else
+            {
+                await pending.ConfigureAwait(false);
+            }
+
+            return;
+        }
+
         while (!bytes.IsEmpty)
         {
             var send = _socket.SendAsync(bytes, SocketFlags.None);

@@ -48,6 +48,9 @@ internal sealed partial class TargetConnection : ITargetQueue
     private Controller? _controller;
     private int _closing;
 
+    // The TLS session when the host started one (a TLS port, a ClientHello first); null on plain TCP.
+    private TlsPskChannel? _tls;
+
     public TargetConnection(NvmeTcpTarget target, Socket socket, int maxDataLength, TargetPort port)
     {
         _target = target;
@@ -71,11 +74,29 @@ internal sealed partial class TargetConnection : ITargetQueue
 
     public Controller? Controller => Volatile.Read(ref _controller);
 
+    /// <inheritdoc/>
+    public NvmeTcp.Protocol.Tls.NvmeTlsPsk? TlsPsk { get; init; }
+
     /// <summary>Runs both loops until the connection ends, then frees what it holds; never throws.</summary>
     public async Task RunAsync()
     {
         _target.Log.ConnectionAccepted(RemoteEndPoint);
         StartDeadlines();
+        if (Port.Tls != NvmeTargetTls.None && !await StartTlsAsync().ConfigureAwait(false))
+        {
+            Abort();
+            try
+            {
+                Cleanup();
+            }
+            catch (Exception e)
+            {
+                _target.Log.UnhandledError(QueueId, RemoteEndPoint, e);
+            }
+
+            return;
+        }
+
         var send = Task.Run(SendLoopAsync);
         try
         {
@@ -176,6 +197,7 @@ internal sealed partial class TargetConnection : ITargetQueue
         try
         {
             _socket.Dispose();
+            _tls?.Dispose();
         }
         catch (ObjectDisposedException)
         {
