@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using NvmeTcp.Client;
 using NvmeTcp.Interop.Tests.Harness;
+using NvmeTcp.Protocol.Auth;
 using NvmeTcp.Protocol.Tls;
 
 namespace NvmeTcp.Interop.Tests;
@@ -129,6 +130,52 @@ public sealed class TlsTests(TlsVm tlsVm) : IClassFixture<TlsVm>
         Assert.False(notOffered.IsTransient);
     }
 
+    [Fact]
+    public async Task Nvmet_concatenation_authenticates_in_the_clear_then_runs_every_queue_in_tls_with_the_generated_psk()
+    {
+        var output = TestContext.Current.TestOutputHelper;
+        var before = Handshakes().Count;
+        var options = ConcatOptions(AuthenticationTests.HostSecret);
+        string firstIdentity;
+        await using (var controller = await NvmeController.ConnectAsync(options).WaitAsync(Bound))
+        {
+            firstIdentity = controller.GeneratedTlsPskIdentity ?? throw new InvalidOperationException("no generated PSK");
+            output?.WriteLine(firstIdentity);
+            Assert.StartsWith($"NVMe1G01 {NvmetTarget.ConcatHostNqn} {NvmetTarget.ConcatNqn} ", firstIdentity, StringComparison.Ordinal);
+            var ns = controller.GetNamespace(1);
+            var data = Patterns.Of(64 * 1024, 31);
+            await controller.IoQueues[0].WriteAsync(ns, 8, data).AsTask().WaitAsync(Bound);
+            var back = new byte[data.Length];
+            await controller.IoQueues[0].ReadAsync(ns, 8, back).AsTask().WaitAsync(Bound);
+            Assert.Equal(data, back);
+        }
+
+        // The re-established admin queue and the I/O queue: two TLS handshakes in tlshd, with the generated PSK
+        // (SHA-256: AES-128-GCM). The first, plain admin queue had none.
+        var handshakes = Handshakes()[before..];
+        output?.WriteLine(string.Join(Environment.NewLine, handshakes));
+        Assert.Equal(2, handshakes.Count(line => line.Contains("Handshake request succeeded", StringComparison.Ordinal)));
+        Assert.Contains(handshakes, line => line.Contains("(TLS1.3)--(AES-128-GCM)", StringComparison.Ordinal));
+
+        // A new association generates a new PSK (a new exchange, new challenges).
+        await using (var again = await NvmeController.ConnectAsync(ConcatOptions(AuthenticationTests.HostSecret)).WaitAsync(Bound))
+        {
+            Assert.NotNull(again.GeneratedTlsPskIdentity);
+            Assert.NotEqual(firstIdentity, again.GeneratedTlsPskIdentity);
+        }
+    }
+
+    [Fact]
+    public async Task Nvmet_concatenation_with_a_wrong_dhchap_key_fails_authentication_and_never_reaches_tls()
+    {
+        var before = Handshakes().Count;
+        var wrong = DhchapSecret.Parse("DHHC-1:00:d3d3d3d3d3d3d3d3d3d3d3d3d3d3d3d3d3d3d3d3d3dkEyDV:");
+        var e = await Assert.ThrowsAsync<NvmeAuthenticationException>(() => NvmeController.ConnectAsync(ConcatOptions(wrong)).WaitAsync(Bound));
+        TestContext.Current.TestOutputHelper?.WriteLine($"{e.Failure}: {e.Message}");
+        Assert.Equal(NvmeAuthenticationFailure.HostRejected, e.Failure);
+        Assert.Empty(Handshakes()[before..]); // tlshd was never asked: nothing ran in TLS after the failure
+    }
+
     internal const string WrongKey = "NVMeTLSkey-1:01:WlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWloj0TmR:";
 
     internal static NvmeTlsKey KeyOf(string hash) => NvmeTlsKey.Parse(hash == "sha256" ? NvmetTarget.TlsKey256 : NvmetTarget.TlsKey384);
@@ -146,6 +193,20 @@ public sealed class TlsTests(TlsVm tlsVm) : IClassFixture<TlsVm>
         ConnectTimeout = TimeSpan.FromSeconds(10),
         ControllerLossTimeout = TimeSpan.Zero,
         Tls = new NvmeTlsOptions { Key = key, IdentityVersion = identityVersion },
+    };
+
+    private NvmeTcpOptions ConcatOptions(DhchapSecret secret) => new()
+    {
+        Address = "127.0.0.1",
+        Port = Vm.ConcatPort,
+        SubsystemNqn = NvmetTarget.ConcatNqn,
+        HostNqn = NvmetTarget.ConcatHostNqn,
+        IoQueueCount = 1,
+        IoQueueSize = 32,
+        ConnectTimeout = TimeSpan.FromSeconds(10),
+        ControllerLossTimeout = TimeSpan.Zero,
+        DhchapSecret = secret,
+        Concatenation = true,
     };
 
     // tlshd's lines on the guest console, in order.
