@@ -441,7 +441,7 @@ fi
 # done by tlshd with keys from the .nvme keyring, against our target. Cases separated by '@', fields by ',':
 # NAME,EXPECT,MODE,KEY[,HOSTNQN] with EXPECT ok or refused and MODE
 #   tls     `nvme check-tls-key --insert --identity=0` of KEY (NVMeTLSkey-1), then `nvme connect --tls`
-#   tlskey  `nvme connect --tls-key=KEY` (nvme-cli inserts it itself, identity version 1)
+#   tlskey  `nvme connect --tls --tls-key=KEY` (nvme-cli inserts it itself, identity version 1)
 #   concat  `nvme connect --dhchap-secret=KEY --concat` (secure channel concatenation: DH-HMAC-CHAP, then TLS with the
 #           PSK generated from it)
 # tlshd logs each handshake on the console ("Handshake request succeeded", the PSK identity it used).
@@ -469,7 +469,7 @@ CASE
                 info inserted "$(tr '\n' ' ' < /tmp/insert.out)"
                 set -- "$@" --tls
                 ;;
-            tlskey) set -- "$@" --tls-key="$key" ;;
+            tlskey) set -- "$@" --tls --tls-key="$key" ;;
             concat) set -- "$@" --dhchap-secret="$key" --concat ;;
             *) fail case "unknown TLS mode '$mode'" ;;
         esac
