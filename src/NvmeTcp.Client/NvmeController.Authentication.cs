@@ -42,6 +42,40 @@ public sealed partial class NvmeController
     /// </summary>
     public string? GeneratedTlsPskIdentity => Current.GeneratedTlsPsk?.Identity;
 
+    /// <summary>
+    /// Runs DH-HMAC-CHAP again on the live admin queue, as Linux's host does when its <c>dhchap_secret</c> is written
+    /// (<c>nvme_auth_negotiate(ctrl, 0)</c>). With <see cref="NvmeTcpOptions.Concatenation"/> the exchange asks for a
+    /// replacement TLS PSK (SC_C REPLACETLSPSK) and both sides switch to the new one: connections opened from now on
+    /// use it (<see cref="GeneratedTlsPskIdentity"/> changes); a reconnect still starts in the clear and generates its own.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the exchange.</param>
+    /// <exception cref="InvalidOperationException">No <see cref="NvmeTcpOptions.DhchapSecret"/>.</exception>
+    /// <exception cref="NvmeAuthenticationException">The exchange failed; the association stays as it was.</exception>
+    public async Task ReauthenticateAsync(CancellationToken cancellationToken = default)
+    {
+        if (_options.DhchapSecret is null)
+        {
+            throw new InvalidOperationException("Re-authentication needs NvmeTcpOptions.DhchapSecret.");
+        }
+
+        if (State != NvmeControllerState.Live)
+        {
+            await WaitUntilLiveAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        var association = Current;
+        var secureChannel = association.GeneratedTlsPsk is null ? AuthSecureChannel.None : AuthSecureChannel.ReplaceTlsPsk;
+        var replaced = await AuthenticateQueueAsync(association.Admin, _options, _logger, 0, secureChannel, cancellationToken).ConfigureAwait(false);
+        if (replaced is not null)
+        {
+            association.GeneratedTlsPsk = replaced;
+            if (_logger.IsEnabled(LogLevel.Debug))
+            {
+                Log.TlsPskGenerated(_logger, replaced.Identity);
+            }
+        }
+    }
+
     private static int s_transaction;
     private static int s_sequence = RandomNumberGenerator.GetInt32(1, int.MaxValue);
 

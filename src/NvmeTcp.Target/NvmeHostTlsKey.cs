@@ -24,6 +24,12 @@ public sealed class NvmeHostTlsKey
     /// <summary>The configured key.</summary>
     public NvmeTlsKey Key { get; }
 
+    /// <summary>
+    /// The PSK identity version registered: 0 or 1, as <c>nvme check-tls-key --insert --identity</c> inserts one; null
+    /// (the default) registers both, so a host offering either connects.
+    /// </summary>
+    public int? IdentityVersion { get; init; }
+
     /// <summary>The host and the key's hash and length, never the key.</summary>
     public override string ToString() => $"{HostNqn}: {Key}";
 }

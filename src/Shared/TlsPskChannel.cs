@@ -462,9 +462,10 @@ internal sealed class TlsPskChannel : IDisposable
         return new BasicTlsPskExternal(Encoding.UTF8.GetBytes(psk.Identity), crypto.CreateSecret(psk.CopyKey()), prf);
     }
 
-    // The key exchange groups offered with psk_dhe_ke: tlshd leaves GnuTLS's defaults (x25519, secp256r1, secp384r1,
-    // secp521r1, ffdhe2048 and up) and SPDK OpenSSL's (x25519 first); the key share goes with x25519 and secp256r1,
-    // so that either finishes in one round trip.
+    // The key exchange groups offered with psk_dhe_ke. tlshd's PSK priority strings (ktls-utils ktls.c) set no groups,
+    // so GnuTLS's defaults apply (the NIST curves and x25519 first, then FFDHE); OpenSSL's defaults start with x25519.
+    // Key shares go with x25519 and secp256r1, so that either answers in one round trip; others cost a
+    // HelloRetryRequest, which BouncyCastle handles.
     private static readonly int[] Groups = [NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1, NamedGroup.ffdhe2048, NamedGroup.ffdhe3072];
 
     private interface ITlsChannelPeer

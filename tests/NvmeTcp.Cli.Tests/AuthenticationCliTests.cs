@@ -159,7 +159,7 @@ public sealed class AuthenticationCliTests
     }
 
     [Fact]
-    public async Task A_port_configured_for_tls_is_refused_before_connecting_and_a_bad_configured_key_is_not_quoted()
+    public async Task A_port_configured_for_tls_without_a_key_is_refused_before_connecting_and_a_bad_configured_key_is_not_quoted()
     {
         var secret = DhchapSecret.Generate(32, 1);
         await using var target = await StartAsync(secret, null);
@@ -168,7 +168,8 @@ public sealed class AuthenticationCliTests
         {
             var tls = await Cli.RunAsync(["id-ctrl", "-n", Nqn, "--config", WriteConfig(directory, target, secret.ToInterchangeString(), null, tls: true)]);
             Assert.Equal(ExitCodes.Usage, tls.ExitCode);
-            Assert.Contains("TLS is not supported yet", tls.Error, StringComparison.Ordinal);
+            Assert.Contains("asks for TLS", tls.Error, StringComparison.Ordinal);
+            Assert.Equal(0, target.ConnectionCount);
             Assert.Equal(0, target.Testing.AuthenticatedQueues + target.Testing.AuthenticationFailures);
 
             var bad = await Cli.RunAsync(["id-ctrl", "-n", Nqn, "--config", WriteConfig(directory, target, "DHHC-1:00:c2VjcmV0c2VjcmV0:", null)]);

@@ -97,7 +97,7 @@ public sealed class NvmeCliConfigTests(TargetFixture target) : IClassFixture<Tar
         // libnvme (fabrics.c) prefers the host's dhchap_key to the port's; dhchap_ctrl_key is the port's.
         Assert.Equal((Host, Ctrl, false), (ports[0].DhchapSecret, ports[0].DhchapControllerSecret, ports[0].Tls));
         Assert.Equal((Port, null, false), (ports[1].DhchapSecret, ports[1].DhchapControllerSecret, ports[1].Tls));
-        Assert.Equal([true, true, true], ports.Skip(2).Select(p => p.Tls));
+        Assert.Equal([(true, null, false), (false, "NVMeTLSkey-1:01:x:", false), (false, null, true)], ports.Skip(2).Select(p => (p.Tls, p.TlsKey, p.Concat)));
 
         var conf = Path.Combine(_directory, "keys.conf");
         File.WriteAllText(conf, $"""

@@ -100,7 +100,7 @@ public sealed class TlsTests
         Assert.False(e.IsTransient);
         Assert.Equal(0, e.QueueId);
         Assert.Equal(0, target.Testing.PlainIcReqs + target.Testing.TlsIcReqs);
-        Assert.Equal(1, target.Testing.TlsHandshakeFailures);
+        await WaitUntilAsync(() => target.Testing.TlsHandshakeFailures == 1);
     }
 
     [Fact]
@@ -233,6 +233,78 @@ public sealed class TlsTests
     }
 
     [Fact]
+    public async Task A_hostile_client_hello_is_closed_promptly_by_the_target()
+    {
+        await using var target = await StartTlsAsync(Key(NvmeTlsPskHash.Sha256));
+        using var timeout = new CancellationTokenSource(Bound);
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        await socket.ConnectAsync(target.EndPoint, timeout.Token);
+
+        // A handshake record header announcing 300 bytes of a ClientHello that is garbage.
+        var record = new byte[5 + 300];
+        record[0] = 0x16;
+        record[1] = 3;
+        record[2] = 1;
+        record[3] = 300 >> 8;
+        record[4] = 300 & 0xFF;
+        record[5] = 1;
+        System.Security.Cryptography.RandomNumberGenerator.Fill(record.AsSpan(6));
+        await socket.SendAsync(record, timeout.Token);
+
+        // The target answers with an alert at most, then closes: read until the end, bounded by count and time.
+        var buffer = new byte[4096];
+        var reads = 0;
+        try
+        {
+            while (reads++ < 100 && await socket.ReceiveAsync(buffer, timeout.Token) > 0)
+            {
+            }
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            // A reset ends it as well.
+        }
+
+        Assert.False(timeout.IsCancellationRequested, "the target kept the connection open");
+        Assert.Equal(1, target.Testing.TlsHandshakeFailures);
+        Assert.Equal(0, target.Testing.PlainIcReqs + target.Testing.TlsIcReqs);
+    }
+
+    [Fact]
+    public async Task A_subsystem_from_discovery_leaves_out_a_path_that_requires_tls_when_none_is_configured()
+    {
+        var key = Key(NvmeTlsPskHash.Sha256);
+        await using var target = await StartAsync(
+            o =>
+            {
+                o.Ports.Add(new NvmeTargetPort(1, new IPEndPoint(IPAddress.Loopback, 0)) { Tls = NvmeTargetTls.Optional });
+                o.Ports.Add(new NvmeTargetPort(2, new IPEndPoint(IPAddress.Loopback, 0)) { Tls = NvmeTargetTls.Required });
+            },
+            s => s.TlsKeys.Add(new NvmeHostTlsKey(Host, key)));
+        var plainPort = target.Ports.Single(p => p.PortId == 1).EndPoint.Port;
+        var template = Options(target, null);
+        var options = new NvmeMultipathOptions { Template = template };
+        options.DiscoveryEndPoints.Add(new DnsEndPoint("127.0.0.1", plainPort));
+        await using (var subsystem = await NvmeSubsystem.ConnectAsync(options).WaitAsync(Bound))
+        {
+            var path = Assert.Single(subsystem.Paths);
+            Assert.Equal(plainPort, path.EndPoint.Port);
+        }
+
+        Assert.Equal(0, target.Testing.PlainConnectionsRefused);
+
+        // With TLS configured both paths connect, both inside TLS (discovery too).
+        template.Tls = new NvmeTlsOptions { Key = key };
+        await using (var subsystem = await NvmeSubsystem.ConnectAsync(options).WaitAsync(Bound))
+        {
+            Assert.Equal(2, subsystem.Paths.Count);
+        }
+
+        Assert.Equal(4, target.Testing.PlainIcReqs); // the first round: discovery, then port 1's admin and two I/O queues
+        Assert.True(target.Testing.TlsIcReqs >= 5, $"{target.Testing.TlsIcReqs} ICReqs in TLS");
+    }
+
+    [Fact]
     public async Task No_key_reaches_the_logs_at_trace_level()
     {
         var sink = new ListLogs();
@@ -248,6 +320,10 @@ public sealed class TlsTests
         // A failed handshake logs on both sides too.
         var wrong = Options(target, NvmeTlsKey.Create(Configured.Reverse().ToArray(), NvmeTlsPskHash.Sha256), identityVersion: 0);
         var failure = await Assert.ThrowsAsync<NvmeTlsException>(() => NvmeController.ConnectAsync(wrong).WaitAsync(Bound));
+
+        // The client has its alert before the target has logged it: wait (bounded) for the target's side.
+        await WaitUntilAsync(() => target.Testing.TlsHandshakeFailures == 1);
+
         Assert.Contains(sink.Lines, l => l.Contains("TLS 1.3 with PSK identity", StringComparison.Ordinal));
         Assert.Contains(sink.Lines, l => l.Contains("TLS handshake failed", StringComparison.Ordinal));
 
@@ -270,6 +346,17 @@ public sealed class TlsTests
                 Assert.DoesNotContain(needle, line, StringComparison.Ordinal);
             }
         }
+    }
+
+    // The target counts a failed handshake after its alert has left: the client may see the alert first.
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        for (var i = 0; i < 400 && !condition(); i++)
+        {
+            await Task.Delay(25);
+        }
+
+        Assert.True(condition());
     }
 
     private static async Task WaitForStateAsync(NvmeController controller, NvmeControllerState state)

@@ -15,8 +15,9 @@ public sealed class ConcatenationTests
 {
     private static readonly DhchapSecret Secret = DhchapSecret.Generate(32, 0);
 
-    private static NvmeTargetOptions Options(bool allowed = true, DhchapDhGroup group = DhchapDhGroup.Ffdhe2048, Action<NvmeHostAuthentication>? configure = null) =>
-        TestTargets.Options(s =>
+    private static NvmeTargetOptions Options(bool allowed = true, DhchapDhGroup group = DhchapDhGroup.Ffdhe2048, Action<NvmeHostAuthentication>? configure = null, NvmeTargetTls tls = NvmeTargetTls.Optional)
+    {
+        var options = TestTargets.Options(s =>
         {
             var auth = new NvmeHostAuthentication(RawHost.HostNqn, Secret) { Concatenation = allowed };
             auth.Groups.Clear();
@@ -24,6 +25,9 @@ public sealed class ConcatenationTests
             configure?.Invoke(auth);
             s.HostAuthentication.Add(auth);
         });
+        options.Tls = tls; // the exchange in the clear, the queues after it in TLS
+        return options;
+    }
 
     private static Sqe Send(uint length) => AuthenticationCommands.Send(length).InCapsule();
 
@@ -98,6 +102,15 @@ public sealed class ConcatenationTests
         Assert.True(AuthFailureMessage.TryRead(failure, out var id, out _, out var reason));
         Assert.Equal((AuthMessageId.Failure1, AuthFailureReason.Failed), (id, reason));
         Assert.Equal(0, target.Testing.GeneratedTlsPsks);
+    }
+
+    [Fact]
+    public async Task A_port_without_tls_refuses_concatenation()
+    {
+        await using var target = await TestTargets.StartAsync(Options(tls: NvmeTargetTls.None));
+        await using var admin = await RawHost.ConnectAsync(target.EndPoint);
+        await admin.ConnectAdminAsync(TestTargets.Nqn);
+        AssertConcatenationMismatch(await NegotiateAsync(admin, 0x35, AuthSecureChannel.NewTlsPsk));
     }
 
     [Theory]

@@ -100,6 +100,14 @@ internal sealed class CliContext
                 ?? throw new CliException($"the discovery log at {options.Address}:{options.Port} lists no NVM subsystem; give one with --nqn");
             nqn = entry.SubsystemNqn;
             Note($"no --nqn given; using {nqn}, the first NVM subsystem in the discovery log");
+
+            // Through the entry of the port connected to, so that its TREQ holds: an entry that requires TLS is never
+            // tried in the clear.
+            var port = options.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            if (log.Entries.FirstOrDefault(e => e.SubsystemNqn == nqn && e.TransportType == NvmeTransportType.Tcp && e.TransportServiceId == port) is { } own)
+            {
+                options = NvmeDiscovery.OptionsFor(own, options, options.Address, options.Port);
+            }
         }
 
         options.SubsystemNqn = nqn;

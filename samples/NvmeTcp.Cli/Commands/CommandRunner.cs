@@ -63,6 +63,7 @@ internal static class CommandRunner
         NvmeTcpProtocolException protocol => (ExitCodes.ProtocolViolation, $"NVMe/TCP protocol violation: {protocol.Message}"),
         NvmeTimeoutException timeout => (ExitCodes.Timeout, $"timeout: {timeout.Message}"),
         NvmeAuthenticationException authentication => (ExitCodes.Authentication, $"authentication: {authentication.Message}"),
+        NvmeTlsException tls => (ExitCodes.Authentication, $"TLS: {tls.Message}"),
         NvmeControllerFatalException fatal => (ExitCodes.ControllerFatal, $"controller fatal status: {fatal.Message}"),
         NvmeTransportException transport => (ExitCodes.Transport, $"target unreachable or connection lost: {transport.Message}"),
         SocketException socket => (ExitCodes.Transport, $"target unreachable: {socket.Message}"),

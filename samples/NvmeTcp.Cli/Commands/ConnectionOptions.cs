@@ -19,7 +19,7 @@ internal sealed class ConnectionOptions
 
     private readonly Option<string> _config = new("--config", "-J")
     {
-        Description = "libnvme's JSON configuration (hosts, subsystems, ports, DH-HMAC-CHAP keys), read when --traddr is not given; 'none' to ignore it. A port configured for TLS is refused (TLS is not supported yet).",
+        Description = "libnvme's JSON configuration (hosts, subsystems, ports, DH-HMAC-CHAP and TLS keys), read when --traddr is not given; 'none' to ignore it. A port's tls, tls_key, tls_key_identity, keyring and concat are honoured.",
         DefaultValueFactory = _ => NvmeCliConfig.DefaultConfigPath,
     };
 
@@ -109,6 +109,31 @@ internal sealed class ConnectionOptions
         Description = "DH-HMAC-CHAP controller secret: authenticate the controller too (bidirectional); needs --dhchap-secret. Never printed.",
     };
 
+    private readonly Option<bool> _concat = new("--concat")
+    {
+        Description = "Secure channel concatenation (Linux 6.15+): DH-HMAC-CHAP in the clear generates a TLS PSK (identity NVMe1Ghh ...), and the admin and I/O queues then run TLS 1.3 with it, regenerated on every reconnect. Needs --dhchap-secret and a controller DH group other than null; not with --tls or --tls-key.",
+    };
+
+    private readonly Option<bool> _tls = new("--tls")
+    {
+        Description = "Run every queue inside TLS 1.3 with a PSK (NVMe/TCP TLS); the PSK comes from --tls-key, or is looked up in --keyring by identity. Never falls back to plain TCP.",
+    };
+
+    private readonly Option<string?> _tlsKey = new("--tls-key")
+    {
+        Description = "Configured TLS PSK (NVMeTLSkey-1:hh:<base64>:, as `nvme gen-tls-key` prints): TLS with the PSK derived for this host and subsystem, identity version 1 as nvme-cli's --tls-key. Implies --tls. Never printed.",
+    };
+
+    private readonly Option<string?> _tlsKeyIdentity = new("--tls-key-identity")
+    {
+        Description = "The PSK identity to offer with --tls-key: the version 0 ('NVMe0Rhh HOSTNQN SUBNQN') or version 1 identity derived from it; any other is refused.",
+    };
+
+    private readonly Option<string?> _keyring = new("--keyring")
+    {
+        Description = "A key file standing for the kernel keyring: lines 'IDENTITY NVMeTLSkey-V:hh:<base64>:' as `check-tls-key --keyfile` (and nvme-cli's --insert --keyfile) append them; --tls looks the PSK up there in the Linux host's order (version 1 before 0, SHA-384 before SHA-256).",
+    };
+
     // Multipath verbs: -a and -s may be given several times, one path per pair.
     private readonly Option<string[]> _traddrs = new("--traddr", "-a")
     {
@@ -191,7 +216,7 @@ internal sealed class ConnectionOptions
             command.Options.Add(_discoveryConf);
         }
 
-        foreach (var option in new Option[] { _hostNqn, _hostId, _dhchapSecret, _dhchapControllerSecret, _headerDigest, _dataDigest, _ioQueues, _queueSize, _keepAliveTimeout, _timeout, _ctrlLossTmo, _reconnectDelay, _fastIoFailTmo })
+        foreach (var option in new Option[] { _hostNqn, _hostId, _dhchapSecret, _dhchapControllerSecret, _concat, _tls, _tlsKey, _tlsKeyIdentity, _keyring, _headerDigest, _dataDigest, _ioQueues, _queueSize, _keepAliveTimeout, _timeout, _ctrlLossTmo, _reconnectDelay, _fastIoFailTmo })
         {
             command.Options.Add(option);
         }
@@ -262,14 +287,22 @@ internal sealed class ConnectionOptions
             }
         }
 
-        // Refuse rather than connect in the clear to a port configured for TLS (or secure channel concatenation).
-        if (configured.Tls)
-        {
-            throw new ArgumentException($"the configuration asks for TLS to {configured.SubsystemNqn ?? configured.Address}: TLS is not supported yet");
-        }
+        // libnvme's concat: the PSK is generated, so no TLS key of the configuration is used with it.
+        options.Concatenation |= configured.Concat;
 
         // The keys are the configured host's: with another host on the command line, they are not used.
         var configuredHost = configured.HostNqn is { Length: > 0 } hostNqn ? options.HostNqn == hostNqn : !values.Given(_hostId) && !values.Given(_hostNqn);
+        if (options.Tls is null && !options.Concatenation && (configured.Tls || configured.TlsKey is not null))
+        {
+            // libnvme's tls / tls_key / tls_key_identity / keyring; a key written for another host is not this host's.
+            var key = configuredHost ? configured.TlsKey : null;
+            if (key is null && configured.Keyring is null)
+            {
+                throw new ArgumentException($"the configuration asks for TLS to {configured.SubsystemNqn ?? configured.Address} without a tls_key or keyring this host can use");
+            }
+
+            options.Tls = ReadTls(true, key, key is null ? null : configured.TlsKeyIdentity, configured.Keyring, "the configuration's tls_key");
+        }
         if (configuredHost && !values.Given(_dhchapSecret) && configured.DhchapSecret is { } secret)
         {
             options.DhchapSecret = ReadSecret(secret, "dhchap_key");
@@ -400,6 +433,8 @@ internal sealed class ConnectionOptions
 
         options.DhchapSecret = ReadSecret(values.Get(_dhchapSecret), "--dhchap-secret");
         options.DhchapControllerSecret = ReadSecret(values.Get(_dhchapControllerSecret), "--dhchap-ctrl-secret");
+        options.Tls = ReadTls(values.Get(_tls), values.Get(_tlsKey), values.Get(_tlsKeyIdentity), values.Get(_keyring), "--tls-key");
+        options.Concatenation = values.Get(_concat);
         if (configured is not null)
         {
             ApplyConfigured(values, options, configured);
@@ -453,6 +488,93 @@ internal sealed class ConnectionOptions
         : values.Get(_trsvcid);
 
     private bool PortGiven(OptionValues values) => values.Given(_multipath ? _trsvcids : _trsvcid);
+
+    /// <summary>
+    /// TLS options from nvme-cli's four: a configured key (with an identity that picks its version), or a key file
+    /// looked up by identity. Null without --tls and --tls-key. The errors never quote a key.
+    /// </summary>
+    internal static NvmeTlsOptions? ReadTls(bool tls, string? keyText, string? identity, string? keyring, string keyName)
+    {
+        if (keyText is null)
+        {
+            if (identity is not null)
+            {
+                throw new ArgumentException("--tls-key-identity needs --tls-key.");
+            }
+
+            if (!tls)
+            {
+                return keyring is null ? null : throw new ArgumentException("--keyring needs --tls: it holds TLS PSKs.");
+            }
+
+            if (keyring is null)
+            {
+                throw new ArgumentException("--tls needs --tls-key, or --keyring with a key file (there is no kernel keyring here).");
+            }
+
+            var psks = ReadKeyFile(keyring);
+
+            // The Linux host looks version-1 identities up by prefix: the digest depends on the key, not on the names.
+            return new NvmeTlsOptions { KeyLookup = prefix => psks.FirstOrDefault(p => p.Identity == prefix || p.Identity.StartsWith(prefix + " ", StringComparison.Ordinal)) };
+        }
+
+        if (!Protocol.Tls.NvmeTlsKey.TryParse(keyText, out var key, out var error))
+        {
+            throw new ArgumentException($"{keyName}: {error}");
+        }
+
+        if (identity is null)
+        {
+            return new NvmeTlsOptions { Key = key };
+        }
+
+        // The identity names its version (NVMe0R / NVMe1R) and the NQNs; only what the key derives for them is used.
+        var version = identity.StartsWith("NVMe0R", StringComparison.Ordinal) ? 0 : identity.StartsWith("NVMe1R", StringComparison.Ordinal) ? 1
+            : throw new ArgumentException("--tls-key-identity: a PSK identity starts with NVMe0R or NVMe1R.");
+        return new NvmeTlsOptions
+        {
+            KeyLookup = prefix =>
+            {
+                var parts = prefix.Split(' ');
+                if (parts.Length != 3 || !prefix.StartsWith($"NVMe{version}R", StringComparison.Ordinal))
+                {
+                    return null;
+                }
+
+                var psk = key.DeriveTlsPsk(parts[1], parts[2], version);
+                return psk.Identity == identity ? psk : null;
+            },
+        };
+    }
+
+    private static List<Protocol.Tls.NvmeTlsPsk> ReadKeyFile(string path)
+    {
+        string[] lines;
+        try
+        {
+            lines = File.ReadAllLines(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ArgumentException($"--keyring: cannot read {path}: {e.Message}");
+        }
+
+        var psks = new List<Protocol.Tls.NvmeTlsPsk>();
+        for (var i = 0; i < lines.Length; i++)
+        {
+            if (!Protocol.Tls.NvmeTlsPsk.TryParseKeyFileLine(lines[i], out var psk, out var error))
+            {
+                throw new ArgumentException($"--keyring: {path} line {i + 1}: {error}");
+            }
+
+            if (psk is not null)
+            {
+                psks.Add(psk);
+            }
+        }
+
+        return psks;
+    }
 
     // The parse error never quotes the secret, so it may go to stderr as it is.
     private static DhchapSecret? ReadSecret(string? text, string name) =>

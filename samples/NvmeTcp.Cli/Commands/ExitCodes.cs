@@ -29,7 +29,10 @@ internal static class ExitCodes
     /// <summary>Data read back differs from what was written (the demo's verify step, perf --verify).</summary>
     public const int DataMismatch = 6;
 
-    /// <summary>The controller demands in-band authentication this host cannot give, or refused it (NvmeAuthenticationException).</summary>
+    /// <summary>
+    /// The controller demands in-band authentication this host cannot give, or refused it (NvmeAuthenticationException);
+    /// or the TLS session could not be set up, or TLS is required and not configured (NvmeTlsException).
+    /// </summary>
     public const int Authentication = 7;
 
     /// <summary>The controller reported a fatal status, CSTS.CFS (NvmeControllerFatalException).</summary>

@@ -28,8 +28,20 @@ internal sealed record NvmeCliConnection(string Address, int? Port, string? Subs
     /// <summary>The controller's DH-HMAC-CHAP secret as written (the port's <c>dhchap_ctrl_key</c>).</summary>
     public string? DhchapControllerSecret { get; init; }
 
-    /// <summary>The configuration asks for TLS (<c>tls</c>, <c>concat</c> or a <c>tls_key</c>), which this client does not speak.</summary>
+    /// <summary>The configuration asks for TLS (<c>tls</c>).</summary>
     public bool Tls { get; init; }
+
+    /// <summary>The configured TLS PSK as written (<c>tls_key</c>, interchange form); parsed, never printed, by the caller.</summary>
+    public string? TlsKey { get; init; }
+
+    /// <summary>The PSK identity to offer with <see cref="TlsKey"/> (<c>tls_key_identity</c>).</summary>
+    public string? TlsKeyIdentity { get; init; }
+
+    /// <summary>The keyring (<c>keyring</c>): here a key file.</summary>
+    public string? Keyring { get; init; }
+
+    /// <summary>The configuration asks for secure channel concatenation (<c>concat</c>): the connection generates its TLS PSK.</summary>
+    public bool Concat { get; init; }
 
     /// <summary>Where the connection came from, never the keys (a record would print every property).</summary>
     public override string ToString() => $"{Address}:{Port} {SubsystemNqn}";
@@ -45,7 +57,8 @@ internal sealed record NvmeCliConnection(string Address, int? Port, string? Subs
 /// <remarks>
 /// Only TCP ports are taken. DH-HMAC-CHAP keys are read where libnvme's JSON reader reads them: the host's
 /// <c>dhchap_key</c> (libnvme prefers it to the port's <c>dhchap_key</c>, as here) and the port's <c>dhchap_ctrl_key</c>.
-/// A port that asks for TLS is marked, so that the caller refuses it rather than connect in the clear.
+/// A port's TLS settings (<c>tls</c>, <c>tls_key</c>, <c>tls_key_identity</c>, <c>keyring</c>) are read for the caller
+/// to honour; <c>concat</c> is marked, so that the caller connects with secure channel concatenation.
 /// nvme-cli 3.0 moves to an INI file (<c>/etc/nvme/nvme-fabrics.conf</c>) and converts these two; that file is not read here.
 /// </remarks>
 internal static class NvmeCliConfig
@@ -98,7 +111,11 @@ internal static class NvmeCliConfig
                         FastIoFailTimeout = Int(port, "fast_io_fail_tmo"),
                         DhchapSecret = hostKey ?? String(port, "dhchap_key"),
                         DhchapControllerSecret = String(port, "dhchap_ctrl_key"),
-                        Tls = Bool(port, "tls") == true || Bool(port, "concat") == true || String(port, "tls_key") is { Length: > 0 },
+                        Tls = Bool(port, "tls") == true,
+                        TlsKey = String(port, "tls_key") is { Length: > 0 } tlsKey ? tlsKey : null,
+                        TlsKeyIdentity = String(port, "tls_key_identity") is { Length: > 0 } tlsIdentity ? tlsIdentity : null,
+                        Keyring = String(port, "keyring") is { Length: > 0 } keyring ? keyring : null,
+                        Concat = Bool(port, "concat") == true,
                     });
                 }
             }
@@ -164,7 +181,11 @@ internal static class NvmeCliConfig
                     DataDigest = flags.Contains("data-digest") ? true : null,
                     DhchapSecret = values.GetValueOrDefault("dhchap-secret"),
                     DhchapControllerSecret = values.GetValueOrDefault("dhchap-ctrl-secret"),
-                    Tls = flags.Contains("tls") || flags.Contains("concat") || values.ContainsKey("tls-key"),
+                    Tls = flags.Contains("tls"),
+                    TlsKey = values.GetValueOrDefault("tls-key"),
+                    TlsKeyIdentity = values.GetValueOrDefault("tls-key-identity"),
+                    Keyring = values.GetValueOrDefault("keyring"),
+                    Concat = flags.Contains("concat"),
                 });
             }
         }

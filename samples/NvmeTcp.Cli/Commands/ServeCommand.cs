@@ -28,12 +28,16 @@ internal static class ServeCommand
     private static readonly Option<string?> DhchapControllerSecretOption = new("--dhchap-ctrl-secret") { Description = "DH-HMAC-CHAP controller secret, for hosts that authenticate the controller too (bidirectional). Never printed." };
     private static readonly Option<string?> DhchapHash = new("--dhchap-hash") { Description = "The only hash the controller may choose: hmac(sha256), hmac(sha384) or hmac(sha512) (default: the first of those the host offers)." };
     private static readonly Option<string?> DhchapGroup = new("--dhchap-dhgroup") { Description = "The only DH group the controller may choose: null, ffdhe2048, ffdhe3072, ffdhe4096, ffdhe6144 or ffdhe8192 (default: null first)." };
+    private static readonly Option<string?> TlsKeyOption = new("--tls-key") { Description = "Configured TLS PSK (NVMeTLSkey-1:hh:<base64>:, as `nvme gen-tls-key` prints) of every --allow-host: the ports serve TLS 1.3 with the PSK derived for each host and the subsystem (and the discovery subsystem). Never printed." };
+    private static readonly Option<int?> TlsIdentity = new("--tls-identity") { Description = "The PSK identity version accepted, 0 or 1, as `nvme check-tls-key --insert --identity` inserts one (default: both)." };
+    private static readonly Option<bool> Concat = new("--concat") { Description = "Allow secure channel concatenation for every --allow-host (nvme-cli's connect --concat): DH-HMAC-CHAP in the clear generates a TLS PSK the host reconnects with. Needs --dhchap-secret and a --dhchap-dhgroup other than null; the ports then serve TLS optionally (TREQ not required), as nvmet needs." };
+    private static readonly Option<bool> TlsRequired = new("--tls-required") { Description = "Refuse plain connections (TREQ required, as nvmet's default with addr_tsas tls1.3); without it TLS is optional (TREQ not required)." };
     private static readonly Option<bool> NoDiscovery = new("--no-discovery") { Description = "Do not serve the discovery subsystem." };
 
     public static Command Create()
     {
         var command = new Command("serve", "Run an in-process NVMe/TCP target until Ctrl+C or SIGTERM. Logs connections, host violations (FES/FEI), limits reached and errors on stderr; --verbose adds debug.");
-        foreach (var option in new Option[] { Listen, Nqn, Namespaces, AnaGroups, AllowHosts, DhchapSecretOption, DhchapControllerSecretOption, DhchapHash, DhchapGroup, HeaderDigest, DataDigest, MaxH2CData, Mdts, MaxIoQueues, MaxQueueSize, C2HChunk, NoDiscovery })
+        foreach (var option in new Option[] { Listen, Nqn, Namespaces, AnaGroups, AllowHosts, DhchapSecretOption, DhchapControllerSecretOption, DhchapHash, DhchapGroup, Concat, TlsKeyOption, TlsIdentity, TlsRequired, HeaderDigest, DataDigest, MaxH2CData, Mdts, MaxIoQueues, MaxQueueSize, C2HChunk, NoDiscovery })
         {
             command.Options.Add(option);
         }
@@ -109,6 +113,7 @@ internal static class ServeCommand
         }
 
         AddAuthentication(parse, subsystem);
+        AddTls(parse, options, subsystem);
 
         options.Subsystems.Add(subsystem);
         ServeLimits.Apply(parse, options);
@@ -120,11 +125,12 @@ internal static class ServeCommand
     {
         var text = parse.GetValue(DhchapSecretOption);
         var controllerText = parse.GetValue(DhchapControllerSecretOption);
+        var concat = parse.GetValue(Concat);
         if (text is null)
         {
-            if (controllerText is not null || parse.GetValue(DhchapHash) is not null || parse.GetValue(DhchapGroup) is not null)
+            if (controllerText is not null || parse.GetValue(DhchapHash) is not null || parse.GetValue(DhchapGroup) is not null || concat)
             {
-                throw new FormatException("--dhchap-ctrl-secret, --dhchap-hash and --dhchap-dhgroup need --dhchap-secret.");
+                throw new FormatException("--dhchap-ctrl-secret, --dhchap-hash, --dhchap-dhgroup and --concat need --dhchap-secret.");
             }
 
             return;
@@ -145,9 +151,14 @@ internal static class ServeCommand
             ? Enum.GetValues<DhchapDhGroup>().Where(g => DhchapIdentifiers.Name(g) == groupName).Select(g => (DhchapDhGroup?)g).FirstOrDefault()
                 ?? throw new FormatException($"--dhchap-dhgroup: '{groupName}' is not null or ffdhe2048 to ffdhe8192.")
             : (DhchapDhGroup?)null;
+        if (concat && group is null or DhchapDhGroup.Null)
+        {
+            throw new FormatException("--concat needs --dhchap-dhgroup other than null: the TLS PSK is generated from the DH exchange (nvmet refuses the null group too).");
+        }
+
         foreach (var host in subsystem.AllowedHosts)
         {
-            var auth = new NvmeHostAuthentication(host, secret) { ControllerSecret = controllerSecret };
+            var auth = new NvmeHostAuthentication(host, secret) { ControllerSecret = controllerSecret, Concatenation = concat };
             if (hash is { } h)
             {
                 auth.Hashes.Clear();
@@ -161,6 +172,63 @@ internal static class ServeCommand
             }
 
             subsystem.HostAuthentication.Add(auth);
+        }
+    }
+
+    // --tls-key applies to every --allow-host, as nvme check-tls-key --insert once per host; every port serves TLS.
+    private static void AddTls(ParseResult parse, NvmeTargetOptions options, NvmeSubsystemOptions subsystem)
+    {
+        var concat = parse.GetValue(Concat);
+        if (concat && parse.GetValue(TlsRequired))
+        {
+            throw new FormatException("--concat and --tls-required exclude each other: concatenation's exchange runs in the clear before the TLS reconnect.");
+        }
+
+        if (parse.GetValue(TlsKeyOption) is not { } text)
+        {
+            if (parse.GetValue(TlsIdentity) is not null || parse.GetValue(TlsRequired))
+            {
+                throw new FormatException("--tls-identity and --tls-required need --tls-key.");
+            }
+
+            if (concat)
+            {
+                SetPortTls(options, NvmeTargetTls.Optional);
+            }
+
+            return;
+        }
+
+        if (subsystem.AllowedHosts.Count == 0)
+        {
+            throw new FormatException("--tls-key needs --allow-host: the TLS PSK is derived for the hosts named there.");
+        }
+
+        if (!NvmeTcp.Protocol.Tls.NvmeTlsKey.TryParse(text, out var key, out var error))
+        {
+            throw new FormatException($"--tls-key: {error}");
+        }
+
+        var version = parse.GetValue(TlsIdentity);
+        if (version is not (null or 0 or 1))
+        {
+            throw new FormatException("--tls-identity: the PSK identity version is 0 or 1.");
+        }
+
+        foreach (var host in subsystem.AllowedHosts)
+        {
+            subsystem.TlsKeys.Add(new NvmeHostTlsKey(host, key) { IdentityVersion = version });
+        }
+
+        SetPortTls(options, parse.GetValue(TlsRequired) ? NvmeTargetTls.Required : NvmeTargetTls.Optional);
+    }
+
+    private static void SetPortTls(NvmeTargetOptions options, NvmeTargetTls tls)
+    {
+        options.Tls = tls;
+        for (var i = 0; i < options.Ports.Count; i++)
+        {
+            options.Ports[i] = new NvmeTargetPort(options.Ports[i].PortId, options.Ports[i].EndPoint) { Tls = tls };
         }
     }
 
@@ -227,6 +295,10 @@ internal static class ServeCommand
         {
             var id = ports.Count == 1 ? string.Empty : $" (port {port.PortId})";
             console.MarkupLineInterpolated(System.Globalization.CultureInfo.InvariantCulture, $"[green]NVMe/TCP target listening on[/] [bold]{port.EndPoint}[/]{id}");
+            if (port.Tls != NvmeTargetTls.None)
+            {
+                console.MarkupLineInterpolated(System.Globalization.CultureInfo.InvariantCulture, $"TLS 1.3 with PSK: {(port.Tls == NvmeTargetTls.Required ? "required" : "optional")}");
+            }
         }
 
         if (target.Options.EnableDiscovery)

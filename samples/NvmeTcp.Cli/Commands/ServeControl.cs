@@ -70,7 +70,9 @@ internal sealed class ServeControl
                         return $"error port {added} is unknown";
                     }
 
-                    var bound = _target.AddPort(new NvmeTargetPort(added, endPoint));
+                    // The port comes back as it was configured, TLS included.
+                    var tls = _target.Options.Ports.FirstOrDefault(p => p.PortId == added)?.Tls ?? _target.Options.Tls;
+                    var bound = _target.AddPort(new NvmeTargetPort(added, endPoint) { Tls = tls });
                     _endPoints[added] = bound.EndPoint;
                     return $"ok port-add {added} {bound.EndPoint}";
                 default:

@@ -17,6 +17,7 @@ internal sealed class Association
 {
     private NvmeNamespace[] _namespaces = [];
     private NvmeAnaLog? _anaLog;
+    private NvmeTcp.Protocol.Tls.NvmeTlsPsk? _generatedTlsPsk;
 
     public Association(QueueConnection admin, EndPoint endPoint)
     {
@@ -35,9 +36,14 @@ internal sealed class Association
 
     /// <summary>
     /// The TLS PSK secure channel concatenation generated for this association (the admin queue runs inside TLS with
-    /// it, the I/O queues too); null without concatenation. A reconnect builds a new association and a new PSK.
+    /// it, the I/O queues too); null without concatenation. A reconnect builds a new association and a new PSK; a
+    /// re-authentication replaces it in place (volatile: read by other threads).
     /// </summary>
-    public NvmeTcp.Protocol.Tls.NvmeTlsPsk? GeneratedTlsPsk { get; set; }
+    public NvmeTcp.Protocol.Tls.NvmeTlsPsk? GeneratedTlsPsk
+    {
+        get => Volatile.Read(ref _generatedTlsPsk);
+        set => Volatile.Write(ref _generatedTlsPsk, value);
+    }
 
     /// <summary>CNTLID from the admin Connect.</summary>
     public ushort ControllerId { get; set; }

@@ -37,6 +37,9 @@ public sealed class NvmeTlsKey
     /// <summary>The hash of the cipher suite the key is used with (<see cref="NvmeTlsKeyDerivation.CipherHash"/>).</summary>
     public NvmeTlsPskHash CipherHash => NvmeTlsKeyDerivation.CipherHash(Hash, _key.Length);
 
+    /// <summary>The key bytes, for this assembly's own conversions.</summary>
+    internal ReadOnlySpan<byte> KeyBytes => _key;
+
     /// <summary>The CRC-32 of the key, as the interchange form carries it.</summary>
     public uint Crc => Crc32.HashToUInt32(_key);
 

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Security.Cryptography;
 
 namespace NvmeTcp.Protocol.Tls;
@@ -22,6 +23,47 @@ public sealed class NvmeTlsPsk
         Identity = identity;
         Hash = hash;
         _key = key.ToArray();
+    }
+
+    /// <summary>
+    /// Reads one line of libnvme's key file (<c>append_keyfile</c>, what <c>nvme check-tls-key --insert --keyfile</c>
+    /// writes): <c>IDENTITY NVMeTLSkey-V:hh:base64(TLS PSK || CRC-32):</c>, V the identity version. Blank lines and
+    /// <c>#</c> comments give null. <paramref name="error"/> never quotes the key.
+    /// </summary>
+    public static bool TryParseKeyFileLine(string line, out NvmeTlsPsk? psk, [NotNullWhen(false)] out string? error)
+    {
+        ArgumentNullException.ThrowIfNull(line);
+        psk = null;
+        error = null;
+        var text = line.Trim();
+        if (text.Length == 0 || text.StartsWith('#'))
+        {
+            return true;
+        }
+
+        // The identity holds spaces (NVMe1R01 host subsys digest); the key is the last word.
+        var space = text.LastIndexOf(' ');
+        var exported = space > 0 ? text[(space + 1)..] : string.Empty;
+        if (space <= 0 || !(exported.StartsWith("NVMeTLSkey-0:", StringComparison.Ordinal) || exported.StartsWith("NVMeTLSkey-1:", StringComparison.Ordinal)))
+        {
+            error = "A key file line has the form <identity> NVMeTLSkey-V:hh:<base64>: .";
+            return false;
+        }
+
+        var identity = text[..space].TrimEnd();
+        if (!NvmeTlsKey.TryParse("NVMeTLSkey-1" + exported["NVMeTLSkey-1".Length..], out var key, out error))
+        {
+            return false;
+        }
+
+        if (key.Hash == NvmeTlsPskHash.None || key.Length != NvmeTlsKeyDerivation.HashLength(key.Hash))
+        {
+            error = "A key file's TLS PSK names its hash (01 or 02) and has its length.";
+            return false;
+        }
+
+        psk = new NvmeTlsPsk(identity, key.Hash, key.KeyBytes);
+        return true;
     }
 
     /// <summary>The PSK identity, e.g. <c>NVMe0R01 hostnqn subsysnqn</c>.</summary>

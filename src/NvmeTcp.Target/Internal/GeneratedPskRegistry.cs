@@ -5,13 +5,17 @@ namespace NvmeTcp.Target.Internal;
 
 /// <summary>
 /// The TLS PSKs secure channel concatenation generated, one per host and subsystem (nvmet inserts each into the
-/// kernel's <c>.nvme</c> keyring with <c>nvme_tls_psk_refresh</c>, where the TLS handshake finds it by identity). A
-/// new exchange for the same pair replaces the old key, so only the newest generated identity is accepted.
+/// kernel's <c>.nvme</c> keyring with <c>nvme_tls_psk_refresh</c>, where the TLS handshake finds it by identity): each
+/// is also in the target's <see cref="TlsKeyRegistry"/> for the handshake. A new exchange for the same pair replaces
+/// the old key in both, so only the newest generated identity opens a TLS connection.
 /// </summary>
 internal sealed class GeneratedPskRegistry
 {
     private readonly Dictionary<(string Host, string Subsystem), NvmeTlsPsk> _keys = [];
+    private readonly TlsKeyRegistry _handshakeKeys;
     private long _generated;
+
+    public GeneratedPskRegistry(TlsKeyRegistry handshakeKeys) => _handshakeKeys = handshakeKeys;
 
     /// <summary>Keys generated so far (replacements included).</summary>
     public long Generated => Interlocked.Read(ref _generated);
@@ -20,7 +24,13 @@ internal sealed class GeneratedPskRegistry
     {
         lock (_keys)
         {
+            if (_keys.Remove((hostNqn, subsystemNqn), out var old))
+            {
+                _handshakeKeys.Remove(old.Identity);
+            }
+
             _keys[(hostNqn, subsystemNqn)] = psk;
+            _handshakeKeys.Add(psk);
         }
 
         Interlocked.Increment(ref _generated);

@@ -36,8 +36,10 @@ internal sealed class TlsKeyRegistry
         {
             foreach (var nqn in new[] { subsystemNqn, NvmeTcp.Protocol.Spec.NvmeQualifiedName.Discovery })
             {
-                Add(key.Key.DeriveTlsPsk(key.HostNqn, nqn, 0));
-                Add(key.Key.DeriveTlsPsk(key.HostNqn, nqn, 1));
+                foreach (var version in key.IdentityVersion is { } only ? [only] : new[] { 0, 1 })
+                {
+                    Add(key.Key.DeriveTlsPsk(key.HostNqn, nqn, version));
+                }
             }
         }
     }

@@ -28,6 +28,13 @@ internal sealed partial class CommandExecutor
 
     private void BeginAuthentication(TargetSubsystem subsystem, string hostNqn, ref uint dw0)
     {
+        // A queue in TLS with a PSK concatenation generated for this host has authenticated already: nvmet_setup_auth
+        // asks nothing of a TLS queue ("host ... tls enabled"), and Linux's host expects no exchange there.
+        if (_queue.TlsIdentity is { } identity && _target.GeneratedPsks.TryFind(identity, out _, out _, out _))
+        {
+            return;
+        }
+
         if (subsystem.Authentication.TryGetValue(hostNqn, out var settings))
         {
             _auth = new QueueAuthentication(settings, subsystem.Nqn, hostNqn, _target, _queue);
@@ -45,7 +52,16 @@ internal sealed partial class CommandExecutor
             return Status.Of(StatusCodes.InvalidField);
         }
 
-        // A host that was never asked to authenticate has nothing to authenticate against (nvmet: no host key).
+        // A host that was never asked to authenticate has nothing to authenticate against (nvmet: no host key), except
+        // on an admin queue in TLS with a generated PSK, which was not asked at Connect but may re-authenticate to
+        // replace its PSK (REPLACETLSPSK).
+        if (_auth is null && _queue.QueueId == 0 && Controller is { } controller && _queue.TlsIdentity is { } identity
+            && _target.GeneratedPsks.TryFind(identity, out _, out _, out _)
+            && controller.Subsystem.Authentication.TryGetValue(controller.HostNqn, out var settings))
+        {
+            _auth = new QueueAuthentication(settings, controller.Subsystem.Nqn, controller.HostNqn, _target, _queue, authenticated: true);
+        }
+
         return _auth is null ? Status.Of(StatusCodes.InvalidField) : NvmeStatus.Success;
     }
 
@@ -124,10 +140,15 @@ internal sealed partial class CommandExecutor
         private bool _counted;
         private bool _repliedTo;
         private AuthSecureChannel _secureChannel;
+        private readonly bool _keepAuthenticated;
         private NvmeTlsPsk? _generated;
 
-        public QueueAuthentication(NvmeHostAuthentication settings, string subsystemNqn, string hostNqn, NvmeTcpTarget target, ITargetQueue queue)
+        public QueueAuthentication(NvmeHostAuthentication settings, string subsystemNqn, string hostNqn, NvmeTcpTarget target, ITargetQueue queue, bool authenticated = false)
         {
+            // A queue that authenticated otherwise (the generated PSK) keeps running while it re-authenticates.
+            _keepAuthenticated = authenticated;
+            Authenticated = authenticated;
+            _counted = authenticated;
             _testing = target.Testing;
             _generatedPsks = target.GeneratedPsks;
             _queue = queue;
@@ -182,7 +203,7 @@ internal sealed partial class CommandExecutor
 
             if (type == AuthMessageType.Common && id == AuthMessageId.Failure2)
             {
-                Authenticated = false;
+                Authenticated = _keepAuthenticated;
                 _step = Step.Negotiate;
                 return;
             }
@@ -238,14 +259,14 @@ internal sealed partial class CommandExecutor
         private void Fail(AuthFailureReason reason)
         {
             _testing.CountAuthenticationFailure();
-            Authenticated = false;
+            Authenticated = _keepAuthenticated;
             _failure = reason;
             _step = Step.Failure1;
         }
 
         private void Negotiate(ReadOnlySpan<byte> data)
         {
-            Authenticated = false;
+            Authenticated = _keepAuthenticated;
             if (!AuthNegotiateMessage.TryRead(data, out var negotiate, out var reason))
             {
                 Fail(reason);
@@ -290,12 +311,13 @@ internal sealed partial class CommandExecutor
         }
 
         // nvmet's rules (fabrics-cmd-auth.c nvmet_auth_negotiate): the admin queue only; NEWTLSPSK on a queue in the
-        // clear, REPLACETLSPSK on one in TLS, no other value. Beyond nvmet, the host must be allowed it.
+        // clear, REPLACETLSPSK on one in TLS, no other value. Beyond nvmet, the host must be allowed it, and the port
+        // must serve TLS (nvmet would generate a key no handshake on that port can use).
         private bool ConcatenationAllowed(AuthSecureChannel secureChannel) =>
-            _settings.Concatenation && _queue.QueueId == 0 && secureChannel switch
+            _settings.Concatenation && _queue.QueueId == 0 && _queue.Port.Tls != NvmeTargetTls.None && secureChannel switch
             {
-                AuthSecureChannel.NewTlsPsk => _queue.TlsPsk is null,
-                AuthSecureChannel.ReplaceTlsPsk => _queue.TlsPsk is not null,
+                AuthSecureChannel.NewTlsPsk => _queue.TlsIdentity is null,
+                AuthSecureChannel.ReplaceTlsPsk => _queue.TlsIdentity is not null,
                 _ => false,
             };
 
@@ -382,8 +404,9 @@ internal sealed partial class CommandExecutor
             }
 
             // The host is authenticated now (as nvmet decides at the reply); Success2 follows only when it checks the controller.
-            Authenticated = _c2 is null;
-            if (Authenticated)
+            var done = _c2 is null;
+            Authenticated = done || _keepAuthenticated;
+            if (done)
             {
                 RegisterGeneratedPsk();
             }

@@ -96,6 +96,16 @@ internal sealed partial class CommandExecutor
             return Status.Of(StatusCodes.ConnectInvalidHost);
         }
 
+        // A generated PSK (NVMe1G) belongs to the host and subsystem whose exchange made it: another Connect over it is
+        // refused, as a Connect for another host would be.
+        if (_queue.TlsIdentity is { } identity && _target.GeneratedPsks.TryFind(identity, out _, out var keyHost, out var keySubsystem)
+            && (keyHost != hostNqn || keySubsystem != subsystemNqn))
+        {
+            _target.Log.ConnectRefused(hostNqn, subsystemNqn, qid, "the generated TLS PSK of the connection belongs to another host or subsystem");
+            dw0 = ConnectDataAttribute | ConnectData.HostNqnOffset;
+            return Status.Of(StatusCodes.ConnectInvalidHost);
+        }
+
         // nvmet refuses only SQSIZE 0 on the admin queue; the spec's minimum admin queue is 32 entries (ASQSZ),
         // which this stricter oracle also enforces.
         if (sqsize == 0 || (qid == 0 && sqsize < 31) || (qid != 0 && sqsize > subsystem.MaxQueueSize - 1))

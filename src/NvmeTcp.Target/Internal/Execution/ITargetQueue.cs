@@ -31,10 +31,10 @@ internal interface ITargetQueue
     public TargetPort Port { get; }
 
     /// <summary>
-    /// The TLS PSK the queue's connection runs TLS with, or null in the clear (nvmet's <c>nvmet_queue_tls_keyid</c>):
-    /// SC_C NEWTLSPSK needs a queue in the clear, REPLACETLSPSK one in TLS.
+    /// The PSK identity the queue's connection runs TLS with, or null in the clear (nvmet's
+    /// <c>nvmet_queue_tls_keyid</c>): SC_C NEWTLSPSK needs a queue in the clear, REPLACETLSPSK one in TLS.
     /// </summary>
-    public NvmeTcp.Protocol.Tls.NvmeTlsPsk? TlsPsk { get; }
+    public string? TlsIdentity { get; }
 
     /// <summary>Connect succeeded: the queue now belongs to <paramref name="controller"/> as QID <paramref name="queueId"/>.</summary>
     public void Bind(Controller controller, ushort queueId, int sqSize, bool sqFlowControlDisabled);

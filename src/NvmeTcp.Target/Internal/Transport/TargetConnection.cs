@@ -75,7 +75,7 @@ internal sealed partial class TargetConnection : ITargetQueue
     public Controller? Controller => Volatile.Read(ref _controller);
 
     /// <inheritdoc/>
-    public NvmeTcp.Protocol.Tls.NvmeTlsPsk? TlsPsk { get; init; }
+    public string? TlsIdentity => _tls?.Identity;
 
     /// <summary>Runs both loops until the connection ends, then frees what it holds; never throws.</summary>
     public async Task RunAsync()
