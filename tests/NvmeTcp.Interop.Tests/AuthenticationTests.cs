@@ -19,7 +19,7 @@ public sealed class AuthenticationTests(NvmetVms vms) : InteropTest(vms)
     private const string AuthNqn = "nqn.2026-11.dev.nvmetcp:auth";
 
     // The keys vm/init.sh writes into configfs (test keys, generated for this suite only).
-    private static readonly DhchapSecret HostSecret = DhchapSecret.Parse("DHHC-1:01:8zaeW/k67fyC2f4pmQNOsloaoZsSnlf8tjEwGD0wsN4/Vcif:");
+    internal static readonly DhchapSecret HostSecret = DhchapSecret.Parse("DHHC-1:01:8zaeW/k67fyC2f4pmQNOsloaoZsSnlf8tjEwGD0wsN4/Vcif:");
     private static readonly DhchapSecret ControllerSecret = DhchapSecret.Parse("DHHC-1:00:qoPcmLA5YZQ6IduYFAoIrdL6gMJ25M9IAi1QA06of+NVEBotvgy13b/vC3cuo8+ondUiNw==:");
 
     private static readonly string[] Groups = ["null", "ffdhe2048", "ffdhe3072", "ffdhe4096", "ffdhe6144", "ffdhe8192"];

@@ -56,4 +56,22 @@ internal static class NvmetTarget
 
     /// <summary>NGUID of the multipath subsystem's namespace 1.</summary>
     public const string MultipathNguid = "4e564d45000700000000000000000007";
+
+    /// <summary>Served only with <c>nvmet_tls=1</c>, on the guest's 4423 (TLS 1.3 required): hosts <see cref="TlsHostNqn"/>.</summary>
+    public const string TlsNqn = "nqn.2026-11.dev.nvmetcp:tls";
+
+    /// <summary>Served only with <c>nvmet_tls=1</c>, on the guest's 4424 (TLS allowed): <see cref="ConcatHostNqn"/>.</summary>
+    public const string ConcatNqn = "nqn.2026-11.dev.nvmetcp:concat";
+
+    /// <summary>The concatenation host: DH-HMAC-CHAP with the auth subsystem's host key, SHA-256, ffdhe2048.</summary>
+    public const string ConcatHostNqn = "nqn.2026-11.dev.nvmetcp:concat-host";
+
+    /// <summary>The TLS subsystem's host for a PSK hash (<c>sha256</c> or <c>sha384</c>).</summary>
+    public static string TlsHostNqn(string hash) => $"nqn.2026-11.dev.nvmetcp:tls-host-{hash}";
+
+    /// <summary>The configured PSK of <see cref="TlsHostNqn"/>("sha256"): 32 bytes, SHA-256 (a test key, also in vm/init.sh).</summary>
+    public const string TlsKey256 = "NVMeTLSkey-1:01:AQ4bKDVCT1xpdoOQnaq3xNHe6/gFEh8sOUZTYG16h5SQWMao:";
+
+    /// <summary>The configured PSK of <see cref="TlsHostNqn"/>("sha384"): 48 bytes, SHA-384 (a test key, also in vm/init.sh).</summary>
+    public const string TlsKey384 = "NVMeTLSkey-1:02:AwoRGB8mLTQ7QklQV15lbHN6gYiPlp2kq7K5wMfO1dzj6vH4/wYNFBsiKTA3PkVMRdxyRQ==:";
 }

@@ -36,6 +36,14 @@ internal sealed record NvmetVmOptions
     /// <summary>The host loopback port forwarded to the guest's 4421 when <see cref="Multipath"/>; null picks a free one.</summary>
     public int? SecondPort { get; init; }
 
+    /// <summary>
+    /// Serve NVMe/TCP over TLS 1.3 (<c>nvmet_tls=1</c>, the newest kernel's image with tlshd): the guest's 4423 requires
+    /// TLS (<see cref="NvmetTarget.TlsNqn"/>), its 4424 allows it (<see cref="NvmetTarget.ConcatNqn"/>, secure channel
+    /// concatenation); two more host loopback ports forward to them (<see cref="NvmetVm.TlsPort"/>,
+    /// <see cref="NvmetVm.ConcatPort"/>).
+    /// </summary>
+    public bool Tls { get; init; }
+
     /// <summary>The console log's file name; default <c>console-LABEL.log</c>.</summary>
     public string? ConsoleName { get; init; }
 }
@@ -63,8 +71,10 @@ internal sealed class NvmetVm : IAsyncDisposable
     private Socket? _control;
     private StreamReader? _controlReader;
 
-    private NvmetVm(KernelImage image, Process process, StringBuilder stderr, int port, int port2, string consoleLog, string? controlSocketPath)
+    private NvmetVm(KernelImage image, Process process, StringBuilder stderr, int port, int port2, (int Tls, int Concat) tlsPorts, string consoleLog, string? controlSocketPath)
     {
+        TlsPort = tlsPorts.Tls;
+        ConcatPort = tlsPorts.Concat;
         Image = image;
         _process = process;
         _stderr = stderr;
@@ -84,6 +94,12 @@ internal sealed class NvmetVm : IAsyncDisposable
 
     /// <summary>The host loopback port forwarded to the guest's nvmet port 2 (4421); 0 without <see cref="NvmetVmOptions.Multipath"/>.</summary>
     public int Port2 { get; }
+
+    /// <summary>The host loopback port forwarded to the guest's TLS-required port (4423); 0 without <see cref="NvmetVmOptions.Tls"/>.</summary>
+    public int TlsPort { get; }
+
+    /// <summary>The host loopback port forwarded to the guest's TLS-allowed port (4424); 0 without <see cref="NvmetVmOptions.Tls"/>.</summary>
+    public int ConcatPort { get; }
 
     /// <summary>The serial console (ttyS0) log file.</summary>
     public string ConsoleLog { get; }
@@ -120,7 +136,13 @@ internal sealed class NvmetVm : IAsyncDisposable
             File.Delete(consoleLog);
             var port = options.Port ?? FreeLoopbackPort();
             var port2 = !options.Multipath ? 0 : options.SecondPort ?? FreeLoopbackPort(port);
-            var vm = Launch(image, port, port2, consoleLog, lifetimeSeconds, options);
+            var tlsPorts = !options.Tls ? (0, 0) : (FreeLoopbackPort(port, port2), 0);
+            if (options.Tls)
+            {
+                tlsPorts.Item2 = FreeLoopbackPort(port, port2, tlsPorts.Item1);
+            }
+
+            var vm = Launch(image, port, port2, tlsPorts, consoleLog, lifetimeSeconds, options);
             try
             {
                 await vm.WaitForReadyAsync(bootTimeout);
@@ -143,14 +165,14 @@ internal sealed class NvmetVm : IAsyncDisposable
     }
 
     /// <summary>Binds port 0 on 127.0.0.1 and reads back the port the kernel chose (never <paramref name="besides"/>).</summary>
-    private static int FreeLoopbackPort(int besides = 0)
+    private static int FreeLoopbackPort(params int[] besides)
     {
         for (var i = 0; i < 10; i++)
         {
             using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
             listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
             var port = ((IPEndPoint)listener.LocalEndPoint!).Port;
-            if (port != besides)
+            if (Array.IndexOf(besides, port) < 0)
             {
                 return port;
             }
@@ -159,7 +181,7 @@ internal sealed class NvmetVm : IAsyncDisposable
         throw new InvalidOperationException("No second free loopback port.");
     }
 
-    private static NvmetVm Launch(KernelImage image, int port, int port2, string consoleLog, int lifetimeSeconds, NvmetVmOptions options)
+    private static NvmetVm Launch(KernelImage image, int port, int port2, (int Tls, int Concat) tlsPorts, string consoleLog, int lifetimeSeconds, NvmetVmOptions options)
     {
         var append = new StringBuilder(string.Create(CultureInfo.InvariantCulture, $"console=ttyS0 quiet panic=-1 nvmet_lifetime={lifetimeSeconds}"));
         var extra = new List<string>();
@@ -186,6 +208,12 @@ internal sealed class NvmetVm : IAsyncDisposable
             netdev += $",hostfwd=tcp:127.0.0.1:{port2}-:4421";
         }
 
+        if (options.Tls)
+        {
+            append.Append(" nvmet_tls=1");
+            netdev += $",hostfwd=tcp:127.0.0.1:{tlsPorts.Tls}-:4423,hostfwd=tcp:127.0.0.1:{tlsPorts.Concat}-:4424";
+        }
+
         var stderr = new StringBuilder();
         var process = Qemu.Start(
             image,
@@ -195,7 +223,7 @@ internal sealed class NvmetVm : IAsyncDisposable
             netdev,
             stderr,
             extra);
-        return new NvmetVm(image, process, stderr, port, port2, consoleLog, options.ControlSocketPath);
+        return new NvmetVm(image, process, stderr, port, port2, tlsPorts, consoleLog, options.ControlSocketPath);
     }
 
     /// <summary>

@@ -25,6 +25,10 @@ import os
 import struct
 import sys
 
+# NVMe/TCP over TLS (7.x, NVME_TARGET_TCP_TLS / NVME_TCP_TLS): the kernel's TLS record layer ("tcp-ulp-tls") and the
+# AEAD ciphers tlshd negotiates. Optional: older kernels load them too, and the CPU drivers need AES-NI/PCLMUL.
+TLS_MODULES = ["tls", "gcm", "ctr", "ghash_generic", "aesni_intel", "ghash_clmulni_intel", "chacha20poly1305"]
+
 # What /init loads per profile, in this order after their dependencies; a module built into the kernel
 # (absent from the .deb) is skipped. virtio_net and virtio_blk do not depend on virtio_pci, so it is listed. The
 # crc32c drivers back the header and data digests (the crypto API's "crc32c", loaded by no depends=; in 7.x the
@@ -41,14 +45,16 @@ PROFILES = {
         "crc32c_cryptoapi",
         "nvmet",
         "nvmet_tcp",
-    ],
+    ]
+    + TLS_MODULES,
     "host": [
         "virtio_pci",
         "virtio_net",
         "crc32c_generic",
         "crc32c_intel",
         "nvme_tcp",
-    ],
+    ]
+    + TLS_MODULES,
 }
 
 # Filesystem for init-host.sh's discard steps (mke2fs, mount, fstrim on a namespace of our target): Debian has no
@@ -56,7 +62,7 @@ PROFILES = {
 HOST_FILESYSTEM_MODULES = ["ext4"]
 
 # Optional: loaded when present, a failed insmod is not fatal (crc32c_intel needs SSE 4.2).
-OPTIONAL = {"crc32c_intel"}
+OPTIONAL = {"crc32c_intel"} | set(TLS_MODULES)
 
 # Module parameters per profile. host: nvme_core's admin and I/O command timeouts (default 60 s and 30 s)
 # lowered, so that a target that does not answer fails a step within seconds.
@@ -67,7 +73,7 @@ PARAMETERS = {
 
 
 # Programs taken from USERROOT, as (path in USERROOT, path in the image).
-USER_PROGRAMS = [("usr/sbin/nvme", "usr/sbin/nvme")]
+USER_PROGRAMS = [("usr/sbin/nvme", "usr/sbin/nvme"), ("usr/sbin/tlshd", "usr/sbin/tlshd"), ("usr/bin/keyctl", "usr/bin/keyctl")]
 LIBRARY_DIRECTORIES = ["usr/lib/x86_64-linux-gnu", "lib/x86_64-linux-gnu", "usr/lib64", "lib64"]
 LOADER = "ld-linux-x86-64.so.2"
 

@@ -10,6 +10,7 @@
 #                                skip runs none)
 #   nvmetcp.lifetime=SECONDS     reboot after this long whatever happens (default 600)
 #   nvmetcp.auth=CASE@...        last, with nvme-cli (newest-host image): NAME,ok|refused,SECRET|-,CTRLSECRET|-[,HOSTNQN]
+#   nvmetcp.tls=CASE@...         after auth, nvme connect over TLS (with tlshd): NAME,ok|refused,tls|tlskey|concat,KEY[,HOSTNQN]
 #   nvmetcp.tlskeys=CASE@...     first, with nvme-cli: NAME,HEXSECRET,HMAC,IDENTITY; prints gen-tls-key/check-tls-key output
 #   nvmetcp.extra=PHASE,...      after the scenarios, on one more connection without digests (default none):
 #                                discard:NSID  write 1 MiB at 48 MiB, blkdiscard 48-64 MiB, read zeros back
@@ -371,14 +372,58 @@ ctrl_of_subsystem() {
     done
 }
 
-AUTH=$(arg auth '')
-if [ -n "$AUTH" ]; then
-    SCENARIO=auth
+# connect_case EXPECT ARGS...: `nvme connect ARGS` expected to succeed (then data on namespace 1 and a disconnect) or
+# to be refused. A refused connect may block in the kernel for good, so it runs in the background with a deadline.
+connect_case() {
+    expect=$1
+    shift
+    case "$expect" in
+        ok)
+            (/usr/sbin/nvme connect "$@" > /tmp/connect.out 2>&1) || fail connect "nvme connect: $(cat /tmp/connect.out)"
+            CTRL=$(ctrl_of_subsystem "$NQN")
+            [ -n "$CTRL" ] || fail connect "no controller of $NQN after nvme connect: $(cat /tmp/connect.out)"
+            wait_for connect-live 100 grep -qx live "/sys/class/nvme/$CTRL/state"
+            pass connect "$CTRL"
+            wait_for namespaces 200 has_disk 1
+            data_test 1 "$base"
+            disconnect delete
+            wait_for delete 100 no_nvme_disk
+            ;;
+        refused)
+            /usr/sbin/nvme connect "$@" > /tmp/connect.out 2>&1 &
+            pid=$!
+            i=0
+            while kill -0 "$pid" 2> /dev/null && [ "$i" -lt 300 ]; do
+                usleep 100000
+                i=$((i + 1))
+            done
+            if kill -0 "$pid" 2> /dev/null; then
+                pass refused "pending after 30 s"
+            else
+                wait "$pid"
+                rc=$?
+                [ "$rc" != 0 ] || fail refused "nvme connect succeeded: $(cat /tmp/connect.out)"
+                pass refused "exit=$rc $(head -n 1 /tmp/connect.out)"
+            fi
+            c=$(ctrl_of_subsystem "$NQN")
+            [ -z "$c" ] || ! grep -qx live "/sys/class/nvme/$c/state" || fail refused "$c is live"
+            ;;
+        *) fail case "unknown expectation '$expect'" ;;
+    esac
+}
+
+nvme_cli_setup() {
     [ -x /usr/sbin/nvme ] || fail nvme-cli "this image has no nvme-cli"
     info nvme-cli.version "$(/usr/sbin/nvme version 2>&1 | tr '\n' ' ')"
     mkdir -p /etc/nvme
     echo "$HOSTNQN" > /etc/nvme/hostnqn
     echo "$HOSTID" > /etc/nvme/hostid
+}
+
+AUTH=$(arg auth '')
+if [ -n "$AUTH" ]; then
+    SCENARIO=auth
+    nvme_cli_setup
     base=0
     for case in $(echo "$AUTH" | tr '@' ' '); do
         IFS=, read -r name expect secret ctrl_secret case_hostnqn << CASE
@@ -388,39 +433,48 @@ CASE
         set -- -t tcp -a 10.0.2.2 -s "$PORT" -n "$NQN" --hostnqn="${case_hostnqn:-$HOSTNQN}" --hostid="$HOSTID" --ctrl-loss-tmo=0
         [ "$secret" = - ] || set -- "$@" --dhchap-secret="$secret"
         [ "$ctrl_secret" = - ] || set -- "$@" --dhchap-ctrl-secret="$ctrl_secret"
-        case "$expect" in
-            ok)
-                (/usr/sbin/nvme connect "$@" > /tmp/connect.out 2>&1) || fail connect "nvme connect: $(cat /tmp/connect.out)"
-                CTRL=$(ctrl_of_subsystem "$NQN")
-                [ -n "$CTRL" ] || fail connect "no controller of $NQN after nvme connect: $(cat /tmp/connect.out)"
-                wait_for connect-live 100 grep -qx live "/sys/class/nvme/$CTRL/state"
-                pass connect "$CTRL"
-                wait_for namespaces 200 has_disk 1
-                data_test 1 "$base"
-                disconnect delete
-                wait_for delete 100 no_nvme_disk
+        connect_case "$expect" "$@"
+    done
+fi
+
+# --- nvme-cli over TLS (nvmetcp.tls, images with nvme-cli and tlshd): the kernel's TLS 1.3 with PSKs, its handshake
+# done by tlshd with keys from the .nvme keyring, against our target. Cases separated by '@', fields by ',':
+# NAME,EXPECT,MODE,KEY[,HOSTNQN] with EXPECT ok or refused and MODE
+#   tls     `nvme check-tls-key --insert --identity=0` of KEY (NVMeTLSkey-1), then `nvme connect --tls`
+#   tlskey  `nvme connect --tls --tls-key=KEY` (nvme-cli inserts it itself, identity version 1)
+#   concat  `nvme connect --dhchap-secret=KEY --concat` (secure channel concatenation: DH-HMAC-CHAP, then TLS with the
+#           PSK generated from it)
+# tlshd logs each handshake on the console ("Handshake request succeeded", the PSK identity it used).
+TLS=$(arg tls '')
+if [ -n "$TLS" ]; then
+    SCENARIO=tls
+    nvme_cli_setup
+    [ -x /usr/sbin/tlshd ] || fail tlshd "this image has no tlshd"
+    grep -q '\.nvme' /proc/keys || fail keyring "no .nvme keyring (nvme_keyring not loaded?)"
+    mkdir -p /etc/tlshd
+    printf '[debug]\nloglevel=6\ntls=0\nnl=0\n[authenticate]\nkeyrings=.nvme\n[authenticate.client]\n[authenticate.server]\n' > /etc/tlshd/config
+    /usr/sbin/tlshd -s > /dev/console 2>&1 &
+    base=$((16 * 1048576))
+    for case in $(echo "$TLS" | tr '@' ' '); do
+        IFS=, read -r name expect mode key case_hostnqn << CASE
+$case
+CASE
+        SCENARIO=tls-$name
+        host=${case_hostnqn:-$HOSTNQN}
+        set -- -t tcp -a 10.0.2.2 -s "$PORT" -n "$NQN" --hostnqn="$host" --hostid="$HOSTID" --ctrl-loss-tmo=0
+        case "$mode" in
+            tls)
+                /usr/sbin/nvme check-tls-key --insert --identity=0 --keydata="$key" --hostnqn="$host" --subsysnqn="$NQN" \
+                    > /tmp/insert.out 2>&1 || fail insert "$(cat /tmp/insert.out)"
+                info inserted "$(tr '\n' ' ' < /tmp/insert.out)"
+                set -- "$@" --tls
                 ;;
-            refused)
-                /usr/sbin/nvme connect "$@" > /tmp/connect.out 2>&1 &
-                pid=$!
-                i=0
-                while kill -0 "$pid" 2> /dev/null && [ "$i" -lt 300 ]; do
-                    usleep 100000
-                    i=$((i + 1))
-                done
-                if kill -0 "$pid" 2> /dev/null; then
-                    pass refused "pending after 30 s"
-                else
-                    wait "$pid"
-                    rc=$?
-                    [ "$rc" != 0 ] || fail refused "nvme connect succeeded: $(cat /tmp/connect.out)"
-                    pass refused "exit=$rc $(head -n 1 /tmp/connect.out)"
-                fi
-                c=$(ctrl_of_subsystem "$NQN")
-                [ -z "$c" ] || ! grep -qx live "/sys/class/nvme/$c/state" || fail refused "$c is live"
-                ;;
-            *) fail case "unknown expectation '$expect'" ;;
+            tlskey) set -- "$@" --tls --tls-key="$key" ;;
+            concat) set -- "$@" --dhchap-secret="$key" --concat ;;
+            *) fail case "unknown TLS mode '$mode'" ;;
         esac
+        connect_case "$expect" "$@"
+        base=$((base + 8 * 1048576))
     done
 fi
 

@@ -215,6 +215,73 @@ if [ "${nvmet_multipath:-0}" = 1 ]; then
     mp="ports=1,2:group=2:$(cat "$P/ana_groups/2/ana_state"),$(cat "$P2/ana_groups/2/ana_state")"
 fi
 
+# Opt-in (nvmet_tls=1, with QEMU forwarding host ports to the guest's 4423 and 4424; kernels with
+# NVME_TARGET_TCP_TLS and an image with tlshd and nvme-cli: the newest): NVMe/TCP over TLS 1.3 with PSKs.
+# - port 3 (4423), addr_tsas tls1.3, TLS required: nqn.2026-11.dev.nvmetcp:tls for two hosts, one per PSK hash, each
+#   with a configured PSK inserted into the .nvme keyring under both identity versions (NVMe0R0h / NVMe1R0h), for the
+#   subsystem and for the discovery NQN (the discovery controller of a TLS port is reached over TLS as well);
+# - port 4 (4424), addr_tsas tls1.3, TLS not required (secure channel concatenation starts in the clear):
+#   nqn.2026-11.dev.nvmetcp:concat for one host with a DH-HMAC-CHAP key and a DH group (concatenation needs one);
+#   nvmet inserts the PSK it generates itself.
+# tlshd runs the handshakes nvmet hands to user space, with keys from the .nvme keyring. Test keys made for this suite
+# (TlsTests.cs has the same).
+tls=none
+if [ "${nvmet_tls:-0}" = 1 ]; then
+    [ -x /usr/sbin/tlshd ] && [ -x /usr/sbin/nvme ] || fail "nvmet_tls=1 needs an image with tlshd and nvme-cli"
+    grep -q '\.nvme' /proc/keys || fail "no .nvme keyring (nvme_keyring not loaded?)"
+    [ -d /sys/module/tls ] || fail "tls.ko is not loaded"
+    T=nqn.2026-11.dev.nvmetcp:tls
+    C=nqn.2026-11.dev.nvmetcp:concat
+    TLS_KEY_256='NVMeTLSkey-1:01:AQ4bKDVCT1xpdoOQnaq3xNHe6/gFEh8sOUZTYG16h5SQWMao:'
+    TLS_KEY_384='NVMeTLSkey-1:02:AwoRGB8mLTQ7QklQV15lbHN6gYiPlp2kq7K5wMfO1dzj6vH4/wYNFBsiKTA3PkVMRdxyRQ==:'
+    mkdir -p /etc/tlshd /etc/nvme
+    printf '[debug]\nloglevel=6\ntls=0\nnl=0\n[authenticate]\nkeyrings=.nvme\n[authenticate.client]\n[authenticate.server]\n' > /etc/tlshd/config
+    truncate -s 8M /srv/tls.img /srv/concat.img || fail "tls files"
+    mkdir "$N/subsystems/$T" "$N/subsystems/$C" || fail "mkdir tls subsystems"
+    w "$N/subsystems/$T/attr_allow_any_host" 0
+    w "$N/subsystems/$T/attr_serial" NVMETCP-TLS-01
+    add_namespace "$T" 1 /srv/tls.img 4e564d45-0008-4000-8000-000000000008 4e564d45-0008-0000-0000-000000000008 1
+    w "$N/subsystems/$C/attr_allow_any_host" 0
+    w "$N/subsystems/$C/attr_serial" NVMETCP-CONCAT-01
+    add_namespace "$C" 1 /srv/concat.img 4e564d45-0009-4000-8000-000000000009 4e564d45-0009-0000-0000-000000000009 1
+    keys=0
+    for pair in "sha256 $TLS_KEY_256" "sha384 $TLS_KEY_384"; do
+        set -- $pair
+        H="nqn.2026-11.dev.nvmetcp:tls-host-$1"
+        mkdir "$N/hosts/$H" || fail "mkdir host $H"
+        ln -s "$N/hosts/$H" "$N/subsystems/$T/allowed_hosts/$H" || fail "allowed host link $H"
+        # The discovery controller on the TLS port needs TLS too: the same key for the discovery NQN.
+        for subsystem in "$T" nqn.2014-08.org.nvmexpress.discovery; do
+            for identity in 0 1; do
+                /usr/sbin/nvme check-tls-key --insert --identity="$identity" --keydata="$2" --hostnqn="$H" --subsysnqn="$subsystem" \
+                    > /tmp/insert.out 2>&1 || fail "insert the PSK of $H for $subsystem (identity $identity): $(cat /tmp/insert.out)"
+                keys=$((keys + 1))
+            done
+        done
+    done
+    H=nqn.2026-11.dev.nvmetcp:concat-host
+    mkdir "$N/hosts/$H" || fail "mkdir host $H"
+    w "$N/hosts/$H/dhchap_key" "$AUTH_HOST_KEY"
+    w "$N/hosts/$H/dhchap_hash" "hmac(sha256)"
+    w "$N/hosts/$H/dhchap_dhgroup" ffdhe2048
+    ln -s "$N/hosts/$H" "$N/subsystems/$C/allowed_hosts/$H" || fail "allowed host link $H"
+    /usr/sbin/tlshd -s > /dev/console 2>&1 &
+    # add_tls_port N PORT TREQ SUBSYSTEM: addr_trtype resets addr_tsas, so tsas (then treq) is written after it.
+    add_tls_port() {
+        p=$N/ports/$1
+        mkdir "$p" || fail "mkdir port $1"
+        w "$p/addr_trtype" tcp
+        w "$p/addr_adrfam" ipv4
+        w "$p/addr_traddr" 0.0.0.0
+        w "$p/addr_trsvcid" "$2"
+        w "$p/addr_tsas" tls1.3
+        w "$p/addr_treq" "$3"
+        ln -s "$N/subsystems/$4" "$p/subsystems/$4" || fail "link $4 to port $1"
+        echo "$1:$(cat "$p/addr_tsas"):$(cat "$p/addr_treq" | tr ' ' '-')"
+    }
+    tls="$(add_tls_port 3 4423 required "$T"),$(add_tls_port 4 4424 'not required' "$C"):keys=$keys"
+fi
+
 # The multipath control verbs take words from the host: each is checked against a fixed list before it names a
 # configfs path.
 # ana PORT GROUP STATE: write ports/PORT/ana_groups/GROUP/ana_state.
@@ -258,7 +325,7 @@ if [ "${nvmet_control:-0}" = 1 ]; then
     ) &
 fi
 
-echo "NVMET-READY kernel=$(uname -r) ram0_lbs=$(cat /sys/block/ram0/queue/logical_block_size) disk=$disk control=$control auth=$auth resv=$resv mp=$mp uptime=$(cut -d' ' -f1 /proc/uptime)"
+echo "NVMET-READY kernel=$(uname -r) ram0_lbs=$(cat /sys/block/ram0/queue/logical_block_size) disk=$disk control=$control auth=$auth resv=$resv mp=$mp tls=$tls uptime=$(cut -d' ' -f1 /proc/uptime)"
 
 sleep "$lifetime"
 echo "NVMET-LIFETIME-EXPIRED after $lifetime s"

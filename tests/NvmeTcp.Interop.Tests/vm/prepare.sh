@@ -145,9 +145,12 @@ newest_apt() {
         -o Dir::State::Lists="$newest_apt_dir/lists" -o Dir::Cache="$newest_apt_dir/cache"
 }
 
-# User space of the newest host image: nvme-cli and the shared libraries it loads (build-initramfs.py walks the ELF
-# DT_NEEDED entries and fails if one is missing here).
-newest_host_debs=(nvme-cli libnvme1t64 libjson-c5 libkeyutils1 libssl3t64 zlib1g libzstd1 libc6 libgcc-s1)
+# User space of the newest images (target and host): nvme-cli, tlshd (ktls-utils: the TLS handshake the kernel hands
+# to user space), keyctl, and the shared libraries they load (build-initramfs.py walks the ELF DT_NEEDED entries and
+# fails if one is missing here).
+newest_host_debs=(nvme-cli libnvme1t64 libjson-c5 libkeyutils1 libssl3t64 zlib1g libzstd1 libc6 libgcc-s1
+    ktls-utils keyutils libgnutls30t64 libglib2.0-0t64 libnl-3-200 libnl-genl-3-200 libp11-kit0 libidn2-0
+    libunistring5 libtasn1-6 libhogweed6t64 libnettle8t64 libgmp10 libatomic1 libpcre2-8-0 libffi8)
 
 # build_newest LABEL [host]: with "host", also initrd-host.gz (init-host.sh) with nvme-cli from the same suites.
 build_newest() {
@@ -218,8 +221,6 @@ build_newest() {
     dpkg -x "$cache/debs/linux-modules-${kver}_${version}_amd64.deb" "$work/root"
     mkdir "$work/out"
     cp "$work/root/usr/lib/modules/$kver/vmlinuz" "$work/out/vmlinuz"
-    log "$label: building the initramfs"
-    python3 "$here/build-initramfs.py" "$work/root" /bin/busybox "$here/init.sh" "$work/out/initrd.gz" >&2
     if [ -n "$host" ]; then
         mkdir "$work/user"
         tmp=$(new_download_dir)
@@ -227,7 +228,11 @@ build_newest() {
         (cd "$tmp" && newest_apt apt-get download -qq "${newest_host_debs[@]}" >&2)
         for deb in "$tmp"/*.deb; do dpkg -x "$deb" "$work/user"; done
         rm -rf "$tmp"
-        log "$label: building the initiator initramfs (with nvme-cli)"
+    fi
+    log "$label: building the initramfs${host:+ (with nvme-cli and tlshd)}"
+    python3 "$here/build-initramfs.py" "$work/root" /bin/busybox "$here/init.sh" "$work/out/initrd.gz" target ${host:+"$work/user"} >&2
+    if [ -n "$host" ]; then
+        log "$label: building the initiator initramfs (with nvme-cli and tlshd)"
         python3 "$here/build-initramfs.py" "$work/root" /bin/busybox "$here/init-host.sh" "$work/out/initrd-host.gz" host "$work/user" >&2
     fi
     echo "linux-image-$kver $version" > "$work/out/package"
