@@ -190,7 +190,10 @@ internal sealed class ChildProcess : IAsyncDisposable
                 process.StandardInput.Close();
                 if (!OperatingSystem.IsWindows())
                 {
-                    using var term = Process.Start("kill", ["-TERM", Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+                    // Its stderr is kept: the process may have gone on its stdin closing ("No such process").
+                    var kill = new ProcessStartInfo("kill", ["-TERM", Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { RedirectStandardError = true };
+                    using var term = Process.Start(kill)!;
+                    await term.StandardError.ReadToEndAsync(CancellationToken.None).ConfigureAwait(false);
                     await term.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
                 }
 
