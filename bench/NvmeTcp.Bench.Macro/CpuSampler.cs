@@ -75,8 +75,13 @@ internal sealed class CpuSampler : IAsyncDisposable
         }
     }
 
-    // Linear between the samples around the timestamp; clamped to the first and last sample.
-    private TimeSpan At(long timestamp)
+    private TimeSpan At(long timestamp) => Interpolate(samples, timestamp);
+
+    /// <summary>
+    /// The CPU time at <paramref name="timestamp"/>: linear between the samples around it, clamped to the first and
+    /// last sample. <paramref name="samples"/> are in time order.
+    /// </summary>
+    internal static TimeSpan Interpolate(IReadOnlyList<(long Timestamp, TimeSpan Cpu)> samples, long timestamp)
     {
         if (timestamp <= samples[0].Timestamp)
         {
