@@ -11,6 +11,8 @@ namespace NvmeTcp.Bench.Macro;
 /// the target (separate processes, unpinned, async sockets on the thread pool as both sides of ours use).
 /// The first byte of a connection picks the exercise: 'S' one stream of 128 KiB writes, 'R' 72-byte requests each
 /// answered by a 4144-byte reply (the size of a 4 KiB read's CapsuleCmd and its C2HData with header).
+/// With a buffer size, both roles ask the kernel for that SO_SNDBUF and SO_RCVBUF and print what it granted (the best
+/// placement's run: the harness also pins each role to its own core).
 /// </summary>
 internal static class Loopback
 {
@@ -18,13 +20,20 @@ internal static class Loopback
     public const int ReplySize = 4144;
     public const int StreamChunk = 128 * 1024;
 
-    /// <summary>The server process: prints its port, serves until its standard input closes.</summary>
-    public static async Task<int> ServeAsync()
+    /// <summary>
+    /// The server process: prints its port (and, with <paramref name="buffers"/>, the buffer sizes granted), serves
+    /// until its standard input closes.
+    /// </summary>
+    public static async Task<int> ServeAsync(int? buffers)
     {
         using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+
+        // On the listener, before listen(): accepted sockets inherit the sizes, and the receive window's scale is
+        // chosen from SO_RCVBUF at the handshake.
+        var granted = buffers is { } size ? " " + SetBuffers(listener, size) : string.Empty;
         listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         listener.Listen(16);
-        Console.WriteLine(((IPEndPoint)listener.LocalEndPoint!).Port.ToString(CultureInfo.InvariantCulture));
+        Console.WriteLine(((IPEndPoint)listener.LocalEndPoint!).Port.ToString(CultureInfo.InvariantCulture) + granted);
         Console.Out.Flush();
         using var stop = new CancellationTokenSource();
         _ = Task.Run(() =>
@@ -105,10 +114,14 @@ internal static class Loopback
         }
     }
 
-    /// <summary>The client process: runs one exercise for <paramref name="seconds"/> and prints one result line.</summary>
-    public static async Task<int> RunClientAsync(int port, string mode, double seconds)
+    /// <summary>
+    /// The client process: runs one exercise for <paramref name="seconds"/> and prints one result line (with
+    /// <paramref name="buffers"/>, also the buffer sizes granted).
+    /// </summary>
+    public static async Task<int> RunClientAsync(int port, string mode, double seconds, int? buffers)
     {
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        var granted = buffers is { } size ? " " + SetBuffers(socket, size) : string.Empty;
         await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port)).ConfigureAwait(false);
         var result = mode switch
         {
@@ -118,8 +131,20 @@ internal static class Loopback
             "qd32" => await RequestReplyAsync(socket, 32, seconds, sync: false).ConfigureAwait(false),
             _ => throw new ArgumentException($"unknown mode {mode}"),
         };
-        Console.WriteLine(result);
+        Console.WriteLine(result + granted);
         return 0;
+    }
+
+    /// <summary>
+    /// Asks for <paramref name="size"/> bytes of SO_SNDBUF and SO_RCVBUF (which turns the kernel's autotuning off for
+    /// this socket) and returns what the kernel granted: Linux doubles the request for its bookkeeping, capped at
+    /// twice net.core.wmem_max / rmem_max.
+    /// </summary>
+    private static string SetBuffers(Socket socket, int size)
+    {
+        socket.SendBufferSize = size;
+        socket.ReceiveBufferSize = size;
+        return Invariant($"sndbuf_granted={socket.SendBufferSize} rcvbuf_granted={socket.ReceiveBufferSize}");
     }
 
     private static async Task<string> StreamAsync(Socket socket, double seconds)
