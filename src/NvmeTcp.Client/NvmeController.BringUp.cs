@@ -28,6 +28,7 @@ public sealed partial class NvmeController
         InCapsuleDataSize = QueueConnection.AdminInCapsuleDataSize,
         ConnectTimeout = options.ConnectTimeout,
         CommandTimeout = options.AdminTimeout,
+        DedicatedReceiveThread = options.DedicatedReceiveThreads,
         TimeProvider = options.TimeProvider,
         Resources = options.Resources ?? new ResourceCounters(),
     };
@@ -263,6 +264,8 @@ public sealed partial class NvmeController
         InCapsuleDataSize = inCapsule,
         ConnectTimeout = options.ConnectTimeout,
         CommandTimeout = options.IoTimeout,
+        DedicatedReceiveThread = options.DedicatedReceiveThreads,
+        InlineCompletions = options.InlineCompletions,
         TimeProvider = options.TimeProvider,
         Resources = options.Resources!,
     };
