@@ -30,6 +30,7 @@ public sealed partial class NvmeController
         Tls = tls,
         ConnectTimeout = options.ConnectTimeout,
         CommandTimeout = options.AdminTimeout,
+        DedicatedReceiveThread = options.DedicatedReceiveThreads,
         TimeProvider = options.TimeProvider,
         Resources = options.Resources ?? new ResourceCounters(),
     };
@@ -324,6 +325,8 @@ public sealed partial class NvmeController
         Tls = association.GeneratedTlsPsk ?? TlsPsk(options, qid),
         ConnectTimeout = options.ConnectTimeout,
         CommandTimeout = options.IoTimeout,
+        DedicatedReceiveThread = options.DedicatedReceiveThreads,
+        InlineCompletions = options.InlineCompletions,
         TimeProvider = options.TimeProvider,
         Resources = options.Resources!,
     };

@@ -142,6 +142,24 @@ public sealed class NvmeTcpOptions
     /// <summary>Largest data transfer of one command; larger reads and writes are split. The controller's MDTS caps it further.</summary>
     public int MaxTransferSize { get; set; } = 1 << 20;
 
+    /// <summary>
+    /// Whether each queue's connection receives on a thread of its own that sleeps in the kernel (poll, then recv)
+    /// instead of asynchronous socket reads completed through .NET's socket event loop and the thread pool. Off by
+    /// default. On, a queue costs a thread, and a completion needs no hand-off between the event loop and a pool
+    /// thread: at low queue depth the process does less and waits less per I/O (bench/RESULTS.md). The TLS transport
+    /// always reads asynchronously.
+    /// </summary>
+    public bool DedicatedReceiveThreads { get; set; }
+
+    /// <summary>
+    /// Whether a command's completion, and so the code that awaits it, runs on the thread that received it rather than
+    /// on a thread pool thread. Off by default. On, a queue at depth 1 needs no thread switch at all between the
+    /// controller's answer and the next submission; but that code then holds up the queue's receiving while it runs:
+    /// it must not block (no synchronous wait on another command of the same controller, no long work), or the queue
+    /// stalls until the command timeout resets the association.
+    /// </summary>
+    public bool InlineCompletions { get; set; }
+
     /// <summary>The clock of every timeout, delay and keep-alive; tests pass a fake one. Default: <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 

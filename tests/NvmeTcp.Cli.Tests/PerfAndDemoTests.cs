@@ -60,6 +60,21 @@ public sealed class PerfAndDemoTests(TargetFixture target) : IClassFixture<Targe
         Assert.Equal(readPercent == 0 ? ios : 0, json.GetProperty("writes").GetInt64());
     }
 
+    [Theory]
+    [InlineData("--receive-thread")]
+    [InlineData("--inline-completions")]
+    [InlineData("--receive-thread --inline-completions")]
+    public async Task Perf_with_the_receive_settings_verifies_its_data(string flags)
+    {
+        string[] arguments = ["perf", "--pattern", "randrw", "--verify", "--size", "1m", "--io-size", "8k", "-D", "8", "--time", "0.3", "-i", "2", "-o", "json", .. flags.Split(' ')];
+        var result = await Cli.RunAsync(target, arguments);
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var json = result.Json();
+        AssertConsistent(json);
+        Assert.True(json.GetProperty("ios").GetInt64() > 0);
+        Assert.Equal(0, json.GetProperty("verify_errors").GetInt64());
+    }
+
     [Fact]
     public async Task Perf_normal_prints_a_table_with_latency_percentiles_and_cpu()
     {

@@ -77,11 +77,15 @@ internal sealed class CliContext
         }
     }
 
+    /// <summary>What a verb sets on the client options beyond the connection options (perf's receive settings).</summary>
+    public Action<NvmeTcpOptions>? Configure { get; set; }
+
     /// <summary>The client options the command line asks for, logging to stderr with --verbose; the NQN is left unset.</summary>
     public NvmeTcpOptions ClientOptions()
     {
         var options = Connection.Read(ParseResult);
         options.LoggerFactory = LoggerFactory;
+        Configure?.Invoke(options);
         return options;
     }
 

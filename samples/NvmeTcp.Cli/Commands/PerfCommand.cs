@@ -46,14 +46,23 @@ internal static class PerfCommand
             CustomParser = result => ParseBytes(result.Tokens[0].Value, out var bytes) ? bytes : FailBytes(result),
         };
         var plot = new Option<string?>("--plot") { Description = "Also draw IOPS over time and the latency percentiles into this SVG file." };
+        var receiveThread = new Option<bool>("--receive-thread") { Description = "Receive on a thread per queue that sleeps in the kernel (NvmeTcpOptions.DedicatedReceiveThreads)." };
+        var inlineCompletions = new Option<bool>("--inline-completions") { Description = "Run completions on the receiving thread (NvmeTcpOptions.InlineCompletions; perf's loop never blocks)." };
         var command = ControllerVerb.CreateMultipath(
             "perf",
             "Measure IOPS, MiB/s, latency percentiles and CPU time per I/O with a closed-loop workload (as fio or spdk_nvme_perf), optionally verifying the data. "
                 + "Over several paths (-a/-s once per path, or --discover) the I/O goes through the subsystem with --iopolicy, and each path's share is reported.",
             defaultIoQueues: Math.Min(Environment.ProcessorCount, 8),
-            [namespaceId, queueDepth, ioSize, pattern, rwMixRead, time, warmup, verify, size, plot],
+            [namespaceId, queueDepth, ioSize, pattern, rwMixRead, time, warmup, verify, size, plot, receiveThread, inlineCompletions],
             async (context, cancellationToken) =>
             {
+                var dedicated = context.GetValue(receiveThread);
+                var inline = context.GetValue(inlineCompletions);
+                context.Configure = options =>
+                {
+                    options.DedicatedReceiveThreads = dedicated;
+                    options.InlineCompletions = inline;
+                };
                 var settings = new PerfSettings(Enum.Parse<PerfPattern>(context.GetValue(pattern), ignoreCase: true), context.GetValue(queueDepth), context.GetValue(ioSize), TimeSpan.FromSeconds(context.GetValue(time)))
                 {
                     RwMixRead = context.GetValue(rwMixRead),

@@ -35,6 +35,15 @@ internal abstract class ConnectionTransport : IDisposable
         await SendAsync(third, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Whether <see cref="ReceiveBlocking"/> works: the stream can be read by a thread that sleeps in the kernel.</summary>
+    public virtual bool CanReceiveBlocking => false;
+
+    /// <summary>
+    /// Reads what has arrived into <paramref name="buffer"/>, blocking the calling thread until something has (0 at the
+    /// end of the stream). Only for a thread of the connection's own: see <see cref="CanReceiveBlocking"/>.
+    /// </summary>
+    public virtual int ReceiveBlocking(Span<byte> buffer, CancellationToken cancellationToken) => throw new NotSupportedException();
+
     /// <summary>Breaks the stream in both directions; calls in progress end with an exception.</summary>
     public abstract void Abort();
 
@@ -85,6 +94,27 @@ internal sealed class SocketTransport : ConnectionTransport
     /// <inheritdoc/>
     public override ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken) =>
         _socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken);
+
+    /// <inheritdoc/>
+    public override bool CanReceiveBlocking => true;
+
+    /// <inheritdoc/>
+    public override int ReceiveBlocking(Span<byte> buffer, CancellationToken cancellationToken)
+    {
+        // poll(2) then recv(2): the thread sleeps in the kernel, with no epoll thread or thread pool hop in between
+        // (the socket is non-blocking once it has been used asynchronously, so a plain Receive would wait on .NET's
+        // event loop instead). The timeout only bounds how long a cancellation may go unseen; Abort's shutdown wakes
+        // the poll at once.
+        while (!_socket.Poll(PollInterval, SelectMode.SelectRead))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        return _socket.Receive(buffer, SocketFlags.None);
+    }
+
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
 
     /// <inheritdoc/>
     public override ValueTask SendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)

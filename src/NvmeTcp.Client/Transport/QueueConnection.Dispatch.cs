@@ -65,6 +65,13 @@ internal sealed partial class QueueConnection
         _completedCount = 0;
         if (start)
         {
+            if (_options.InlineCompletions)
+            {
+                // The caller chose to run its continuations here (NvmeTcpOptions.InlineCompletions).
+                RunDispatcher();
+                return;
+            }
+
             ThreadPool.UnsafeQueueUserWorkItem(_dispatcher, preferLocal: false);
         }
     }

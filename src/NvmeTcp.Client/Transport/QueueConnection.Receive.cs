@@ -36,7 +36,7 @@ internal sealed partial class QueueConnection
                 if (status == DecodeStatus.NeedMoreData)
                 {
                     DispatchCompleted();
-                    OnReceived(await _transport.ReceiveAsync(PrepareReceive(1), _shutdown.Token).ConfigureAwait(false));
+                    OnReceived(await ReceiveAsync(PrepareReceive(1)).ConfigureAwait(false));
                     continue;
                 }
 
@@ -63,7 +63,7 @@ internal sealed partial class QueueConnection
                         while (Buffered < header.DataOffset)
                         {
                             DispatchCompleted();
-                            OnReceived(await _transport.ReceiveAsync(PrepareReceive(header.DataOffset - Buffered), _shutdown.Token).ConfigureAwait(false));
+                            OnReceived(await ReceiveAsync(PrepareReceive(header.DataOffset - Buffered)).ConfigureAwait(false));
                         }
 
                         _rxStart += header.DataOffset;
@@ -77,7 +77,7 @@ internal sealed partial class QueueConnection
                                     ? _rx.AsMemory(0, Math.Min(_rx.Length, transfer.Length - transfer.Done))
                                     : transfer.Destination[transfer.Done..];
                                 DispatchCompleted();
-                                var read = await _transport.ReceiveAsync(target, _shutdown.Token).ConfigureAwait(false);
+                                var read = await ReceiveAsync(target).ConfigureAwait(false);
                                 if (read == 0)
                                 {
                                     throw new EndOfStreamException($"the controller closed the connection after {transfer.Done} of {transfer.Length} bytes of C2HData");
@@ -102,7 +102,7 @@ internal sealed partial class QueueConnection
                         while (transfer.CheckDigest && Buffered < Crc32C.Size)
                         {
                             DispatchCompleted();
-                            OnReceived(await _transport.ReceiveAsync(PrepareReceive(Crc32C.Size - Buffered), _shutdown.Token).ConfigureAwait(false));
+                            OnReceived(await ReceiveAsync(PrepareReceive(Crc32C.Size - Buffered)).ConfigureAwait(false));
                         }
 
                         EndC2HData(header, transfer);
@@ -137,6 +137,11 @@ internal sealed partial class QueueConnection
             _resources.TaskEnded();
         }
     }
+
+    // On the connection's own receive thread the transport blocks and the loop's awaits complete synchronously, so the
+    // whole loop runs there; otherwise it is the transport's asynchronous receive.
+    private ValueTask<int> ReceiveAsync(Memory<byte> buffer) =>
+        _receiveThread ? new ValueTask<int>(_transport.ReceiveBlocking(buffer.Span, _shutdown.Token)) : _transport.ReceiveAsync(buffer, _shutdown.Token);
 
     // Makes room for at least `atLeast` more bytes and returns the free part of the receive buffer.
     private Memory<byte> PrepareReceive(int atLeast)

@@ -219,6 +219,9 @@ internal sealed partial class QueueConnection : IAsyncDisposable, ICommandSlotOw
         resources.SocketClosed();
     }
 
+    // Whether the receive loop runs on a thread of its own with blocking reads (DedicatedReceiveThread).
+    private bool _receiveThread;
+
     private void Start()
     {
         // Three pieces of background work end with the connection: the receive loop, the send path (ends when the
@@ -226,7 +229,18 @@ internal sealed partial class QueueConnection : IAsyncDisposable, ICommandSlotOw
         _resources.TaskStarted();
         _resources.TaskStarted();
         _resources.TaskStarted();
-        _receiveLoop = Task.Run(ReceiveLoopAsync);
+        _receiveThread = _options.DedicatedReceiveThread && _transport.CanReceiveBlocking;
+        if (_receiveThread)
+        {
+            var loop = new TaskCompletionSource<Task>(TaskCreationOptions.RunContinuationsAsynchronously);
+            var thread = new Thread(() => loop.SetResult(ReceiveLoopAsync())) { IsBackground = true, Name = $"nvmetcp rx q{QueueId}" };
+            thread.UnsafeStart();
+            _receiveLoop = loop.Task.Unwrap();
+        }
+        else
+        {
+            _receiveLoop = Task.Run(ReceiveLoopAsync);
+        }
         _timerPeriod = TimeSpan.FromMilliseconds(Math.Clamp(_options.CommandTimeout.TotalMilliseconds / 10, 10, 1000));
         _timeoutTimer = _time.CreateTimer(static s => ((QueueConnection)s!).CheckTimeouts(), this, _timerPeriod, _timerPeriod);
     }

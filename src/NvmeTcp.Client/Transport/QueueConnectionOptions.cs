@@ -42,6 +42,12 @@ internal sealed record QueueConnectionOptions
     /// <summary>Time a command may be outstanding before the association is reset.</summary>
     public TimeSpan CommandTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Receive on a thread of the connection's own that blocks in the kernel (see NvmeTcpOptions.DedicatedReceiveThreads).</summary>
+    public bool DedicatedReceiveThread { get; init; }
+
+    /// <summary>Signal completions on the receiving thread (see NvmeTcpOptions.InlineCompletions).</summary>
+    public bool InlineCompletions { get; init; }
+
     /// <summary>The clock of command deadlines and the timeout timer.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
