@@ -43,6 +43,10 @@ internal sealed record Row(string Measure, double Value, string Unit, string Lim
 internal static class Harness
 {
     private const string Nqn = "nqn.2026-11.dev.nvmetcp:bench";
+
+    // TLS rows: a fixed host and key (not a secret: a benchmark's), TLS_AES_128_GCM_SHA256.
+    private const string TlsHost = "nqn.2014-08.org.nvmexpress:uuid:00000000-0000-4000-8000-0000000be7c4";
+    private const string TlsKey = "NVMeTLSkey-1:01:VRLbtnN9AQb2WXW3c9+wEf/DRLz0QuLdbYvEhwtdWwNf9LrZ:";
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
 
     private static string Self => Path.Combine(AppContext.BaseDirectory, "nvmetcp-bench.dll");
@@ -70,6 +74,8 @@ internal static class Harness
         Console.WriteLine();
         Console.WriteLine("(b) nvmetcp perf against nvmetcp serve (null namespace, 4096-byte blocks):");
         var rows = new List<Row>();
+        double plainQd32 = 0;
+        double plainRead = 0;
         await using (var target = ChildProcess.Start(Cli, ["serve", "--listen", "127.0.0.1:0", "--nqn", Nqn, "-n", "1:1TiB:4096:null", "--no-discovery", "--max-io-queues", "8", "--max-queue-size", "128"]))
         {
             var port = ParsePort(await target.FirstLineAsync(StartTimeout).ConfigureAwait(false));
@@ -81,7 +87,8 @@ internal static class Harness
             rows.Add(new("4 KiB randread QD1, 1 queue: p50 latency", latency.GetProperty("p50").GetDouble(), "µs", "QD1 p50 RTT", rttP50, "µs", latency.GetProperty("p50").GetDouble() / rttP50, "<= 2.0", latency.GetProperty("p50").GetDouble() / rttP50 <= 2.0));
 
             var qd32 = await BestOfAsync(settings, port, "randread", "4k", depth: 32, queues: 1, digest: false, Iops).ConfigureAwait(false);
-            AddThroughput(rows, "4 KiB randread QD32, 1 queue", qd32.GetProperty("iops").GetDouble(), "IOPS", "pipelined depth 32", pipelined, "msg/s", 0.5);
+            plainQd32 = qd32.GetProperty("iops").GetDouble();
+            AddThroughput(rows, "4 KiB randread QD32, 1 queue", plainQd32, "IOPS", "pipelined depth 32", pipelined, "msg/s", 0.5);
             var qd32x2 = await BestOfAsync(settings, port, "randread", "4k", depth: 32, queues: 2, digest: false, Iops).ConfigureAwait(false);
             AddThroughput(rows, "4 KiB randread QD32, 2 queues", qd32x2.GetProperty("iops").GetDouble(), "IOPS", "pipelined depth 32", pipelined, "msg/s", 0.5);
 
@@ -89,6 +96,11 @@ internal static class Harness
             {
                 var run = await BestOfAsync(settings, port, pattern, "128k", depth: 8, queues: 1, digest, r => r.GetProperty("mib_per_sec").GetDouble()).ConfigureAwait(false);
                 var goal = pattern == "read" ? (digest ? 0.5 : 0.6) : (double?)null;
+                if (pattern == "read" && !digest)
+                {
+                    plainRead = run.GetProperty("mib_per_sec").GetDouble();
+                }
+
                 AddThroughput(rows, Invariant($"128 KiB sequential {pattern} QD8, 1 queue{(digest ? ", data digest" : "")}"), run.GetProperty("mib_per_sec").GetDouble(), "MiB/s", "one stream", streamMiB, "MiB/s", goal);
             }
 
@@ -96,6 +108,21 @@ internal static class Harness
             rows.Add(new("client CPU per 4 KiB read (QD32, 1 queue)", cpu, "µs", "Linux host driver budget", 4.3, "µs", cpu / 4.3, "<= 1.0", cpu <= 4.3));
             var cpuQd1 = qd1.GetProperty("cpu_us_per_io").GetDouble();
             rows.Add(new("client CPU per 4 KiB read (QD1, 1 queue)", cpuQd1, "µs", "Linux host driver budget", 4.3, "µs", cpuQd1 / 4.3, "", null));
+        }
+
+        // The same target with TLS required on its port (every queue inside TLS 1.3, TLS_AES_128_GCM_SHA256), in the
+        // same run as the plain rows above, so the ratios compare like with like.
+        await using (var target = ChildProcess.Start(Cli, ["serve", "--listen", "127.0.0.1:0", "--nqn", Nqn, "-n", "1:1TiB:4096:null", "--no-discovery", "--max-io-queues", "8", "--max-queue-size", "128", "--allow-host", TlsHost, "--tls-key", TlsKey, "--tls-required"]))
+        {
+            var port = ParsePort(await target.FirstLineAsync(StartTimeout).ConfigureAwait(false));
+            Console.WriteLine(Invariant($"  target: nvmetcp serve with TLS required, PID {target.Id}, port {port}"));
+            string[] tls = ["-q", TlsHost, "--tls-key", TlsKey];
+            var qd32 = await BestOfAsync(settings, [port], "randread", "4k", depth: 32, queues: 1, digest: false, Iops, null, tls).ConfigureAwait(false);
+            AddThroughput(rows, "4 KiB randread QD32, 1 queue, TLS", qd32.GetProperty("iops").GetDouble(), "IOPS", "the same, plain TCP", plainQd32, "IOPS", null);
+            var read = await BestOfAsync(settings, [port], "read", "128k", depth: 8, queues: 1, digest: false, r => r.GetProperty("mib_per_sec").GetDouble(), null, tls).ConfigureAwait(false);
+            var mib = read.GetProperty("mib_per_sec").GetDouble();
+            AddThroughput(rows, "128 KiB sequential read QD8, 1 queue, TLS", mib, "MiB/s", "one stream", streamMiB, "MiB/s", 0.5);
+            AddThroughput(rows, "128 KiB sequential read QD8, 1 queue, TLS vs plain", mib, "MiB/s", "the same, plain TCP", plainRead, "MiB/s", null);
         }
 
         // The same target serving the subsystem on two ports, read through NvmeSubsystem with one queue per path.
@@ -189,12 +216,12 @@ internal static class Harness
     private static Task<JsonElement> BestOfAsync(HarnessSettings settings, int port, string pattern, string size, int depth, int queues, bool digest, Func<JsonElement, double> score) =>
         BestOfAsync(settings, [port], pattern, size, depth, queues, digest, score, null);
 
-    private static async Task<JsonElement> BestOfAsync(HarnessSettings settings, int[] ports, string pattern, string size, int depth, int queues, bool digest, Func<JsonElement, double> score, string? policy)
+    private static async Task<JsonElement> BestOfAsync(HarnessSettings settings, int[] ports, string pattern, string size, int depth, int queues, bool digest, Func<JsonElement, double> score, string? policy, string[]? extra = null)
     {
         JsonElement? best = null;
         for (var i = 0; i < settings.Repeat; i++)
         {
-            var run = await PerfAsync(settings, ports, pattern, size, depth, queues, digest, policy).ConfigureAwait(false);
+            var run = await PerfAsync(settings, ports, pattern, size, depth, queues, digest, policy, extra).ConfigureAwait(false);
             if (best is not { } b || score(run) > score(b))
             {
                 best = run;
@@ -204,7 +231,7 @@ internal static class Harness
         return best!.Value;
     }
 
-    private static async Task<JsonElement> PerfAsync(HarnessSettings settings, int[] ports, string pattern, string size, int depth, int queues, bool digest, string? policy)
+    private static async Task<JsonElement> PerfAsync(HarnessSettings settings, int[] ports, string pattern, string size, int depth, int queues, bool digest, string? policy, string[]? extra)
     {
         var arguments = new List<string> { "perf" };
         foreach (var port in ports)
@@ -229,12 +256,14 @@ internal static class Harness
             arguments.Add("--data-digest");
         }
 
+        arguments.AddRange(extra ?? []);
+
         await using var client = ChildProcess.Start(Cli, arguments);
         var output = await client.OutputAsync(TimeSpan.FromSeconds(settings.Seconds + settings.Warmup + 60)).ConfigureAwait(false);
         using var json = JsonDocument.Parse(output);
         var root = json.RootElement.Clone();
         var latency = root.GetProperty("latency_us");
-        Console.WriteLine(Invariant($"  {pattern,-9} {size,4} QD{depth,-2} {queues} queue(s){(digest ? " +DDGST" : "       ")}{(ports.Length > 1 ? $" {ports.Length} paths" : string.Empty)}: {root.GetProperty("iops").GetDouble(),10:N0} IOPS {root.GetProperty("mib_per_sec").GetDouble(),8:N1} MiB/s  lat mean {latency.GetProperty("mean").GetDouble():N1} p50 {latency.GetProperty("p50").GetDouble():N1} p99 {latency.GetProperty("p99").GetDouble():N1} µs  CPU {root.GetProperty("cpu_us_per_io").GetDouble():N2} µs/IO"));
+        Console.WriteLine(Invariant($"  {pattern,-9} {size,4} QD{depth,-2} {queues} queue(s){(digest ? " +DDGST" : "       ")}{(extra is { Length: > 0 } ? " TLS" : string.Empty)}{(ports.Length > 1 ? $" {ports.Length} paths" : string.Empty)}: {root.GetProperty("iops").GetDouble(),10:N0} IOPS {root.GetProperty("mib_per_sec").GetDouble(),8:N1} MiB/s  lat mean {latency.GetProperty("mean").GetDouble():N1} p50 {latency.GetProperty("p50").GetDouble():N1} p99 {latency.GetProperty("p99").GetDouble():N1} µs  CPU {root.GetProperty("cpu_us_per_io").GetDouble():N2} µs/IO"));
         return root;
     }
 

@@ -115,11 +115,11 @@ internal sealed class TlsPskChannel : IDisposable
     /// <exception cref="TlsChannelException">The handshake failed (alert sent or received, or the peer closed).</exception>
     /// <exception cref="SocketException">The socket failed.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired (the caller's deadline).</exception>
-    public static async Task<TlsPskChannel> ConnectAsync(Socket socket, NvmeTlsPsk psk, CancellationToken cancellationToken)
+    public static async Task<TlsPskChannel> ConnectAsync(Socket socket, NvmeTlsPsk psk, CancellationToken cancellationToken, bool? netAesGcm = null)
     {
         var protocol = new TlsClientProtocol();
         var channel = new TlsPskChannel(socket, protocol);
-        var client = new PskClient(NewCrypto(), psk);
+        var client = new PskClient(NewCrypto(netAesGcm), psk);
         channel._peer = client;
         try
         {
@@ -139,11 +139,11 @@ internal sealed class TlsPskChannel : IDisposable
     /// the handshake fails). The socket's first byte should already have been seen to be a TLS handshake record.
     /// </summary>
     /// <exception cref="TlsChannelException">The handshake failed.</exception>
-    public static async Task<TlsPskChannel> AcceptAsync(Socket socket, Func<string, NvmeTlsPsk?> lookup, CancellationToken cancellationToken)
+    public static async Task<TlsPskChannel> AcceptAsync(Socket socket, Func<string, NvmeTlsPsk?> lookup, CancellationToken cancellationToken, bool? netAesGcm = null)
     {
         var protocol = new TlsServerProtocol();
         var channel = new TlsPskChannel(socket, protocol);
-        var server = new PskServer(NewCrypto(), lookup);
+        var server = new PskServer(NewCrypto(netAesGcm), lookup);
         channel._peer = server;
         try
         {
@@ -164,7 +164,12 @@ internal sealed class TlsPskChannel : IDisposable
         }
     }
 
-    private static BcTlsCrypto NewCrypto() => new(new SecureRandom());
+    /// <summary>Whether record protection uses .NET's AesGcm (<see cref="AesGcmTlsCrypto"/>) when not told otherwise.</summary>
+    public const bool DefaultNetAesGcm = true;
+
+    // netAesGcm: the A/B switch of the benchmarks; null takes the default.
+    private static BcTlsCrypto NewCrypto(bool? netAesGcm) =>
+        (netAesGcm ?? DefaultNetAesGcm) && AesGcmTlsCrypto.IsSupported ? new AesGcmTlsCrypto(new SecureRandom()) : new BcTlsCrypto(new SecureRandom());
 
     private async Task HandshakeAsync(CancellationToken cancellationToken)
     {
