@@ -121,17 +121,9 @@ internal sealed class TlsPskChannel : IDisposable
         var channel = new TlsPskChannel(socket, protocol);
         var client = new PskClient(NewCrypto(netAesGcm), psk);
         channel._peer = client;
-        try
-        {
-            channel.Guard(() => protocol.Connect(client));
-            await channel.HandshakeAsync(cancellationToken).ConfigureAwait(false);
-            return channel;
-        }
-        catch
-        {
-            channel.DisposeBuffers();
-            throw;
-        }
+        channel.Guard(() => protocol.Connect(client));
+        await channel.HandshakeAsync(cancellationToken).ConfigureAwait(false);
+        return channel;
     }
 
     /// <summary>
@@ -154,12 +146,6 @@ internal sealed class TlsPskChannel : IDisposable
         catch (TlsChannelException e)
         {
             e.OfferedIdentities = [.. server.Offered];
-            channel.DisposeBuffers();
-            throw;
-        }
-        catch
-        {
-            channel.DisposeBuffers();
             throw;
         }
     }
@@ -345,6 +331,9 @@ internal sealed class TlsPskChannel : IDisposable
                     return;
                 }
 
+                // Sealed and taken out in one hold of the lock, so that output pending outside it is only ever what the
+                // receiver's input produced (which the receiver then sends), never half of a send.
+                int length;
                 lock (_lock)
                 {
                     try
@@ -355,8 +344,11 @@ internal sealed class TlsPskChannel : IDisposable
                     {
                         throw Map(e);
                     }
+
+                    length = _tls.ReadOutput(_txRecords, 0, _txRecords.Length);
                 }
 
+                await SendRecordsAsync(length, cancellationToken).ConfigureAwait(false);
                 await FlushAsync(cancellationToken).ConfigureAwait(false);
             }
         }
@@ -382,12 +374,17 @@ internal sealed class TlsPskChannel : IDisposable
                 return;
             }
 
-            var data = _txRecords.AsMemory(0, length);
-            while (!data.IsEmpty)
-            {
-                var sent = await _socket.SendAsync(data, SocketFlags.None, cancellationToken).ConfigureAwait(false);
-                data = data[sent..];
-            }
+            await SendRecordsAsync(length, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async ValueTask SendRecordsAsync(int length, CancellationToken cancellationToken)
+    {
+        var data = _txRecords.AsMemory(0, length);
+        while (!data.IsEmpty)
+        {
+            var sent = await _socket.SendAsync(data, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            data = data[sent..];
         }
     }
 
@@ -444,17 +441,12 @@ internal sealed class TlsPskChannel : IDisposable
     }
 
     /// <inheritdoc/>
-    public void Dispose()
-    {
-        _socket.Dispose();
-        DisposeBuffers();
-    }
-
-    private void DisposeBuffers()
-    {
-        // The records hold ciphertext only, and the plaintext scratch holds PDUs (not keys): nothing to wipe.
-        _sendGate.Dispose();
-    }
+    /// <remarks>
+    /// The records hold ciphertext only, and the plaintext scratch PDUs (no keys): nothing to wipe. The send gate is
+    /// not disposed: a sender or receiver may still be leaving it after an abort, and a SemaphoreSlim whose wait
+    /// handle was never asked for holds nothing to release.
+    /// </remarks>
+    public void Dispose() => _socket.Dispose();
 
     private static int Suite(NvmeTlsPskHash hash) =>
         hash == NvmeTlsPskHash.Sha384 ? Org.BouncyCastle.Tls.CipherSuite.TLS_AES_256_GCM_SHA384 : Org.BouncyCastle.Tls.CipherSuite.TLS_AES_128_GCM_SHA256;
