@@ -15,7 +15,7 @@ public sealed class BenchSmokeTests
     {
         var (exit, output) = await RunAsync("NvmeTcp.Client.Benchmarks.dll", "--smoke", "--filter", "*");
         Assert.True(exit == 0, output);
-        foreach (var method in new[] { "EncodeCapsuleCmd", "DecodeC2HDataHeader", "OneShot", "IncrementalIn4KiBPieces", "ReadAsync", "WriteAsync", "WriteZeroesAsync", "DeallocateAsync", "IoPassthruFlushAsync" })
+        foreach (var method in new[] { "EncodeCapsuleCmd", "DecodeC2HDataHeader", "OneShot", "IncrementalIn4KiBPieces", "ReadAsync", "WriteAsync", "WriteZeroesAsync", "DeallocateAsync", "IoPassthruFlushAsync", "Read4KAsync", "Write4KAsync", "SealSendReceiveOpenAsync", "SealAndOpen" })
         {
             Assert.Contains($"| {method} ", output, StringComparison.Ordinal);
         }
@@ -37,6 +37,7 @@ public sealed class BenchSmokeTests
             "128 KiB sequential read QD8, 1 queue ", "128 KiB sequential read QD8, 1 queue, data digest",
             "128 KiB sequential write QD8, 1 queue ", "128 KiB sequential write QD8, 1 queue, data digest",
             "client CPU per 4 KiB read (QD32, 1 queue)",
+            "4 KiB randread QD32, 1 queue, TLS", "128 KiB sequential read QD8, 1 queue, TLS ", "128 KiB sequential read QD8, 1 queue, TLS vs plain",
         })
         {
             Assert.Contains(line, output, StringComparison.Ordinal);
