@@ -88,6 +88,10 @@ internal static class Harness
 
     private const double TargetCpuGoal = 15;
 
+    // TLS rows: a fixed host and key (not a secret: a benchmark's), TLS_AES_128_GCM_SHA256.
+    private const string TlsHost = "nqn.2014-08.org.nvmexpress:uuid:00000000-0000-4000-8000-0000000be7c4";
+    private const string TlsKey = "NVMeTLSkey-1:01:VRLbtnN9AQb2WXW3c9+wEf/DRLz0QuLdbYvEhwtdWwNf9LrZ:";
+
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
 
     private static string Self => Path.Combine(AppContext.BaseDirectory, "nvmetcp-bench.dll");
@@ -178,6 +182,8 @@ internal static class Harness
         var rttP50 = limits["qd1"]["rtt_p50_us"];
         var pipelined = limits["qd32"]["messages_per_sec"];
         var rows = new List<Row>();
+        double plainQd32 = 0;
+        double plainRead = 0;
         await using (var target = ChildProcess.Start(Cli, ["serve", "--listen", "127.0.0.1:0", "--nqn", Nqn, "-n", "1:1TiB:4096:null", "--no-discovery", "--max-io-queues", "8", "--max-queue-size", "128"]))
         {
             var port = ParsePort(await target.FirstLineAsync(StartTimeout).ConfigureAwait(false));
@@ -188,6 +194,7 @@ internal static class Harness
             rows.Add(WithCpu(new("4 KiB randread QD1, 1 queue: p50 latency", qd1.Latency("p50"), "µs", "QD1 p50 RTT", rttP50, "µs", qd1.Latency("p50") / rttP50, "<= 2.0", qd1.Latency("p50") / rttP50 <= 2.0), qd1));
 
             var qd32 = await BestOfAsync(settings, target, port, "randread", "4k", depth: 32, queues: 1, digest: false, Iops).ConfigureAwait(false);
+            plainQd32 = qd32.Iops;
             rows.Add(Throughput("4 KiB randread QD32, 1 queue", qd32, qd32.Iops, "IOPS", "pipelined depth 32", pipelined, "msg/s", 0.5));
             var qd32x2 = await BestOfAsync(settings, target, port, "randread", "4k", depth: 32, queues: 2, digest: false, Iops).ConfigureAwait(false);
             rows.Add(Throughput("4 KiB randread QD32, 2 queues", qd32x2, qd32x2.Iops, "IOPS", "pipelined depth 32", pipelined, "msg/s", 0.5));
@@ -196,6 +203,11 @@ internal static class Harness
             {
                 var run = await BestOfAsync(settings, target, port, pattern, "128k", depth: 8, queues: 1, digest, r => r.MiBPerSecond).ConfigureAwait(false);
                 var goal = pattern == "read" ? (digest ? 0.5 : 0.6) : (double?)null;
+                if (pattern == "read" && !digest)
+                {
+                    plainRead = run.MiBPerSecond;
+                }
+
                 rows.Add(Throughput(Invariant($"128 KiB sequential {pattern} QD8, 1 queue{(digest ? ", data digest" : "")}"), run, run.MiBPerSecond, "MiB/s", "one stream, best placement", streamMiB, "MiB/s", goal));
             }
 
@@ -211,6 +223,20 @@ internal static class Harness
             var targetQd32 = qd32.TargetCpuUsPerIo;
             var core = qd32.Iops > 0 ? 1_000_000 / qd32.Iops : double.NaN;
             rows.Add(WithCpu(new("target CPU per 4 KiB read (QD32, 1 queue)", targetQd32, "µs", "one core at this IOPS", core, "µs", targetQd32 / core, "", null), qd32));
+        }
+
+        // The same target with TLS required on its port (every queue inside TLS 1.3, TLS_AES_128_GCM_SHA256), in the
+        // same run as the plain rows above, so the ratios compare like with like.
+        await using (var target = ChildProcess.Start(Cli, ["serve", "--listen", "127.0.0.1:0", "--nqn", Nqn, "-n", "1:1TiB:4096:null", "--no-discovery", "--max-io-queues", "8", "--max-queue-size", "128", "--allow-host", TlsHost, "--tls-key", TlsKey, "--tls-required"]))
+        {
+            var port = ParsePort(await target.FirstLineAsync(StartTimeout).ConfigureAwait(false));
+            Console.WriteLine(Invariant($"  target: nvmetcp serve with TLS required, PID {target.Id}, port {port}"));
+            string[] tls = ["-q", TlsHost, "--tls-key", TlsKey];
+            var qd32 = await BestOfAsync(settings, target, [port], "randread", "4k", depth: 32, queues: 1, digest: false, Iops, null, tls).ConfigureAwait(false);
+            rows.Add(Throughput("4 KiB randread QD32, 1 queue, TLS", qd32, qd32.Iops, "IOPS", "the same, plain TCP", plainQd32, "IOPS", null));
+            var read = await BestOfAsync(settings, target, [port], "read", "128k", depth: 8, queues: 1, digest: false, r => r.MiBPerSecond, null, tls).ConfigureAwait(false);
+            rows.Add(Throughput("128 KiB sequential read QD8, 1 queue, TLS", read, read.MiBPerSecond, "MiB/s", "one stream, best placement", streamMiB, "MiB/s", 0.5));
+            rows.Add(Throughput("128 KiB sequential read QD8, 1 queue, TLS vs plain", read, read.MiBPerSecond, "MiB/s", "the same, plain TCP", plainRead, "MiB/s", null));
         }
 
         // The same target serving the subsystem on two ports, read through NvmeSubsystem with one queue per path.
@@ -328,12 +354,12 @@ internal static class Harness
     private static Task<PerfRun> BestOfAsync(HarnessSettings settings, ChildProcess target, int port, string pattern, string size, int depth, int queues, bool digest, Func<PerfRun, double> score) =>
         BestOfAsync(settings, target, [port], pattern, size, depth, queues, digest, score, null);
 
-    private static async Task<PerfRun> BestOfAsync(HarnessSettings settings, ChildProcess target, int[] ports, string pattern, string size, int depth, int queues, bool digest, Func<PerfRun, double> score, string? policy)
+    private static async Task<PerfRun> BestOfAsync(HarnessSettings settings, ChildProcess target, int[] ports, string pattern, string size, int depth, int queues, bool digest, Func<PerfRun, double> score, string? policy, string[]? extra = null)
     {
         PerfRun? best = null;
         for (var i = 0; i < settings.Repeat; i++)
         {
-            var run = await PerfAsync(settings, target, ports, pattern, size, depth, queues, digest, policy).ConfigureAwait(false);
+            var run = await PerfAsync(settings, target, ports, pattern, size, depth, queues, digest, policy, extra).ConfigureAwait(false);
             if (best is null || score(run) > score(best))
             {
                 best = run;
@@ -343,7 +369,7 @@ internal static class Harness
         return best!;
     }
 
-    private static async Task<PerfRun> PerfAsync(HarnessSettings settings, ChildProcess target, int[] ports, string pattern, string size, int depth, int queues, bool digest, string? policy)
+    private static async Task<PerfRun> PerfAsync(HarnessSettings settings, ChildProcess target, int[] ports, string pattern, string size, int depth, int queues, bool digest, string? policy, string[]? extra)
     {
         var arguments = new List<string> { "perf" };
         foreach (var port in ports)
@@ -368,6 +394,8 @@ internal static class Harness
             arguments.Add("--data-digest");
         }
 
+        arguments.AddRange(extra ?? []);
+
         // The target's CPU over perf's own measured window (see CpuSampler): it ends when perf's JSON arrives (perf
         // prints it before it disconnects) and lasts the JSON's "seconds", warm-up excluded as in cpu_us_per_io.
         await using var sampler = CpuSampler.Start(target);
@@ -380,7 +408,7 @@ internal static class Harness
         var targetCpu = await sampler.CpuBetweenAsync(ended - measured, ended).ConfigureAwait(false);
         var ios = root.GetProperty("ios").GetDouble();
         var run = new PerfRun(root, ios > 0 ? targetCpu.TotalMicroseconds / ios : 0);
-        Console.WriteLine(Invariant($"  {pattern,-9} {size,4} QD{depth,-2} {queues} queue(s){(digest ? " +DDGST" : "       ")}{(ports.Length > 1 ? $" {ports.Length} paths" : string.Empty)}: {run.Iops,10:N0} IOPS {run.MiBPerSecond,8:N1} MiB/s  lat mean {run.Latency("mean"):N1} p50 {run.Latency("p50"):N1} p99 {run.Latency("p99"):N1} µs  CPU {run.ClientCpuUsPerIo:N2} µs/IO, target CPU {run.TargetCpuUsPerIo:N2} µs/IO"));
+        Console.WriteLine(Invariant($"  {pattern,-9} {size,4} QD{depth,-2} {queues} queue(s){(digest ? " +DDGST" : "       ")}{(extra is { Length: > 0 } ? " TLS" : string.Empty)}{(ports.Length > 1 ? $" {ports.Length} paths" : string.Empty)}: {run.Iops,10:N0} IOPS {run.MiBPerSecond,8:N1} MiB/s  lat mean {run.Latency("mean"):N1} p50 {run.Latency("p50"):N1} p99 {run.Latency("p99"):N1} µs  CPU {run.ClientCpuUsPerIo:N2} µs/IO, target CPU {run.TargetCpuUsPerIo:N2} µs/IO"));
         return run;
     }
 

@@ -115,23 +115,15 @@ internal sealed class TlsPskChannel : IDisposable
     /// <exception cref="TlsChannelException">The handshake failed (alert sent or received, or the peer closed).</exception>
     /// <exception cref="SocketException">The socket failed.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired (the caller's deadline).</exception>
-    public static async Task<TlsPskChannel> ConnectAsync(Socket socket, NvmeTlsPsk psk, CancellationToken cancellationToken)
+    public static async Task<TlsPskChannel> ConnectAsync(Socket socket, NvmeTlsPsk psk, CancellationToken cancellationToken, bool? netAesGcm = null)
     {
         var protocol = new TlsClientProtocol();
         var channel = new TlsPskChannel(socket, protocol);
-        var client = new PskClient(NewCrypto(), psk);
+        var client = new PskClient(NewCrypto(netAesGcm), psk);
         channel._peer = client;
-        try
-        {
-            channel.Guard(() => protocol.Connect(client));
-            await channel.HandshakeAsync(cancellationToken).ConfigureAwait(false);
-            return channel;
-        }
-        catch
-        {
-            channel.DisposeBuffers();
-            throw;
-        }
+        channel.Guard(() => protocol.Connect(client));
+        await channel.HandshakeAsync(cancellationToken).ConfigureAwait(false);
+        return channel;
     }
 
     /// <summary>
@@ -139,11 +131,11 @@ internal sealed class TlsPskChannel : IDisposable
     /// the handshake fails). The socket's first byte should already have been seen to be a TLS handshake record.
     /// </summary>
     /// <exception cref="TlsChannelException">The handshake failed.</exception>
-    public static async Task<TlsPskChannel> AcceptAsync(Socket socket, Func<string, NvmeTlsPsk?> lookup, CancellationToken cancellationToken)
+    public static async Task<TlsPskChannel> AcceptAsync(Socket socket, Func<string, NvmeTlsPsk?> lookup, CancellationToken cancellationToken, bool? netAesGcm = null)
     {
         var protocol = new TlsServerProtocol();
         var channel = new TlsPskChannel(socket, protocol);
-        var server = new PskServer(NewCrypto(), lookup);
+        var server = new PskServer(NewCrypto(netAesGcm), lookup);
         channel._peer = server;
         try
         {
@@ -154,17 +146,16 @@ internal sealed class TlsPskChannel : IDisposable
         catch (TlsChannelException e)
         {
             e.OfferedIdentities = [.. server.Offered];
-            channel.DisposeBuffers();
-            throw;
-        }
-        catch
-        {
-            channel.DisposeBuffers();
             throw;
         }
     }
 
-    private static BcTlsCrypto NewCrypto() => new(new SecureRandom());
+    /// <summary>Whether record protection uses .NET's AesGcm (<see cref="AesGcmTlsCrypto"/>) when not told otherwise.</summary>
+    public const bool DefaultNetAesGcm = true;
+
+    // netAesGcm: the A/B switch of the benchmarks; null takes the default.
+    private static BcTlsCrypto NewCrypto(bool? netAesGcm) =>
+        (netAesGcm ?? DefaultNetAesGcm) && AesGcmTlsCrypto.IsSupported ? new AesGcmTlsCrypto(new SecureRandom()) : new BcTlsCrypto(new SecureRandom());
 
     private async Task HandshakeAsync(CancellationToken cancellationToken)
     {
@@ -340,6 +331,9 @@ internal sealed class TlsPskChannel : IDisposable
                     return;
                 }
 
+                // Sealed and taken out in one hold of the lock, so that output pending outside it is only ever what the
+                // receiver's input produced (which the receiver then sends), never half of a send.
+                int length;
                 lock (_lock)
                 {
                     try
@@ -350,8 +344,11 @@ internal sealed class TlsPskChannel : IDisposable
                     {
                         throw Map(e);
                     }
+
+                    length = _tls.ReadOutput(_txRecords, 0, _txRecords.Length);
                 }
 
+                await SendRecordsAsync(length, cancellationToken).ConfigureAwait(false);
                 await FlushAsync(cancellationToken).ConfigureAwait(false);
             }
         }
@@ -377,12 +374,17 @@ internal sealed class TlsPskChannel : IDisposable
                 return;
             }
 
-            var data = _txRecords.AsMemory(0, length);
-            while (!data.IsEmpty)
-            {
-                var sent = await _socket.SendAsync(data, SocketFlags.None, cancellationToken).ConfigureAwait(false);
-                data = data[sent..];
-            }
+            await SendRecordsAsync(length, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async ValueTask SendRecordsAsync(int length, CancellationToken cancellationToken)
+    {
+        var data = _txRecords.AsMemory(0, length);
+        while (!data.IsEmpty)
+        {
+            var sent = await _socket.SendAsync(data, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            data = data[sent..];
         }
     }
 
@@ -439,17 +441,12 @@ internal sealed class TlsPskChannel : IDisposable
     }
 
     /// <inheritdoc/>
-    public void Dispose()
-    {
-        _socket.Dispose();
-        DisposeBuffers();
-    }
-
-    private void DisposeBuffers()
-    {
-        // The records hold ciphertext only, and the plaintext scratch holds PDUs (not keys): nothing to wipe.
-        _sendGate.Dispose();
-    }
+    /// <remarks>
+    /// The records hold ciphertext only, and the plaintext scratch PDUs (no keys): nothing to wipe. The send gate is
+    /// not disposed: a sender or receiver may still be leaving it after an abort, and a SemaphoreSlim whose wait
+    /// handle was never asked for holds nothing to release.
+    /// </remarks>
+    public void Dispose() => _socket.Dispose();
 
     private static int Suite(NvmeTlsPskHash hash) =>
         hash == NvmeTlsPskHash.Sha384 ? Org.BouncyCastle.Tls.CipherSuite.TLS_AES_256_GCM_SHA384 : Org.BouncyCastle.Tls.CipherSuite.TLS_AES_128_GCM_SHA256;

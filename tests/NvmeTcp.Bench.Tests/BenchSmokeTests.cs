@@ -18,7 +18,7 @@ public sealed class BenchSmokeTests
     {
         var (exit, output) = await RunAsync("NvmeTcp.Client.Benchmarks.dll", "--smoke", "--filter", "*");
         Assert.True(exit == 0, output);
-        foreach (var method in new[] { "EncodeCapsuleCmd", "DecodeC2HDataHeader", "OneShot", "IncrementalIn4KiBPieces", "ReadAsync", "WriteAsync", "WriteZeroesAsync", "DeallocateAsync", "IoPassthruFlushAsync" })
+        foreach (var method in new[] { "EncodeCapsuleCmd", "DecodeC2HDataHeader", "OneShot", "IncrementalIn4KiBPieces", "ReadAsync", "WriteAsync", "WriteZeroesAsync", "DeallocateAsync", "IoPassthruFlushAsync", "Read4KAsync", "Write4KAsync", "SealSendReceiveOpenAsync", "SealAndOpen" })
         {
             Assert.Contains($"| {method} ", output, StringComparison.Ordinal);
         }
@@ -37,6 +37,7 @@ public sealed class BenchSmokeTests
         "client CPU per 4 KiB read (QD32, 1 queue)", "client CPU per 4 KiB read (QD1, 1 queue)",
         "target CPU per 4 KiB read (QD1, 1 queue)", "target CPU per 4 KiB read (QD32, 1 queue)",
         "4 KiB randread QD32, 2 paths round-robin, 1 queue each",
+        "4 KiB randread QD32, 1 queue, TLS", "128 KiB sequential read QD8, 1 queue, TLS ", "128 KiB sequential read QD8, 1 queue, TLS vs plain",
     ];
 
     [Fact]
@@ -64,8 +65,9 @@ public sealed class BenchSmokeTests
                 Assert.Matches(@"one stream, pinned, large buffers: +[0-9,]+ MiB/s", output);
             }
 
-            // Every perf run (7 on one path, 1 on two) reports the target's CPU beside the client's; every table row both.
-            Assert.True(Regex.Count(output, @"CPU [0-9.,]+ µs/IO, target CPU [0-9.,]+ µs/IO") == 8, output);
+            // Every perf run (7 plain and 2 TLS on one path, 1 on two) reports the target's CPU beside the client's; every
+            // table row both.
+            Assert.True(Regex.Count(output, @"CPU [0-9.,]+ µs/IO, target CPU [0-9.,]+ µs/IO") == 10, output);
             var table = await File.ReadAllTextAsync(markdown);
             Assert.Contains("| Client CPU/IO | Target CPU/IO |", table, StringComparison.Ordinal);
             foreach (var row in ClientRows)

@@ -22,13 +22,17 @@ public sealed class TlsPskChannelTests
         return NvmeTlsKey.Create(key, hash).DeriveTlsPsk(host, "nqn.psk-test-subsys", version);
     }
 
+    // The last two: one end seals with .NET's AesGcm, the other opens with BouncyCastle's GCM, and back.
     [Theory]
-    [InlineData(NvmeTlsPskHash.Sha256, "TLS_AES_128_GCM_SHA256")]
-    [InlineData(NvmeTlsPskHash.Sha384, "TLS_AES_256_GCM_SHA384")]
-    public async Task Handshake_selects_the_psks_suite_and_data_flows_both_ways_at_once(NvmeTlsPskHash hash, string suite)
+    [InlineData(NvmeTlsPskHash.Sha256, "TLS_AES_128_GCM_SHA256", true, true)]
+    [InlineData(NvmeTlsPskHash.Sha384, "TLS_AES_256_GCM_SHA384", true, true)]
+    [InlineData(NvmeTlsPskHash.Sha256, "TLS_AES_128_GCM_SHA256", false, false)]
+    [InlineData(NvmeTlsPskHash.Sha256, "TLS_AES_128_GCM_SHA256", true, false)]
+    [InlineData(NvmeTlsPskHash.Sha384, "TLS_AES_256_GCM_SHA384", false, true)]
+    public async Task Handshake_selects_the_psks_suite_and_data_flows_both_ways_at_once(NvmeTlsPskHash hash, string suite, bool clientAesGcm, bool serverAesGcm)
     {
         var psk = Psk(hash);
-        var (client, server) = await PairAsync(psk, id => id == psk.Identity ? psk : null);
+        var (client, server) = await PairAsync(psk, id => id == psk.Identity ? psk : null, clientAesGcm, serverAesGcm);
         using (client)
         using (server)
         {
@@ -121,11 +125,13 @@ public sealed class TlsPskChannelTests
         await plain;
     }
 
-    [Fact]
-    public async Task A_hostile_record_after_the_handshake_fails_the_receive_promptly()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_hostile_record_after_the_handshake_fails_the_receive_promptly(bool netAesGcm)
     {
         var psk = Psk(NvmeTlsPskHash.Sha256);
-        var (client, server) = await PairAsync(psk, _ => psk);
+        var (client, server) = await PairAsync(psk, _ => psk, netAesGcm, netAesGcm);
         using (client)
         using (server)
         {
@@ -184,7 +190,7 @@ public sealed class TlsPskChannelTests
         return listener;
     }
 
-    private static async Task<(TlsPskChannel Client, TlsPskChannel Server)> PairAsync(NvmeTlsPsk psk, Func<string, NvmeTlsPsk?> lookup)
+    private static async Task<(TlsPskChannel Client, TlsPskChannel Server)> PairAsync(NvmeTlsPsk psk, Func<string, NvmeTlsPsk?> lookup, bool? clientAesGcm = null, bool? serverAesGcm = null)
     {
         using var listener = Listen();
         using var timeout = new CancellationTokenSource(Bound);
@@ -192,8 +198,8 @@ public sealed class TlsPskChannelTests
         var accept = listener.AcceptAsync(timeout.Token).AsTask();
         await raw.ConnectAsync(listener.LocalEndPoint!, timeout.Token);
         var serverSocket = await accept;
-        var server = TlsPskChannel.AcceptAsync(serverSocket, lookup, timeout.Token);
-        var client = await TlsPskChannel.ConnectAsync(raw, psk, timeout.Token);
+        var server = TlsPskChannel.AcceptAsync(serverSocket, lookup, timeout.Token, serverAesGcm);
+        var client = await TlsPskChannel.ConnectAsync(raw, psk, timeout.Token, clientAesGcm);
         return (client, await server);
     }
 
