@@ -211,6 +211,14 @@ internal static class Harness
                 rows.Add(Throughput(Invariant($"128 KiB sequential {pattern} QD8, 1 queue{(digest ? ", data digest" : "")}"), run, run.MiBPerSecond, "MiB/s", "one stream, best placement", streamMiB, "MiB/s", goal));
             }
 
+            // The same with the client's opt-in receive settings (a receive thread per queue, completions on it):
+            // NvmeTcpOptions.DedicatedReceiveThreads and InlineCompletions, off by default.
+            string[] receive = ["--receive-thread", "--inline-completions"];
+            var qd1Thread = await BestOfAsync(settings, target, [port], "randread", "4k", depth: 1, queues: 1, digest: false, r => -r.Latency("mean"), null, receive).ConfigureAwait(false);
+            rows.Add(WithCpu(new("4 KiB randread QD1, 1 queue, receive thread + inline: mean latency", qd1Thread.Latency("mean"), "µs", "QD1 mean RTT", rtt, "µs", qd1Thread.Latency("mean") / rtt, "<= 1.2", qd1Thread.Latency("mean") / rtt <= 1.2), qd1Thread));
+            var qd32Thread = await BestOfAsync(settings, target, [port], "randread", "4k", depth: 32, queues: 1, digest: false, Iops, null, receive).ConfigureAwait(false);
+            rows.Add(Throughput("4 KiB randread QD32, 1 queue, receive thread + inline", qd32Thread, qd32Thread.Iops, "IOPS", "pipelined depth 32", pipelined, "msg/s", 0.9));
+
             var cpu = qd32.ClientCpuUsPerIo;
             rows.Add(WithCpu(new("client CPU per 4 KiB read (QD32, 1 queue)", cpu, "µs", "Linux host driver budget", 4.3, "µs", cpu / 4.3, "<= 1.0", cpu <= 4.3), qd32));
             var cpuQd1 = qd1.ClientCpuUsPerIo;
@@ -408,7 +416,7 @@ internal static class Harness
         var targetCpu = await sampler.CpuBetweenAsync(ended - measured, ended).ConfigureAwait(false);
         var ios = root.GetProperty("ios").GetDouble();
         var run = new PerfRun(root, ios > 0 ? targetCpu.TotalMicroseconds / ios : 0);
-        Console.WriteLine(Invariant($"  {pattern,-9} {size,4} QD{depth,-2} {queues} queue(s){(digest ? " +DDGST" : "       ")}{(extra is { Length: > 0 } ? " TLS" : string.Empty)}{(ports.Length > 1 ? $" {ports.Length} paths" : string.Empty)}: {run.Iops,10:N0} IOPS {run.MiBPerSecond,8:N1} MiB/s  lat mean {run.Latency("mean"):N1} p50 {run.Latency("p50"):N1} p99 {run.Latency("p99"):N1} µs  CPU {run.ClientCpuUsPerIo:N2} µs/IO, target CPU {run.TargetCpuUsPerIo:N2} µs/IO"));
+        Console.WriteLine(Invariant($"  {pattern,-9} {size,4} QD{depth,-2} {queues} queue(s){(digest ? " +DDGST" : "       ")}{(extra?.Contains("--tls-key") == true ? " TLS" : string.Empty)}{(extra?.Contains("--receive-thread") == true ? " rx-thread+inline" : string.Empty)}{(ports.Length > 1 ? $" {ports.Length} paths" : string.Empty)}: {run.Iops,10:N0} IOPS {run.MiBPerSecond,8:N1} MiB/s  lat mean {run.Latency("mean"):N1} p50 {run.Latency("p50"):N1} p99 {run.Latency("p99"):N1} µs  CPU {run.ClientCpuUsPerIo:N2} µs/IO, target CPU {run.TargetCpuUsPerIo:N2} µs/IO"));
         return run;
     }
 

@@ -37,6 +37,7 @@ public sealed class BenchSmokeTests
         "client CPU per 4 KiB read (QD32, 1 queue)", "client CPU per 4 KiB read (QD1, 1 queue)",
         "target CPU per 4 KiB read (QD1, 1 queue)", "target CPU per 4 KiB read (QD32, 1 queue)",
         "4 KiB randread QD32, 2 paths round-robin, 1 queue each",
+        "4 KiB randread QD1, 1 queue, receive thread + inline: mean latency", "4 KiB randread QD32, 1 queue, receive thread + inline",
         "4 KiB randread QD32, 1 queue, TLS", "128 KiB sequential read QD8, 1 queue, TLS ", "128 KiB sequential read QD8, 1 queue, TLS vs plain",
     ];
 
@@ -65,9 +66,9 @@ public sealed class BenchSmokeTests
                 Assert.Matches(@"one stream, pinned, large buffers: +[0-9,]+ MiB/s", output);
             }
 
-            // Every perf run (7 plain and 2 TLS on one path, 1 on two) reports the target's CPU beside the client's; every
+            // Every perf run (9 plain and 2 TLS on one path, 1 on two) reports the target's CPU beside the client's; every
             // table row both.
-            Assert.True(Regex.Count(output, @"CPU [0-9.,]+ µs/IO, target CPU [0-9.,]+ µs/IO") == 10, output);
+            Assert.True(Regex.Count(output, @"CPU [0-9.,]+ µs/IO, target CPU [0-9.,]+ µs/IO") == 12, output);
             var table = await File.ReadAllTextAsync(markdown);
             Assert.Contains("| Client CPU/IO | Target CPU/IO |", table, StringComparison.Ordinal);
             foreach (var row in ClientRows)

@@ -92,4 +92,30 @@ public sealed class ReceiveModeTests
 
         await Leaks.AssertNoneAsync(resources);
     }
+
+    [Fact]
+    public async Task A_refused_connect_with_dedicated_receive_threads_fails_typed_and_leaves_nothing()
+    {
+        // A port nothing listens on: the blocking transport's non-blocking connect and poll see the refusal.
+        int port;
+        using (var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
+        {
+            listener.Start();
+            port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        }
+
+        var resources = new ResourceCounters();
+        var options = new NvmeTcpOptions
+        {
+            Address = "127.0.0.1",
+            Port = port,
+            SubsystemNqn = LoopbackTarget.Nqn,
+            DedicatedReceiveThreads = true,
+            ControllerLossTimeout = TimeSpan.Zero,
+            Resources = resources,
+        };
+        var e = await Assert.ThrowsAsync<NvmeTransportException>(() => NvmeController.ConnectAsync(options).WaitAsync(LoopbackTarget.Bound));
+        Assert.Contains("refused", e.Message, StringComparison.OrdinalIgnoreCase);
+        await Leaks.AssertNoneAsync(resources);
+    }
 }

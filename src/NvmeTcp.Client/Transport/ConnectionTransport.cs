@@ -96,27 +96,6 @@ internal sealed class SocketTransport : ConnectionTransport
         _socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken);
 
     /// <inheritdoc/>
-    public override bool CanReceiveBlocking => true;
-
-    /// <inheritdoc/>
-    public override int ReceiveBlocking(Span<byte> buffer, CancellationToken cancellationToken)
-    {
-        // poll(2) then recv(2): the thread sleeps in the kernel, with no epoll thread or thread pool hop in between
-        // (the socket is non-blocking once it has been used asynchronously, so a plain Receive would wait on .NET's
-        // event loop instead). The timeout only bounds how long a cancellation may go unseen; Abort's shutdown wakes
-        // the poll at once.
-        while (!_socket.Poll(PollInterval, SelectMode.SelectRead))
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-        }
-
-        cancellationToken.ThrowIfCancellationRequested();
-        return _socket.Receive(buffer, SocketFlags.None);
-    }
-
-    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
-
-    /// <inheritdoc/>
     public override ValueTask SendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
         var pending = _socket.SendAsync(data, SocketFlags.None, cancellationToken);
@@ -174,6 +153,195 @@ internal sealed class SocketTransport : ConnectionTransport
         {
             _socket.Dispose();
             _gather.Dispose();
+        }
+    }
+}
+
+/// <summary>
+/// A TCP socket used only with blocking system calls, for a connection whose receive loop has a thread of its own
+/// (<see cref="QueueConnectionOptions.DedicatedReceiveThread"/>). An asynchronous operation would register the socket
+/// with .NET's event loop, whose thread then wakes and hands a work item to the thread pool for every arrival even
+/// when nobody waits: that hop, and the pool thread's spinning after it, were most of the CPU per I/O at low depth.
+/// </summary>
+/// <remarks>
+/// The connect is non-blocking plus poll(2), on a pool thread, within the caller's deadline. Sends are blocking
+/// send(2)/sendmsg(2) on the sender's thread: they return at once while the socket buffer has room and wait in the
+/// kernel when it has not (as a kernel initiator's send does). The few receives before the receive thread starts
+/// (ICResp) run on a pool thread.
+/// </remarks>
+internal sealed class BlockingSocketTransport : ConnectionTransport
+{
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
+
+    private readonly Socket _socket;
+    private readonly List<ArraySegment<byte>> _segments = new(3);
+
+    private BlockingSocketTransport(Socket socket, EndPoint remote)
+    {
+        _socket = socket;
+        RemoteEndPoint = remote;
+    }
+
+    /// <inheritdoc/>
+    public override EndPoint RemoteEndPoint { get; }
+
+    /// <inheritdoc/>
+    public override bool CanReceiveBlocking => true;
+
+    /// <summary>Opens a TCP connection to <paramref name="endPoint"/> without ever using the socket asynchronously.</summary>
+    /// <exception cref="SocketException">The connection was refused or could not be made.</exception>
+    public static Task<BlockingSocketTransport> ConnectAsync(EndPoint endPoint, CancellationToken cancellationToken) =>
+        Task.Factory.StartNew(() => Connect(endPoint, cancellationToken), cancellationToken, TaskCreationOptions.DenyChildAttach, TaskScheduler.Default);
+
+    private static BlockingSocketTransport Connect(EndPoint endPoint, CancellationToken cancellationToken)
+    {
+        var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true, Blocking = false };
+        try
+        {
+            try
+            {
+                socket.Connect(endPoint);
+            }
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.WouldBlock or SocketError.InProgress)
+            {
+                // Writable once connected or failed; SO_ERROR says which.
+                while (!socket.Poll(PollInterval, SelectMode.SelectWrite))
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                }
+
+                var error = (SocketError)(int)socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error)!;
+                if (error != SocketError.Success)
+                {
+                    throw new SocketException((int)error);
+                }
+            }
+
+            socket.Blocking = true;
+            return new BlockingSocketTransport(socket, endPoint);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <inheritdoc/>
+    public override int ReceiveBlocking(Span<byte> buffer, CancellationToken cancellationToken)
+    {
+        // The timeout only bounds how long a cancellation may go unseen; Abort's shutdown wakes the poll at once.
+        while (!_socket.Poll(PollInterval, SelectMode.SelectRead))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        return _socket.Receive(buffer, SocketFlags.None);
+    }
+
+    /// <inheritdoc/>
+    public override ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken) =>
+        new(Task.Factory.StartNew(() => ReceiveBlocking(buffer.Span, cancellationToken), cancellationToken, TaskCreationOptions.DenyChildAttach, TaskScheduler.Default));
+
+    /// <inheritdoc/>
+    public override ValueTask SendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var span = data.Span;
+            while (!span.IsEmpty)
+            {
+                span = span[_socket.Send(span, SocketFlags.None)..];
+            }
+
+            return ValueTask.CompletedTask;
+        }
+        catch (Exception e)
+        {
+            return ValueTask.FromException(e);
+        }
+    }
+
+    /// <inheritdoc/>
+    public override ValueTask SendAsync(ReadOnlyMemory<byte> first, ReadOnlyMemory<byte> second, ReadOnlyMemory<byte> third, CancellationToken cancellationToken)
+    {
+        // sendmsg(2) with three pieces needs arrays; other memory goes piece by piece.
+        if (!MemoryMarshal.TryGetArray(first, out var a) || !MemoryMarshal.TryGetArray(second, out var b) || !MemoryMarshal.TryGetArray(third, out var c))
+        {
+            return base.SendAsync(first, second, third, cancellationToken);
+        }
+
+        try
+        {
+            var total = a.Count + b.Count + c.Count;
+            _segments.Clear();
+            AddSegment(a);
+            AddSegment(b);
+            AddSegment(c);
+            var sent = _segments.Count == 0 ? 0 : _socket.Send(_segments, SocketFlags.None);
+            if (sent < total)
+            {
+                // A blocking stream socket takes it all; what it did not is sent in order, piece by piece.
+                SendRest(a, ref sent);
+                SendRest(b, ref sent);
+                SendRest(c, ref sent);
+            }
+
+            return ValueTask.CompletedTask;
+        }
+        catch (Exception e)
+        {
+            return ValueTask.FromException(e);
+        }
+    }
+
+    private void AddSegment(ArraySegment<byte> segment)
+    {
+        if (segment.Count > 0)
+        {
+            _segments.Add(segment);
+        }
+    }
+
+    // Sends what is left of `segment` after `skip` bytes of the whole were sent; consumes `skip`.
+    private void SendRest(ArraySegment<byte> segment, ref int skip)
+    {
+        if (skip >= segment.Count)
+        {
+            skip -= segment.Count;
+            return;
+        }
+
+        var span = segment.AsSpan(skip);
+        skip = 0;
+        while (!span.IsEmpty)
+        {
+            span = span[_socket.Send(span, SocketFlags.None)..];
+        }
+    }
+
+    /// <inheritdoc/>
+    public override void Abort()
+    {
+        try
+        {
+            _socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // Already reset or closed: nothing left to break.
+        }
+
+        _socket.Dispose();
+    }
+
+    /// <inheritdoc/>
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _socket.Dispose();
         }
     }
 }

@@ -118,7 +118,9 @@ internal sealed partial class QueueConnection : IAsyncDisposable, ICommandSlotOw
         {
             transport = options.Tls is { } psk
                 ? await TlsTransport.ConnectAsync(endPoint, psk, options.QueueId, timeout.Token).ConfigureAwait(false)
-                : await SocketTransport.ConnectAsync(endPoint, timeout.Token).ConfigureAwait(false);
+                : options.DedicatedReceiveThread
+                    ? await BlockingSocketTransport.ConnectAsync(endPoint, timeout.Token).ConfigureAwait(false)
+                    : await SocketTransport.ConnectAsync(endPoint, timeout.Token).ConfigureAwait(false);
         }
         catch (SocketException e)
         {
