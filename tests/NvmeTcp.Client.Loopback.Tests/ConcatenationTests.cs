@@ -1,9 +1,9 @@
-using System.Collections.Concurrent;
 using System.Net;
 using Microsoft.Extensions.Logging;
 using NvmeTcp.Protocol.Auth;
 using NvmeTcp.Target;
 using static NvmeTcp.Client.Loopback.Tests.LoopbackTarget;
+using static NvmeTcp.Client.Loopback.Tests.TestWaits;
 
 namespace NvmeTcp.Client.Loopback.Tests;
 
@@ -241,39 +241,5 @@ public sealed class ConcatenationTests
         var e = await Assert.ThrowsAsync<NvmeAuthenticationException>(() => NvmeController.ConnectAsync(Options(target)).WaitAsync(Bound));
         Assert.Equal(NvmeAuthenticationFailure.Unsupported, e.Failure);
         Assert.Contains("concatenation", e.Message, StringComparison.Ordinal);
-    }
-
-    private static async Task WaitForStateAsync(NvmeController controller, NvmeControllerState state)
-    {
-        for (var i = 0; i < 400 && controller.State != state; i++)
-        {
-            await Task.Delay(25);
-        }
-
-        Assert.Equal(state, controller.State);
-    }
-
-    /// <summary>Every log line at every level, from every category.</summary>
-    private sealed class ListLogs : ILoggerFactory, ILogger
-    {
-        public ConcurrentQueue<string> Lines { get; } = new();
-
-        public void AddProvider(ILoggerProvider provider)
-        {
-        }
-
-        public ILogger CreateLogger(string categoryName) => this;
-
-        public void Dispose()
-        {
-        }
-
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            Lines.Enqueue($"{logLevel} {eventId.Id} {formatter(state, exception)} {exception}");
     }
 }

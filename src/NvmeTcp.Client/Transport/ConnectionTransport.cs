@@ -47,6 +47,21 @@ internal abstract class ConnectionTransport : IDisposable
     /// <summary>Breaks the stream in both directions; calls in progress end with an exception.</summary>
     public abstract void Abort();
 
+    /// <summary>Shuts a socket down both ways (waking a peer and any call blocked on it), then closes it.</summary>
+    protected static void ShutdownAndClose(Socket socket)
+    {
+        try
+        {
+            socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // Already reset or closed: nothing left to break.
+        }
+
+        socket.Dispose();
+    }
+
     /// <inheritdoc/>
     public void Dispose()
     {
@@ -132,19 +147,7 @@ internal sealed class SocketTransport : ConnectionTransport
     }
 
     /// <inheritdoc/>
-    public override void Abort()
-    {
-        try
-        {
-            _socket.Shutdown(SocketShutdown.Both);
-        }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
-        {
-            // Already reset or closed: nothing left to break.
-        }
-
-        _socket.Dispose();
-    }
+    public override void Abort() => ShutdownAndClose(_socket);
 
     /// <inheritdoc/>
     protected override void Dispose(bool disposing)
@@ -322,19 +325,7 @@ internal sealed class BlockingSocketTransport : ConnectionTransport
     }
 
     /// <inheritdoc/>
-    public override void Abort()
-    {
-        try
-        {
-            _socket.Shutdown(SocketShutdown.Both);
-        }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
-        {
-            // Already reset or closed: nothing left to break.
-        }
-
-        _socket.Dispose();
-    }
+    public override void Abort() => ShutdownAndClose(_socket);
 
     /// <inheritdoc/>
     protected override void Dispose(bool disposing)
