@@ -47,6 +47,23 @@ internal abstract class ConnectionTransport : IDisposable
     /// <summary>Breaks the stream in both directions; calls in progress end with an exception.</summary>
     public abstract void Abort();
 
+    /// <summary>A connected TCP socket to <paramref name="endPoint"/> (TCP_NODELAY), closed again if the connect fails.</summary>
+    /// <exception cref="SocketException">The connection was refused or could not be made.</exception>
+    protected static async Task<Socket> ConnectSocketAsync(EndPoint endPoint, CancellationToken cancellationToken)
+    {
+        var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(endPoint, cancellationToken).ConfigureAwait(false);
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>Shuts a socket down both ways (waking a peer and any call blocked on it), then closes it.</summary>
     protected static void ShutdownAndClose(Socket socket)
     {
@@ -91,20 +108,8 @@ internal sealed class SocketTransport : ConnectionTransport
 
     /// <summary>Opens a TCP connection to <paramref name="endPoint"/>.</summary>
     /// <exception cref="SocketException">The connection was refused or could not be made.</exception>
-    public static async Task<SocketTransport> ConnectAsync(EndPoint endPoint, CancellationToken cancellationToken)
-    {
-        var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        try
-        {
-            await socket.ConnectAsync(endPoint, cancellationToken).ConfigureAwait(false);
-            return new SocketTransport(socket, endPoint);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
-    }
+    public static async Task<SocketTransport> ConnectAsync(EndPoint endPoint, CancellationToken cancellationToken) =>
+        new(await ConnectSocketAsync(endPoint, cancellationToken).ConfigureAwait(false), endPoint);
 
     /// <inheritdoc/>
     public override ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken) =>

@@ -33,17 +33,7 @@ internal sealed class TlsTransport : ConnectionTransport
     /// <exception cref="NvmeTlsException">The handshake failed; nothing was sent in the clear but the ClientHello.</exception>
     public static async Task<TlsTransport> ConnectAsync(EndPoint endPoint, NvmeTlsPsk psk, ushort queueId, CancellationToken cancellationToken)
     {
-        var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        try
-        {
-            await socket.ConnectAsync(endPoint, cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
-
+        var socket = await ConnectSocketAsync(endPoint, cancellationToken).ConfigureAwait(false);
         try
         {
             var channel = await TlsPskChannel.ConnectAsync(socket, psk, cancellationToken).ConfigureAwait(false);
