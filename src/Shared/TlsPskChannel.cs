@@ -62,8 +62,8 @@ internal sealed class TlsChannelException : IOException
 /// One receiver and one sender may run at once. The protocol object is guarded by a lock held only around
 /// BouncyCastle calls, never across an await. What reaches the socket is serialized by <see cref="_sendGate"/>, which
 /// the receiver takes too on the rare occasion that input produces output (a KeyUpdate answer, an alert).
-/// Copies: socket to <see cref="_rxRecords"/>, into BouncyCastle's input queue, decrypted into its application data
-/// queue, then out into the caller's array; BouncyCastle's non-blocking API allows no fewer.
+/// Copies: socket to <see cref="_rxRecords"/>, where each whole record is decrypted in place, into BouncyCastle's
+/// application data queue, then out into the caller's array; BouncyCastle's non-blocking API allows no fewer.
 /// </remarks>
 internal sealed class TlsPskChannel : IDisposable
 {
@@ -73,14 +73,26 @@ internal sealed class TlsPskChannel : IDisposable
     // TLS record content type handshake (RFC 8446 5.1): the first byte of a ClientHello, where an ICReq has 00h.
     public const byte HandshakeContentType = 0x16;
 
-    // Sends are encrypted and written this much plaintext at a time: four full records per system call.
-    private const int SendChunk = 4 * MaxRecordPlaintext;
+    // Sends are encrypted and written this much plaintext at a time: eight full records (a 128 KiB PDU) per system call.
+    private const int SendChunk = 8 * MaxRecordPlaintext;
+
+    // A record's header (RFC 8446 5.1: type, legacy version, length) and the most a TLS 1.3 record may carry after it
+    // (5.2: 2^14 + 256).
+    private const int RecordHeaderLength = 5;
+    private const int MaxRecordLength = RecordHeaderLength + MaxRecordPlaintext + 256;
+
+    // Ciphertext is received into this much space; a partial record is moved to the front only when less than one
+    // record's room is left behind it.
+    private const int ReceiveBufferSize = 256 * 1024;
 
     private readonly Socket _socket;
     private readonly TlsProtocol _tls;
     private readonly object _lock = new();
     private readonly SemaphoreSlim _sendGate = new(1, 1);
-    private readonly byte[] _rxRecords = GC.AllocateUninitializedArray<byte>(64 * 1024, pinned: true);
+    // Received ciphertext: [_rxStart, _rxEnd) is what has not yet gone to BouncyCastle, whole records first.
+    private readonly byte[] _rxRecords = GC.AllocateUninitializedArray<byte>(ReceiveBufferSize, pinned: true);
+    private int _rxStart;
+    private int _rxEnd;
     private readonly byte[] _txRecords = GC.AllocateUninitializedArray<byte>(SendChunk + (4 * 256), pinned: true);
     private readonly byte[] _txPlain = GC.AllocateUninitializedArray<byte>(SendChunk);
     private byte[]? _rxPlain;
@@ -169,15 +181,21 @@ internal sealed class TlsPskChannel : IDisposable
                 return;
             }
 
-            var read = await _socket.ReceiveAsync(_rxRecords, SocketFlags.None, cancellationToken).ConfigureAwait(false);
-            if (read == 0)
+            if (!await ReceiveRecordsAsync(cancellationToken).ConfigureAwait(false))
             {
                 throw new TlsChannelException(TlsChannelError.Closed, -1, "the peer closed the connection during the TLS handshake");
             }
 
             try
             {
-                Guard(() => _tls.OfferInput(_rxRecords, 0, read));
+                // Records one at a time, and none after the handshake's last: what follows it stays here, aligned on
+                // a record, for ReceiveAsync.
+                lock (_lock)
+                {
+                    while (_tls.IsHandshaking && OfferRecord())
+                    {
+                    }
+                }
             }
             catch (TlsChannelException e) when (e.Error == TlsChannelError.AlertSent)
             {
@@ -214,23 +232,17 @@ internal sealed class TlsPskChannel : IDisposable
     {
         while (true)
         {
-            if (_peerClosed)
-            {
-                return 0;
-            }
-
-            var read = await _socket.ReceiveAsync(_rxRecords, SocketFlags.None, cancellationToken).ConfigureAwait(false);
-            if (read == 0)
-            {
-                return 0;
-            }
-
+            // Whole records already received first, one at a time until one yields application data; the socket only
+            // when none is left.
             bool output;
             lock (_lock)
             {
-                Offer(read);
+                while (!_peerClosed && _tls.GetAvailableInputBytes() == 0 && OfferRecord())
+                {
+                    _peerClosed = _tls.IsClosed;
+                }
+
                 output = _tls.GetAvailableOutputBytes() > 0;
-                _peerClosed = _tls.IsClosed;
             }
 
             if (output)
@@ -252,19 +264,69 @@ internal sealed class TlsPskChannel : IDisposable
             {
                 return taken;
             }
+
+            if (_peerClosed || !await ReceiveRecordsAsync(cancellationToken).ConfigureAwait(false))
+            {
+                return 0;
+            }
         }
     }
 
-    private void Offer(int read)
+    // Receives more ciphertext behind what is held; false when the peer has closed.
+    private async ValueTask<bool> ReceiveRecordsAsync(CancellationToken cancellationToken)
     {
+        if (_rxRecords.Length - _rxEnd < MaxRecordLength)
+        {
+            // Less than a record's room left: the partial record (under MaxRecordLength) moves to the front.
+            _rxRecords.AsSpan(_rxStart, _rxEnd - _rxStart).CopyTo(_rxRecords);
+            _rxEnd -= _rxStart;
+            _rxStart = 0;
+        }
+
+        var read = await _socket.ReceiveAsync(_rxRecords.AsMemory(_rxEnd), SocketFlags.None, cancellationToken).ConfigureAwait(false);
+        _rxEnd += read;
+        return read > 0;
+    }
+
+    // Gives BouncyCastle the next whole record held, if there is one. A whole record alone takes its fast path: it is
+    // opened where it lies, with no copy into BouncyCastle's input queue. The caller holds _lock.
+    private bool OfferRecord()
+    {
+        var held = _rxEnd - _rxStart;
+        if (held < RecordHeaderLength)
+        {
+            return false;
+        }
+
+        var type = _rxRecords[_rxStart];
+        var length = RecordHeaderLength + ((_rxRecords[_rxStart + 3] << 8) | _rxRecords[_rxStart + 4]);
+        if (length > MaxRecordLength || type is < 20 or > 24 || _rxRecords[_rxStart + 1] != 3)
+        {
+            // Not a record TLS allows (too long, no content type of RFC 8446 5.1, not version 3.x; a plain NVMe/TCP
+            // PDU, say): the header alone lets BouncyCastle raise its alert before anything more is awaited.
+            length = RecordHeaderLength;
+        }
+        else if (held < length)
+        {
+            return false;
+        }
+
         try
         {
-            _tls.OfferInput(_rxRecords, 0, read);
+            _tls.OfferInput(_rxRecords, _rxStart, length);
         }
         catch (Exception e)
         {
             throw Map(e);
         }
+
+        _rxStart += length;
+        if (_rxStart == _rxEnd)
+        {
+            _rxStart = _rxEnd = 0;
+        }
+
+        return true;
     }
 
     // Moves decrypted bytes already in BouncyCastle's queue into the caller's memory.

@@ -165,6 +165,88 @@ public sealed class TlsPskChannelTests
         }
     }
 
+    [Fact]
+    public async Task Records_cut_anywhere_by_the_network_and_data_right_behind_the_handshake_arrive_whole()
+    {
+        // A relay between the ends coalesces what each sends (it waits before forwarding) and forwards it in pieces of
+        // 1 to 3,000 bytes: records arrive cut at every offset, the client's Finished shares a segment with the data
+        // sent after it, and 1.2 MB each way wraps the 256 KiB receive buffer several times.
+        var psk = Psk(NvmeTlsPskHash.Sha256);
+        using var timeout = new CancellationTokenSource(Bound);
+        using var listener = Listen();
+        using var front = Listen();
+        using var raw = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        var accepted = front.AcceptAsync(timeout.Token).AsTask();
+        await raw.ConnectAsync(front.LocalEndPoint!, timeout.Token);
+        using var relayIn = await accepted;
+        using var relayOut = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        var serverAccepted = listener.AcceptAsync(timeout.Token).AsTask();
+        await relayOut.ConnectAsync(listener.LocalEndPoint!, timeout.Token);
+        using var serverSocket = await serverAccepted;
+        var relays = Task.WhenAll(RelayAsync(relayIn, relayOut, 1, timeout.Token), RelayAsync(relayOut, relayIn, 2, timeout.Token));
+
+        var up = RandomNumberGenerator.GetBytes(1_200_000);
+        var down = RandomNumberGenerator.GetBytes(1_200_001);
+        var serverTask = Task.Run(
+            async () =>
+            {
+                using var server = await TlsPskChannel.AcceptAsync(serverSocket, _ => psk, timeout.Token);
+                var received = ReceiveExactlyAsync(server, up.Length, timeout.Token);
+                await server.SendAsync(down, timeout.Token);
+                Assert.Equal(up, await received);
+            },
+            timeout.Token);
+        using (var client = await TlsPskChannel.ConnectAsync(raw, psk, timeout.Token))
+        {
+            // Sent at once, so that it follows the client's Finished closely.
+            var send = client.SendAsync(up.AsMemory(0, 100), up.AsMemory(100, 65_000), up.AsMemory(65_100), timeout.Token).AsTask();
+            Assert.Equal(down, await ReceiveExactlyAsync(client, down.Length, timeout.Token));
+            await send;
+            await serverTask;
+        }
+
+        // Both channels are disposed, their sockets closed: the relays see the ends go.
+        await relays;
+    }
+
+    // Forwards from one socket to the other until the source closes: what has arrived after a short wait, in pieces of
+    // 1 to 3,000 bytes.
+    private static async Task RelayAsync(Socket from, Socket to, int seed, CancellationToken cancellationToken)
+    {
+        var random = new Random(seed);
+        var buffer = new byte[256 * 1024];
+        try
+        {
+            while (true)
+            {
+                var count = await from.ReceiveAsync(buffer, SocketFlags.None, cancellationToken);
+                if (count == 0)
+                {
+                    break;
+                }
+
+                await Task.Delay(5, cancellationToken);
+                while (from.Available > 0 && count < buffer.Length)
+                {
+                    count += from.Receive(buffer, count, Math.Min(from.Available, buffer.Length - count), SocketFlags.None);
+                }
+
+                for (var offset = 0; offset < count;)
+                {
+                    var piece = Math.Min(random.Next(1, 3001), count - offset);
+                    await to.SendAsync(buffer.AsMemory(offset, piece), SocketFlags.None, cancellationToken);
+                    offset += piece;
+                }
+            }
+
+            to.Shutdown(SocketShutdown.Send);
+        }
+        catch (SocketException)
+        {
+            // The other end went first.
+        }
+    }
+
     private static async Task<NvmeTlsException> ConnectTransportAsync(NvmeTlsPsk psk, Func<string, NvmeTlsPsk?> lookup)
     {
         using var listener = Listen();
