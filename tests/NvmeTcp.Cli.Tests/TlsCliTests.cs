@@ -37,6 +37,16 @@ public sealed class TlsCliTests
     }
 
     [Fact]
+    public async Task A_plain_connect_to_a_tls_port_names_the_cli_option_to_use()
+    {
+        await using var target = await StartAsync();
+        var run = await Cli.RunAsync(["id-ctrl", .. Connection(target), "--ctrl-loss-tmo", "0"]);
+        Assert.Equal(ExitCodes.Transport, run.ExitCode);
+        Assert.Contains("--tls-key", run.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("NvmeTcpOptions", run.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_wrong_key_exits_with_the_authentication_code_and_a_tls_message()
     {
         await using var target = await StartAsync(identityVersion: 0);

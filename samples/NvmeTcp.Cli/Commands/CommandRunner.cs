@@ -63,12 +63,16 @@ internal static class CommandRunner
         NvmeTcpProtocolException protocol => (ExitCodes.ProtocolViolation, $"NVMe/TCP protocol violation: {protocol.Message}"),
         NvmeTimeoutException timeout => (ExitCodes.Timeout, $"timeout: {timeout.Message}"),
         NvmeAuthenticationException authentication => (ExitCodes.Authentication, $"authentication: {authentication.Message}"),
-        NvmeTlsException tls => (ExitCodes.Authentication, $"TLS: {tls.Message}"),
+        NvmeTlsException tls => (ExitCodes.Authentication, $"TLS: {ForCli(tls.Message)}"),
         NvmeControllerFatalException fatal => (ExitCodes.ControllerFatal, $"controller fatal status: {fatal.Message}"),
-        NvmeTransportException transport => (ExitCodes.Transport, $"target unreachable or connection lost: {transport.Message}"),
+        NvmeTransportException transport => (ExitCodes.Transport, $"target unreachable or connection lost: {ForCli(transport.Message)}"),
         SocketException socket => (ExitCodes.Transport, $"target unreachable: {socket.Message}"),
         IOException or UnauthorizedAccessException => (ExitCodes.Usage, $"file error: {e.Message}"),
         NvmeException other => (ExitCodes.InternalError, other.Message),
         _ => (ExitCodes.InternalError, $"internal error: {e.GetType().Name}: {e.Message} (run with --verbose for the stack trace)"),
     };
+
+    // The library's hints name its options; a CLI user sets them with flags.
+    private static string ForCli(string message) =>
+        message.Replace("(NvmeTcpOptions.Tls)", "(--tls-key KEY, or --tls with --keyring FILE)", StringComparison.Ordinal);
 }
