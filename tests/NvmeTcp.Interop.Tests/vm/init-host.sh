@@ -380,6 +380,7 @@ connect_case() {
     case "$expect" in
         ok)
             (/usr/sbin/nvme connect "$@" > /tmp/connect.out 2>&1) || fail connect "nvme connect: $(cat /tmp/connect.out)"
+            info connect.out "$(tr '\n' ' ' < /tmp/connect.out)"
             CTRL=$(ctrl_of_subsystem "$NQN")
             [ -n "$CTRL" ] || fail connect "no controller of $NQN after nvme connect: $(cat /tmp/connect.out)"
             wait_for connect-live 100 grep -qx live "/sys/class/nvme/$CTRL/state"
@@ -441,7 +442,8 @@ fi
 # done by tlshd with keys from the .nvme keyring, against our target. Cases separated by '@', fields by ',':
 # NAME,EXPECT,MODE,KEY[,HOSTNQN] with EXPECT ok or refused and MODE
 #   tls     `nvme check-tls-key --insert --identity=0` of KEY (NVMeTLSkey-1), then `nvme connect --tls`
-#   tlskey  `nvme connect --tls --tls-key=KEY` (nvme-cli inserts it itself, identity version 1)
+#   tlskey  `nvme connect --tls --tls-key=KEY -vv` (nvme-cli inserts it itself, identity version 1; -vv logs the
+#           options string it hands the kernel, which the test checks for tls_key= and tls)
 #   concat  `nvme connect --dhchap-secret=KEY --concat` (secure channel concatenation: DH-HMAC-CHAP, then TLS with the
 #           PSK generated from it)
 # tlshd logs each handshake on the console ("Handshake request succeeded", the PSK identity it used).
@@ -469,7 +471,7 @@ CASE
                 info inserted "$(tr '\n' ' ' < /tmp/insert.out)"
                 set -- "$@" --tls
                 ;;
-            tlskey) set -- "$@" --tls --tls-key="$key" ;;
+            tlskey) set -- "$@" --tls --tls-key="$key" -vv ;;
             concat) set -- "$@" --dhchap-secret="$key" --concat ;;
             *) fail case "unknown TLS mode '$mode'" ;;
         esac
