@@ -184,6 +184,50 @@ public sealed class HostingTests
     }
 
     [Fact]
+    public async Task A_tls_key_from_configuration_runs_every_queue_in_tls_and_never_reaches_the_logs()
+    {
+        const string HostNqn = "nqn.2026-12.dev.nvmetcp:hosting-host";
+        var key = NvmeTcp.Protocol.Tls.NvmeTlsKey.Generate(NvmeTcp.Protocol.Tls.NvmeTlsPskHash.Sha256);
+        var subsystem = new NvmeSubsystemOptions(Nqn);
+        subsystem.Namespaces.Add(new NvmeNamespaceOptions(1, 1 << 20, 512));
+        subsystem.TlsKeys.Add(new NvmeHostTlsKey(HostNqn, key) { IdentityVersion = 0 });
+        var targetOptions = new NvmeTargetOptions { ListenEndPoint = new IPEndPoint(IPAddress.Loopback, 0), Tls = NvmeTargetTls.Required };
+        targetOptions.Subsystems.Add(subsystem);
+        await using var target = await NvmeTcpTarget.StartAsync(targetOptions);
+
+        var settings = Settings(target);
+        settings["NvmeTcp:Controllers:primary:TlsKey"] = key.ToInterchangeString();
+        settings["NvmeTcp:Controllers:primary:TlsIdentityVersion"] = "0";
+        var logs = new CapturingLoggerProvider();
+        using var host = BuildHost(settings, logs);
+        await host.StartAsync(TestContext.Current.CancellationToken).WaitAsync(Bound, TestContext.Current.CancellationToken);
+        try
+        {
+            var controller = await host.Services.GetRequiredService<NvmeControllers>().WaitAsync("primary", TestContext.Current.CancellationToken).WaitAsync(Bound, TestContext.Current.CancellationToken);
+            var data = new byte[512];
+            await controller.NextIoQueue().ReadAsync(controller.Namespaces[0], 0, data).AsTask().WaitAsync(Bound, TestContext.Current.CancellationToken);
+        }
+        finally
+        {
+            await host.StopAsync(TestContext.Current.CancellationToken).WaitAsync(Bound, TestContext.Current.CancellationToken);
+        }
+
+        Assert.True(target.Testing.TlsIcReqs >= 3, $"{target.Testing.TlsIcReqs} queues in TLS"); // the admin queue and 2 I/O queues
+        Assert.Equal(0, target.Testing.PlainIcReqs);
+        var base64 = key.ToInterchangeString().Split(':')[2];
+        Assert.DoesNotContain(logs.Entries, e => e.Message.Contains(base64, StringComparison.Ordinal));
+
+        // A malformed key stops the start, named but not quoted.
+        var bad = Settings(target);
+        bad["NvmeTcp:Controllers:primary:TlsKey"] = "NVMeTLSkey-1:07:bm90LWEtdmFsaWQta2V5:";
+        using var badHost = BuildHost(bad, new CapturingLoggerProvider());
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => badHost.StartAsync(TestContext.Current.CancellationToken));
+        var failure = Assert.Single(error.Failures);
+        Assert.StartsWith("NvmeTcp:Controllers:primary: TlsKey: ", failure, StringComparison.Ordinal);
+        Assert.DoesNotContain("bm90LWEtdmFsaWQta2V5", failure, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Invalid_settings_fail_the_host_at_start_naming_each_problem()
     {
         var logs = new CapturingLoggerProvider();
@@ -216,7 +260,10 @@ public sealed class HostingTests
             DataDigest = true,
             KeepAliveTimeout = TimeSpan.FromSeconds(7),
             FastIoFailTimeout = TimeSpan.FromSeconds(3),
+            Concatenation = true,
         }.ToOptions();
+        Assert.True(options.Concatenation);
+        Assert.Null(options.Tls);
         Assert.Equal(("192.0.2.1", 4421, Nqn, id, NvmeHostIdentity.NqnOf(id)), (options.Address, options.Port, options.SubsystemNqn, options.HostId, options.HostNqn));
         Assert.True(options.DataDigest);
         Assert.Equal(TimeSpan.FromSeconds(7), options.KeepAliveTimeout);
