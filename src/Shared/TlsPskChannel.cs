@@ -93,8 +93,8 @@ internal sealed class TlsPskChannel : IDisposable
     private readonly byte[] _rxRecords = GC.AllocateUninitializedArray<byte>(ReceiveBufferSize, pinned: true);
     private int _rxStart;
     private int _rxEnd;
-    private readonly byte[] _txRecords = GC.AllocateUninitializedArray<byte>(SendChunk + (4 * 256), pinned: true);
-    private readonly byte[] _txPlain = GC.AllocateUninitializedArray<byte>(SendChunk);
+    private readonly byte[] _txRecords = GC.AllocateUninitializedArray<byte>(SendChunk + (8 * 256), pinned: true);
+    private readonly byte[] _txPlain = GC.AllocateUninitializedArray<byte>(MaxRecordPlaintext);
     private byte[]? _rxPlain;
     private bool _peerClosed;
 
@@ -372,42 +372,10 @@ internal sealed class TlsPskChannel : IDisposable
             var offset = 0;
             while (true)
             {
-                // Fill up to SendChunk plaintext bytes from the pieces, then encrypt them as full records.
-                var filled = 0;
-                while (filled < _txPlain.Length && piece < 3)
-                {
-                    var source = piece == 0 ? first : piece == 1 ? second : third;
-                    var count = Math.Min(source.Length - offset, _txPlain.Length - filled);
-                    source.Span.Slice(offset, count).CopyTo(_txPlain.AsSpan(filled));
-                    filled += count;
-                    offset += count;
-                    if (offset == source.Length)
-                    {
-                        piece++;
-                        offset = 0;
-                    }
-                }
-
-                if (filled == 0)
+                var length = SealNext(first, second, third, ref piece, ref offset);
+                if (length == 0)
                 {
                     return;
-                }
-
-                // Sealed and taken out in one hold of the lock, so that output pending outside it is only ever what the
-                // receiver's input produced (which the receiver then sends), never half of a send.
-                int length;
-                lock (_lock)
-                {
-                    try
-                    {
-                        _tls.WriteApplicationData(_txPlain.AsSpan(0, filled));
-                    }
-                    catch (Exception e)
-                    {
-                        throw Map(e);
-                    }
-
-                    length = _tls.ReadOutput(_txRecords, 0, _txRecords.Length);
                 }
 
                 await SendRecordsAsync(length, cancellationToken).ConfigureAwait(false);
@@ -417,6 +385,67 @@ internal sealed class TlsPskChannel : IDisposable
         finally
         {
             _sendGate.Release();
+        }
+    }
+
+    // Seals up to SendChunk plaintext bytes of the pieces, from (piece, offset) on, as full records and takes them out
+    // into _txRecords; returns their length, 0 when nothing is left. Whole records of a long piece are sealed straight
+    // from the caller's memory; only what shares a record with another piece (a PDU header, the data's tail and its
+    // digest) is gathered into _txPlain first, so a PDU's pieces still leave as full records. Sealed and taken out in
+    // one hold of the lock, so that output pending outside it is only ever what the receiver's input produced (which the
+    // receiver then sends), never part of a send.
+    private int SealNext(ReadOnlyMemory<byte> first, ReadOnlyMemory<byte> second, ReadOnlyMemory<byte> third, ref int piece, ref int offset)
+    {
+        lock (_lock)
+        {
+            try
+            {
+                var sealedPlain = 0;
+                while (piece < 3 && sealedPlain < SendChunk)
+                {
+                    var source = (piece == 0 ? first : piece == 1 ? second : third).Span[offset..];
+                    if (source.IsEmpty)
+                    {
+                        piece++;
+                        offset = 0;
+                        continue;
+                    }
+
+                    if (source.Length >= MaxRecordPlaintext)
+                    {
+                        // sealedPlain is a multiple of a record here: only a gathered record at the very end is shorter.
+                        var direct = Math.Min(source.Length, SendChunk - sealedPlain) / MaxRecordPlaintext * MaxRecordPlaintext;
+                        _tls.WriteApplicationData(source[..direct]);
+                        offset += direct;
+                        sealedPlain += direct;
+                        continue;
+                    }
+
+                    var filled = 0;
+                    while (filled < MaxRecordPlaintext && piece < 3)
+                    {
+                        var part = (piece == 0 ? first : piece == 1 ? second : third).Span[offset..];
+                        var count = Math.Min(part.Length, MaxRecordPlaintext - filled);
+                        part[..count].CopyTo(_txPlain.AsSpan(filled));
+                        filled += count;
+                        offset += count;
+                        if (count == part.Length)
+                        {
+                            piece++;
+                            offset = 0;
+                        }
+                    }
+
+                    _tls.WriteApplicationData(_txPlain.AsSpan(0, filled));
+                    sealedPlain += filled;
+                }
+
+                return sealedPlain == 0 ? 0 : _tls.ReadOutput(_txRecords, 0, _txRecords.Length);
+            }
+            catch (Exception e)
+            {
+                throw Map(e);
+            }
         }
     }
 

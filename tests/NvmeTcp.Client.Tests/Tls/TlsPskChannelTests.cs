@@ -81,6 +81,73 @@ public sealed class TlsPskChannelTests
     }
 
     [Fact]
+    public async Task A_large_pdu_leaves_as_full_records_and_arrives_whole()
+    {
+        var psk = Psk(NvmeTlsPskHash.Sha256);
+        var (client, server) = await PairAsync(psk, _ => psk);
+        using (client)
+        using (server)
+        {
+            using var timeout = new CancellationTokenSource(Bound);
+            var header = RandomNumberGenerator.GetBytes(24);
+            var data = RandomNumberGenerator.GetBytes(128 * 1024);
+            var digest = RandomNumberGenerator.GetBytes(4);
+            await client.SendAsync(header, data, digest, timeout.Token);
+
+            // 131,100 bytes of PDU make eight full records (the header shares the first with data) and one with the
+            // data's last 24 bytes and the digest: 16,384 or 28 bytes each, plus a content type byte and a tag.
+            var wire = new byte[(8 * (5 + 16384 + 17)) + (5 + 28 + 17)];
+            var received = 0;
+            for (var reads = 0; received < wire.Length && reads < 10_000; reads++)
+            {
+                var read = await server.Socket.ReceiveAsync(wire.AsMemory(received), timeout.Token);
+                Assert.NotEqual(0, read);
+                received += read;
+            }
+
+            var lengths = new List<int>();
+            for (var at = 0; at < wire.Length; at += 5 + ((wire[at + 3] << 8) | wire[at + 4]))
+            {
+                Assert.Equal(23, wire[at]);
+                lengths.Add((wire[at + 3] << 8) | wire[at + 4]);
+            }
+
+            Assert.Equal([.. Enumerable.Repeat(16384 + 17, 8), 28 + 17], lengths);
+        }
+    }
+
+    [Fact]
+    public async Task A_large_pdu_sent_in_pieces_arrives_whole()
+    {
+        var psk = Psk(NvmeTlsPskHash.Sha384);
+        var (client, server) = await PairAsync(psk, _ => psk);
+        using (client)
+        using (server)
+        {
+            using var timeout = new CancellationTokenSource(Bound);
+            var sizes = new[] { (24, 131_072, 4), (8, 16_384, 0), (16_383, 16_385, 1), (0, 300_001, 0), (72, 0, 0) };
+            var expected = new List<byte>();
+            var sends = new List<(byte[], byte[], byte[])>();
+            foreach (var (a, b, c) in sizes)
+            {
+                var pieces = (RandomNumberGenerator.GetBytes(a), RandomNumberGenerator.GetBytes(b), RandomNumberGenerator.GetBytes(c));
+                sends.Add(pieces);
+                expected.AddRange(pieces.Item1);
+                expected.AddRange(pieces.Item2);
+                expected.AddRange(pieces.Item3);
+            }
+
+            var receive = ReceiveExactlyAsync(server, expected.Count, timeout.Token);
+            foreach (var (a, b, c) in sends)
+            {
+                await client.SendAsync(a, b, c, timeout.Token);
+            }
+
+            Assert.Equal(expected.ToArray(), await receive);
+        }
+    }
+
+    [Fact]
     public async Task A_wrong_key_is_KeyRejected_and_names_no_key()
     {
         var psk = Psk(NvmeTlsPskHash.Sha256);
