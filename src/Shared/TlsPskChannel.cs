@@ -403,7 +403,7 @@ internal sealed class TlsPskChannel : IDisposable
                 var sealedPlain = 0;
                 while (piece < 3 && sealedPlain < SendChunk)
                 {
-                    var source = (piece == 0 ? first : piece == 1 ? second : third).Span[offset..];
+                    var source = Rest(first, second, third, piece, offset);
                     if (source.IsEmpty)
                     {
                         piece++;
@@ -424,7 +424,7 @@ internal sealed class TlsPskChannel : IDisposable
                     var filled = 0;
                     while (filled < MaxRecordPlaintext && piece < 3)
                     {
-                        var part = (piece == 0 ? first : piece == 1 ? second : third).Span[offset..];
+                        var part = Rest(first, second, third, piece, offset);
                         var count = Math.Min(part.Length, MaxRecordPlaintext - filled);
                         part[..count].CopyTo(_txPlain.AsSpan(filled));
                         filled += count;
@@ -447,6 +447,9 @@ internal sealed class TlsPskChannel : IDisposable
                 throw Map(e);
             }
         }
+
+        static ReadOnlySpan<byte> Rest(ReadOnlyMemory<byte> first, ReadOnlyMemory<byte> second, ReadOnlyMemory<byte> third, int piece, int offset) =>
+            (piece == 0 ? first : piece == 1 ? second : third).Span[offset..];
     }
 
     // Sends whatever records BouncyCastle has produced. The caller holds _sendGate, or is the handshake (alone).
