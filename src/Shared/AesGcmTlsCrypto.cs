@@ -35,7 +35,8 @@ internal sealed class AesGcmTlsCrypto(SecureRandom random) : BcTlsCrypto(random)
     /// BouncyCastle's AEAD record cipher, whose TLS 1.3 seal goes into one buffer kept for the session instead of a
     /// new array per record (the record stream copies the sealed record out before the next is sealed), and whose
     /// additional data (the record header) is one array too. Opening, key updates and every other version are
-    /// BouncyCastle's own.
+    /// BouncyCastle's own. The kept arrays are safe because a session's BouncyCastle calls never overlap (TlsPskChannel
+    /// makes them under one lock).
     /// </summary>
     private sealed class SealInPlaceCipher(TlsCryptoParameters cryptoParams, TlsAeadCipherImpl encrypt, TlsAeadCipherImpl decrypt, int keySize, int macSize)
         : TlsAeadCipher(cryptoParams, encrypt, decrypt, keySize, macSize, AEAD_GCM)
