@@ -12,6 +12,13 @@ public sealed class DataPathReceiveThreadTests : DataPathTests
     protected override bool DedicatedReceiveThreads => true;
 }
 
+/// <summary>Every fault rule of <see cref="FaultTests"/> again, on a target that receives on a thread per connection.</summary>
+public sealed class FaultReceiveThreadTests : FaultTests
+{
+    /// <inheritdoc/>
+    protected override bool DedicatedReceiveThreads => true;
+}
+
 /// <summary>
 /// <see cref="NvmeTargetOptions.DedicatedReceiveThreads"/>: one named thread per plain-TCP connection and none
 /// otherwise, commands that complete off that thread (a file namespace), and an end that never hangs: a host that
