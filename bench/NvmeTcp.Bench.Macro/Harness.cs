@@ -233,6 +233,23 @@ internal static class Harness
             rows.Add(WithCpu(new("target CPU per 4 KiB read (QD32, 1 queue)", targetQd32, "µs", "one core at this IOPS", core, "µs", targetQd32 / core, "", null), qd32));
         }
 
+        // The same target with its opt-in receive thread per connection (NvmeTargetOptions.DedicatedReceiveThreads): the
+        // target's CPU per I/O with the default client (comparable with the rows above) and with the client's own
+        // receive thread + inline, whose QD1 latency is then the lowest both ends offer.
+        await using (var target = ChildProcess.Start(Cli, ["serve", "--listen", "127.0.0.1:0", "--nqn", Nqn, "-n", "1:1TiB:4096:null", "--no-discovery", "--max-io-queues", "8", "--max-queue-size", "128", "--receive-thread"]))
+        {
+            var port = ParsePort(await target.FirstLineAsync(StartTimeout).ConfigureAwait(false));
+            Console.WriteLine(Invariant($"  target: nvmetcp serve --receive-thread, PID {target.Id}, port {port}"));
+            var qd1 = await BestOfAsync(settings, target, port, "randread", "4k", depth: 1, queues: 1, digest: false, r => -r.Latency("mean")).ConfigureAwait(false);
+            rows.Add(WithCpu(new("target CPU per 4 KiB read (QD1), serve --receive-thread", qd1.TargetCpuUsPerIo, "µs", "target budget (issue 18)", TargetCpuGoal, "µs", qd1.TargetCpuUsPerIo / TargetCpuGoal, "<= 1.0", qd1.TargetCpuUsPerIo <= TargetCpuGoal), qd1));
+            var qd32 = await BestOfAsync(settings, target, port, "randread", "4k", depth: 32, queues: 1, digest: false, Iops).ConfigureAwait(false);
+            var core = qd32.Iops > 0 ? 1_000_000 / qd32.Iops : double.NaN;
+            rows.Add(WithCpu(new("target CPU per 4 KiB read (QD32), serve --receive-thread", qd32.TargetCpuUsPerIo, "µs", "one core at this IOPS", core, "µs", qd32.TargetCpuUsPerIo / core, "", null), qd32));
+            string[] receive = ["--receive-thread", "--inline-completions"];
+            var both = await BestOfAsync(settings, target, [port], "randread", "4k", depth: 1, queues: 1, digest: false, r => -r.Latency("mean"), null, receive).ConfigureAwait(false);
+            rows.Add(WithCpu(new("4 KiB randread QD1, rx threads both ends: mean latency", both.Latency("mean"), "µs", "QD1 mean RTT", rtt, "µs", both.Latency("mean") / rtt, "<= 1.2", both.Latency("mean") / rtt <= 1.2), both));
+        }
+
         // The same target with TLS required on its port (every queue inside TLS 1.3, TLS_AES_128_GCM_SHA256), in the
         // same run as the plain rows above, so the ratios compare like with like.
         await using (var target = ChildProcess.Start(Cli, ["serve", "--listen", "127.0.0.1:0", "--nqn", Nqn, "-n", "1:1TiB:4096:null", "--no-discovery", "--max-io-queues", "8", "--max-queue-size", "128", "--allow-host", TlsHost, "--tls-key", TlsKey, "--tls-required"]))

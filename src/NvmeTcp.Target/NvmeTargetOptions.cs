@@ -148,6 +148,18 @@ public sealed class NvmeTargetOptions
     /// </summary>
     public int MaxBufferedCommandsPerConnection { get; set; } = 256;
 
+    /// <summary>
+    /// Whether each plain-TCP connection receives on a thread of its own, named "nvmetcp target rx", that sleeps in the
+    /// kernel (poll(2), recv(2)) and handles the PDUs it reads inline: a command that completes at once (a null or memory
+    /// namespace) is answered from that thread with a blocking send(2), with no thread-pool hop per I/O. The socket is
+    /// then never used asynchronously (an asynchronous operation would register it with .NET's event loop, which wakes
+    /// and hands work to the pool at every arrival). Replies queued from other threads (file namespaces, asynchronous
+    /// events, fault rules) still leave through the connection's send loop, with blocking sends. Connections that start
+    /// TLS, and every connection on a TLS port, keep the asynchronous path. Behaviour towards the host is the same
+    /// either way; only the threads differ. Costs a thread per connection. Default false.
+    /// </summary>
+    public bool DedicatedReceiveThreads { get; set; }
+
     /// <summary>Whether the discovery subsystem (nqn.2014-08.org.nvmexpress.discovery) answers. Default true.</summary>
     public bool EnableDiscovery { get; set; } = true;
 

@@ -27,6 +27,7 @@ public sealed class NvmeTargetTestHooks
     private long _tlsIcReqs;
     private long _tlsFailures;
     private long _plainRefused;
+    private long _receiveThreads;
 
     internal NvmeTargetTestHooks(NvmeTcpTarget target) => _target = target;
 
@@ -56,6 +57,11 @@ public sealed class NvmeTargetTestHooks
     internal void CountTlsFailure() => Interlocked.Increment(ref _tlsFailures);
 
     internal void CountPlainRefused() => Interlocked.Increment(ref _plainRefused);
+
+    /// <summary>Connections whose receive loop ran on a thread of its own (<see cref="NvmeTargetOptions.DedicatedReceiveThreads"/>).</summary>
+    public long ReceiveThreadsStarted => Interlocked.Read(ref _receiveThreads);
+
+    internal void CountReceiveThread() => Interlocked.Increment(ref _receiveThreads);
 
     /// <summary>TLS PSKs secure channel concatenation generated, over every host (each reconnect generates one).</summary>
     public long GeneratedTlsPsks => _target.GeneratedPsks.Generated;

@@ -7,25 +7,30 @@ namespace NvmeTcp.Client.Loopback.Tests;
 /// <see cref="NvmeTcpOptions.DedicatedReceiveThreads"/> and <see cref="NvmeTcpOptions.InlineCompletions"/>: the same
 /// I/O as the default path (writes and reads of sizes that take in-capsule data, R2T and several C2HData PDUs, with and
 /// without digests), completions on the thread each setting promises, failures delivered to every pending command when
-/// the target goes away, and nothing left behind (no socket, loop or slot) after dispose.
+/// the target goes away, and nothing left behind (no socket, loop or slot) after dispose. The same against a target
+/// with <see cref="NvmeTargetOptions.DedicatedReceiveThreads"/> (four queues, 64 callers).
 /// </summary>
 public sealed class ReceiveModeTests
 {
-    public static TheoryData<bool, bool, bool> Modes => new()
+    public static TheoryData<bool, bool, bool, bool> Modes => new()
     {
-        { true, false, false },
-        { false, true, false },
-        { true, true, false },
-        { true, true, true },
+        { true, false, false, false },
+        { false, true, false, false },
+        { true, true, false, false },
+        { true, true, true, false },
+        { false, false, false, true },
+        { true, true, false, true },
+        { true, true, true, true },
     };
 
     [Theory]
     [MemberData(nameof(Modes))]
-    public async Task Writes_and_reads_verify_and_complete_on_the_thread_the_options_promise(bool dedicated, bool inline, bool digests)
+    public async Task Writes_and_reads_verify_and_complete_on_the_thread_the_options_promise(bool dedicated, bool inline, bool digests, bool targetThreads)
     {
-        await using var target = await LoopbackTarget.StartAsync();
+        await using var target = await LoopbackTarget.StartAsync(t => t.DedicatedReceiveThreads = targetThreads);
         var resources = new ResourceCounters();
-        var options = LoopbackTarget.ClientOptions(target, queues: 2, headerDigest: digests, dataDigest: digests);
+        var queues = targetThreads ? 4 : 2;
+        var options = LoopbackTarget.ClientOptions(target, queues: queues, headerDigest: digests, dataDigest: digests);
         options.DedicatedReceiveThreads = dedicated;
         options.InlineCompletions = inline;
         options.Resources = resources;
@@ -33,7 +38,7 @@ public sealed class ReceiveModeTests
         {
             var ns = controller.GetNamespace(2);
             var sizes = new[] { 4096, 8192, 65536, 256 * 1024 };
-            var tasks = Enumerable.Range(0, 32).Select(async i =>
+            var tasks = Enumerable.Range(0, 16 * queues).Select(async i =>
             {
                 var queue = controller.IoQueues[i % controller.IoQueues.Count];
                 var data = LoopbackTarget.Pattern(sizes[i % sizes.Length], i);
@@ -46,6 +51,7 @@ public sealed class ReceiveModeTests
                 return (thread.Name, thread.IsThreadPoolThread);
             }).ToArray();
             var threads = await Task.WhenAll(tasks).WaitAsync(LoopbackTarget.Bound);
+            Assert.Equal(targetThreads ? 1 + queues : 0, target.Testing.ReceiveThreadsStarted);
 
             // Where the code after `await ReadAsync` ran: on a queue's receive thread only with both options (not
             // always: when completions wait longer than a timer tick, the timer hands them to a pool thread, the safety
@@ -64,11 +70,13 @@ public sealed class ReceiveModeTests
     }
 
     [Theory]
-    [InlineData(true, false)]
-    [InlineData(true, true)]
-    public async Task Target_gone_fails_every_pending_command_and_the_receive_threads_end(bool dedicated, bool inline)
+    [InlineData(true, false, false)]
+    [InlineData(true, true, false)]
+    [InlineData(true, true, true)]
+    [InlineData(false, false, true)]
+    public async Task Target_gone_fails_every_pending_command_and_the_receive_threads_end(bool dedicated, bool inline, bool targetThreads)
     {
-        var target = await LoopbackTarget.StartAsync();
+        var target = await LoopbackTarget.StartAsync(t => t.DedicatedReceiveThreads = targetThreads);
         var resources = new ResourceCounters();
         var options = LoopbackTarget.ClientOptions(target, queues: 2);
         options.DedicatedReceiveThreads = dedicated;

@@ -6,12 +6,26 @@ using NvmeTcp.Protocol;
 
 namespace NvmeTcp.Target.Tests;
 
+/// <summary>The data path on the default receive loop; <see cref="DataPathReceiveThreadTests"/> runs every test again with <see cref="NvmeTargetOptions.DedicatedReceiveThreads"/>.</summary>
 public class DataPathTests
 {
-    private static async Task<(RawHost Admin, RawHost Io)> OpenAsync(NvmeTcpTarget target, DigestTypes digests = DigestTypes.None, byte hpda = 0, uint maxR2T = 0, ConnectAttributes attributes = ConnectAttributes.None)
+    /// <summary>Whether the targets of these tests receive on a thread per connection.</summary>
+    protected virtual bool DedicatedReceiveThreads => false;
+
+    private Task<NvmeTcpTarget> StartAsync(NvmeTargetOptions? options = null)
+    {
+        options ??= TestTargets.Options();
+        options.DedicatedReceiveThreads = DedicatedReceiveThreads;
+        return TestTargets.StartAsync(options);
+    }
+
+    private async Task<(RawHost Admin, RawHost Io)> OpenAsync(NvmeTcpTarget target, DigestTypes digests = DigestTypes.None, byte hpda = 0, uint maxR2T = 0, ConnectAttributes attributes = ConnectAttributes.None)
     {
         var (admin, cntlid) = await RawHost.AdminAsync(target.EndPoint, TestTargets.Nqn, digests);
         var io = await RawHost.IoAsync(target.EndPoint, TestTargets.Nqn, cntlid, 1, digests, hpda, maxR2T, attributes);
+
+        // Both queues answered, each on the path the mode says.
+        Assert.Equal(DedicatedReceiveThreads ? 2 : 0, target.Testing.ReceiveThreadsStarted);
         return (admin, io);
     }
 
@@ -23,7 +37,7 @@ public class DataPathTests
     public async Task In_capsule_write_then_read_back_with_digests(int digestBits)
     {
         var digests = (DigestTypes)digestBits;
-        await using var target = await TestTargets.StartAsync();
+        await using var target = await StartAsync();
         var (admin, io) = await OpenAsync(target, digests);
         await using var _1 = admin;
         await using var _2 = io;
@@ -47,7 +61,7 @@ public class DataPathTests
         options.MaxH2CData = 4096;
         options.R2TSize = 16384;
         options.MaxOutstandingR2Ts = 2;
-        await using var target = await TestTargets.StartAsync(options);
+        await using var target = await StartAsync(options);
         var (admin, io) = await OpenAsync(target, digests, maxR2T: 1);
         await using var _1 = admin;
         await using var _2 = io;
@@ -66,7 +80,7 @@ public class DataPathTests
     [Fact]
     public async Task Default_r2t_asks_for_everything_at_once_as_nvmet()
     {
-        await using var target = await TestTargets.StartAsync();
+        await using var target = await StartAsync();
         var (admin, io) = await OpenAsync(target);
         await using var _1 = admin;
         await using var _2 = io;
@@ -87,7 +101,7 @@ public class DataPathTests
         var options = TestTargets.Options();
         options.C2HDataChunkSize = 4096;
         options.C2HSuccess = policy;
-        await using var target = await TestTargets.StartAsync(options);
+        await using var target = await StartAsync(options);
         var (admin, io) = await OpenAsync(target, attributes: disableSqFlow ? ConnectAttributes.DisableSqFlowControl : ConnectAttributes.None);
         await using var _1 = admin;
         await using var _2 = io;
@@ -112,7 +126,7 @@ public class DataPathTests
     [InlineData(31)]
     public async Task Hpda_is_honoured_for_c2h_data(byte hpda)
     {
-        await using var target = await TestTargets.StartAsync();
+        await using var target = await StartAsync();
         var (admin, io) = await OpenAsync(target, DigestTypes.Header, hpda: hpda);
         await using var _1 = admin;
         await using var _2 = io;
@@ -124,7 +138,7 @@ public class DataPathTests
     [Fact]
     public async Task Lba_range_mdts_and_length_checks()
     {
-        await using var target = await TestTargets.StartAsync();
+        await using var target = await StartAsync();
         var (admin, io) = await OpenAsync(target);
         await using var _1 = admin;
         await using var _2 = io;
@@ -145,7 +159,7 @@ public class DataPathTests
     [Fact]
     public async Task In_capsule_data_over_the_queue_limit_is_data_sgl_length_invalid()
     {
-        await using var target = await TestTargets.StartAsync(TestTargets.Options(s => s.Ioccsz = (4096 + 64) / 16));
+        await using var target = await StartAsync(TestTargets.Options(s => s.Ioccsz = (4096 + 64) / 16));
         var (admin, io) = await OpenAsync(target);
         await using var _1 = admin;
         await using var _2 = io;
@@ -162,7 +176,7 @@ public class DataPathTests
     [Fact]
     public async Task Data_digest_error_on_write_fails_only_that_command()
     {
-        await using var target = await TestTargets.StartAsync();
+        await using var target = await StartAsync();
         var (admin, io) = await OpenAsync(target, DigestTypes.Data);
         await using var _1 = admin;
         await using var _2 = io;
@@ -181,7 +195,7 @@ public class DataPathTests
     [Fact]
     public async Task Compare_write_zeroes_dsm_flush()
     {
-        await using var target = await TestTargets.StartAsync();
+        await using var target = await StartAsync();
         var (admin, io) = await OpenAsync(target);
         await using var _1 = admin;
         await using var _2 = io;
@@ -212,7 +226,7 @@ public class DataPathTests
     [Fact]
     public async Task Null_namespace_reads_zeros_and_drops_writes()
     {
-        await using var target = await TestTargets.StartAsync(TestTargets.Options(s => s.Namespaces.Add(new NvmeNamespaceOptions(3, 1L << 40, 4096, NvmeNamespaceBacking.Null))));
+        await using var target = await StartAsync(TestTargets.Options(s => s.Namespaces.Add(new NvmeNamespaceOptions(3, 1L << 40, 4096, NvmeNamespaceBacking.Null))));
         var (admin, io) = await OpenAsync(target);
         await using var _1 = admin;
         await using var _2 = io;
@@ -225,7 +239,7 @@ public class DataPathTests
     [Fact]
     public async Task One_tib_sparse_namespace_costs_only_what_is_written()
     {
-        await using var target = await TestTargets.StartAsync(TestTargets.Options(s => s.Namespaces.Add(new NvmeNamespaceOptions(3, 1L << 40, 4096))));
+        await using var target = await StartAsync(TestTargets.Options(s => s.Namespaces.Add(new NvmeNamespaceOptions(3, 1L << 40, 4096))));
         var (admin, io) = await OpenAsync(target);
         await using var _1 = admin;
         await using var _2 = io;

@@ -6,15 +6,26 @@ namespace NvmeTcp.Target.Tests;
 
 /// <summary>
 /// The fault rules make the target misbehave in the ways docs/FAULTS.md lists; each is checked from the wire.
+/// <see cref="FaultReceiveThreadTests"/> runs every test again with <see cref="NvmeTargetOptions.DedicatedReceiveThreads"/>.
 /// </summary>
 public class FaultTests
 {
-    private static async Task<(NvmeTcpTarget Target, RawHost Admin, RawHost Io)> OpenAsync(DigestTypes digests = DigestTypes.None, int chunk = 4096, TimeProvider? time = null)
+    /// <summary>Whether the targets of these tests receive on a thread per connection.</summary>
+    protected virtual bool DedicatedReceiveThreads => false;
+
+    private Task<NvmeTcpTarget> StartAsync(NvmeTargetOptions? options = null)
+    {
+        options ??= TestTargets.Options();
+        options.DedicatedReceiveThreads = DedicatedReceiveThreads;
+        return TestTargets.StartAsync(options);
+    }
+
+    private async Task<(NvmeTcpTarget Target, RawHost Admin, RawHost Io)> OpenAsync(DigestTypes digests = DigestTypes.None, int chunk = 4096, TimeProvider? time = null)
     {
         var options = TestTargets.Options();
         options.C2HDataChunkSize = chunk;
         options.TimeProvider = time ?? TimeProvider.System;
-        var target = await TestTargets.StartAsync(options);
+        var target = await StartAsync(options);
         var (admin, cntlid) = await RawHost.AdminAsync(target.EndPoint, TestTargets.Nqn, digests);
         var io = await RawHost.IoAsync(target.EndPoint, TestTargets.Nqn, cntlid, digests: digests);
         return (target, admin, io);
@@ -207,10 +218,11 @@ public class FaultTests
     [Fact]
     public async Task Many_connections_at_once()
     {
-        await using var target = await TestTargets.StartAsync();
+        await using var target = await StartAsync();
         var (admin, cntlid) = await RawHost.AdminAsync(target.EndPoint, TestTargets.Nqn);
         await using var _1 = admin;
         var queues = await Task.WhenAll(Enumerable.Range(1, 8).Select(q => RawHost.IoAsync(target.EndPoint, TestTargets.Nqn, cntlid, (ushort)q)));
+        Assert.Equal(DedicatedReceiveThreads ? 9 : 0, target.Testing.ReceiveThreadsStarted);
         try
         {
             await Task.WhenAll(queues.Select(async (io, i) =>

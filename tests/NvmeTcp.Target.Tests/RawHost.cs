@@ -294,6 +294,13 @@ internal sealed class RawHost : IAsyncDisposable
 
     public static uint Dword(ReadOnlySpan<byte> data, int offset) => BinaryPrimitives.ReadUInt32LittleEndian(data[offset..]);
 
+    /// <summary>Closes abruptly: linger 0 makes the close a TCP reset, as a host that crashes or is killed.</summary>
+    public void Reset()
+    {
+        _socket.LingerState = new LingerOption(true, 0);
+        _socket.Close();
+    }
+
     public async ValueTask DisposeAsync()
     {
         await Task.Yield();

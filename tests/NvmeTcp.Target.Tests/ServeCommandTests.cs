@@ -40,6 +40,40 @@ public class ServeCommandTests
         Assert.Contains("nqn.2026-11.dev.nvmetcp:cli", text, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Serve_receive_thread_serves_io_on_a_thread_per_connection()
+    {
+        Assert.False(ServeCommand.ToOptions(ServeCommand.Create().Parse([])).DedicatedReceiveThreads);
+        var parse = ServeCommand.Create().Parse(["--listen", "127.0.0.1:0", "--nqn", TestTargets.Nqn, "--namespace", "1:64MiB:512", "--no-discovery", "--receive-thread"]);
+        Assert.Empty(parse.Errors);
+        var options = ServeCommand.ToOptions(parse);
+        Assert.True(options.DedicatedReceiveThreads);
+
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(new StringWriter()), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors });
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var started = new TaskCompletionSource<NvmeTcpTarget>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var run = ServeCommand.RunAsync(options, console, started.SetResult, stop.Token);
+        var target = await started.Task.WaitAsync(RawHost.Timeout, TestContext.Current.CancellationToken);
+        var (admin, cntlid) = await RawHost.AdminAsync(target.EndPoint, TestTargets.Nqn);
+        await using (admin)
+        await using (var io = await RawHost.IoAsync(target.EndPoint, TestTargets.Nqn, cntlid))
+        {
+            var small = TestTargets.Pattern(4096, 31);
+            var large = TestTargets.Pattern(64 * 1024, 32);
+            var (w1, _) = await io.ExecuteAsync(Protocol.Nvm.ReadWriteCommands.Write(1, 0, 8, 4096).InCapsule(), small);
+            var (w2, _) = await io.ExecuteAsync(Protocol.Nvm.ReadWriteCommands.Write(1, 8, 128, (uint)large.Length), writeData: large);
+            Assert.True(w1.Status.IsSuccess && w2.Status.IsSuccess, $"{w1.Status}, {w2.Status}");
+            var (_, back1) = await io.ExecuteAsync(Protocol.Nvm.ReadWriteCommands.Read(1, 0, 8, 4096));
+            var (_, back2) = await io.ExecuteAsync(Protocol.Nvm.ReadWriteCommands.Read(1, 8, 128, (uint)large.Length));
+            Assert.Equal(small, back1);
+            Assert.Equal(large, back2);
+            Assert.Equal(2, target.Testing.ReceiveThreadsStarted);
+        }
+
+        await stop.CancelAsync();
+        Assert.Equal(0, await run.WaitAsync(RawHost.Timeout, TestContext.Current.CancellationToken));
+    }
+
     [Theory]
     [InlineData("4096", 4096L)]
     [InlineData("64MiB", 64L << 20)]

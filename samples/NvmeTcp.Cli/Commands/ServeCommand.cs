@@ -33,11 +33,12 @@ internal static class ServeCommand
     private static readonly Option<bool> Concat = new("--concat") { Description = "Allow secure channel concatenation for every --allow-host (nvme-cli's connect --concat): DH-HMAC-CHAP in the clear generates a TLS PSK the host reconnects with. Needs --dhchap-secret and a --dhchap-dhgroup other than null; the ports then serve TLS optionally (TREQ not required), as nvmet needs." };
     private static readonly Option<bool> TlsRequired = new("--tls-required") { Description = "Refuse plain connections (TREQ required, as nvmet's default with addr_tsas tls1.3); without it TLS is optional (TREQ not required)." };
     private static readonly Option<bool> NoDiscovery = new("--no-discovery") { Description = "Do not serve the discovery subsystem." };
+    private static readonly Option<bool> ReceiveThread = new("--receive-thread") { Description = "Receive on a thread per plain-TCP connection that sleeps in the kernel and answers inline (NvmeTargetOptions.DedicatedReceiveThreads); TLS connections keep the default path." };
 
     public static Command Create()
     {
         var command = new Command("serve", "Run an in-process NVMe/TCP target until Ctrl+C or SIGTERM. Logs connections, host violations (FES/FEI), limits reached and errors on stderr; --verbose adds debug.");
-        foreach (var option in new Option[] { Listen, Nqn, Namespaces, AnaGroups, AllowHosts, DhchapSecretOption, DhchapControllerSecretOption, DhchapHash, DhchapGroup, Concat, TlsKeyOption, TlsIdentity, TlsRequired, HeaderDigest, DataDigest, MaxH2CData, Mdts, MaxIoQueues, MaxQueueSize, C2HChunk, NoDiscovery })
+        foreach (var option in new Option[] { Listen, Nqn, Namespaces, AnaGroups, AllowHosts, DhchapSecretOption, DhchapControllerSecretOption, DhchapHash, DhchapGroup, Concat, TlsKeyOption, TlsIdentity, TlsRequired, HeaderDigest, DataDigest, MaxH2CData, Mdts, MaxIoQueues, MaxQueueSize, C2HChunk, NoDiscovery, ReceiveThread })
         {
             command.Options.Add(option);
         }
@@ -80,6 +81,7 @@ internal static class ServeCommand
             MaxH2CData = checked((int)ServeSettings.ParseSize(parse.GetValue(MaxH2CData)!)),
             C2HDataChunkSize = checked((int)ServeSettings.ParseSize(parse.GetValue(C2HChunk)!)),
             EnableDiscovery = !parse.GetValue(NoDiscovery),
+            DedicatedReceiveThreads = parse.GetValue(ReceiveThread),
         };
         var subsystem = new NvmeSubsystemOptions(parse.GetValue(Nqn)!)
         {

@@ -10,12 +10,16 @@ public sealed partial class HostileHostTests
     /// build them all (225 MiB): what a connection buffers is bounded, and the target stops reading meanwhile. Every
     /// reply still arrives, in full, once the host reads.
     /// </summary>
-    [Fact]
-    public async Task Pipelined_reads_nobody_reads_are_bounded_by_back_pressure()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Pipelined_reads_nobody_reads_are_bounded_by_back_pressure(bool dedicatedReceiveThreads)
     {
         const int Reads = 1800;
         const int Length = 128 * 1024;
-        await using var target = await TestTargets.StartAsync(TestTargets.Options(s => s.MaxQueueSize = 4096));
+        var options = TestTargets.Options(s => s.MaxQueueSize = 4096);
+        options.DedicatedReceiveThreads = dedicatedReceiveThreads;
+        await using var target = await TestTargets.StartAsync(options);
         var (admin, cntlid) = await RawHost.AdminAsync(target.EndPoint, TestTargets.Nqn);
         await using var _ = admin;
         await using var io = await RawHost.ConnectAsync(target.EndPoint);

@@ -47,12 +47,15 @@ public sealed partial class HostileHostTests
     }
 
     /// <summary>A connection that sends no ICReq within IcReqTimeout is closed (on the target's clock).</summary>
-    [Fact]
-    public async Task Connection_without_icreq_is_closed_after_the_icreq_timeout()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Connection_without_icreq_is_closed_after_the_icreq_timeout(bool dedicatedReceiveThreads)
     {
         var time = new TestTime();
         var options = TestTargets.Options();
         options.TimeProvider = time;
+        options.DedicatedReceiveThreads = dedicatedReceiveThreads;
         await using var target = await TestTargets.StartAsync(options);
         await using var silent = await RawHost.OpenAsync(target.EndPoint);
         await TestTime.UntilAsync(() => time.TimersCreated > 0, "the connection's deadline timer");
@@ -66,12 +69,15 @@ public sealed partial class HostileHostTests
     /// A host that pipelines reads and never reads the replies is closed once its window has held up the target's sends
     /// for PduTimeout, and what was buffered for it is freed.
     /// </summary>
-    [Fact]
-    public async Task Host_that_never_reads_its_replies_is_closed_after_the_pdu_timeout()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Host_that_never_reads_its_replies_is_closed_after_the_pdu_timeout(bool dedicatedReceiveThreads)
     {
         var time = new TestTime();
         var options = TestTargets.Options(s => s.MaxQueueSize = 4096);
         options.TimeProvider = time;
+        options.DedicatedReceiveThreads = dedicatedReceiveThreads;
         await using var target = await TestTargets.StartAsync(options);
         var (admin, cntlid) = await RawHost.AdminAsync(target.EndPoint, TestTargets.Nqn);
         await using var _1 = admin;
@@ -103,12 +109,15 @@ public sealed partial class HostileHostTests
     /// A host that stops (or trickles) inside a PDU is closed PduTimeout after the PDU began; a host idle between PDUs
     /// is not, and still serves afterwards.
     /// </summary>
-    [Fact]
-    public async Task Connection_stuck_inside_a_pdu_is_closed_after_the_pdu_timeout()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Connection_stuck_inside_a_pdu_is_closed_after_the_pdu_timeout(bool dedicatedReceiveThreads)
     {
         var time = new TestTime();
         var options = TestTargets.Options();
         options.TimeProvider = time;
+        options.DedicatedReceiveThreads = dedicatedReceiveThreads;
         await using var target = await TestTargets.StartAsync(options);
         var (idle, _) = await RawHost.AdminAsync(target.EndPoint, TestTargets.Nqn);
         await using var _1 = idle;

@@ -104,7 +104,15 @@ internal sealed partial class TargetConnection
                 break;
             }
 
-            await waiter.Task.WaitAsync(_abort.Token).ConfigureAwait(false);
+            if (_blocking)
+            {
+                // On the receive thread, which must not continue on another; Abort cancels the wait as it does the await.
+                waiter.Task.Wait(_abort.Token);
+            }
+            else
+            {
+                await waiter.Task.WaitAsync(_abort.Token).ConfigureAwait(false);
+            }
         }
 
         return Volatile.Read(ref _closing) == 0;

@@ -79,7 +79,16 @@ internal sealed partial class TargetConnection
             return true;
         }
 
-        await _sendLock.WaitAsync().ConfigureAwait(false);
+        if (_blocking)
+        {
+            // On the receive thread: waiting here keeps the loop on it (the holder's sends are bounded by the deadline).
+            _sendLock.Wait();
+        }
+        else
+        {
+            await _sendLock.WaitAsync().ConfigureAwait(false);
+        }
+
         try
         {
             var filled = 0;
@@ -345,6 +354,12 @@ internal sealed partial class TargetConnection
                 await pending.ConfigureAwait(false);
             }
 
+            return;
+        }
+
+        if (_blocking)
+        {
+            SendBlocking(bytes.Span);
             return;
         }
 

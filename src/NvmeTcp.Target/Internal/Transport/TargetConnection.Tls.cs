@@ -62,5 +62,7 @@ internal sealed partial class TargetConnection
 
     // The socket, or the TLS session over it.
     private ValueTask<int> ReceiveRawAsync(Memory<byte> buffer) =>
-        _tls is { } tls ? tls.ReceiveAsync(buffer, _abort.Token) : _socket.ReceiveAsync(buffer, SocketFlags.None, _abort.Token);
+        _tls is { } tls ? tls.ReceiveAsync(buffer, _abort.Token)
+        : _blocking ? ValueTask.FromResult(ReceiveBlocking(buffer.Span))
+        : _socket.ReceiveAsync(buffer, SocketFlags.None, _abort.Token);
 }

@@ -97,10 +97,12 @@ internal sealed partial class TargetConnection : ITargetQueue
             return;
         }
 
+        // Plain TCP only: a TLS port peeks the first byte asynchronously above, and TLS sessions read asynchronously.
+        _blocking = _target.Options.DedicatedReceiveThreads && Port.Tls == NvmeTargetTls.None;
         var send = Task.Run(SendLoopAsync);
         try
         {
-            await ReceiveLoopAsync().ConfigureAwait(false);
+            await (_blocking ? RunReceiveThreadAsync() : ReceiveLoopAsync()).ConfigureAwait(false);
             _tx.Writer.TryComplete();
             await send.ConfigureAwait(false);
         }
