@@ -149,8 +149,8 @@ public sealed class NvmeTargetOptions
     public int MaxBufferedCommandsPerConnection { get; set; } = 256;
 
     /// <summary>
-    /// Whether each plain-TCP connection receives on a thread of its own, named "nvmetcp target rx", that sleeps in the
-    /// kernel (poll(2), recv(2)) and handles the PDUs it reads inline: a command that completes at once (a null or memory
+    /// Whether each plain-TCP connection receives on a thread of its own, named "nvmetcp tgt rx", that sleeps in the
+    /// kernel (a blocking recv(2)) and handles the PDUs it reads inline: a command that completes at once (a null or memory
     /// namespace) is answered from that thread with a blocking send(2), with no thread-pool hop per I/O. The socket is
     /// then never used asynchronously (an asynchronous operation would register it with .NET's event loop, which wakes
     /// and hands work to the pool at every arrival). Replies queued from other threads (file namespaces, asynchronous
