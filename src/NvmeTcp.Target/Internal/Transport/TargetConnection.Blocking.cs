@@ -20,30 +20,25 @@ internal sealed partial class TargetConnection
     private bool _blocking;
 
     /// <summary>Runs the receive loop on a new thread; completes when the loop has ended.</summary>
+    /// <remarks>
+    /// Every await in the loop completes synchronously in this mode, so the whole loop runs on the thread; the thread
+    /// only starts it and hands its task over (as the client's receive thread does), never waiting on it.
+    /// </remarks>
     private Task RunReceiveThreadAsync()
     {
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var loop = new TaskCompletionSource<Task>(TaskCreationOptions.RunContinuationsAsynchronously);
         var thread = new Thread(static state =>
         {
-            var (connection, done) = ((TargetConnection, TaskCompletionSource))state!;
-            try
-            {
-                // Every await inside completes synchronously in this mode, so the loop is over when this returns.
-                connection.ReceiveLoopAsync().GetAwaiter().GetResult();
-                done.SetResult();
-            }
-            catch (Exception e)
-            {
-                done.SetException(e);
-            }
+            var (connection, loop) = ((TargetConnection, TaskCompletionSource<Task>))state!;
+            loop.SetResult(connection.ReceiveLoopAsync());
         })
         {
             IsBackground = true,
             Name = ReceiveThreadName,
         };
         _target.Testing.CountReceiveThread();
-        thread.Start((this, done));
-        return done.Task;
+        thread.Start((this, loop));
+        return loop.Task.Unwrap();
     }
 
     /// <summary>A blocking recv(2); 0 at end of stream, which a shutdown by <see cref="Abort"/> also produces.</summary>
