@@ -62,6 +62,18 @@ public sealed class ConcatCliTests
     }
 
     [Fact]
+    public void A_controller_demanding_a_secure_channel_is_answered_with_the_cli_flag()
+    {
+        // The library's message when AUTHREQ has ASCR and the connection was not set up for concatenation.
+        var demanded = new NvmeTcp.Client.NvmeAuthenticationException(
+            "The controller requires authentication followed by a secure channel (AUTHREQ 0x6) on queue 0, which this connection was not configured for (NvmeTcpOptions.Concatenation).");
+        var (code, reason) = CommandRunner.Classify(demanded, CancellationToken.None);
+        Assert.Equal(ExitCodes.Authentication, code);
+        Assert.Contains("(--concat with --dhchap-secret)", reason, StringComparison.Ordinal);
+        Assert.DoesNotContain("NvmeTcpOptions", reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Serve_concat_allows_it_per_host_on_optional_tls_ports()
     {
         var secret = DhchapSecret.Generate(32, 1).ToInterchangeString();

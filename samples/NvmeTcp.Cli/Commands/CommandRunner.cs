@@ -62,7 +62,7 @@ internal static class CommandRunner
         NvmeStatusException status => (ExitCodes.NvmeStatus, status.Message),
         NvmeTcpProtocolException protocol => (ExitCodes.ProtocolViolation, $"NVMe/TCP protocol violation: {protocol.Message}"),
         NvmeTimeoutException timeout => (ExitCodes.Timeout, $"timeout: {timeout.Message}"),
-        NvmeAuthenticationException authentication => (ExitCodes.Authentication, $"authentication: {authentication.Message}"),
+        NvmeAuthenticationException authentication => (ExitCodes.Authentication, $"authentication: {ForCli(authentication.Message)}"),
         NvmeTlsException tls => (ExitCodes.Authentication, $"TLS: {ForCli(tls.Message)}"),
         NvmeControllerFatalException fatal => (ExitCodes.ControllerFatal, $"controller fatal status: {fatal.Message}"),
         NvmeTransportException transport => (ExitCodes.Transport, $"target unreachable or connection lost: {ForCli(transport.Message)}"),
@@ -73,6 +73,7 @@ internal static class CommandRunner
     };
 
     // The library's hints name its options; a CLI user sets them with flags.
-    private static string ForCli(string message) =>
-        message.Replace("(NvmeTcpOptions.Tls)", "(--tls-key KEY, or --tls with --keyring FILE)", StringComparison.Ordinal);
+    private static string ForCli(string message) => message
+        .Replace("(NvmeTcpOptions.Tls)", "(--tls-key KEY, or --tls with --keyring FILE)", StringComparison.Ordinal)
+        .Replace("(NvmeTcpOptions.Concatenation)", "(--concat with --dhchap-secret)", StringComparison.Ordinal);
 }
