@@ -89,6 +89,10 @@ internal static class Harness
     private const double TargetCpuGoal = 15;
 
     // TLS rows: a fixed host and key (not a secret: a benchmark's), TLS_AES_128_GCM_SHA256.
+    // `nvmetcp serve` with the harness's namespace (1 TiB, null, 4 KiB blocks) and queue limits, plus what a row adds.
+    private static string[] Serve(string[] more) =>
+        ["serve", .. more, "--nqn", Nqn, "-n", "1:1TiB:4096:null", "--no-discovery", "--max-io-queues", "8", "--max-queue-size", "128"];
+
     private const string TlsHost = "nqn.2014-08.org.nvmexpress:uuid:00000000-0000-4000-8000-0000000be7c4";
     private const string TlsKey = "NVMeTLSkey-1:01:VRLbtnN9AQb2WXW3c9+wEf/DRLz0QuLdbYvEhwtdWwNf9LrZ:";
 
@@ -184,7 +188,7 @@ internal static class Harness
         var rows = new List<Row>();
         double plainQd32 = 0;
         double plainRead = 0;
-        await using (var target = ChildProcess.Start(Cli, ["serve", "--listen", "127.0.0.1:0", "--nqn", Nqn, "-n", "1:1TiB:4096:null", "--no-discovery", "--max-io-queues", "8", "--max-queue-size", "128"]))
+        await using (var target = ChildProcess.Start(Cli, Serve(["--listen", "127.0.0.1:0"])))
         {
             var port = ParsePort(await target.FirstLineAsync(StartTimeout).ConfigureAwait(false));
             Console.WriteLine(Invariant($"  target: nvmetcp serve, PID {target.Id}, port {port}"));
@@ -236,7 +240,7 @@ internal static class Harness
         // The same target with its opt-in receive thread per connection (NvmeTargetOptions.DedicatedReceiveThreads): the
         // target's CPU per I/O with the default client (comparable with the rows above) and with the client's own
         // receive thread + inline, whose QD1 latency is then the lowest both ends offer.
-        await using (var target = ChildProcess.Start(Cli, ["serve", "--listen", "127.0.0.1:0", "--nqn", Nqn, "-n", "1:1TiB:4096:null", "--no-discovery", "--max-io-queues", "8", "--max-queue-size", "128", "--receive-thread"]))
+        await using (var target = ChildProcess.Start(Cli, Serve(["--listen", "127.0.0.1:0", "--receive-thread"])))
         {
             var port = ParsePort(await target.FirstLineAsync(StartTimeout).ConfigureAwait(false));
             Console.WriteLine(Invariant($"  target: nvmetcp serve --receive-thread, PID {target.Id}, port {port}"));
@@ -252,7 +256,7 @@ internal static class Harness
 
         // The same target with TLS required on its port (every queue inside TLS 1.3, TLS_AES_128_GCM_SHA256), in the
         // same run as the plain rows above, so the ratios compare like with like.
-        await using (var target = ChildProcess.Start(Cli, ["serve", "--listen", "127.0.0.1:0", "--nqn", Nqn, "-n", "1:1TiB:4096:null", "--no-discovery", "--max-io-queues", "8", "--max-queue-size", "128", "--allow-host", TlsHost, "--tls-key", TlsKey, "--tls-required"]))
+        await using (var target = ChildProcess.Start(Cli, Serve(["--listen", "127.0.0.1:0", "--allow-host", TlsHost, "--tls-key", TlsKey, "--tls-required"])))
         {
             var port = ParsePort(await target.FirstLineAsync(StartTimeout).ConfigureAwait(false));
             Console.WriteLine(Invariant($"  target: nvmetcp serve with TLS required, PID {target.Id}, port {port}"));
@@ -266,7 +270,7 @@ internal static class Harness
 
         // The same target serving the subsystem on two ports, read through NvmeSubsystem with one queue per path.
         var ports = new[] { FreeLoopbackPort(), FreeLoopbackPort() };
-        await using (var target = ChildProcess.Start(Cli, ["serve", "--listen", Invariant($"127.0.0.1:{ports[0]}"), "--listen", Invariant($"127.0.0.1:{ports[1]}"), "--nqn", Nqn, "-n", "1:1TiB:4096:null", "--no-discovery", "--max-io-queues", "8", "--max-queue-size", "128"]))
+        await using (var target = ChildProcess.Start(Cli, Serve(["--listen", Invariant($"127.0.0.1:{ports[0]}"), "--listen", Invariant($"127.0.0.1:{ports[1]}")])))
         {
             await target.FirstLineAsync(StartTimeout).ConfigureAwait(false);
             Console.WriteLine(Invariant($"  target: nvmetcp serve, PID {target.Id}, ports {ports[0]} and {ports[1]}"));
