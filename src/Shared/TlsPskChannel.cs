@@ -519,21 +519,6 @@ internal sealed class TlsPskChannel : IDisposable
         _ => e,
     };
 
-    /// <summary>Breaks the connection in both directions; calls in progress end with an exception.</summary>
-    public void Abort()
-    {
-        try
-        {
-            _socket.Shutdown(SocketShutdown.Both);
-        }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
-        {
-            // Already reset or closed.
-        }
-
-        _socket.Dispose();
-    }
-
     /// <inheritdoc/>
     /// <remarks>
     /// The records hold ciphertext only, and the plaintext scratch PDUs (no keys): nothing to wipe. The send gate is

@@ -99,7 +99,7 @@ internal sealed class TlsTransport : ConnectionTransport
         _channel.SendAsync(first, second, third, cancellationToken);
 
     /// <inheritdoc/>
-    public override void Abort() => _channel.Abort();
+    public override void Abort() => ShutdownAndClose(_channel.Socket);
 
     /// <inheritdoc/>
     protected override void Dispose(bool disposing)
