@@ -9,8 +9,8 @@ namespace NvmeTcp.Client.Transport;
 /// What those continuations submit is batched without holding anything across them: a submission made by a
 /// continuation that has others after it in the batch is queued (<see cref="SendMode.Batched"/>), and the batch's
 /// end sends everything queued in one write, as blk-mq's <c>bd-&gt;last</c> tells a driver that more requests follow.
-/// The send path schedules a background send for a batched request too, so a continuation that blocks (waiting
-/// synchronously for its own command) cannot hold that command back. A queue at depth 32 thus costs one hand-off and
+/// A continuation that blocks (waiting synchronously for its own command) holds that command back for at most a tick
+/// of the timeout timer, which then sends what the batch queued. A queue at depth 32 thus costs one hand-off and
 /// about one send per socket read instead of one per command, which on a small machine is most of the CPU per I/O.
 /// </remarks>
 internal sealed partial class QueueConnection

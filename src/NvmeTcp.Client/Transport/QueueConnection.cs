@@ -425,6 +425,7 @@ internal sealed partial class QueueConnection : IAsyncDisposable, ICommandSlotOw
 
         var now = _time.GetTimestamp();
         CheckDispatch(now);
+        _send.FlushIfStalled();
         foreach (var slot in _slots)
         {
             if (slot.IsOutstanding && now > slot.Deadline)

@@ -11,8 +11,9 @@ internal enum SendMode : byte
 
     /// <summary>
     /// More requests follow in this batch (the dispatcher runs further continuations after this one): queue it, and
-    /// let the end of the batch send them together. A background send is scheduled too, so a continuation that then
-    /// blocks cannot hold its own command back.
+    /// let the end of the batch send them together. Nothing else is woken for it: a thread-pool send scheduled per
+    /// batch cost a pool wake (and its spinning) per socket read. Should a continuation after it block, the timeout
+    /// timer's tick sends what waits (<see cref="SendPath.FlushIfStalled"/>).
     /// </summary>
     Batched,
 
@@ -85,7 +86,7 @@ internal sealed class SendPath : IThreadPoolWorkItem
 
             _queue.Enqueue(request);
             start = !_writing && mode == SendMode.Now;
-            schedule = !_writing && !start && !_workQueued;
+            schedule = !_writing && mode == SendMode.Background && !_workQueued;
             _writing |= start;
             _workQueued |= schedule;
         }
@@ -116,6 +117,25 @@ internal sealed class SendPath : IThreadPoolWorkItem
         }
 
         _ = DrainAsync();
+    }
+
+    /// <summary>
+    /// The timeout timer's tick: requests queued by a batch whose end has not come (a continuation in it blocks) get a
+    /// background send. A tick in the middle of a healthy batch only sends its first requests a little early.
+    /// </summary>
+    public void FlushIfStalled()
+    {
+        bool schedule;
+        lock (_queue)
+        {
+            schedule = !_writing && !_closed && !_workQueued && _queue.Count > 0;
+            _workQueued |= schedule;
+        }
+
+        if (schedule)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        }
     }
 
     /// <inheritdoc/>
