@@ -143,7 +143,7 @@ public sealed class NvmeTcpOptions
     public int MaxTransferSize { get; set; } = 1 << 20;
 
     /// <summary>
-    /// Whether each queue's connection receives on a thread of its own that sleeps in the kernel (poll, then recv)
+    /// Whether each queue's connection receives on a thread of its own that sleeps in the kernel in recv(2)
     /// instead of asynchronous socket reads completed through .NET's socket event loop and the thread pool. Off by
     /// default. On, a queue costs a thread, and a completion needs no hand-off between the event loop and a pool
     /// thread: at low queue depth the process does less and waits less per I/O (bench/RESULTS.md). The TLS transport

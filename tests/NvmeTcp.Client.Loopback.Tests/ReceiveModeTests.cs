@@ -126,4 +126,97 @@ public sealed class ReceiveModeTests
         Assert.Contains("refused", e.Message, StringComparison.OrdinalIgnoreCase);
         await Leaks.AssertNoneAsync(resources);
     }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_connect_nobody_answers_ends_at_the_connect_timeout_and_leaves_nothing(bool dedicated)
+    {
+        // A listener whose accept queue is full drops further SYNs (Linux), so the connect waits in SYN_SENT: the
+        // blocking transport's connect(2) has to be ended by the deadline closing its socket.
+        using var listener = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        listener.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        listener.Listen(0);
+        var endPoint = (System.Net.IPEndPoint)listener.LocalEndPoint!;
+        var fillers = new List<System.Net.Sockets.Socket>();
+        try
+        {
+            // Fill the accept queue; stop at the first connect that does not complete at once.
+            for (var i = 0; i < 8; i++)
+            {
+                var filler = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+                fillers.Add(filler);
+                var connect = filler.ConnectAsync(endPoint);
+                if (await Task.WhenAny(connect, Task.Delay(300)) != connect)
+                {
+                    break;
+                }
+            }
+
+            var resources = new ResourceCounters();
+            var options = new NvmeTcpOptions
+            {
+                Address = "127.0.0.1",
+                Port = endPoint.Port,
+                SubsystemNqn = LoopbackTarget.Nqn,
+                DedicatedReceiveThreads = dedicated,
+                ConnectTimeout = TimeSpan.FromMilliseconds(500),
+                ControllerLossTimeout = TimeSpan.Zero,
+                Resources = resources,
+            };
+            var e = await Assert.ThrowsAsync<NvmeTimeoutException>(() => NvmeController.ConnectAsync(options).WaitAsync(LoopbackTarget.Bound));
+            Assert.Contains("no connection", e.Message, StringComparison.Ordinal);
+            await Leaks.AssertNoneAsync(resources);
+        }
+        finally
+        {
+            foreach (var filler in fillers)
+            {
+                filler.Dispose();
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_target_that_never_sends_its_icresp_is_a_timeout_and_leaves_nothing(bool dedicated)
+    {
+        // Accepts, reads the ICReq and says nothing: the blocking transport's read of the ICResp has no poll to time
+        // out of, so the deadline has to close the socket under it.
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var accepted = listener.AcceptSocketAsync();
+        var resources = new ResourceCounters();
+        var options = new NvmeTcpOptions
+        {
+            Address = "127.0.0.1",
+            Port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port,
+            SubsystemNqn = LoopbackTarget.Nqn,
+            DedicatedReceiveThreads = dedicated,
+            ConnectTimeout = TimeSpan.FromMilliseconds(500),
+            ControllerLossTimeout = TimeSpan.Zero,
+            Resources = resources,
+        };
+        var e = await Assert.ThrowsAsync<NvmeTimeoutException>(() => NvmeController.ConnectAsync(options).WaitAsync(LoopbackTarget.Bound));
+        Assert.Contains("no ICResp", e.Message, StringComparison.Ordinal);
+        using var silent = await accepted.WaitAsync(LoopbackTarget.Bound);
+        await Leaks.AssertNoneAsync(resources);
+    }
+
+    [Fact]
+    public async Task The_blocking_transport_never_makes_its_descriptor_non_blocking()
+    {
+        // A descriptor made non-blocking even once (a non-blocking connect) stays so, and .NET then emulates each
+        // blocking receive with its event loop: an epoll wake and a futex per receive, which this mode exists to avoid.
+        // Linux's /proc/self/fdinfo shows the descriptor's flags (O_NONBLOCK is octal 04000).
+        Assert.SkipUnless(OperatingSystem.IsLinux(), "reads /proc/self/fdinfo");
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        using var transport = await BlockingSocketTransport.ConnectAsync(listener.LocalEndpoint, CancellationToken.None).WaitAsync(LoopbackTarget.Bound);
+        var fd = transport.DescriptorForTests;
+        var flags = File.ReadLines($"/proc/self/fdinfo/{fd}").Single(l => l.StartsWith("flags:", StringComparison.Ordinal));
+        var value = Convert.ToInt32(flags["flags:".Length..].Trim(), 8);
+        Assert.True((value & 0x800) == 0, $"fd {fd} has O_NONBLOCK ({flags})");
+    }
 }

@@ -172,15 +172,15 @@ internal sealed class SocketTransport : ConnectionTransport
 /// when nobody waits: that hop, and the pool thread's spinning after it, were most of the CPU per I/O at low depth.
 /// </summary>
 /// <remarks>
-/// The connect is non-blocking plus poll(2), on a pool thread, within the caller's deadline. Sends are blocking
+/// The descriptor is never made non-blocking, not even to connect: once it is, .NET emulates every blocking call on
+/// it with its event loop (an epoll wake and a futex per receive, measured). So the connect is a blocking connect(2)
+/// on a pool thread, which the caller's deadline ends by closing the socket. Sends are blocking
 /// send(2)/sendmsg(2) on the sender's thread: they return at once while the socket buffer has room and wait in the
 /// kernel when it has not (as a kernel initiator's send does). The few receives before the receive thread starts
 /// (ICResp) run on a pool thread.
 /// </remarks>
 internal sealed class BlockingSocketTransport : ConnectionTransport
 {
-    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
-
     private readonly Socket _socket;
     private readonly List<ArraySegment<byte>> _segments = new(3);
 
@@ -196,6 +196,9 @@ internal sealed class BlockingSocketTransport : ConnectionTransport
     /// <inheritdoc/>
     public override bool CanReceiveBlocking => true;
 
+    /// <summary>The socket's descriptor, for tests that read its flags.</summary>
+    internal nint DescriptorForTests => _socket.SafeHandle.DangerousGetHandle();
+
     /// <summary>Opens a TCP connection to <paramref name="endPoint"/> without ever using the socket asynchronously.</summary>
     /// <exception cref="SocketException">The connection was refused or could not be made.</exception>
     public static Task<BlockingSocketTransport> ConnectAsync(EndPoint endPoint, CancellationToken cancellationToken) =>
@@ -203,29 +206,25 @@ internal sealed class BlockingSocketTransport : ConnectionTransport
 
     private static BlockingSocketTransport Connect(EndPoint endPoint, CancellationToken cancellationToken)
     {
-        var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true, Blocking = false };
+        // A blocking connect, so that the descriptor never becomes non-blocking: .NET then emulates every blocking
+        // call on it with its event loop. A cancellation (the caller's deadline) closes the socket, which ends the
+        // connect at once.
+        var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
-            try
+            using (cancellationToken.UnsafeRegister(static s => ((Socket)s!).Dispose(), socket))
             {
-                socket.Connect(endPoint);
-            }
-            catch (SocketException e) when (e.SocketErrorCode is SocketError.WouldBlock or SocketError.InProgress)
-            {
-                // Writable once connected or failed; SO_ERROR says which.
-                while (!socket.Poll(PollInterval, SelectMode.SelectWrite))
+                try
+                {
+                    socket.Connect(endPoint);
+                }
+                catch (Exception) when (cancellationToken.IsCancellationRequested)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                 }
-
-                var error = (SocketError)(int)socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error)!;
-                if (error != SocketError.Success)
-                {
-                    throw new SocketException((int)error);
-                }
             }
 
-            socket.Blocking = true;
+            cancellationToken.ThrowIfCancellationRequested();
             return new BlockingSocketTransport(socket, endPoint);
         }
         catch
@@ -238,19 +237,38 @@ internal sealed class BlockingSocketTransport : ConnectionTransport
     /// <inheritdoc/>
     public override int ReceiveBlocking(Span<byte> buffer, CancellationToken cancellationToken)
     {
-        // The timeout only bounds how long a cancellation may go unseen; Abort's shutdown wakes the poll at once.
-        while (!_socket.Poll(PollInterval, SelectMode.SelectRead))
+        // One recv(2), no poll(2) before it: the connection cancels its token only together with Abort, whose
+        // shutdown(2) wakes a thread blocked here. What that ends reports the cancellation, not a closed stream.
+        cancellationToken.ThrowIfCancellationRequested();
+        int read;
+        try
         {
-            cancellationToken.ThrowIfCancellationRequested();
+            read = _socket.Receive(buffer, SocketFlags.None);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException && cancellationToken.IsCancellationRequested)
+        {
+            throw new OperationCanceledException(cancellationToken);
         }
 
         cancellationToken.ThrowIfCancellationRequested();
-        return _socket.Receive(buffer, SocketFlags.None);
+        return read;
     }
 
     /// <inheritdoc/>
+    /// <remarks>Only before the receive thread starts (the ICResp): a cancellation closes the socket, as nothing else
+    /// would wake the blocked read, and the connection is abandoned anyway.</remarks>
     public override ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken) =>
-        new(Task.Factory.StartNew(() => ReceiveBlocking(buffer.Span, cancellationToken), cancellationToken, TaskCreationOptions.DenyChildAttach, TaskScheduler.Default));
+        new(Task.Factory.StartNew(
+            () =>
+            {
+                using (cancellationToken.UnsafeRegister(static s => ((BlockingSocketTransport)s!).Abort(), this))
+                {
+                    return ReceiveBlocking(buffer.Span, cancellationToken);
+                }
+            },
+            cancellationToken,
+            TaskCreationOptions.DenyChildAttach,
+            TaskScheduler.Default));
 
     /// <inheritdoc/>
     public override ValueTask SendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
