@@ -88,6 +88,10 @@ internal static class Harness
 
     private const double TargetCpuGoal = 15;
 
+    // Issue 18's budgets for the client's CPU per 4 KiB read (the whole nvmetcp perf process).
+    private const double ClientCpuGoalQd1 = 15;
+    private const double ClientCpuGoalQd32 = 2;
+
     // TLS rows: a fixed host and key (not a secret: a benchmark's), TLS_AES_128_GCM_SHA256.
     // `nvmetcp serve` with the harness's namespace (1 TiB, null, 4 KiB blocks) and queue limits, plus what a row adds.
     private static string[] Serve(string[] more) =>
@@ -252,6 +256,19 @@ internal static class Harness
             string[] receive = ["--receive-thread", "--inline-completions"];
             var both = await BestOfAsync(settings, target, [port], "randread", "4k", depth: 1, queues: 1, digest: false, r => -r.Latency("mean"), null, receive).ConfigureAwait(false);
             rows.Add(WithCpu(new("4 KiB randread QD1, rx threads both ends: mean latency", both.Latency("mean"), "µs", "QD1 mean RTT", rtt, "µs", both.Latency("mean") / rtt, "<= 1.2", both.Latency("mean") / rtt <= 1.2), both));
+            rows.Add(WithCpu(new("client CPU per 4 KiB read (QD1), rx threads both ends", both.ClientCpuUsPerIo, "µs", "client budget (issue 18)", ClientCpuGoalQd1, "µs", both.ClientCpuUsPerIo / ClientCpuGoalQd1, "<= 1.0", both.ClientCpuUsPerIo <= ClientCpuGoalQd1), both));
+
+            // Issue 18's other goals with both ends in these modes: QD32 on one and two queues, 128 KiB reads.
+            var bothQd32 = await BestOfAsync(settings, target, [port], "randread", "4k", depth: 32, queues: 1, digest: false, Iops, null, receive).ConfigureAwait(false);
+            rows.Add(Throughput("4 KiB randread QD32, 1 queue, rx threads both ends", bothQd32, bothQd32.Iops, "IOPS", "pipelined depth 32", pipelined, "msg/s", 0.9));
+            rows.Add(WithCpu(new("client CPU per 4 KiB read (QD32, 1 queue), rx threads both ends", bothQd32.ClientCpuUsPerIo, "µs", "client budget (issue 18)", ClientCpuGoalQd32, "µs", bothQd32.ClientCpuUsPerIo / ClientCpuGoalQd32, "<= 1.0", bothQd32.ClientCpuUsPerIo <= ClientCpuGoalQd32), bothQd32));
+            var bothQd32x2 = await BestOfAsync(settings, target, [port], "randread", "4k", depth: 32, queues: 2, digest: false, Iops, null, receive).ConfigureAwait(false);
+            rows.Add(Throughput("4 KiB randread QD32, 2 queues, rx threads both ends", bothQd32x2, bothQd32x2.Iops, "IOPS", "the same, 1 queue", bothQd32.Iops, "IOPS", 1.0));
+            foreach (var digest in new[] { false, true })
+            {
+                var read = await BestOfAsync(settings, target, [port], "read", "128k", depth: 8, queues: 1, digest, r => r.MiBPerSecond, null, receive).ConfigureAwait(false);
+                rows.Add(Throughput(Invariant($"128 KiB sequential read QD8, 1 queue{(digest ? ", data digest" : "")}, rx threads both ends"), read, read.MiBPerSecond, "MiB/s", "one stream, best placement", streamMiB, "MiB/s", digest ? 0.75 : 0.9));
+            }
         }
 
         // The same target with TLS required on its port (every queue inside TLS 1.3, TLS_AES_128_GCM_SHA256), in the

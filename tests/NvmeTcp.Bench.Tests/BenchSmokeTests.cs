@@ -39,7 +39,10 @@ public sealed class BenchSmokeTests
         "4 KiB randread QD32, 2 paths round-robin, 1 queue each",
         "4 KiB randread QD1, 1 queue, receive thread + inline: mean latency", "4 KiB randread QD32, 1 queue, receive thread + inline",
         "target CPU per 4 KiB read (QD1), serve --receive-thread", "target CPU per 4 KiB read (QD32), serve --receive-thread",
-        "4 KiB randread QD1, rx threads both ends: mean latency",
+        "4 KiB randread QD1, rx threads both ends: mean latency", "client CPU per 4 KiB read (QD1), rx threads both ends",
+        "4 KiB randread QD32, 1 queue, rx threads both ends", "client CPU per 4 KiB read (QD32, 1 queue), rx threads both ends",
+        "4 KiB randread QD32, 2 queues, rx threads both ends", "128 KiB sequential read QD8, 1 queue, rx threads both ends",
+        "128 KiB sequential read QD8, 1 queue, data digest, rx threads both ends",
         "4 KiB randread QD32, 1 queue, TLS", "128 KiB sequential read QD8, 1 queue, TLS ", "128 KiB sequential read QD8, 1 queue, TLS vs plain",
     ];
 
@@ -68,9 +71,9 @@ public sealed class BenchSmokeTests
                 Assert.Matches(@"one stream, pinned, large buffers: +[0-9,]+ MiB/s", output);
             }
 
-            // Every perf run (9 plain, 3 against serve --receive-thread and 2 TLS on one path, 1 on two) reports the target's
+            // Every perf run (9 plain, 7 against serve --receive-thread and 2 TLS on one path, 1 on two) reports the target's
             // CPU beside the client's; every table row both.
-            Assert.True(Regex.Count(output, @"CPU [0-9.,]+ µs/IO, target CPU [0-9.,]+ µs/IO") == 15, output);
+            Assert.True(Regex.Count(output, @"CPU [0-9.,]+ µs/IO, target CPU [0-9.,]+ µs/IO") == 19, output);
             var table = await File.ReadAllTextAsync(markdown);
             Assert.Contains("| Client CPU/IO | Target CPU/IO |", table, StringComparison.Ordinal);
             foreach (var row in ClientRows)
