@@ -154,9 +154,12 @@ public sealed class NvmeTcpOptions
     /// <summary>
     /// Whether a command's completion, and so the code that awaits it, runs on the thread that received it rather than
     /// on a thread pool thread. Off by default. On, a queue at depth 1 needs no thread switch at all between the
-    /// controller's answer and the next submission; but that code then holds up the queue's receiving while it runs:
-    /// it must not block (no synchronous wait on another command of the same controller, no long work), or the queue
-    /// stalls until the command timeout resets the association.
+    /// controller's answer and the next submission; but that code then holds up the queue's receiving while it runs,
+    /// so it should not block (no synchronous wait on another command of the same controller, no long work). Code that
+    /// blocks anyway delays the queue's other completions by about a tick of its timeout timer (<see cref="IoTimeout"/>
+    /// / 10, between 10 ms and 1 s), and never deadlocks it: with <see cref="DedicatedReceiveThreads"/>, a new receive
+    /// thread then takes the queue's receiving over (the blocked one ends when that code returns); without, the
+    /// socket's next read is posted before callers' code runs, and a pool thread delivers what completes meanwhile.
     /// </summary>
     public bool InlineCompletions { get; set; }
 

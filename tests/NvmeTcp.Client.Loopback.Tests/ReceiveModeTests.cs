@@ -219,4 +219,95 @@ public sealed class ReceiveModeTests
         var value = Convert.ToInt32(flags["flags:".Length..].Trim(), 8);
         Assert.True((value & 0x800) == 0, $"fd {fd} has O_NONBLOCK ({flags})");
     }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task An_inline_continuation_blocked_on_its_own_next_command_does_not_deadlock_the_queue(bool dedicated)
+    {
+        // Sync-over-async on the thread that received: the flush's completion can only arrive through a receive. On a
+        // receive thread, the timer (a tick of IoTimeout / 10, 300 ms here) hands the receiving to a new thread; on the
+        // pool, the read was posted before the continuation ran. Either way, long before the 3 s command timeout.
+        await using var target = await LoopbackTarget.StartAsync();
+        var resources = new ResourceCounters();
+        var options = LoopbackTarget.ClientOptions(target, queues: 1);
+        options.DedicatedReceiveThreads = dedicated;
+        options.InlineCompletions = true;
+        options.IoTimeout = TimeSpan.FromSeconds(3);
+        options.Resources = resources;
+        // The first read's data is held back, so that its completion surely comes through the receive thread (one
+        // that arrives while the submitter is still in its send is released by the submitter, on the pool).
+        target.Testing.Faults.Add(new NvmeTargetFault { QueueId = 1, Pdu = NvmeFaultPdu.C2HData, Action = NvmeFaultAction.Delay, Delay = TimeSpan.FromMilliseconds(100), Count = 1 });
+        await using (var controller = await NvmeController.ConnectAsync(options).WaitAsync(LoopbackTarget.Bound))
+        {
+            var ns = controller.GetNamespace(1);
+            var queue = controller.IoQueues[0];
+            var buffer = new byte[512];
+            var (thread, flushed) = await Task.Run(async () =>
+            {
+                await queue.ReadAsync(ns, 0, buffer);
+                var name = ThreadName();
+#pragma warning disable xUnit1031
+                return (name, queue.FlushAsync(ns).AsTask().Wait(LoopbackTarget.Bound));
+#pragma warning restore xUnit1031
+            }).WaitAsync(LoopbackTarget.Bound);
+            Assert.Equal(dedicated ? "receive thread" : "pool", thread);
+            Assert.True(flushed);
+
+            // The queue goes on, on its new receive thread, with completions inline again.
+            for (var i = 0; i < 16; i++)
+            {
+                await queue.ReadAsync(ns, (ulong)i, buffer).AsTask().WaitAsync(LoopbackTarget.Bound);
+            }
+        }
+
+        await Leaks.AssertNoneAsync(resources);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Dispose_ends_the_receive_loop_while_an_inline_continuation_still_blocks(bool dedicated)
+    {
+        // The continuation never returns before the dispose has finished: the failure itself has to take the parked
+        // loop from the blocked thread, or the dispose would wait for a loop that cannot run.
+        var target = await LoopbackTarget.StartAsync();
+        await using var _ = target;
+        var resources = new ResourceCounters();
+        var options = LoopbackTarget.ClientOptions(target, queues: 1);
+        options.DedicatedReceiveThreads = dedicated;
+        options.InlineCompletions = true;
+        options.Resources = resources;
+        using var release = new ManualResetEventSlim();
+        var entered = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        // The first read's data is held back, so that its completion surely comes through the receive thread (one
+        // that arrives while the submitter is still in its send is released by the submitter, on the pool).
+        target.Testing.Faults.Add(new NvmeTargetFault { QueueId = 1, Pdu = NvmeFaultPdu.C2HData, Action = NvmeFaultAction.Delay, Delay = TimeSpan.FromMilliseconds(100), Count = 1 });
+        var controller = await NvmeController.ConnectAsync(options).WaitAsync(LoopbackTarget.Bound);
+        var ns = controller.GetNamespace(1);
+        var queue = controller.IoQueues[0];
+        var blocked = Task.Run(async () =>
+        {
+            await queue.ReadAsync(ns, 0, new byte[512]);
+            entered.SetResult(ThreadName());
+            release.Wait(LoopbackTarget.Bound);
+        });
+        try
+        {
+            Assert.Equal(dedicated ? "receive thread" : "pool", await entered.Task.WaitAsync(LoopbackTarget.Bound));
+            await controller.DisposeAsync().AsTask().WaitAsync(LoopbackTarget.Bound);
+        }
+        finally
+        {
+            release.Set();
+        }
+
+        await blocked.WaitAsync(LoopbackTarget.Bound);
+        await Leaks.AssertNoneAsync(resources);
+    }
+
+    private static string ThreadName() =>
+        Thread.CurrentThread.Name?.StartsWith("nvmetcp rx q", StringComparison.Ordinal) == true ? "receive thread"
+        : Thread.CurrentThread.IsThreadPoolThread ? "pool"
+        : Thread.CurrentThread.Name ?? "unnamed";
 }

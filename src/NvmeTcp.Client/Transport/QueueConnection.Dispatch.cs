@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace NvmeTcp.Client.Transport;
 
 /// <summary>
@@ -37,12 +39,54 @@ internal sealed partial class QueueConnection
     /// <inheritdoc/>
     public void DeferCompletion(CommandSlot slot) => _completed[_completedCount++] = slot;
 
-    // Before the receive loop waits for the socket, and when it ends.
+    // When the receive loop ends: what it completed is handed over and, unless a dispatcher runs already, one starts.
     private void DispatchCompleted()
+    {
+        if (HandOverCompleted())
+        {
+            StartDispatcher();
+        }
+    }
+
+    // Before the receive loop waits for the socket: hands over what it completed, then reads. With InlineCompletions,
+    // callers' code must not keep the loop from reading, or one that waits for its own next command never gets it:
+    // on the connection's own receive thread the loop parks while the dispatcher runs (see DriveReceiveThread); on
+    // the thread pool the dispatcher runs once the read is posted, and the loop goes on wherever the read completes.
+    private ReceiveThenDispatch ReceiveDispatching(Memory<byte> buffer)
+    {
+        if (!HandOverCompleted())
+        {
+            return new(this, ReceiveAsync(buffer), default, ReceiveThenDispatch.Mode.Read);
+        }
+
+        if (!_options.InlineCompletions)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(_dispatcher, preferLocal: false);
+            return new(this, ReceiveAsync(buffer), default, ReceiveThenDispatch.Mode.Read);
+        }
+
+        if (_receiveThread)
+        {
+            return new(this, default, buffer, ReceiveThenDispatch.Mode.Park);
+        }
+
+        var receive = ReceiveAsync(buffer);
+        if (receive.IsCompleted)
+        {
+            // Bytes are there already: this thread goes on parsing, and a pool thread runs the continuations.
+            ThreadPool.UnsafeQueueUserWorkItem(_dispatcher, preferLocal: false);
+            return new(this, receive, default, ReceiveThenDispatch.Mode.Read);
+        }
+
+        return new(this, receive, default, ReceiveThenDispatch.Mode.ReadThenDispatch);
+    }
+
+    // Moves what the current socket read completed to the ready queue; true when a dispatcher has to be started.
+    private bool HandOverCompleted()
     {
         if (_completedCount == 0)
         {
-            return;
+            return false;
         }
 
         bool start;
@@ -63,17 +107,19 @@ internal sealed partial class QueueConnection
 
         Array.Clear(_completed, 0, _completedCount);
         _completedCount = 0;
-        if (start)
-        {
-            if (_options.InlineCompletions)
-            {
-                // The caller chose to run its continuations here (NvmeTcpOptions.InlineCompletions).
-                RunDispatcher();
-                return;
-            }
+        return start;
+    }
 
-            ThreadPool.UnsafeQueueUserWorkItem(_dispatcher, preferLocal: false);
+    private void StartDispatcher()
+    {
+        if (_options.InlineCompletions)
+        {
+            // The caller chose to run its continuations here (NvmeTcpOptions.InlineCompletions).
+            RunDispatcher();
+            return;
         }
+
+        ThreadPool.UnsafeQueueUserWorkItem(_dispatcher, preferLocal: false);
     }
 
     private void RunDispatcher()
@@ -144,8 +190,158 @@ internal sealed partial class QueueConnection
         }
     }
 
+    // The receive thread with InlineCompletions. Callers' continuations run on the thread that receives, so one that
+    // blocks (waiting synchronously for its own next command, say) would stop the queue's receiving. So the loop does
+    // not run them itself: it parks (its await stores its continuation) and the thread's driver runs the dispatcher,
+    // then resumes the loop. While the driver is in callers' code, the parked loop can be taken away from it: by the
+    // timer when the dispatcher has made no progress for a tick, and when the connection fails. A new receive thread
+    // then resumes the loop, and the old one ends once its callers' code returns.
+    private readonly object _parkLock = new();
+    private Action? _parkedLoop;
+    private bool _dispatchOwed;
+    private int _driver;
+
+    private void StartReceiveThread(Action body) =>
+        new Thread(body.Invoke) { IsBackground = true, Name = $"nvmetcp rx q{QueueId}" }.UnsafeStart();
+
+    // The receive thread's work after each park: the dispatcher the park stands for, then the loop again, until the
+    // loop ends (it did not park) or another thread took it over (generation changed).
+    private void DriveReceiveThread(int generation)
+    {
+        while (true)
+        {
+            bool dispatch;
+            lock (_parkLock)
+            {
+                dispatch = _dispatchOwed;
+                _dispatchOwed = false;
+            }
+
+            if (dispatch)
+            {
+                RunDispatcher();
+            }
+
+            Action? resume;
+            lock (_parkLock)
+            {
+                if (_driver != generation || _parkedLoop is null)
+                {
+                    return;
+                }
+
+                resume = _parkedLoop;
+                _parkedLoop = null;
+            }
+
+            resume();
+        }
+    }
+
+    private void Park(Action continuation)
+    {
+        lock (_parkLock)
+        {
+            _parkedLoop = continuation;
+            _dispatchOwed = true;
+        }
+    }
+
+    // From the timer (when the dispatcher is stuck) and from Fail (so that the loop can see the abort and end).
+    private void TakeOverParkedLoop(long now, bool force)
+    {
+        Action? resume;
+        int generation;
+        lock (_parkLock)
+        {
+            if (_parkedLoop is null)
+            {
+                return;
+            }
+
+            if (!force)
+            {
+                lock (_dispatchLock)
+                {
+                    if (_dispatchers == 0 || _time.GetElapsedTime(_dispatchProgressAt, now) < _timerPeriod)
+                    {
+                        return;
+                    }
+                }
+            }
+
+            resume = _parkedLoop;
+            _parkedLoop = null;
+            generation = ++_driver;
+        }
+
+        StartReceiveThread(() =>
+        {
+            resume();
+            DriveReceiveThread(generation);
+        });
+    }
+
     private sealed class CompletionDispatcher(QueueConnection connection) : IThreadPoolWorkItem
     {
         public void Execute() => connection.RunDispatcher();
+    }
+
+    /// <summary>
+    /// Awaits the receive loop's read. <see cref="Mode.Read"/>: an ordinary read. <see cref="Mode.ReadThenDispatch"/>:
+    /// the loop's continuation is registered with the pending read, then the dispatcher runs on this thread.
+    /// <see cref="Mode.Park"/>: the loop's continuation is stored (<see cref="Park"/>), and the blocking read happens
+    /// when the receive thread's driver resumes it, after the dispatcher. The last two report "not completed", so that
+    /// the await always comes here.
+    /// </summary>
+    private readonly struct ReceiveThenDispatch(QueueConnection connection, ValueTask<int> receive, Memory<byte> buffer, ReceiveThenDispatch.Mode mode) : ICriticalNotifyCompletion
+    {
+        public enum Mode : byte
+        {
+            Read,
+            ReadThenDispatch,
+            Park,
+        }
+
+        public bool IsCompleted => mode == Mode.Read && receive.IsCompleted;
+
+        public ReceiveThenDispatch GetAwaiter() => this;
+
+        public int GetResult() => mode == Mode.Park
+            ? connection._transport.ReceiveBlocking(buffer.Span, connection._shutdown.Token)
+            : receive.ConfigureAwait(false).GetAwaiter().GetResult();
+
+        public void OnCompleted(Action continuation)
+        {
+            if (mode == Mode.Park)
+            {
+                connection.Park(continuation);
+                return;
+            }
+
+            receive.ConfigureAwait(false).GetAwaiter().OnCompleted(continuation);
+            RunDispatcherIfDue();
+        }
+
+        public void UnsafeOnCompleted(Action continuation)
+        {
+            if (mode == Mode.Park)
+            {
+                connection.Park(continuation);
+                return;
+            }
+
+            receive.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(continuation);
+            RunDispatcherIfDue();
+        }
+
+        // The read is posted: however long callers' code runs here, the loop goes on without this thread.
+        private void RunDispatcherIfDue()
+        {
+            if (mode == Mode.ReadThenDispatch)
+            {
+                connection.RunDispatcher();
+            }
+        }
     }
 }

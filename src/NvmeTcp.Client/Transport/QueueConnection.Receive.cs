@@ -35,8 +35,7 @@ internal sealed partial class QueueConnection
                 var status = PduDecoder.TryDecodeHeader(_rx.AsSpan(_rxStart, Buffered), _codec, out var header, out var error);
                 if (status == DecodeStatus.NeedMoreData)
                 {
-                    DispatchCompleted();
-                    OnReceived(await ReceiveAsync(PrepareReceive(1)).ConfigureAwait(false));
+                    OnReceived(await ReceiveDispatching(PrepareReceive(1)));
                     continue;
                 }
 
@@ -62,8 +61,7 @@ internal sealed partial class QueueConnection
                         // Skip the header, digest and padding up to PDO.
                         while (Buffered < header.DataOffset)
                         {
-                            DispatchCompleted();
-                            OnReceived(await ReceiveAsync(PrepareReceive(header.DataOffset - Buffered)).ConfigureAwait(false));
+                            OnReceived(await ReceiveDispatching(PrepareReceive(header.DataOffset - Buffered)));
                         }
 
                         _rxStart += header.DataOffset;
@@ -76,8 +74,7 @@ internal sealed partial class QueueConnection
                                 var target = transfer.Destination.IsEmpty
                                     ? _rx.AsMemory(0, Math.Min(_rx.Length, transfer.Length - transfer.Done))
                                     : transfer.Destination[transfer.Done..];
-                                DispatchCompleted();
-                                var read = await ReceiveAsync(target).ConfigureAwait(false);
+                                var read = await ReceiveDispatching(target);
                                 if (read == 0)
                                 {
                                     throw new EndOfStreamException($"the controller closed the connection after {transfer.Done} of {transfer.Length} bytes of C2HData");
@@ -101,8 +98,7 @@ internal sealed partial class QueueConnection
 
                         while (transfer.CheckDigest && Buffered < Crc32C.Size)
                         {
-                            DispatchCompleted();
-                            OnReceived(await ReceiveAsync(PrepareReceive(Crc32C.Size - Buffered)).ConfigureAwait(false));
+                            OnReceived(await ReceiveDispatching(PrepareReceive(Crc32C.Size - Buffered)));
                         }
 
                         EndC2HData(header, transfer);
@@ -138,8 +134,8 @@ internal sealed partial class QueueConnection
         }
     }
 
-    // On the connection's own receive thread the transport blocks and the loop's awaits complete synchronously, so the
-    // whole loop runs there; otherwise it is the transport's asynchronous receive.
+    // On the connection's own receive thread the transport blocks and the loop's awaits complete synchronously (but
+    // where it parks for inline completions), so the loop runs there; otherwise it is the transport's asynchronous receive.
     private ValueTask<int> ReceiveAsync(Memory<byte> buffer) =>
         _receiveThread ? new ValueTask<int>(_transport.ReceiveBlocking(buffer.Span, _shutdown.Token)) : _transport.ReceiveAsync(buffer, _shutdown.Token);
 

@@ -235,8 +235,11 @@ internal sealed partial class QueueConnection : IAsyncDisposable, ICommandSlotOw
         if (_receiveThread)
         {
             var loop = new TaskCompletionSource<Task>(TaskCreationOptions.RunContinuationsAsynchronously);
-            var thread = new Thread(() => loop.SetResult(ReceiveLoopAsync())) { IsBackground = true, Name = $"nvmetcp rx q{QueueId}" };
-            thread.UnsafeStart();
+            StartReceiveThread(() =>
+            {
+                loop.SetResult(ReceiveLoopAsync());
+                DriveReceiveThread(generation: 0);
+            });
             _receiveLoop = loop.Task.Unwrap();
         }
         else
@@ -424,6 +427,7 @@ internal sealed partial class QueueConnection : IAsyncDisposable, ICommandSlotOw
         }
 
         var now = _time.GetTimestamp();
+        TakeOverParkedLoop(now, force: false);
         CheckDispatch(now);
         _send.FlushIfStalled();
         foreach (var slot in _slots)
@@ -462,6 +466,9 @@ internal sealed partial class QueueConnection : IAsyncDisposable, ICommandSlotOw
         _shutdown.Cancel();
         _transport.Abort();
         CloseTransport(_transport, _resources);
+
+        // A loop parked behind callers' code that may never return must still see the abort and end.
+        TakeOverParkedLoop(0, force: true);
         if (_send.Close())
         {
             OnSendPathStopped();
