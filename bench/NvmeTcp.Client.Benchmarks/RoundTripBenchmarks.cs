@@ -1,9 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using System.Net;
 using System.Runtime.CompilerServices;
 using BenchmarkDotNet.Attributes;
-using NvmeTcp.Target;
 
 namespace NvmeTcp.Client.Benchmarks;
 
@@ -18,15 +16,8 @@ namespace NvmeTcp.Client.Benchmarks;
 /// write-zeroes, dsm and io-passthru carry no closure).
 /// </summary>
 [MemoryDiagnoser]
-public class RoundTripBenchmarks : IDisposable
+public class RoundTripBenchmarks : QueueBenchmarks, IDisposable
 {
-    private NvmeTcpTarget _target = null!;
-    private NvmeController _controller = null!;
-    private NvmeQueuePair _queue = null!;
-    private NvmeNamespace _namespace = null!;
-    private byte[] _buffer = [];
-    private byte[][] _buffers = [];
-    private readonly ValueTask[] _workers = new ValueTask[Depth];
     private readonly (ulong, uint)[] _ranges = [(0, 8)];
 
     [Params(4096, 131072)]
@@ -72,30 +63,13 @@ public class RoundTripBenchmarks : IDisposable
             ActivitySource.AddActivityListener(_activityListener);
         }
 
-        var options = new NvmeTargetOptions { ListenEndPoint = new IPEndPoint(IPAddress.Loopback, 0) };
-        var subsystem = new NvmeSubsystemOptions("nqn.2026-11.dev.nvmetcp:bench");
-        subsystem.Namespaces.Add(new NvmeNamespaceOptions(1, 1L << 30, 4096, NvmeNamespaceBacking.Null));
-        options.Subsystems.Add(subsystem);
-        _target = await NvmeTcpTarget.StartAsync(options);
-        _controller = await NvmeController.ConnectAsync(new NvmeTcpOptions
-        {
-            Port = _target.EndPoint.Port,
-            SubsystemNqn = subsystem.Nqn,
-            IoQueueCount = 1,
-            DataDigest = DataDigest,
-            KeepAliveTimeout = TimeSpan.Zero,
-        });
-        _queue = _controller.IoQueues[0];
-        _namespace = _controller.GetNamespace(1);
-        _buffer = GC.AllocateArray<byte>(Size, pinned: true);
-        _buffers = Enumerable.Range(0, Depth).Select(_ => GC.AllocateArray<byte>(Size, pinned: true)).ToArray();
+        await ConnectAsync(Size, DataDigest, receiveThreads: false);
     }
 
     [GlobalCleanup]
     public async Task CleanupAsync()
     {
-        await _controller.DisposeAsync();
-        await _target.DisposeAsync();
+        await DisconnectAsync();
         Dispose();
     }
 
@@ -116,31 +90,6 @@ public class RoundTripBenchmarks : IDisposable
         _activityListener = null;
     }
 
-    // Many I/Os per invocation: the harness's own wait on each invocation (which allocates) is spread over them, so
-    // the allocation column shows what one I/O costs.
-    private const int Operations = 1024;
-    private const int Depth = 32;
-
-    [Benchmark(OperationsPerInvoke = Operations)]
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    public async ValueTask ReadAsync()
-    {
-        for (var i = 0; i < Operations; i++)
-        {
-            await _queue.ReadAsync(_namespace, 0, _buffer);
-        }
-    }
-
-    [Benchmark(OperationsPerInvoke = Operations)]
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    public async ValueTask WriteAsync()
-    {
-        for (var i = 0; i < Operations; i++)
-        {
-            await _queue.WriteAsync(_namespace, 0, _buffer);
-        }
-    }
-
     // The commands without data in the caller's buffer; their figures do not depend on Size. Deallocate's own range
     // array (and the caller's list) are the bytes it allocates whatever listens.
     [Benchmark(OperationsPerInvoke = Operations)]
@@ -149,7 +98,7 @@ public class RoundTripBenchmarks : IDisposable
     {
         for (var i = 0; i < Operations; i++)
         {
-            await _queue.WriteZeroesAsync(_namespace, 0, 8);
+            await Queue.WriteZeroesAsync(Namespace, 0, 8);
         }
     }
 
@@ -159,7 +108,7 @@ public class RoundTripBenchmarks : IDisposable
     {
         for (var i = 0; i < Operations; i++)
         {
-            await _queue.DeallocateAsync(_namespace, _ranges);
+            await Queue.DeallocateAsync(Namespace, _ranges);
         }
     }
 
@@ -167,39 +116,10 @@ public class RoundTripBenchmarks : IDisposable
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask IoPassthruFlushAsync()
     {
-        var flush = new NvmeCommand { Opcode = 0x00, NamespaceId = _namespace.Id };
+        var flush = new NvmeCommand { Opcode = 0x00, NamespaceId = Namespace.Id };
         for (var i = 0; i < Operations; i++)
         {
-            await _queue.IoPassthruAsync(flush);
-        }
-    }
-
-    // The 32 callers' own state machines are new each invocation (~4 KiB): enough I/Os per invocation to spread them.
-    private const int DepthOperations = 32 * 1024;
-
-    [Benchmark(OperationsPerInvoke = DepthOperations)]
-    public async Task ReadAsyncQd32()
-    {
-        for (var w = 0; w < Depth; w++)
-        {
-            // Each stored ValueTask is awaited exactly once, below.
-#pragma warning disable CA2012
-            _workers[w] = ReadLoopAsync(_buffers[w], (ulong)w, DepthOperations / Depth);
-#pragma warning restore CA2012
-        }
-
-        for (var w = 0; w < Depth; w++)
-        {
-            await _workers[w];
-        }
-    }
-
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask ReadLoopAsync(byte[] buffer, ulong lba, int count)
-    {
-        for (var i = 0; i < count; i++)
-        {
-            await _queue.ReadAsync(_namespace, lba, buffer);
+            await Queue.IoPassthruAsync(flush);
         }
     }
 }

@@ -154,16 +154,7 @@ public sealed class ReceiveModeTests
             }
 
             var resources = new ResourceCounters();
-            var options = new NvmeTcpOptions
-            {
-                Address = "127.0.0.1",
-                Port = endPoint.Port,
-                SubsystemNqn = LoopbackTarget.Nqn,
-                DedicatedReceiveThreads = dedicated,
-                ConnectTimeout = TimeSpan.FromMilliseconds(500),
-                ControllerLossTimeout = TimeSpan.Zero,
-                Resources = resources,
-            };
+            var options = ShortConnectTimeout(endPoint.Port, dedicated, resources);
             var e = await Assert.ThrowsAsync<NvmeTimeoutException>(() => NvmeController.ConnectAsync(options).WaitAsync(LoopbackTarget.Bound));
             Assert.Contains("no connection", e.Message, StringComparison.Ordinal);
             await Leaks.AssertNoneAsync(resources);
@@ -188,16 +179,7 @@ public sealed class ReceiveModeTests
         listener.Start();
         var accepted = listener.AcceptSocketAsync();
         var resources = new ResourceCounters();
-        var options = new NvmeTcpOptions
-        {
-            Address = "127.0.0.1",
-            Port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port,
-            SubsystemNqn = LoopbackTarget.Nqn,
-            DedicatedReceiveThreads = dedicated,
-            ConnectTimeout = TimeSpan.FromMilliseconds(500),
-            ControllerLossTimeout = TimeSpan.Zero,
-            Resources = resources,
-        };
+        var options = ShortConnectTimeout(((System.Net.IPEndPoint)listener.LocalEndpoint).Port, dedicated, resources);
         var e = await Assert.ThrowsAsync<NvmeTimeoutException>(() => NvmeController.ConnectAsync(options).WaitAsync(LoopbackTarget.Bound));
         Assert.Contains("no ICResp", e.Message, StringComparison.Ordinal);
         using var silent = await accepted.WaitAsync(LoopbackTarget.Bound);
@@ -305,6 +287,18 @@ public sealed class ReceiveModeTests
         await blocked.WaitAsync(LoopbackTarget.Bound);
         await Leaks.AssertNoneAsync(resources);
     }
+
+    // A connect to a local port that does not answer in time: 500 ms, no reconnect.
+    private static NvmeTcpOptions ShortConnectTimeout(int port, bool dedicated, ResourceCounters resources) => new()
+    {
+        Address = "127.0.0.1",
+        Port = port,
+        SubsystemNqn = LoopbackTarget.Nqn,
+        DedicatedReceiveThreads = dedicated,
+        ConnectTimeout = TimeSpan.FromMilliseconds(500),
+        ControllerLossTimeout = TimeSpan.Zero,
+        Resources = resources,
+    };
 
     private static string ThreadName() =>
         Thread.CurrentThread.Name?.StartsWith("nvmetcp rx q", StringComparison.Ordinal) == true ? "receive thread"

@@ -311,7 +311,11 @@ internal sealed partial class QueueConnection
             ? connection._transport.ReceiveBlocking(buffer.Span, connection._shutdown.Token)
             : receive.ConfigureAwait(false).GetAwaiter().GetResult();
 
-        public void OnCompleted(Action continuation)
+        public void OnCompleted(Action continuation) => Register(continuation, flowContext: true);
+
+        public void UnsafeOnCompleted(Action continuation) => Register(continuation, flowContext: false);
+
+        private void Register(Action continuation, bool flowContext)
         {
             if (mode == Mode.Park)
             {
@@ -319,25 +323,17 @@ internal sealed partial class QueueConnection
                 return;
             }
 
-            receive.ConfigureAwait(false).GetAwaiter().OnCompleted(continuation);
-            RunDispatcherIfDue();
-        }
-
-        public void UnsafeOnCompleted(Action continuation)
-        {
-            if (mode == Mode.Park)
+            var read = receive.ConfigureAwait(false).GetAwaiter();
+            if (flowContext)
             {
-                connection.Park(continuation);
-                return;
+                read.OnCompleted(continuation);
+            }
+            else
+            {
+                read.UnsafeOnCompleted(continuation);
             }
 
-            receive.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(continuation);
-            RunDispatcherIfDue();
-        }
-
-        // The read is posted: however long callers' code runs here, the loop goes on without this thread.
-        private void RunDispatcherIfDue()
-        {
+            // The read is posted: however long callers' code runs here, the loop goes on without this thread.
             if (mode == Mode.ReadThenDispatch)
             {
                 connection.RunDispatcher();
