@@ -249,6 +249,50 @@ public sealed class ReceiveModeTests
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
+    public async Task Many_callers_some_blocking_inline_all_complete_with_their_data(bool dedicated)
+    {
+        // 16 callers on one queue; now and then one waits synchronously for its own next command on the thread that
+        // completed it. Each such wait costs a tick (100 ms here) and, on a receive thread, a hand-over to a new one;
+        // every read still returns its own data and nothing is left behind.
+        await using var target = await LoopbackTarget.StartAsync();
+        var resources = new ResourceCounters();
+        var options = LoopbackTarget.ClientOptions(target, queues: 1);
+        options.DedicatedReceiveThreads = dedicated;
+        options.InlineCompletions = true;
+        options.IoTimeout = TimeSpan.FromSeconds(1);
+        options.Resources = resources;
+        await using (var controller = await NvmeController.ConnectAsync(options).WaitAsync(LoopbackTarget.Bound))
+        {
+            var ns = controller.GetNamespace(2);
+            var queue = controller.IoQueues[0];
+            var callers = Enumerable.Range(0, 16).Select(async c =>
+            {
+                var data = LoopbackTarget.Pattern(4096, c);
+                var lba = (ulong)c * 8;
+                await queue.WriteAsync(ns, lba, data);
+                var back = new byte[data.Length];
+                for (var i = 0; i < 24; i++)
+                {
+                    await queue.ReadAsync(ns, lba, back);
+                    Assert.Equal(data, back);
+                    if (i % 12 == 11 && c % 4 == 0)
+                    {
+#pragma warning disable xUnit1031
+                        Assert.True(queue.ReadAsync(ns, lba, back).AsTask().Wait(LoopbackTarget.Bound));
+#pragma warning restore xUnit1031
+                        Assert.Equal(data, back);
+                    }
+                }
+            }).ToArray();
+            await Task.WhenAll(callers).WaitAsync(LoopbackTarget.Bound);
+        }
+
+        await Leaks.AssertNoneAsync(resources);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
     public async Task Dispose_ends_the_receive_loop_while_an_inline_continuation_still_blocks(bool dedicated)
     {
         // The continuation never returns before the dispose has finished: the failure itself has to take the parked
