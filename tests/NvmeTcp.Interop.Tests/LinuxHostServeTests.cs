@@ -9,7 +9,8 @@ namespace NvmeTcp.Interop.Tests;
 /// <summary>
 /// <c>nvmetcp serve</c>, as a process of its own, exporting a file as namespace 3 to Linux 6.12's kernel host: the guest
 /// makes and trims a filesystem on it and writes data; serve is stopped with SIGTERM and started again on the same
-/// file, and the data the guest wrote is read back with our client. What serve logged on stderr is checked too.
+/// file, and the data the guest wrote is read back with our client. What serve logged on stderr is checked too. Both
+/// with serve's default receive path and with its receive threads (--receive-thread, the client's too on read-back).
 /// </summary>
 public sealed partial class LinuxHostServeTests(NvmetVms vms)
 {
@@ -18,16 +19,20 @@ public sealed partial class LinuxHostServeTests(NvmetVms vms)
     private static readonly Guid HostId = new("4e564d45-484f-5354-8000-000000000003");
     private static readonly TimeSpan VmTimeout = TimeSpan.FromSeconds(240);
 
-    [Fact]
-    public async Task Linux_kernel_host_data_on_a_file_namespace_survives_a_serve_restart()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Linux_kernel_host_data_on_a_file_namespace_survives_a_serve_restart(bool receiveThreads)
     {
         var output = TestContext.Current.TestOutputHelper;
         var cancellationToken = TestContext.Current.CancellationToken;
         var image = vms.GetImage("6.12-host");
         using var scratch = new ScratchDirectory();
         var disk = scratch.CreateDisk("ns3.img", 64L << 20);
-        string[] arguments = ["--nqn", Nqn, "-n", "1:64MiB:512", "-n", "2:64MiB:4096", "-n", $"{FileNsid}:file:{disk}:4096", "--verbose"];
-        var consoleLog = Path.Combine(AppContext.BaseDirectory, "vm-logs", "console-6.12-host-serve.log");
+        // With receiveThreads, serve answers each connection on a blocking receive thread (--receive-thread), and our
+        // client reads back with its own receive threads and inline completions.
+        string[] arguments = ["--nqn", Nqn, "-n", "1:64MiB:512", "-n", "2:64MiB:4096", "-n", $"{FileNsid}:file:{disk}:4096", "--verbose", .. (receiveThreads ? new[] { "--receive-thread" } : [])];
+        var consoleLog = Path.Combine(AppContext.BaseDirectory, "vm-logs", $"console-6.12-host-serve{(receiveThreads ? "-rx" : string.Empty)}.log");
         Directory.CreateDirectory(Path.GetDirectoryName(consoleLog)!);
 
         LinuxHostRun run;
@@ -42,7 +47,7 @@ public sealed partial class LinuxHostServeTests(NvmetVms vms)
 
         var summary = string.Create(
             CultureInfo.InvariantCulture,
-            $"linux host vs nvmetcp serve (file namespace): Linux {image.Label} ({image.Package} {image.Version}): {run.Outcome}, boot {run.BootTime?.TotalSeconds:F1} s, total {run.TotalTime.TotalSeconds:F1} s, {run.Attempts} boot(s)");
+            $"linux host vs nvmetcp serve{(receiveThreads ? " --receive-thread" : string.Empty)} (file namespace): Linux {image.Label} ({image.Package} {image.Version}): {run.Outcome}, boot {run.BootTime?.TotalSeconds:F1} s, total {run.TotalTime.TotalSeconds:F1} s, {run.Attempts} boot(s)");
         vms.AddToReport(summary);
         output?.WriteLine(summary);
         output?.WriteLine(run.Console);
@@ -72,7 +77,7 @@ public sealed partial class LinuxHostServeTests(NvmetVms vms)
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         cts.CancelAfter(TimeSpan.FromSeconds(60));
         await using (var controller = await NvmeController.ConnectAsync(
-            new NvmeTcpOptions { Address = "127.0.0.1", Port = again.Port, SubsystemNqn = Nqn, IoQueueCount = 1 }, cts.Token))
+            new NvmeTcpOptions { Address = "127.0.0.1", Port = again.Port, SubsystemNqn = Nqn, IoQueueCount = 1, DedicatedReceiveThreads = receiveThreads, InlineCompletions = receiveThreads }, cts.Token))
         {
             var ns = controller.GetNamespace(FileNsid);
             foreach (var m in data)
