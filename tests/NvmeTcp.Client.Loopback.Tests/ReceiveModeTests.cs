@@ -212,14 +212,8 @@ public sealed class ReceiveModeTests
         // pool, the read was posted before the continuation ran. Either way, long before the 3 s command timeout.
         await using var target = await LoopbackTarget.StartAsync();
         var resources = new ResourceCounters();
-        var options = LoopbackTarget.ClientOptions(target, queues: 1);
-        options.DedicatedReceiveThreads = dedicated;
-        options.InlineCompletions = true;
-        options.IoTimeout = TimeSpan.FromSeconds(3);
-        options.Resources = resources;
-        // The first read's data is held back, so that its completion surely comes through the receive thread (one
-        // that arrives while the submitter is still in its send is released by the submitter, on the pool).
-        target.Testing.Faults.Add(new NvmeTargetFault { QueueId = 1, Pdu = NvmeFaultPdu.C2HData, Action = NvmeFaultAction.Delay, Delay = TimeSpan.FromMilliseconds(100), Count = 1 });
+        var options = InlineOptions(target, dedicated, resources, TimeSpan.FromSeconds(3));
+        HoldFirstRead(target);
         await using (var controller = await NvmeController.ConnectAsync(options).WaitAsync(LoopbackTarget.Bound))
         {
             var ns = controller.GetNamespace(1);
@@ -256,11 +250,7 @@ public sealed class ReceiveModeTests
         // every read still returns its own data and nothing is left behind.
         await using var target = await LoopbackTarget.StartAsync();
         var resources = new ResourceCounters();
-        var options = LoopbackTarget.ClientOptions(target, queues: 1);
-        options.DedicatedReceiveThreads = dedicated;
-        options.InlineCompletions = true;
-        options.IoTimeout = TimeSpan.FromSeconds(1);
-        options.Resources = resources;
+        var options = InlineOptions(target, dedicated, resources, TimeSpan.FromSeconds(1));
         await using (var controller = await NvmeController.ConnectAsync(options).WaitAsync(LoopbackTarget.Bound))
         {
             var ns = controller.GetNamespace(2);
@@ -300,15 +290,10 @@ public sealed class ReceiveModeTests
         var target = await LoopbackTarget.StartAsync();
         await using var _ = target;
         var resources = new ResourceCounters();
-        var options = LoopbackTarget.ClientOptions(target, queues: 1);
-        options.DedicatedReceiveThreads = dedicated;
-        options.InlineCompletions = true;
-        options.Resources = resources;
+        var options = InlineOptions(target, dedicated, resources);
         using var release = new ManualResetEventSlim();
         var entered = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-        // The first read's data is held back, so that its completion surely comes through the receive thread (one
-        // that arrives while the submitter is still in its send is released by the submitter, on the pool).
-        target.Testing.Faults.Add(new NvmeTargetFault { QueueId = 1, Pdu = NvmeFaultPdu.C2HData, Action = NvmeFaultAction.Delay, Delay = TimeSpan.FromMilliseconds(100), Count = 1 });
+        HoldFirstRead(target);
         var controller = await NvmeController.ConnectAsync(options).WaitAsync(LoopbackTarget.Bound);
         var ns = controller.GetNamespace(1);
         var queue = controller.IoQueues[0];
@@ -343,6 +328,22 @@ public sealed class ReceiveModeTests
         ControllerLossTimeout = TimeSpan.Zero,
         Resources = resources,
     };
+
+    // One queue, completions inline, with or without the receive thread; IoTimeout sets the timer's tick (a tenth).
+    private static NvmeTcpOptions InlineOptions(NvmeTcpTarget target, bool dedicated, ResourceCounters resources, TimeSpan? ioTimeout = null)
+    {
+        var options = LoopbackTarget.ClientOptions(target, queues: 1);
+        options.DedicatedReceiveThreads = dedicated;
+        options.InlineCompletions = true;
+        options.IoTimeout = ioTimeout ?? options.IoTimeout;
+        options.Resources = resources;
+        return options;
+    }
+
+    // The first read's data is held back, so that its completion surely comes through the receiving thread (one that
+    // arrives while the submitter is still in its send is released by the submitter, on the pool).
+    private static void HoldFirstRead(NvmeTcpTarget target) =>
+        target.Testing.Faults.Add(new NvmeTargetFault { QueueId = 1, Pdu = NvmeFaultPdu.C2HData, Action = NvmeFaultAction.Delay, Delay = TimeSpan.FromMilliseconds(100), Count = 1 });
 
     private static string ThreadName() =>
         Thread.CurrentThread.Name?.StartsWith("nvmetcp rx q", StringComparison.Ordinal) == true ? "receive thread"
